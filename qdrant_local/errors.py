@@ -1,0 +1,124 @@
+"""Every exception qdrant_local raises.
+
+Each class also subclasses the builtin that ``qdrant_client``'s local mode raises in the same
+situation, so ``except ValueError`` or ``pytest.raises(KeyError)`` written against qdrant-client keeps
+working after switching the import. Messages reuse qdrant-client's wording where it has one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = [
+    "QdrantLocalError",
+    "InvalidInput",
+    "InvalidPointId",
+    "InvalidPath",
+    "InvalidVector",
+    "CollectionNotFound",
+    "CollectionAlreadyExists",
+    "PointNotFound",
+    "ClientClosed",
+    "StorageLocked",
+    "StorageCorrupted",
+    "UnsupportedLocation",
+    "NotSupported",
+]
+
+
+class QdrantLocalError(Exception):
+    """Base class for every error raised by qdrant_local."""
+
+
+class InvalidInput(QdrantLocalError, ValueError):
+    """A request argument is malformed or out of range (qdrant-client raises ValueError)."""
+
+
+class InvalidPointId(InvalidInput):
+    """A point id is neither an unsigned 64-bit integer nor a UUID."""
+
+    def __init__(self, point_id: Any, reason: str | None = None) -> None:
+        self.point_id = point_id
+        if reason is None:
+            reason = f"Point id {point_id} is not a valid UUID"
+        super().__init__(reason)
+
+
+class InvalidPath(InvalidInput):
+    """A payload key path (``a.b[0].c``) does not parse."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        super().__init__("Invalid path")
+
+
+class InvalidVector(InvalidInput):
+    """A vector has the wrong dimension, a wrong name, or a NaN/infinite value."""
+
+
+class CollectionNotFound(InvalidInput):
+    """The named collection (or alias) does not exist."""
+
+    def __init__(self, collection_name: str) -> None:
+        self.collection_name = collection_name
+        super().__init__(f"Collection {collection_name} not found")
+
+
+class CollectionAlreadyExists(InvalidInput):
+    """create_collection was called with a name that is already taken."""
+
+    def __init__(self, collection_name: str) -> None:
+        self.collection_name = collection_name
+        super().__init__(f"Collection {collection_name} already exists")
+
+
+class PointNotFound(QdrantLocalError, KeyError):
+    """A write names a point id that the collection does not hold.
+
+    qdrant-client raises a bare ``KeyError(point_id)``; this is a KeyError too, but its message names
+    the point the way the Qdrant server does.
+    """
+
+    def __init__(self, point_id: Any) -> None:
+        self.point_id = point_id
+        super().__init__(f"No point with id {point_id} found")
+
+    def __str__(self) -> str:
+        # KeyError.__str__ would repr() the message and wrap it in quotes.
+        return str(self.args[0])
+
+
+class ClientClosed(QdrantLocalError, RuntimeError):
+    """The client was closed; every call after close() raises this."""
+
+    def __init__(self) -> None:
+        super().__init__("QdrantLocal instance is closed. Please create a new instance.")
+
+
+class StorageLocked(QdrantLocalError, RuntimeError):
+    """Another client, in this process or another one, holds the storage folder."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        super().__init__(
+            f"Storage folder {path} is already accessed by another instance of Qdrant client. "
+            "If you require concurrent access, use Qdrant server instead."
+        )
+
+
+class StorageCorrupted(QdrantLocalError, RuntimeError):
+    """A storage file is damaged somewhere other than a torn last record."""
+
+    def __init__(self, file: str, offset: int | None, reason: str) -> None:
+        self.file = file
+        self.offset = offset
+        where = file if offset is None else f"{file} at byte offset {offset}"
+        super().__init__(f"Storage is corrupted: {where}: {reason}")
+
+
+class UnsupportedLocation(QdrantLocalError, ValueError):
+    """A server URL, host or unknown location was given to the embedded client."""
+
+
+class NotSupported(QdrantLocalError, NotImplementedError):
+    """The operation has no meaning in an embedded store (snapshots, sharding, clustering)."""
