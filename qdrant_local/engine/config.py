@@ -1,0 +1,133 @@
+"""Collection configuration: parsed from create_collection's arguments, kept as plain JSON.
+
+The JSON form is what the log stores and what a reopen rebuilds from; ``get_collection`` turns it
+back into models. Names and sizes are validated with qdrant-client's messages.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field as dc_field
+from typing import Any
+
+from .._access import enum_value, field
+from ..errors import InvalidInput
+from .vectors import distance_name
+
+MAX_VECTOR_SIZE = 65536
+MAX_VECTOR_NAME_BYTES = 200
+_FORBIDDEN_NAME_CHARS = '<>:"/\\|?*\0\x1f'
+
+
+def validate_collection_name(name: Any) -> str:
+    if not isinstance(name, str):
+        raise InvalidInput(f"Collection name must be a string, got {type(name).__name__}")
+    for char in _FORBIDDEN_NAME_CHARS:
+        if char in name:
+            raise InvalidInput(f"Collection name cannot contain {char!r} char".replace("'", "'"))
+    if name in ("", ".", ".."):
+        raise InvalidInput(f"Collection name cannot be {name!r}")
+    if len(name) > 255:
+        raise InvalidInput("Collection name must be at most 255 characters long")
+    return name
+
+
+def to_json(value: Any) -> Any:
+    """A model (ours or qdrant_client's), enum or dict as plain JSON values."""
+    if isinstance(value, enum.Enum):
+        return value.value
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, dict):
+        return {str(k): to_json(v) for k, v in value.items() if v is not None}
+    if isinstance(value, (list, tuple)):
+        return [to_json(v) for v in value]
+    if hasattr(value, "model_dump"):
+        return to_json(value.model_dump(by_alias=True, exclude_none=True))
+    raise InvalidInput(f"Cannot use {type(value).__name__} in a collection configuration")
+
+
+@dataclass
+class VectorSpec:
+    """One vector name's parameters."""
+
+    kind: str  # "dense", "multi" or "sparse"
+    size: int = 0
+    distance: str = ""
+    modifier: str | None = None
+    params: dict[str, Any] = dc_field(default_factory=dict)  # as given, for get_collection
+
+
+def parse_dense_params(params: Any, vector_name: str) -> VectorSpec:
+    size = field(params, "size")
+    if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= MAX_VECTOR_SIZE:
+        raise InvalidInput(f"Vector size {size} is invalid. Must be from 1 to {MAX_VECTOR_SIZE}.")
+    if len(vector_name.encode()) > MAX_VECTOR_NAME_BYTES:
+        raise InvalidInput(f"Vector name {vector_name} is too long. Max length is {MAX_VECTOR_NAME_BYTES} bytes")
+    distance = distance_name(field(params, "distance"))
+    raw = to_json(params)
+    raw["distance"] = distance
+    multivector = field(params, "multivector_config")
+    if multivector is not None:
+        comparator = enum_value(field(multivector, "comparator", "max_sim"))
+        if comparator != "max_sim":
+            raise InvalidInput(f"Unsupported multivector comparator: {comparator}")
+        return VectorSpec("multi", size=size, distance=distance, params=raw)
+    return VectorSpec("dense", size=size, distance=distance, params=raw)
+
+
+def parse_sparse_params(params: Any, vector_name: str) -> VectorSpec:
+    if len(vector_name.encode()) > MAX_VECTOR_NAME_BYTES:
+        raise InvalidInput(f"Vector name {vector_name} is too long. Max length is {MAX_VECTOR_NAME_BYTES} bytes")
+    modifier = field(params, "modifier") if params is not None else None
+    modifier = enum_value(modifier) if modifier is not None else None
+    return VectorSpec("sparse", modifier=modifier, params=to_json(params) if params is not None else {})
+
+
+@dataclass
+class CollectionConfig:
+    """Everything create_collection was given, as JSON, plus the parsed vector specs."""
+
+    vectors: dict[str, VectorSpec]
+    unnamed: bool  # vectors_config was a single VectorParams (name "")
+    raw: dict[str, Any]
+
+    @property
+    def metadata(self) -> dict[str, Any] | None:
+        return self.raw.get("metadata")
+
+    @classmethod
+    def from_request(cls, vectors_config: Any, sparse_vectors_config: Any, **other: Any) -> CollectionConfig:
+        vectors: dict[str, VectorSpec] = {}
+        unnamed = False
+        if vectors_config is not None and not isinstance(vectors_config, dict):
+            vectors[""] = parse_dense_params(vectors_config, "")
+            unnamed = True
+        elif vectors_config:
+            for name, params in vectors_config.items():
+                vectors[str(name)] = parse_dense_params(params, str(name))
+        for name, params in (sparse_vectors_config or {}).items():
+            if name in vectors:
+                raise InvalidInput(f"Vector name {name} is used for both dense and sparse vectors")
+            vectors[str(name)] = parse_sparse_params(params, str(name))
+        raw: dict[str, Any] = {
+            "vectors": {name: spec.params for name, spec in vectors.items() if spec.kind != "sparse"},
+            "unnamed": unnamed,
+            "sparse_vectors": {name: spec.params for name, spec in vectors.items() if spec.kind == "sparse"},
+        }
+        for key, value in other.items():
+            if value is not None:
+                raw[key] = to_json(value)
+        return cls(vectors=vectors, unnamed=unnamed, raw=raw)
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any]) -> CollectionConfig:
+        unnamed = bool(raw.get("unnamed"))
+        dense = raw.get("vectors") or {}
+        sparse = raw.get("sparse_vectors") or {}
+        vectors: dict[str, VectorSpec] = {name: parse_dense_params(p, name) for name, p in dense.items()}
+        vectors.update({name: parse_sparse_params(p, name) for name, p in sparse.items()})
+        return cls(vectors=vectors, unnamed=unnamed, raw=raw)
+
+    def names_of(self, kind: str) -> list[str]:
+        return [name for name, spec in self.vectors.items() if spec.kind == kind]

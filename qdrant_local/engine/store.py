@@ -1,0 +1,179 @@
+"""PointStore: the slots of one collection.
+
+A *slot* is a row shared by every per-slot structure: the id table, the payload list, the ``live``
+mask and each vector store's rows. Points get slots in arrival order; a deleted point leaves a
+tombstone (``live[slot] = False``) that compaction reclaims later. Capacity doubles, so adding points
+never copies per point.
+
+The store also keeps scroll order: slots sorted by qdrant-client's id order (integers ascending,
+then UUIDs ascending). It is rebuilt lazily, with one vectorised ``lexsort``, only after the id set
+changed; a scroll page then costs a binary search plus the page itself.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any, Iterable
+
+import numpy as np
+
+from ..ids import PointId
+from .vectors import DenseVectors, MultiVectors, SparseVectors, VectorStore, next_capacity
+
+_U64 = np.uint64
+
+
+class PointStore:
+    """Ids, payloads, tombstones and vectors of one collection, addressed by slot."""
+
+    def __init__(self, vectors: dict[str, VectorStore]) -> None:
+        self.vectors = vectors
+        self.n_slots = 0
+        self.capacity = 0
+        self.live = np.zeros(0, dtype=bool)
+        self.point_ids: list[PointId | None] = []
+        self.payloads: list[dict[str, Any] | None] = []
+        self.slot_of: dict[PointId, int] = {}
+        # Sort keys per slot: (is_uuid, int id, uuid high 64 bits, uuid low 64 bits).
+        self._is_uuid = np.zeros(0, dtype=bool)
+        self._key_int = np.zeros(0, dtype=_U64)
+        self._key_hi = np.zeros(0, dtype=_U64)
+        self._key_lo = np.zeros(0, dtype=_U64)
+        self._order: np.ndarray | None = None
+        # Bumped on every change, so caches (payload columns, indexes) can tell they are stale.
+        self.version = 0
+
+    # -- sizes and masks -------------------------------------------------------------------------
+
+    def __len__(self) -> int:
+        return len(self.slot_of)
+
+    @property
+    def live_mask(self) -> np.ndarray:
+        return self.live[: self.n_slots]
+
+    def vector_mask(self, vector_name: str) -> np.ndarray | None:
+        """Slots that hold ``vector_name``; None when the collection has no such vector."""
+        store = self.vectors.get(vector_name)
+        if store is None:
+            return None
+        return store.present[: self.n_slots] & self.live[: self.n_slots]
+
+    def slots_for(self, point_ids: Iterable[PointId]) -> list[int]:
+        """Slots of the given (canonical) ids that exist, in the given order."""
+        slot_of = self.slot_of
+        return [slot_of[p] for p in point_ids if p in slot_of]
+
+    # -- growth ----------------------------------------------------------------------------------
+
+    def _reserve(self, needed: int) -> None:
+        if needed <= self.capacity:
+            return
+        capacity = next_capacity(self.capacity, needed)
+        for name in ("live", "_is_uuid", "_key_int", "_key_hi", "_key_lo"):
+            old = getattr(self, name)
+            new = np.zeros(capacity, dtype=old.dtype)
+            new[: len(old)] = old
+            setattr(self, name, new)
+        for vectors in self.vectors.values():
+            vectors.reserve(capacity)
+        self.capacity = capacity
+
+    def add_vector_store(self, vector_name: str, store: VectorStore) -> None:
+        store.reserve(self.capacity)
+        self.vectors[vector_name] = store
+
+    # -- points ----------------------------------------------------------------------------------
+
+    def allocate(self, point_ids: list[PointId]) -> np.ndarray:
+        """Give each new (canonical, distinct, absent) id a slot with an empty payload."""
+        count = len(point_ids)
+        start = self.n_slots
+        self._reserve(start + count)
+        slots = np.arange(start, start + count, dtype=np.int64)
+        self.point_ids.extend(point_ids)
+        self.payloads.extend({} for _ in range(count))
+        self.slot_of.update(zip(point_ids, range(start, start + count)))
+        self.live[start : start + count] = True
+        self._set_sort_keys(start, point_ids)
+        self.n_slots = start + count
+        self._order = None
+        self.version += 1
+        return slots
+
+    def _set_sort_keys(self, start: int, point_ids: list[PointId]) -> None:
+        if all(isinstance(p, int) for p in point_ids):
+            self._key_int[start : start + len(point_ids)] = np.fromiter(point_ids, dtype=_U64, count=len(point_ids))
+            return
+        for offset, point_id in enumerate(point_ids):
+            slot = start + offset
+            if isinstance(point_id, int):
+                self._key_int[slot] = point_id
+            else:
+                value = uuid.UUID(point_id).int
+                self._is_uuid[slot] = True
+                self._key_hi[slot] = value >> 64
+                self._key_lo[slot] = value & 0xFFFFFFFFFFFFFFFF
+
+    def remove(self, slots: list[int] | np.ndarray) -> None:
+        """Tombstone the given slots: the point, its payload and its vectors are gone."""
+        slots = np.asarray(slots, dtype=np.int64)
+        if len(slots) == 0:
+            return
+        for slot in slots.tolist():
+            point_id = self.point_ids[slot]
+            if point_id is not None:
+                del self.slot_of[point_id]
+            self.point_ids[slot] = None
+            self.payloads[slot] = None
+        self.live[slots] = False
+        for vectors in self.vectors.values():
+            vectors.erase(slots)
+        self._order = None
+        self.version += 1
+
+    def touch(self) -> None:
+        """Record that payloads or vectors changed in place."""
+        self.version += 1
+
+    # -- scroll order ----------------------------------------------------------------------------
+
+    def ordered_slots(self) -> np.ndarray:
+        """Live slots in scroll order (integer ids ascending, then UUIDs ascending)."""
+        if self._order is None:
+            live = np.flatnonzero(self.live[: self.n_slots])
+            keys = (self._key_lo[live], self._key_hi[live], self._key_int[live], self._is_uuid[live])
+            self._order = live[np.lexsort(keys)]
+        return self._order
+
+    def order_position(self, point_id: PointId) -> int:
+        """Index in :meth:`ordered_slots` of the first id not before ``point_id``."""
+        order = self.ordered_slots()
+        if isinstance(point_id, int):
+            target = (False, point_id, 0, 0)
+        else:
+            value = uuid.UUID(point_id).int
+            target = (True, 0, value >> 64, value & 0xFFFFFFFFFFFFFFFF)
+        lo, hi = 0, len(order)
+        while lo < hi:
+            mid = (lo + hi) // 2
+            slot = order[mid]
+            key = (bool(self._is_uuid[slot]), int(self._key_int[slot]), int(self._key_hi[slot]), int(self._key_lo[slot]))
+            if key < target:
+                lo = mid + 1
+            else:
+                hi = mid
+        return lo
+
+    # -- compaction ------------------------------------------------------------------------------
+
+    def tombstones(self) -> int:
+        return self.n_slots - len(self.slot_of)
+
+
+def make_vector_store(kind: str, **params: Any) -> VectorStore:
+    if kind == "dense":
+        return DenseVectors(params["dim"], params["distance"])
+    if kind == "multi":
+        return MultiVectors(params["dim"], params["distance"], params.get("comparator", "max_sim"))
+    return SparseVectors(params.get("modifier"))

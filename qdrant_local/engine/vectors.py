@@ -1,0 +1,271 @@
+"""Per-vector-name storage: dense matrices, sparse vectors and multivectors, indexed by slot.
+
+Each store keeps a ``present`` mask over slots (a point may lack a named vector) and grows its
+arrays by doubling, so appending points never copies per point. Incoming vectors are validated and
+normalised by ``prepare_*`` functions *before* anything is written, which is what lets a whole request
+be rejected without a trace. Messages follow qdrant-client's local mode.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+from .._access import enum_value, field
+from ..errors import InvalidVector
+
+# qdrant-client normalises a Cosine vector only when its norm exceeds float32 epsilon; a zero
+# vector is stored as it came.
+EPSILON = float(np.finfo(np.float32).eps)
+
+COSINE, DOT, EUCLID, MANHATTAN = "Cosine", "Dot", "Euclid", "Manhattan"
+
+
+def _grow(array: np.ndarray, capacity: int) -> np.ndarray:
+    grown = np.zeros((capacity, *array.shape[1:]), dtype=array.dtype)
+    grown[: len(array)] = array
+    return grown
+
+
+def next_capacity(current: int, needed: int) -> int:
+    capacity = max(current, 16)
+    while capacity < needed:
+        capacity *= 2
+    return capacity
+
+
+def _check_finite(array: np.ndarray) -> None:
+    if not np.isfinite(array).all():
+        if np.isnan(array).any():
+            raise InvalidVector("Vector contains NaN values")
+        # Deviation: local mode accepts infinity (and turns a Cosine vector into NaNs); the server
+        # rejects non-finite values, and so do we.
+        raise InvalidVector("Vector contains infinite values")
+
+
+def normalize_rows(rows: np.ndarray) -> np.ndarray:
+    """Scale each row to unit length, leaving rows with a norm at or below EPSILON as they are."""
+    norms = np.linalg.norm(rows, axis=-1, keepdims=True)
+    return np.where(norms > EPSILON, rows / np.where(norms > EPSILON, norms, 1.0), rows).astype(np.float32)
+
+
+class DenseVectors:
+    """One float32 matrix row per slot for a dense vector name."""
+
+    kind = "dense"
+
+    def __init__(self, dim: int, distance: str) -> None:
+        self.dim = dim
+        self.distance = distance
+        self.matrix = np.zeros((0, dim), dtype=np.float32)
+        self.present = np.zeros(0, dtype=bool)
+
+    def reserve(self, capacity: int) -> None:
+        if capacity > len(self.present):
+            self.matrix = _grow(self.matrix, capacity)
+            self.present = _grow(self.present, capacity)
+
+    def prepare(self, vectors: Sequence[Any], vector_name: str) -> np.ndarray:
+        """Validate a list of dense vectors and return them as one normalised float32 matrix."""
+        try:
+            rows = np.asarray(vectors, dtype=np.float32)
+        except (ValueError, TypeError):
+            rows = None
+        if rows is None or rows.ndim != 2 or rows.shape[1] != self.dim:
+            for vector in vectors:  # find the culprit for the message
+                self.prepare_one(vector, vector_name)
+            raise InvalidVector(f"Wrong input: Dense vectors are malformed for vector '{vector_name}'")
+        _check_finite(rows)
+        return normalize_rows(rows) if self.distance == COSINE else rows
+
+    def prepare_one(self, vector: Any, vector_name: str) -> np.ndarray:
+        if _is_sparse(vector):
+            raise _kind_mismatch(vector_name)
+        if not hasattr(vector, "__len__"):
+            raise InvalidVector(f"Wrong input: Dense vector must be one-dimensional for vector '{vector_name}'")
+        if len(vector) == 0:
+            raise InvalidVector(f"Wrong input: Dense vector must not be empty for vector '{vector_name}'")
+        try:
+            row = np.asarray(vector, dtype=np.float32)
+        except (ValueError, TypeError):
+            row = None
+        if row is None or row.ndim != 1:
+            raise InvalidVector(f"Wrong input: Dense vector must be one-dimensional for vector '{vector_name}'")
+        _check_finite(row)
+        if len(row) != self.dim:
+            raise _dimension_error(self.dim, len(row), vector_name)
+        return normalize_rows(row) if self.distance == COSINE else row
+
+    def write(self, slots: np.ndarray, rows: np.ndarray) -> None:
+        self.matrix[slots] = rows
+        self.present[slots] = True
+
+    def erase(self, slots: np.ndarray | list[int]) -> None:
+        self.present[slots] = False
+
+    def read(self, slot: int) -> list[float]:
+        return self.matrix[slot].tolist()
+
+    def raw(self, slot: int) -> np.ndarray:
+        return self.matrix[slot]
+
+
+class MultiVectors:
+    """A (k, dim) float32 array per slot for a multivector name (MAX_SIM comparator)."""
+
+    kind = "multi"
+
+    def __init__(self, dim: int, distance: str, comparator: str = "max_sim") -> None:
+        self.dim = dim
+        self.distance = distance
+        self.comparator = comparator
+        self.rows: list[np.ndarray | None] = []
+        self.present = np.zeros(0, dtype=bool)
+
+    def reserve(self, capacity: int) -> None:
+        if capacity > len(self.present):
+            self.present = _grow(self.present, capacity)
+            self.rows.extend([None] * (capacity - len(self.rows)))
+
+    def prepare_one(self, vector: Any, vector_name: str) -> np.ndarray:
+        if _is_sparse(vector):
+            raise _kind_mismatch(vector_name)
+        if not hasattr(vector, "__len__") or len(vector) == 0:
+            raise InvalidVector(f"Wrong input: Multivector must not be empty for vector '{vector_name}'")
+        for sub_vector in vector:
+            if hasattr(sub_vector, "__len__") and len(sub_vector) == 0:
+                raise InvalidVector(
+                    f"Wrong input: All vectors of a multivector must be non-empty for vector '{vector_name}'"
+                )
+        try:
+            matrix = np.asarray(vector, dtype=np.float32)
+        except (ValueError, TypeError):
+            matrix = None
+        if matrix is None or matrix.ndim != 2:
+            for sub_vector in vector:
+                if not hasattr(sub_vector, "__len__"):
+                    raise InvalidVector(f"Wrong input: Multivector must be two-dimensional for vector '{vector_name}'")
+                if len(sub_vector) != self.dim:
+                    raise _dimension_error(self.dim, len(sub_vector), vector_name)
+            raise InvalidVector(f"Wrong input: Multivector must be two-dimensional for vector '{vector_name}'")
+        _check_finite(matrix)
+        if matrix.shape[1] != self.dim:
+            raise _dimension_error(self.dim, matrix.shape[1], vector_name)
+        return normalize_rows(matrix) if self.distance == COSINE else matrix
+
+    def write_one(self, slot: int, matrix: np.ndarray) -> None:
+        self.rows[slot] = matrix
+        self.present[slot] = True
+
+    def erase(self, slots: np.ndarray | list[int]) -> None:
+        for slot in np.atleast_1d(np.asarray(slots, dtype=np.int64)).tolist():
+            self.rows[slot] = None
+        self.present[slots] = False
+
+    def read(self, slot: int) -> list[list[float]]:
+        matrix = self.rows[slot]
+        return [] if matrix is None else matrix.tolist()
+
+    def raw(self, slot: int) -> np.ndarray | None:
+        return self.rows[slot]
+
+
+class SparseVectors:
+    """Sorted (indices uint32, values float32) per slot for a sparse vector name."""
+
+    kind = "sparse"
+
+    def __init__(self, modifier: str | None = None) -> None:
+        self.modifier = modifier
+        self.indices: list[np.ndarray | None] = []
+        self.values: list[np.ndarray | None] = []
+        self.present = np.zeros(0, dtype=bool)
+        # Called with (slot, indices, values) after a write and (slot, None, None) after an erase,
+        # so that a search index can follow every change without scanning.
+        self.listeners: list[Any] = []
+
+    def reserve(self, capacity: int) -> None:
+        if capacity > len(self.present):
+            self.present = _grow(self.present, capacity)
+            self.indices.extend([None] * (capacity - len(self.indices)))
+            self.values.extend([None] * (capacity - len(self.values)))
+
+    def prepare_one(self, vector: Any, vector_name: str) -> tuple[np.ndarray, np.ndarray]:
+        if not _is_sparse(vector):
+            raise _kind_mismatch(vector_name)
+        indices = list(field(vector, "indices", []))
+        values = list(field(vector, "values", []))
+        if len(indices) != len(values):
+            raise InvalidVector("Indices and values must have the same length")
+        values_np = np.asarray(values, dtype=np.float32)
+        if len(values) and np.isnan(values_np).any():
+            raise InvalidVector("Values must not contain NaN")
+        if len(values) and not np.isfinite(values_np).all():
+            # Deviation: local mode accepts infinite sparse values; the server rejects them.
+            raise InvalidVector("Values must be finite")
+        if len(indices) != len(set(indices)):
+            raise InvalidVector("Indices must be unique")
+        if any(isinstance(i, bool) or not isinstance(i, (int, np.integer)) for i in indices):
+            raise InvalidVector("Indices must be integers")
+        if indices and (min(indices) < 0 or max(indices) > 2**32 - 1):
+            raise InvalidVector("Indices must be between 0 and 4294967295")
+        indices_np = np.asarray(indices, dtype=np.uint32)
+        order = np.argsort(indices_np, kind="stable")
+        return indices_np[order], values_np[order]
+
+    def write_one(self, slot: int, prepared: tuple[np.ndarray, np.ndarray]) -> None:
+        self.indices[slot], self.values[slot] = prepared
+        self.present[slot] = True
+        for listener in self.listeners:
+            listener(slot, prepared[0], prepared[1])
+
+    def erase(self, slots: np.ndarray | list[int]) -> None:
+        for slot in np.atleast_1d(np.asarray(slots, dtype=np.int64)).tolist():
+            if self.indices[slot] is not None:
+                self.indices[slot] = self.values[slot] = None
+                for listener in self.listeners:
+                    listener(slot, None, None)
+        self.present[slots] = False
+
+    def read(self, slot: int) -> Any:
+        from ..models import SparseVector
+
+        indices, values = self.indices[slot], self.values[slot]
+        if indices is None or values is None:
+            return SparseVector(indices=[], values=[])
+        return SparseVector(indices=indices.tolist(), values=values.tolist())
+
+    def raw(self, slot: int) -> tuple[np.ndarray, np.ndarray] | None:
+        indices, values = self.indices[slot], self.values[slot]
+        return None if indices is None or values is None else (indices, values)
+
+
+VectorStore = DenseVectors | MultiVectors | SparseVectors
+
+
+def _is_sparse(vector: Any) -> bool:
+    if isinstance(vector, dict):
+        return "indices" in vector and "values" in vector
+    return hasattr(vector, "indices") and hasattr(vector, "values") and not isinstance(vector, np.ndarray)
+
+
+def _kind_mismatch(vector_name: str) -> InvalidVector:
+    return InvalidVector(
+        f"Wrong input: Conversion between sparse and regular vectors failed for vector '{vector_name}'"
+    )
+
+
+def _dimension_error(expected: int, got: int, vector_name: str) -> InvalidVector:
+    return InvalidVector(
+        f"Wrong input: Vector dimension error: expected dim: {expected}, got {got} for vector '{vector_name}'"
+    )
+
+
+def distance_name(value: Any) -> str:
+    """Canonical distance name ("Cosine", "Dot", "Euclid", "Manhattan") from an enum or a string."""
+    name = str(enum_value(value))
+    for canonical in (COSINE, DOT, EUCLID, MANHATTAN):
+        if name.lower() == canonical.lower():
+            return canonical
+    raise InvalidVector(f"Unknown distance: {name}")
