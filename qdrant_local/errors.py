@@ -21,6 +21,8 @@ __all__ = [
     "ClientClosed",
     "StorageLocked",
     "StorageCorrupted",
+    "ForeignStorage",
+    "StorageRecoveredWarning",
     "UnsupportedLocation",
     "NotSupported",
 ]
@@ -122,3 +124,28 @@ class UnsupportedLocation(QdrantLocalError, ValueError):
 
 class NotSupported(QdrantLocalError, NotImplementedError):
     """The operation has no meaning in an embedded store (snapshots, sharding, clustering)."""
+
+
+class ForeignStorage(StorageCorrupted):
+    """The storage folder holds files that qdrant_local did not write.
+
+    Most often it is a folder written by qdrant-client's own local mode (``meta.json`` and
+    ``collection/``). Nothing is read or changed in such a folder: it is a StorageCorrupted so that one
+    ``except`` covers every unreadable folder, but the message says what was found instead.
+    """
+
+    def __init__(self, path: str, names: list[str], reason: str) -> None:
+        self.names = names
+        super().__init__(path, None, reason)
+        # StorageCorrupted's "Storage is corrupted" wording would mislead: these files are fine, just not ours.
+        self.args = (f"Storage folder {path} {reason}",)
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+class StorageRecoveredWarning(RuntimeWarning):
+    """Opening a storage folder repaired the damage a crash leaves behind (a torn last record).
+
+    Only data that was never acknowledged as durable is dropped; the warning names the file and offset.
+    """

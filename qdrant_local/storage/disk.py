@@ -1,0 +1,497 @@
+"""DiskStorage: an ordered, crash-safe store of opaque records in one folder.
+
+The engine hands over one msgpack-serialisable dict per accepted write; this module keeps them in
+order and gives them back on the next open. It never looks inside a record.
+
+Files (see ``layout`` and ``framing`` for names and bytes): ``.lock``, then for the current
+generation ``g`` the snapshot ``<g>.snapshot`` (absent for g = 0, whose base state is empty) and the
+log ``<g>.log``. The state is always: the records of ``<g>.snapshot``, then those of ``<g>.log``.
+
+Durability. ``append(sync=True)`` returns after the frame is written and fsync'd. ``append(sync=False)``
+returns after the os-level write (the data survives a crash of the process, not of the machine); the
+next ``append(sync=True)``, ``sync()``, ``compact()`` or ``close()`` makes it durable. A write that
+fails part-way (disk full) is cut back off the file, so the log never keeps a half record behind a
+live writer.
+
+Compaction from generation g to n = g + 1 (each step is safe to crash after):
+
+1. write ``<n>.snapshot.tmp`` (header, every record, trailer with the record count), fsync it;
+2. create ``<n>.log`` holding only its header, fsync it and the folder;
+3. ``os.replace(<n>.snapshot.tmp, <n>.snapshot)`` and fsync the folder: the COMMIT POINT;
+4. append to ``<n>.log`` from now on; remove ``<g>.log`` and ``<g>.snapshot`` (best effort).
+
+Opening (rules applied in this order, after the lock is taken):
+
+* Any name in the folder other than ours (and hidden files) -> ForeignStorage, nothing is touched.
+* The current generation is the newest snapshot's, or 0 when there is none.
+* ``*.tmp`` files, and snapshots and logs of older generations, are leftovers of a compaction that
+  committed or never did: they are deleted.
+* A log of a *newer* generation than the current one is the empty log of a compaction that did not
+  commit (step 2 without step 3): it is deleted if it holds no record and the current log exists.
+  Otherwise a snapshot is missing -> StorageCorrupted (never replay a log on the wrong base).
+* The current log missing: for generation 0 the folder is new and is initialised; for a later one
+  (it was removed by hand) an empty log is created, with a StorageRecoveredWarning.
+* The current log shorter than its 24-byte header (zero-length included) but equal to a prefix of
+  it: a crash while it was created; the header is rewritten, with a warning. Any other header
+  mismatch (wrong magic, checksum, kind, generation) or an unknown format version -> StorageCorrupted
+  at offset 0. A snapshot's header gets no repair: snapshots exist only once complete.
+
+Reading (``load``):
+
+* Snapshot: every frame must be whole, then the trailer must follow with the right record count and
+  end the file. Anything else (cut short, CRC mismatch, bytes after the trailer) -> StorageCorrupted
+  at the offset of the bad frame. A snapshot was fsync'd before its rename, so no crash explains this.
+* Log: frames are read until the end of the file. Let ``p`` be the offset of the first frame that is
+  not whole (header or body cut short by the end of file, zero or > 1 GiB length, CRC mismatch):
+
+  - if no whole frame starts at any byte offset after ``p`` (checked exhaustively, with the cheap
+    tests vectorised), the bytes from ``p`` on are a torn tail: a write cut short by a crash. They
+    are dropped, the file is truncated to ``p`` and fsync'd, and a StorageRecoveredWarning names the
+    file, the offset and the number of bytes dropped;
+  - otherwise records follow the damage: StorageCorrupted(file, p, reason). So a flipped byte in the
+    last record recovers (that record is lost, as if the write had been torn), one in any earlier
+    record is an error. If a damaged tail happens to contain a whole valid frame, this errs on the
+    side of the error rather than silently dropping it.
+  - a frame whose CRC matches but whose body is not a msgpack map is never a crash artefact:
+    StorageCorrupted at its offset.
+
+  Limitation: records appended with sync=False and lost in a machine crash on a filesystem that writes
+  pages out of order can leave a hole followed by whole records; that is reported as StorageCorrupted
+  rather than guessed at.
+
+Records are yielded as they are decoded, so a StorageCorrupted can come after some records were
+yielded: the caller must discard what it built when load() raises.
+"""
+
+from __future__ import annotations
+
+import mmap
+import os
+import warnings
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+import msgpack
+
+from qdrant_local.errors import ClientClosed, InvalidInput, QdrantLocalError, StorageCorrupted, StorageRecoveredWarning
+from qdrant_local.storage import framing
+from qdrant_local.storage.framing import FrameError, HeaderError
+from qdrant_local.storage.layout import fsync_dir, list_folder, log_name, snapshot_name, tmp_name
+from qdrant_local.storage.lock import FolderLock
+
+__all__ = ["DiskStorage"]
+
+_MiB = 1 << 20
+_OPEN_LOG_FLAGS = os.O_WRONLY | os.O_APPEND | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
+
+
+class DiskStorage:
+    """The records of one storage folder: ``load()`` them once, then ``append()``; ``compact()`` now and then."""
+
+    #: should_compact() is true when the log holds more than COMPACT_RATIO times the live data ...
+    COMPACT_RATIO: float = 2.0
+    #: ... and is larger than this, so that small stores never pay for a rewrite.
+    COMPACT_MIN_LOG_BYTES: int = 4 * _MiB
+    #: Buffer size of the snapshot writer (big vector records bypass it).
+    _SNAPSHOT_BUFFER: int = 1 * _MiB
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        """Open (or create) the storage folder ``path`` and take its lock.
+
+        Raises FileExistsError if ``path`` is a file, StorageLocked if another client holds the folder,
+        ForeignStorage if it holds files that are not ours, StorageCorrupted if its files are damaged.
+        """
+        # Set first so that close()/__del__ work whatever __init__ raises below.
+        self._closed = True
+        self._lock: FolderLock | None = None
+        self._log_fd: int | None = None
+
+        self._display_path = os.fsdecode(os.fspath(path))
+        # Internal paths are absolute so a later os.chdir() cannot redirect writes.
+        self._folder = os.path.abspath(self._display_path)
+        os.makedirs(self._folder, exist_ok=True)  # FileExistsError for a file, like qdrant-client
+        self._lock = FolderLock(self._folder, self._display_path)
+        self._packer = msgpack.Packer(use_bin_type=True)
+        self._dirty = False  # bytes written to the log since its last fsync
+        self._failed: BaseException | None = None  # a write that could not be undone
+        self._load_state = "new"  # -> "loading" -> "ready"
+        self._closed = False
+        try:
+            self._open_generation()
+        except BaseException:
+            self.close()
+            raise
+
+    # ----------------------------------------------------------------- opening
+
+    def _file(self, name: str) -> str:
+        return os.path.join(self._folder, name)
+
+    def _open_generation(self) -> None:
+        """Pick the current generation, delete leftovers, and open (or create) its log for appending."""
+        listing = list_folder(self._folder, self._display_path)
+        generation = max(listing.snapshots, default=0)
+        removed = False
+        for newer in sorted(g for g in listing.logs if g > generation):
+            name = log_name(newer)
+            if generation in listing.logs and os.path.getsize(self._file(name)) <= framing.HEADER_SIZE:
+                os.remove(self._file(name))  # the empty log of a compaction that never committed
+                removed = True
+                continue
+            raise StorageCorrupted(
+                self._file(name),
+                None,
+                f"the log of generation {newer} has no snapshot {snapshot_name(newer)}"
+                + (f" (the newest snapshot is {snapshot_name(generation)})" if generation else "")
+                + "; refusing to replay it on the wrong base",
+            )
+        stale = [snapshot_name(g) for g in listing.snapshots if g < generation]
+        stale += [log_name(g) for g in listing.logs if g < generation]
+        for name in stale + listing.temporaries:
+            os.remove(self._file(name))
+            removed = True
+        if removed:
+            fsync_dir(self._folder)
+
+        self._generation = generation
+        if generation:
+            snapshot = self._file(snapshot_name(generation))
+            with open(snapshot, "rb") as f:
+                head = f.read(framing.HEADER_SIZE)
+            try:
+                framing.check_header(head, framing.KIND_SNAPSHOT, generation)
+            except HeaderError as exc:
+                raise StorageCorrupted(snapshot, 0, exc.reason) from None
+        log = self._file(log_name(generation))
+        if generation not in listing.logs:
+            if generation:
+                warnings.warn(
+                    f"{log} was missing; started an empty log for generation {generation}",
+                    StorageRecoveredWarning,
+                    stacklevel=3,
+                )
+            self._log_fd, self._log_size = self._create_log(generation)
+            fsync_dir(self._folder)
+            return
+        self._log_fd = os.open(log, _OPEN_LOG_FLAGS)
+        self._log_size = os.fstat(self._log_fd).st_size
+        with open(log, "rb") as f:
+            head = f.read(framing.HEADER_SIZE)
+        try:
+            framing.check_header(head, framing.KIND_LOG, generation)
+        except HeaderError as exc:
+            if not exc.torn and not (self._log_size == 0):
+                raise StorageCorrupted(log, 0, exc.reason) from None
+            warnings.warn(
+                f"{log}: {exc.reason if self._log_size else 'empty file'} (a crash while it was created); "
+                "rewrote the header, no record was lost",
+                StorageRecoveredWarning,
+                stacklevel=3,
+            )
+            os.ftruncate(self._log_fd, 0)
+            self._write(framing.encode_header(framing.KIND_LOG, generation))
+            os.fsync(self._log_fd)
+            self._log_size = framing.HEADER_SIZE
+
+    def _create_log(self, generation: int) -> tuple[int, int]:
+        """Create the log of ``generation`` holding only its header, fsync'd; returns (fd, size)."""
+        fd = os.open(self._file(log_name(generation)), _OPEN_LOG_FLAGS | os.O_CREAT | os.O_TRUNC, 0o644)
+        try:
+            _write_all(fd, [framing.encode_header(framing.KIND_LOG, generation)])
+            os.fsync(fd)
+        except BaseException:
+            os.close(fd)
+            raise
+        return fd, framing.HEADER_SIZE
+
+    # ----------------------------------------------------------------- reading
+
+    def load(self) -> Iterator[dict[str, Any]]:
+        """Yield every stored record in order: the snapshot's, then the log's. Call once, before append().
+
+        A torn last log record is dropped (file truncated, StorageRecoveredWarning); any other damage
+        raises StorageCorrupted(file, offset, reason), possibly after some records were yielded.
+        """
+        self._check_open()
+        if self._load_state != "new":
+            raise QdrantLocalError("DiskStorage.load() can be called only once")
+        self._load_state = "loading"
+        return self._load()
+
+    def _load(self) -> Iterator[dict[str, Any]]:
+        if self._generation:
+            yield from self._read_snapshot(self._file(snapshot_name(self._generation)))
+        yield from self._read_log(self._file(log_name(self._generation)))
+        self._load_state = "ready"
+
+    def _read_snapshot(self, path: str) -> Iterator[dict[str, Any]]:
+        count = 0
+        with _mapped(path) as buf:
+            end = len(buf)
+            pos = framing.HEADER_SIZE
+            while True:
+                if end - pos >= framing.FRAME_HEADER_SIZE and buf[pos : pos + 4] == b"\0\0\0\0":
+                    stored_count = framing.read_trailer(buf, pos, end)
+                    if stored_count is None:
+                        raise StorageCorrupted(path, pos, "damaged snapshot trailer, or data after it")
+                    if stored_count != count:
+                        raise StorageCorrupted(
+                            path, pos, f"snapshot trailer says {stored_count} records but {count} were read"
+                        )
+                    return
+                if pos == end:
+                    raise StorageCorrupted(path, pos, "snapshot ends without its trailer (file cut short)")
+                try:
+                    start, stop = framing.read_frame(buf, pos, end)
+                    record = framing.unpack_record(buf[start:stop], pos)
+                except FrameError as exc:
+                    raise StorageCorrupted(path, exc.offset, exc.reason) from None
+                yield record
+                count += 1
+                pos = stop
+
+    def _read_log(self, path: str) -> Iterator[dict[str, Any]]:
+        torn: FrameError | None = None
+        with _mapped(path) as buf:
+            end = len(buf)
+            pos = framing.HEADER_SIZE
+            while pos < end:
+                try:
+                    start, stop = framing.read_frame(buf, pos, end)
+                except FrameError as exc:
+                    following = framing.find_whole_frame(buf, pos + 1, end)
+                    if following is not None:
+                        raise StorageCorrupted(
+                            path, pos, f"{exc.reason}, and a whole record follows at offset {following}"
+                        ) from None
+                    torn = exc
+                    break
+                try:
+                    record = framing.unpack_record(buf[start:stop], pos)
+                except FrameError as exc:
+                    raise StorageCorrupted(path, exc.offset, exc.reason) from None
+                yield record
+                pos = stop
+        if torn is not None:
+            assert self._log_fd is not None  # invariant: the log is open while the storage is
+            warnings.warn(
+                f"{path}: dropped a torn last record at byte offset {torn.offset} ({torn.reason}; "
+                f"{end - torn.offset} bytes), left by a write that a crash cut short",
+                StorageRecoveredWarning,
+                stacklevel=2,
+            )
+            os.ftruncate(self._log_fd, torn.offset)
+            os.fsync(self._log_fd)
+            self._log_size = torn.offset
+
+    # ----------------------------------------------------------------- writing
+
+    def append(self, record: dict[str, Any], *, sync: bool = True) -> None:
+        """Append one record. sync=True: durable (fsync'd) on return; sync=False: written, fsync'd later."""
+        self._check_writable()
+        if not isinstance(record, dict):
+            raise InvalidInput(f"a storage record must be a dict, not {type(record).__name__}")
+        try:
+            body = self._packer.pack(record)
+        except BaseException:
+            self._packer.reset()  # drop the partly packed record so the next pack starts clean
+            raise
+        if len(body) > framing.MAX_BODY:
+            raise InvalidInput(f"a storage record is limited to {framing.MAX_BODY} bytes, got {len(body)}")
+        self._write(framing.encode_frame_header(body), body)
+        if sync:
+            self._fsync_log()
+        else:
+            self._dirty = True
+
+    def sync(self) -> None:
+        """fsync the records appended with sync=False (no-op when there are none)."""
+        self._check_open()
+        if self._dirty:
+            self._fsync_log()
+
+    def _fsync_log(self) -> None:
+        assert self._log_fd is not None  # invariant: the log is open while the storage is
+        os.fsync(self._log_fd)
+        self._dirty = False
+
+    def _write(self, *chunks: bytes) -> None:
+        """Append ``chunks`` to the log; on failure cut the file back so no partial frame stays behind."""
+        assert self._log_fd is not None  # invariant: the log is open while the storage is
+        size = self._log_size
+        try:
+            self._log_size = size + _write_all(self._log_fd, chunks)
+        except BaseException:
+            try:
+                os.ftruncate(self._log_fd, size)
+            except BaseException as exc:
+                # A partial frame we cannot remove would be damage in mid-log once more records follow:
+                # refuse every further write; the next open drops it as a torn tail.
+                self._failed = exc
+                raise
+            self._log_size = size
+            raise
+
+    @property
+    def log_bytes(self) -> int:
+        """Current size of the log file in bytes (header included)."""
+        return self._log_size
+
+    @property
+    def generation(self) -> int:
+        """Number of compactions this folder went through (names the current snapshot and log)."""
+        return self._generation
+
+    @property
+    def path(self) -> str:
+        """The folder, as given to the constructor."""
+        return self._display_path
+
+    def should_compact(self, live_bytes: int) -> bool:
+        """Whether the log has grown enough, relative to ``live_bytes`` of live data, to be worth compacting."""
+        return self._log_size > self.COMPACT_MIN_LOG_BYTES and self._log_size > self.COMPACT_RATIO * live_bytes
+
+    def compact(self, records: Iterable[dict[str, Any]]) -> None:
+        """Replace snapshot + log by a snapshot of ``records`` (the whole current state) and an empty log.
+
+        ``records`` is consumed as a stream and written as it comes. Crash-safe at every instant (see the
+        module docstring); if it raises before the commit point, the old files stay current and the
+        storage stays usable, as if compact() had not been called.
+        """
+        self._check_writable()
+        old, new = self._generation, self._generation + 1
+        snapshot_tmp = self._file(tmp_name(snapshot_name(new)))
+        new_log = self._file(log_name(new))
+        new_fd: int | None = None
+        try:
+            self._write_snapshot(snapshot_tmp, new, records)
+            new_fd, _ = self._create_log(new)
+            fsync_dir(self._folder)
+            os.replace(snapshot_tmp, self._file(snapshot_name(new)))  # the commit point
+        except Exception:
+            # Not committed: the old generation is still the truth; remove what was written for the new one.
+            if new_fd is not None:
+                os.close(new_fd)
+            for leftover in (snapshot_tmp, new_log):
+                try:
+                    os.remove(leftover)
+                except FileNotFoundError:
+                    pass
+            raise
+        old_fd, self._log_fd = self._log_fd, new_fd
+        self._generation, self._log_size, self._dirty = new, framing.HEADER_SIZE, False
+        assert old_fd is not None  # invariant: the log is open while the storage is
+        os.close(old_fd)
+        fsync_dir(self._folder)  # make the commit durable before the old generation disappears
+        try:
+            os.remove(self._file(log_name(old)))
+            if old:
+                os.remove(self._file(snapshot_name(old)))
+            fsync_dir(self._folder)
+        except OSError:
+            pass  # only leftovers: the next open deletes them
+
+    def _write_snapshot(self, path: str, generation: int, records: Iterable[dict[str, Any]]) -> None:
+        packer = msgpack.Packer(use_bin_type=True)
+        count = 0
+        with open(path, "wb", buffering=self._SNAPSHOT_BUFFER) as f:
+            f.write(framing.encode_header(framing.KIND_SNAPSHOT, generation))
+            for record in records:
+                if not isinstance(record, dict):
+                    raise InvalidInput(f"a storage record must be a dict, not {type(record).__name__}")
+                body = packer.pack(record)
+                if len(body) > framing.MAX_BODY:
+                    raise InvalidInput(f"a storage record is limited to {framing.MAX_BODY} bytes, got {len(body)}")
+                f.write(framing.encode_frame_header(body))
+                f.write(body)
+                count += 1
+            f.write(framing.encode_trailer(count))
+            f.flush()
+            os.fsync(f.fileno())
+
+    # ----------------------------------------------------------------- closing
+
+    def close(self) -> None:
+        """fsync pending records and release the lock. Idempotent; also run by ``__del__``."""
+        if self._closed:
+            return
+        self._closed = True
+        fd, self._log_fd = self._log_fd, None
+        try:
+            if fd is not None:
+                try:
+                    if getattr(self, "_dirty", False):
+                        os.fsync(fd)
+                finally:
+                    os.close(fd)
+        finally:
+            if self._lock is not None:
+                self._lock.release()
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:  # never raise from a finaliser (e.g. during interpreter shutdown)
+            pass
+
+    def __enter__(self) -> DiskStorage:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise ClientClosed()
+
+    def _check_writable(self) -> None:
+        self._check_open()
+        if self._load_state != "ready":
+            raise QdrantLocalError("DiskStorage.load() must be consumed to the end before writing")
+        if self._failed is not None:
+            raise QdrantLocalError(
+                f"storage {self._display_path} refused a write after an earlier write failed and could not be "
+                f"undone ({self._failed!r}); reopen it"
+            )
+
+
+def _write_all(fd: int, chunks: Iterable[bytes]) -> int:
+    """os-level write of every chunk, retrying short writes; returns the number of bytes written."""
+    total = 0
+    for chunk in chunks:
+        view = memoryview(chunk)
+        while view:
+            written = os.write(fd, view)
+            total += written
+            view = view[written:]
+    return total
+
+
+class _mapped:
+    """Read-only mmap of a file as a memoryview, released and unmapped on exit (empty files included)."""
+
+    def __init__(self, path: str) -> None:
+        self._path = path
+
+    def __enter__(self) -> memoryview:
+        with open(self._path, "rb") as f:
+            size = os.fstat(f.fileno()).st_size
+            if size == 0:
+                self._map = None
+                self._view = memoryview(b"")
+                return self._view
+            self._map = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+        if hasattr(self._map, "madvise") and hasattr(mmap, "MADV_SEQUENTIAL"):
+            self._map.madvise(mmap.MADV_SEQUENTIAL)
+        self._view = memoryview(self._map)
+        return self._view
+
+    def __exit__(self, *exc_info: object) -> None:
+        try:
+            self._view.release()
+            if self._map is not None:
+                self._map.close()
+        except BufferError:
+            # A slice of the map is still referenced (e.g. from the traceback of the error being raised):
+            # the map is unmapped when that reference goes; never mask the real error with this one.
+            pass
