@@ -1,0 +1,616 @@
+"""Payload values: JSON normalisation, copying, keyed writes and deletes, read selectors, facets.
+
+Everything here is pure and works on plain JSON values (dict, list, str, int, float, bool, None).
+Semantics follow qdrant-client 1.20.0 local mode: ``to_jsonable_python`` in ``local_collection.py``,
+``payload_value_setter.py``, ``payload_value_extractor.py`` and ``order_by.py``.
+
+Write discipline: callers validate a whole request first (:func:`normalize_payload`,
+:func:`validate_key`, :func:`compile_payload_selector` raise before anything is touched), then apply
+:func:`set_payload` / :func:`delete_payload`, which cannot fail on valid input.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as _dt
+import enum
+import math
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from decimal import Decimal
+from pathlib import PurePath
+from typing import Any, Union
+
+from .._access import field
+from ..errors import InvalidInput
+from .datetimes import bound_to_microseconds, parse_timestamp
+from .paths import WILDCARD, Path, extract_values, format_path, parse_path
+
+__all__ = [
+    "normalize_payload",
+    "copy_payload",
+    "validate_key",
+    "set_payload",
+    "delete_payload",
+    "PayloadSelector",
+    "compile_payload_selector",
+    "select_payload",
+    "FacetValue",
+    "facet_values",
+    "facet_key",
+    "facet_counts",
+    "OrderValue",
+    "order_values",
+    "to_order_value",
+]
+
+FacetValue = Union[bool, int, str]
+OrderValue = Union[int, float]
+
+# --------------------------------------------------------------------------------------------------
+# Normalisation
+
+
+def normalize_payload(payload: Any) -> dict[str, Any]:
+    """Return a fresh JSON-compatible deep copy of a payload, or raise :class:`InvalidInput`.
+
+    Conversions are those local mode gets from ``json.dumps`` plus pydantic's ``to_jsonable_python``:
+    tuples, sets and frozensets become lists; datetimes, dates and times ISO strings (UTC as ``Z``);
+    timedeltas ISO 8601 durations; UUIDs, Decimals and paths strings; bytes UTF-8 text; enums their
+    value; str/int/float subclasses plain values; dataclasses and pydantic-style models (anything with
+    ``model_dump``) dicts. ``None`` is taken as the empty payload, as local mode's ``payload or {}``.
+
+    Deviations (the Qdrant server's behaviour, not local mode's):
+    NaN and +/-inf are rejected (local mode stores them; JSON cannot carry them to the server);
+    non-str keys are rejected (json.dumps would silently turn ``1`` into ``"1"``);
+    numpy scalars and arrays are converted to Python values (local mode raises a serialisation error).
+    """
+    if payload is None:
+        return {}
+    if not isinstance(payload, Mapping):
+        raise InvalidInput(f"Payload must be a dict, got {type(payload).__name__}")
+    return _normalize_dict(payload, (), set())
+
+
+_SCALARS = (str, int, float, bool, type(None))
+
+
+def _normalize_dict(value: Mapping[Any, Any], where: tuple[Any, ...], active: set[int]) -> dict[str, Any]:
+    marker = id(value)
+    if marker in active:
+        raise InvalidInput(f"Payload contains a circular reference at {_where(where)}")
+    active.add(marker)
+    result: dict[str, Any] = {}
+    for key, item in value.items():
+        if type(key) is not str:
+            if not isinstance(key, str):
+                raise InvalidInput(
+                    f"Payload keys must be strings, got {type(key).__name__} {key!r} at {_where(where)}"
+                )
+            key = str.__str__(key)  # a str subclass (a str enum): its text, as json.dumps writes it
+        result[key] = _normalize_value(item, (*where, key), active)
+    active.discard(marker)
+    return result
+
+
+def _normalize_list(items: Iterable[Any], where: tuple[Any, ...], active: set[int]) -> list[Any]:
+    marker = id(items)
+    if marker in active:
+        raise InvalidInput(f"Payload contains a circular reference at {_where(where)}")
+    active.add(marker)
+    result = [_normalize_value(item, (*where, index), active) for index, item in enumerate(items)]
+    active.discard(marker)
+    return result
+
+
+def _normalize_value(value: Any, where: tuple[Any, ...], active: set[int]) -> Any:
+    kind = type(value)
+    # Exact JSON types first: they are nearly every value.
+    if kind is str or kind is int or kind is bool or value is None:
+        return value
+    if kind is float:
+        if not math.isfinite(value):
+            raise _not_finite(value, where)
+        return value
+    if kind is dict:
+        return _normalize_dict(value, where, active)
+    if kind is list:
+        return _normalize_list(value, where, active)
+    return _convert(value, where, active)
+
+
+def _convert(value: Any, where: tuple[Any, ...], active: set[int]) -> Any:
+    """Values JSON lacks, converted the way json.dumps + pydantic's to_jsonable_python do."""
+    if isinstance(value, enum.Enum):
+        # json.dumps writes str/int/float-mixin enums through their base type; others via pydantic.
+        if isinstance(value, str):
+            return str.__str__(value)
+        if isinstance(value, bool):
+            return bool(value)
+        if isinstance(value, int):
+            return int.__int__(value)
+        if isinstance(value, float):
+            return _normalize_value(float.__float__(value), where, active)
+        return _normalize_value(value.value, where, active)
+    if isinstance(value, str):
+        return str.__str__(value)
+    if isinstance(value, bool):
+        return bool(value)
+    if isinstance(value, int):
+        return int.__int__(value)
+    if isinstance(value, float):
+        return _normalize_value(float.__float__(value), where, active)
+    if isinstance(value, Mapping):
+        return _normalize_dict(value, where, active)
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return _normalize_list(value, where, active)
+    if isinstance(value, _dt.datetime):
+        return _format_datetime(value)
+    if isinstance(value, _dt.date):
+        return value.isoformat()
+    if isinstance(value, _dt.time):
+        return _format_time(value)
+    if isinstance(value, _dt.timedelta):
+        return _format_duration(value)
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, PurePath):
+        return str(value)
+    if isinstance(value, (bytes, bytearray)):
+        try:
+            return bytes(value).decode("utf-8")
+        except UnicodeDecodeError:
+            raise InvalidInput(f"Payload bytes at {_where(where)} are not valid UTF-8") from None
+    numpy_value = _from_numpy(value)
+    if numpy_value is not _NOT_NUMPY:
+        return _normalize_value(numpy_value, where, active)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        fields = {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
+        return _normalize_dict(fields, where, active)
+    dump = getattr(value, "model_dump", None)
+    if callable(dump) and not isinstance(value, type):
+        return _normalize_value(dump(mode="json"), where, active)
+    raise InvalidInput(f"Unable to serialize unknown type: {type(value)} at {_where(where)}")
+
+
+_NOT_NUMPY = object()
+
+
+def _from_numpy(value: Any) -> Any:
+    """A numpy scalar or array as Python values (without importing numpy when it is not one)."""
+    if type(value).__module__ != "numpy":
+        return _NOT_NUMPY
+    tolist = getattr(value, "tolist", None)
+    if tolist is None:
+        return _NOT_NUMPY
+    return tolist()  # ndarray -> nested lists, scalar -> int/float/bool/str
+
+
+def _not_finite(value: float, where: tuple[Any, ...]) -> InvalidInput:
+    # Deviation: local mode stores NaN and inf; the server cannot receive them (JSON has no NaN).
+    return InvalidInput(f"Payload value at {_where(where)} is {value}: NaN and infinite values are not allowed")
+
+
+def _where(where: tuple[Any, ...]) -> str:
+    if not where:
+        return "the payload root"
+    parts: Path = tuple(item if isinstance(item, str) else int(item) for item in where)
+    return repr(format_path(parts))
+
+
+def _format_offset(value: _dt.datetime | _dt.time) -> str:
+    offset = value.utcoffset()
+    if offset is None:
+        return ""
+    seconds = int(offset.total_seconds())
+    if seconds == 0 and offset.microseconds == 0:
+        return "Z"
+    sign = "-" if seconds < 0 else "+"
+    minutes = abs(seconds) // 60
+    return f"{sign}{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def _format_datetime(value: _dt.datetime) -> str:
+    """pydantic's datetime text: ISO 8601, with ``Z`` for UTC and minutes-only offsets."""
+    return value.replace(tzinfo=None).isoformat() + _format_offset(value)
+
+
+def _format_time(value: _dt.time) -> str:
+    return value.replace(tzinfo=None).isoformat() + _format_offset(value)
+
+
+def _format_duration(value: _dt.timedelta) -> str:
+    """pydantic's (speedate's) ISO 8601 duration text: ``P1Y35DT5H``, ``-PT1S``, ``PT0S``."""
+    negative = value < _dt.timedelta(0)
+    if negative:
+        value = -value
+    days, seconds, micros = value.days, value.seconds, value.microseconds
+    text = "-P" if negative else "P"
+    if days >= 365:
+        text += f"{days // 365}Y"
+        days %= 365
+    if days:
+        text += f"{days}D"
+    if seconds or micros:
+        text += "T"
+        hours, rest = divmod(seconds, 3600)
+        minutes, secs = divmod(rest, 60)
+        if hours:
+            text += f"{hours}H"
+        if minutes:
+            text += f"{minutes}M"
+        if secs or micros:
+            text += str(secs)
+            if micros:
+                text += "." + f"{micros:06d}".rstrip("0")
+            text += "S"
+    elif not value.days:
+        text += "T0S"
+    return text
+
+
+# --------------------------------------------------------------------------------------------------
+# Copying
+
+
+def copy_payload(value: Any) -> Any:
+    """Deep copy of a JSON value (dicts, lists, scalars); several times faster than copy.deepcopy."""
+    kind = type(value)
+    if kind is dict:
+        return {k: (copy_payload(v) if type(v) in _CONTAINERS else v) for k, v in value.items()}
+    if kind is list:
+        return [copy_payload(v) if type(v) in _CONTAINERS else v for v in value]
+    return value
+
+
+_CONTAINERS = frozenset((dict, list))
+
+
+# --------------------------------------------------------------------------------------------------
+# Keyed writes and deletes
+
+
+def validate_key(key: Any) -> Path:
+    """Parse a payload key path, raising ``InvalidPath("Invalid path")`` (or InvalidInput) if bad."""
+    return parse_path(key)
+
+
+def _merge(target: dict[str, Any], new: Mapping[str, Any]) -> dict[str, Any]:
+    """Merge like the server's ``merge_map``: a null value removes the key. Values are copied."""
+    for key, value in new.items():
+        if value is None:
+            target.pop(key, None)
+        else:
+            target[key] = copy_payload(value)
+    return target
+
+
+def set_payload(target: dict[str, Any], new: Mapping[str, Any], key: str | Path | None = None) -> None:
+    """Merge ``new`` into ``target`` in place, at ``key`` when given (qdrant-client's setter).
+
+    ``new`` must already be normalised; its values are copied, so one ``new`` can be applied to many
+    points. Without ``key`` top-level keys are replaced (nested objects are not deep-merged) and a
+    null value deletes its key. With ``key``: missing objects on the way are created; a scalar in the
+    way is replaced by an object; ``arr[]`` merges into every element and ``arr[N]`` into one
+    (an index past the end does nothing); a non-array where the path expects one becomes ``[]``.
+    """
+    if key is None:
+        _merge(target, new)
+        return
+    path = parse_path(key) if isinstance(key, str) else key
+    _set_at(target, path, 0, new, None, None)
+
+
+def _set_at(
+    data: Any,
+    path: Path,
+    position: int,
+    new: Mapping[str, Any],
+    parent: Any,
+    parent_item: str | int | None,
+) -> None:
+    """One step of ``Setter.set``: ``data`` is ``parent[parent_item]``, ``path[position]`` the item."""
+    item = path[position]
+    last = position == len(path) - 1
+    if isinstance(item, str):
+        if isinstance(data, dict):
+            if item not in data:
+                data[item] = {}
+            if last:
+                if isinstance(data[item], dict):
+                    _merge(data[item], new)
+                else:
+                    data[item] = _merge({}, new)
+            else:
+                _set_at(data[item], path, position + 1, new, data, item)
+            return
+        # Not an object where the path needs one: replace it with a fresh object holding the rest.
+        # parent is never None here: the root is always a dict.
+        if last:
+            parent[parent_item] = {item: _merge({}, new)}
+        else:
+            replacement: dict[str, Any] = {item: {}}
+            parent[parent_item] = replacement
+            _set_at(replacement[item], path, position + 1, new, replacement, item)
+        return
+    if not isinstance(data, list):
+        # Mirrors _ListSetter: an array step on a non-array empties it to [] and stops there.
+        parent[parent_item] = []
+        return
+    if item is WILDCARD:
+        for index, element in enumerate(data):
+            if last:
+                if isinstance(element, dict):
+                    _merge(element, new)
+                else:
+                    data[index] = _merge({}, new)
+            else:
+                _set_at(element, path, position + 1, new, data, index)
+        return
+    index = item  # an int
+    if index < len(data):  # type: ignore[operator]
+        if last:
+            if isinstance(data[index], dict):  # type: ignore[index]
+                _merge(data[index], new)  # type: ignore[index]
+            else:
+                data[index] = _merge({}, new)  # type: ignore[index]
+        else:
+            _set_at(data[index], path, position + 1, new, data, index)  # type: ignore[index]
+
+
+def delete_payload(target: dict[str, Any], keys: Iterable[str | Path]) -> None:
+    """Delete each key path from ``target`` in place (qdrant-client's ``delete_value_by_key``).
+
+    A path that selects nothing is a no-op. A path ending in ``[N]`` is a no-op, as on the server;
+    a path ending in ``[]`` empties the array.
+    """
+    for key in keys:
+        path = parse_path(key) if isinstance(key, str) else key
+        _delete_at(target, path, 0)
+
+
+def _delete_at(data: Any, path: Path, position: int) -> None:
+    item = path[position]
+    if position == len(path) - 1:
+        if isinstance(item, str):
+            if isinstance(data, dict):
+                data.pop(item, None)
+        elif item is WILDCARD and isinstance(data, list):
+            data.clear()
+        return
+    if isinstance(item, str):
+        if isinstance(data, dict) and item in data:
+            _delete_at(data[item], path, position + 1)
+    elif item is WILDCARD:
+        if isinstance(data, list):
+            for element in data:
+                _delete_at(element, path, position + 1)
+    elif isinstance(data, list) and item < len(data):  # type: ignore[operator]
+        _delete_at(data[item], path, position + 1)  # type: ignore[index]
+
+
+# --------------------------------------------------------------------------------------------------
+# with_payload selectors
+
+# A selector tree maps an object key (str) or an array index (int, which selects nothing, as in core)
+# or None (``[]``, every element) to a subtree, or to True for "everything below".
+_Tree = dict[Any, Any]
+
+
+@dataclasses.dataclass(frozen=True)
+class PayloadSelector:
+    """A compiled ``with_payload``: ``mode`` is "none", "all", "include" or "exclude"."""
+
+    mode: str
+    tree: _Tree = dataclasses.field(default_factory=dict, compare=False)
+    keys: tuple[str, ...] = ()
+
+
+_NONE = PayloadSelector("none")
+_ALL = PayloadSelector("all")
+
+
+def compile_payload_selector(with_payload: Any) -> PayloadSelector:
+    """Validate and compile a ``with_payload`` argument (bool, key list, include/exclude selector).
+
+    Accepts ``True``/``False``/``None``, a list (or tuple) of key paths, ``PayloadSelectorInclude`` /
+    ``PayloadSelectorExclude`` objects (ours or qdrant_client's) and ``{"include": [...]}`` /
+    ``{"exclude": [...]}`` dicts. A bare str raises InvalidInput with qdrant-client's message, a bad
+    path ``InvalidPath``.
+    """
+    if with_payload is None or with_payload is False:
+        return _NONE
+    if with_payload is True:
+        return _ALL
+    if isinstance(with_payload, str):
+        raise InvalidInput(
+            "with_payload must be a bool, a list of payload keys or a PayloadSelector, "
+            f"got a str: {with_payload!r}"
+        )
+    exclude = field(with_payload, "exclude")
+    if exclude is not None:
+        keys = _selector_keys(exclude)
+        return PayloadSelector("exclude", _selector_tree(keys), keys)
+    include = field(with_payload, "include")
+    if include is not None:
+        keys = _selector_keys(include)
+        return PayloadSelector("include", _selector_tree(keys), keys)
+    if not isinstance(with_payload, (Mapping, bool)) and isinstance(with_payload, Iterable):
+        # local mode takes list(with_payload): any iterable of keys
+        keys = _selector_keys(list(with_payload))
+        return PayloadSelector("include", _selector_tree(keys), keys)
+    raise InvalidInput(
+        "with_payload must be a bool, a list of payload keys or a PayloadSelector, "
+        f"got a {type(with_payload).__name__}: {with_payload!r}"
+    )
+
+
+def _selector_keys(keys: Any) -> tuple[str, ...]:
+    if isinstance(keys, str) or not isinstance(keys, (list, tuple)):
+        raise InvalidInput(f"Payload selector keys must be a list of strings, got {keys!r}")
+    for key in keys:
+        parse_path(key)  # raises InvalidPath / InvalidInput
+    return tuple(keys)
+
+
+def _selector_tree(keys: tuple[str, ...]) -> _Tree:
+    """Merge selector paths into a prefix tree (payload_value_extractor._selector_tree)."""
+    tree: _Tree = {}
+    for key in keys:
+        parts = [None if item is WILDCARD else item for item in parse_path(key)]
+        *parents, last = parts
+        node: Any = tree
+        for part in parents:
+            node = node.setdefault(part, {})
+            if node is True:  # a shorter path already selects everything below
+                break
+        else:
+            node[last] = True
+    return tree
+
+
+def select_payload(payload: dict[str, Any] | None, selector: PayloadSelector) -> dict[str, Any] | None:
+    """The part of ``payload`` a selector returns, as the caller's own copy (None for "none")."""
+    mode = selector.mode
+    if mode == "none":
+        return None
+    if payload is None:
+        payload = {}
+    if mode == "all":
+        return copy_payload(payload)
+    if mode == "include":
+        return _include(payload, selector.tree)  # type: ignore[no-any-return]
+    return _exclude(payload, selector.tree)  # type: ignore[no-any-return]
+
+
+def _include(value: Any, tree: _Tree) -> Any:
+    if isinstance(value, dict):
+        result = {}
+        for key, item in value.items():
+            if key not in tree:
+                continue
+            subtree = tree[key]
+            result[key] = copy_payload(item) if subtree is True else _include(item, subtree)
+        return result
+    if isinstance(value, list):
+        # only `[]` applies to array elements; `a[0]` selects nothing, as in core
+        if None not in tree:
+            return []
+        subtree = tree[None]
+        if subtree is True:
+            return copy_payload(value)
+        return [_include(item, subtree) for item in value]
+    return value
+
+
+def _exclude(value: Any, tree: _Tree) -> Any:
+    if isinstance(value, dict):
+        result = {}
+        for key, item in value.items():
+            if key not in tree:
+                result[key] = copy_payload(item)
+            elif tree[key] is not True:
+                result[key] = _exclude(item, tree[key])
+        return result
+    if isinstance(value, list):
+        if None not in tree:
+            return copy_payload(value)
+        subtree = tree[None]
+        if subtree is True:
+            return []
+        return [_exclude(item, subtree) for item in value]
+    return value
+
+
+# --------------------------------------------------------------------------------------------------
+# Facets and order_by
+
+# A value's position here is its facet type tag: True/1 and False/0 are equal (and hash alike) in
+# Python but are separate facet buckets, and the tag orders buckets of different types on ties.
+_FACET_TYPES: tuple[type, ...] = (bool, int, str)
+
+
+def _parse_uuid(text: str) -> str | None:
+    """Canonical hyphenated form of a string uuid.UUID accepts in any spelling, else None."""
+    try:
+        return str(uuid.UUID(text))
+    except ValueError:
+        return None
+
+
+def facet_key(value: FacetValue) -> tuple[int, FacetValue]:
+    """The type-tagged key of a facet value: use it as the dict key and as the ascending sort key."""
+    return (_FACET_TYPES.index(type(value)), value)
+
+
+def facet_values(payload: dict[str, Any] | None, key: str | Path) -> list[FacetValue]:
+    """The distinct str/int/bool values ``key`` selects in ``payload``, as local ``facet`` counts them.
+
+    Floats, nulls, objects and nested arrays are ignored; ``True`` and ``1`` stay distinct; UUID
+    strings are canonicalised. Each value appears once, in first-seen order.
+    """
+    if not isinstance(payload, dict):
+        return []
+    seen: dict[tuple[int, FacetValue], FacetValue] = {}
+    for value in extract_values(payload, key):
+        kind = type(value)
+        if kind not in _FACET_TYPES:
+            continue
+        if kind is str:
+            value = _parse_uuid(value) or value
+        elif kind is int and len(str(value)) >= 32:
+            # local mode tries every value as a UUID, and a 32-digit int parses as one (a str then)
+            as_uuid = _parse_uuid(str(value))
+            if as_uuid is not None:
+                value, kind = as_uuid, str
+        tagged = (_FACET_TYPES.index(kind), value)
+        if tagged not in seen:
+            seen[tagged] = value
+    return list(seen.values())
+
+
+def facet_counts(payloads: Iterable[dict[str, Any] | None], key: str, limit: int) -> list[tuple[FacetValue, int]]:
+    """``(value, count)`` hits over ``payloads``, by count descending then value (local ``facet``)."""
+    path = parse_path(key)
+    hits: dict[tuple[int, FacetValue], int] = defaultdict(int)
+    for payload in payloads:
+        for value in facet_values(payload, path):
+            hits[facet_key(value)] += 1
+    ranked = sorted(hits.items(), key=lambda hit: (-hit[1], hit[0]))[:limit]
+    return [(tagged[1], count) for tagged, count in ranked]
+
+
+def to_order_value(value: Any) -> OrderValue | None:
+    """The order_by value of a payload value or a ``start_from``; None when it has none.
+
+    Mirrors ``order_by.to_order_value``: numbers are themselves (ints stay ints, bools have none),
+    datetimes, dates and datetime strings are exact microseconds since the epoch (naive = UTC).
+    """
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return value
+    if isinstance(value, (_dt.datetime, _dt.date)):
+        return bound_to_microseconds(value)
+    if isinstance(value, str):
+        return parse_timestamp(value)
+    return None
+
+
+def order_values(payload: dict[str, Any] | None, key: str | Path) -> list[OrderValue]:
+    """The distinct order_by values of a point, in payload order (a point is listed once per value).
+
+    Equal values of different types (``1`` and ``1.0``) count once, keeping the first, as local
+    mode's ``(value, id)`` dedup does after its stable sort.
+    """
+    if not isinstance(payload, dict):
+        return []
+    values: dict[OrderValue, None] = {}
+    for value in extract_values(payload, key):
+        order_value = to_order_value(value)
+        if order_value is not None and order_value not in values:
+            values[order_value] = None
+    return list(values)
