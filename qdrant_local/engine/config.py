@@ -24,12 +24,27 @@ def validate_collection_name(name: Any) -> str:
         raise InvalidInput(f"Collection name must be a string, got {type(name).__name__}")
     for char in _FORBIDDEN_NAME_CHARS:
         if char in name:
-            raise InvalidInput(f"Collection name cannot contain {char!r} char".replace("'", "'"))
+            raise InvalidInput(f"Collection name cannot contain {char!r} char")
     if name in ("", ".", ".."):
         raise InvalidInput(f"Collection name cannot be {name!r}")
     if len(name) > 255:
         raise InvalidInput("Collection name must be at most 255 characters long")
     return name
+
+
+def validate_vector_name(vector_name: Any, kind: str) -> str:
+    if not isinstance(vector_name, str):
+        raise InvalidInput(f"Invalid {kind} vector name `{vector_name}`: must be a string")
+    if len(vector_name.encode()) > MAX_VECTOR_NAME_BYTES:
+        raise InvalidInput(f"Invalid {kind} vector name `{vector_name}`: must be at most 200 bytes long")
+    for char in _FORBIDDEN_NAME_CHARS:
+        if char in vector_name:
+            raise InvalidInput(f"Invalid {kind} vector name `{vector_name}`: cannot contain {char!r} char")
+    if vector_name in (".", ".."):
+        raise InvalidInput(f"Invalid {kind} vector name `{vector_name}`")
+    if kind == "sparse" and vector_name == "":
+        raise InvalidInput("Sparse vector name cannot be empty")
+    return vector_name
 
 
 def to_json(value: Any) -> Any:
@@ -62,8 +77,6 @@ def parse_dense_params(params: Any, vector_name: str) -> VectorSpec:
     size = field(params, "size")
     if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= MAX_VECTOR_SIZE:
         raise InvalidInput(f"Vector size {size} is invalid. Must be from 1 to {MAX_VECTOR_SIZE}.")
-    if len(vector_name.encode()) > MAX_VECTOR_NAME_BYTES:
-        raise InvalidInput(f"Vector name {vector_name} is too long. Max length is {MAX_VECTOR_NAME_BYTES} bytes")
     distance = distance_name(field(params, "distance"))
     raw = to_json(params)
     raw["distance"] = distance
@@ -77,8 +90,6 @@ def parse_dense_params(params: Any, vector_name: str) -> VectorSpec:
 
 
 def parse_sparse_params(params: Any, vector_name: str) -> VectorSpec:
-    if len(vector_name.encode()) > MAX_VECTOR_NAME_BYTES:
-        raise InvalidInput(f"Vector name {vector_name} is too long. Max length is {MAX_VECTOR_NAME_BYTES} bytes")
     modifier = field(params, "modifier") if params is not None else None
     modifier = enum_value(modifier) if modifier is not None else None
     return VectorSpec("sparse", modifier=modifier, params=to_json(params) if params is not None else {})
@@ -105,7 +116,9 @@ class CollectionConfig:
             unnamed = True
         elif vectors_config:
             for name, params in vectors_config.items():
-                vectors[str(name)] = parse_dense_params(params, str(name))
+                vectors[validate_vector_name(name, "dense")] = parse_dense_params(params, name)
+        for name in sparse_vectors_config or {}:
+            validate_vector_name(name, "sparse")
         for name, params in (sparse_vectors_config or {}).items():
             if name in vectors:
                 raise InvalidInput(f"Vector name {name} is used for both dense and sparse vectors")

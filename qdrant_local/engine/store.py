@@ -132,6 +132,15 @@ class PointStore:
         self._order = None
         self.version += 1
 
+    def revive(self, slot: int, point_id: PointId) -> None:
+        """Give a tombstoned slot back to the point that held it (batch rollback)."""
+        self.point_ids[slot] = point_id
+        self.payloads[slot] = {}
+        self.slot_of[point_id] = slot
+        self.live[slot] = True
+        self._order = None
+        self.version += 1
+
     def touch(self) -> None:
         """Record that payloads or vectors changed in place."""
         self.version += 1

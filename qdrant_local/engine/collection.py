@@ -1,0 +1,438 @@
+"""One collection: validates write requests into operations, applies them, and answers reads.
+
+Every write goes through two steps. ``prepare_*`` validates the whole request against the current
+state (ids, vectors, names, paths, filters, and the existence of every named point) and returns a
+resolved operation; nothing has changed yet. ``apply`` then performs it and cannot fail on input.
+The database logs the operation between the two, so a rejected request leaves no trace anywhere.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+import numpy as np
+
+from .._access import enum_value, field
+from ..errors import InvalidInput, InvalidVector, PointNotFound
+from ..ids import PointId, normalize_id, try_normalize_id
+from . import operations as ops
+from .config import CollectionConfig
+from .filters import CompiledFilter, compile_filter, filter_mask
+from .payload import (
+    PayloadSelector,
+    compile_payload_selector,
+    delete_payload,
+    facet_values,
+    normalize_payload,
+    order_values,
+    validate_key,
+    select_payload,
+    set_payload,
+)
+from .points_input import (
+    PreparedVectors,
+    batch_columns,
+    prepare_columns,
+    read_points,
+    split_point_vectors,
+)
+from .selectors import Selector, parse_selector
+from .store import PointStore, make_vector_store
+from .vectors import DenseVectors, MultiVectors
+
+
+class Collection:
+    """Points of one collection and the operations on them. Callers hold the database lock."""
+
+    def __init__(self, name: str, config: CollectionConfig) -> None:
+        self.name = name
+        self.config = config
+        self.payload_schema: dict[str, Any] = {}
+        vectors = {
+            vector_name: make_vector_store(spec.kind, dim=spec.size, distance=spec.distance, modifier=spec.modifier)
+            for vector_name, spec in config.vectors.items()
+        }
+        self.store = PointStore(vectors)
+
+    def reconfigure(self, config: CollectionConfig) -> None:
+        """Adopt an updated configuration (metadata, sparse modifiers, echoed settings)."""
+        for vector_name, spec in config.vectors.items():
+            existing = self.store.vectors.get(vector_name)
+            if existing is None:
+                self.store.add_vector_store(
+                    vector_name, make_vector_store(spec.kind, dim=spec.size, distance=spec.distance, modifier=spec.modifier)
+                )
+            elif spec.kind == "sparse":
+                existing.modifier = spec.modifier  # type: ignore[union-attr]
+        for vector_name in [n for n in self.store.vectors if n not in config.vectors]:
+            del self.store.vectors[vector_name]
+        self.config = config
+
+    def set_payload_index(self, field_name: str, schema: Any) -> None:
+        if schema is None:
+            self.payload_schema.pop(field_name, None)
+        else:
+            self.payload_schema[field_name] = schema
+
+    def state_operations(self, chunk: int) -> Iterable[ops.Upsert]:
+        """The live points as upserts of ``chunk`` points each, in slot order (for snapshots)."""
+        store = self.store
+        live = np.flatnonzero(store.live_mask)
+        for start in range(0, len(live), chunk):
+            slots = live[start : start + chunk]
+            dense, multi, sparse = {}, {}, {}
+            for name, vectors in store.vectors.items():
+                present = vectors.present[slots]
+                positions = np.flatnonzero(present)
+                if isinstance(vectors, DenseVectors):
+                    dense[name] = (positions, vectors.matrix[slots[positions]])
+                elif isinstance(vectors, MultiVectors):
+                    multi[name] = [(int(p), vectors.rows[int(slots[p])]) for p in positions]
+                else:
+                    sparse[name] = [(int(p), vectors.raw(int(slots[p]))) for p in positions]
+            yield ops.Upsert(
+                [store.point_ids[s] for s in slots.tolist()],  # type: ignore[misc]
+                [store.payloads[s] for s in slots.tolist()],  # type: ignore[misc]
+                PreparedVectors(dense, multi, sparse),  # type: ignore[arg-type]
+            )
+
+    # -- reading helpers -------------------------------------------------------------------------
+
+    def mask(self, compiled: CompiledFilter | None) -> np.ndarray:
+        """Live slots matching the filter (all live slots for None)."""
+        live = self.store.live_mask
+        if compiled is None:
+            return live.copy()
+        return filter_mask(compiled, self.store, live.copy())
+
+    def existing_slot(self, point_id: PointId) -> int | None:
+        return self.store.slot_of.get(point_id)
+
+    def resolve(self, selector: Selector, *, require_existing: bool) -> list[PointId]:
+        """Canonical ids a selector names; with ``require_existing`` a missing id is an error."""
+        if selector.point_ids is not None:
+            if require_existing:
+                for point_id in selector.point_ids:
+                    if point_id not in self.store.slot_of:
+                        # Deviation: local mode applies the other points first, then raises KeyError;
+                        # the whole request is rejected here, before anything changes.
+                        raise PointNotFound(point_id)
+            return list(dict.fromkeys(selector.point_ids))
+        slots = np.flatnonzero(self.mask(selector.filter))
+        point_ids = self.store.point_ids
+        return [point_ids[slot] for slot in slots.tolist()]  # type: ignore[misc]
+
+    # -- prepare: validation into resolved operations --------------------------------------------
+
+    def prepare_upsert(self, points: Any, update_filter: Any = None, update_mode: Any = None) -> ops.Upsert:
+        compiled = compile_filter(update_filter)
+        stores = self.store.vectors
+        if _is_batch(points):
+            raw_ids = list(field(points, "ids", []))
+            count = len(raw_ids)
+            raw_payloads = field(points, "payloads")
+            if raw_payloads is not None and len(raw_payloads) != count:
+                raise InvalidInput(f"Batch has {count} ids but {len(raw_payloads)} payloads")
+            payload_list = list(raw_payloads) if raw_payloads is not None else [None] * count
+            columns = batch_columns(field(points, "vectors"), count, stores)
+        else:
+            raw_ids, vector_structs, payload_list = read_points(points)
+            columns = split_point_vectors(vector_structs, stores, self.config.unnamed)
+        if len(raw_ids) == 0:
+            raise InvalidInput("Empty update request")
+        point_ids = [normalize_id(p) for p in raw_ids]
+        payloads = [normalize_payload(p) if p is not None else {} for p in payload_list]
+        vectors = prepare_columns(columns, stores)
+        keep = self._upsert_keep_mask(point_ids, compiled, update_mode)
+        if not keep.all():
+            vectors = vectors.select(keep)
+            point_ids = [p for p, k in zip(point_ids, keep) if k]
+            payloads = [p for p, k in zip(payloads, keep) if k]
+        return ops.Upsert(point_ids, payloads, vectors)
+
+    def _upsert_keep_mask(self, point_ids: list[PointId], compiled: CompiledFilter | None, update_mode: Any) -> np.ndarray:
+        """Which points of an upsert are written, after update_mode and update_filter."""
+        mode = enum_value(update_mode) if update_mode is not None else "upsert"
+        slot_of = self.store.slot_of
+        exists = np.fromiter((p in slot_of for p in point_ids), dtype=bool, count=len(point_ids))
+        keep = np.ones(len(point_ids), dtype=bool)
+        if mode == "insert_only":
+            keep &= ~exists
+        elif mode == "update_only":
+            keep &= exists
+        if compiled is not None and exists.any():
+            matching = self.mask(compiled)
+            for position in np.flatnonzero(exists & keep).tolist():
+                if not matching[slot_of[point_ids[position]]]:
+                    keep[position] = False
+        # Within one request the last occurrence of an id wins, as sequential application would.
+        seen: set[PointId] = set()
+        for position in range(len(point_ids) - 1, -1, -1):
+            if point_ids[position] in seen:
+                keep[position] = False
+            seen.add(point_ids[position])
+        return keep
+
+    def prepare_update_vectors(self, points: Any, update_filter: Any = None) -> ops.UpdateVectors:
+        compiled = compile_filter(update_filter)
+        points = list(points)
+        if len(points) == 0:
+            raise InvalidInput("must specify points to update")
+        raw_ids, vector_structs, _ = read_points(points)
+        point_ids = [normalize_id(p) for p in raw_ids]
+        columns = split_point_vectors(vector_structs, self.store.vectors, self.config.unnamed)
+        vectors = prepare_columns(columns, self.store.vectors)
+        for point_id in point_ids:
+            if point_id not in self.store.slot_of:
+                raise PointNotFound(point_id)  # Deviation: see resolve()
+        keep = np.ones(len(point_ids), dtype=bool)
+        if compiled is not None:
+            matching = self.mask(compiled)
+            keep &= np.array([bool(matching[self.store.slot_of[p]]) for p in point_ids], dtype=bool)
+        if not keep.all():
+            vectors = vectors.select(keep)
+            point_ids = [p for p, k in zip(point_ids, keep) if k]
+        return ops.UpdateVectors(point_ids, vectors)
+
+    def prepare_delete(self, selector: Any) -> ops.Delete:
+        return ops.Delete(self.resolve(parse_selector(selector), require_existing=False))
+
+    def prepare_set_payload(self, payload: Any, selector: Any, key: str | None = None) -> ops.SetPayload:
+        parsed = parse_selector(selector)
+        if key is not None:
+            validate_key(key)
+        normalized = normalize_payload(payload)
+        return ops.SetPayload(self.resolve(parsed, require_existing=True), normalized, key)
+
+    def prepare_overwrite_payload(self, payload: Any, selector: Any) -> ops.OverwritePayload:
+        parsed = parse_selector(selector)
+        normalized = normalize_payload(payload)
+        return ops.OverwritePayload(self.resolve(parsed, require_existing=True), normalized)
+
+    def prepare_delete_payload(self, keys: Any, selector: Any) -> ops.DeletePayload:
+        parsed = parse_selector(selector)
+        keys = [str(k) for k in keys]
+        for key in keys:
+            validate_key(key)
+        return ops.DeletePayload(self.resolve(parsed, require_existing=True), keys)
+
+    def prepare_clear_payload(self, selector: Any) -> ops.ClearPayload:
+        return ops.ClearPayload(self.resolve(parse_selector(selector), require_existing=True))
+
+    def prepare_delete_vectors(self, vector_names: Any, selector: Any) -> ops.DeleteVectors:
+        vector_names = list(vector_names)
+        if len(vector_names) == 0:
+            raise InvalidInput("must specify vector names to delete")
+        parsed = parse_selector(selector)
+        for vector_name in vector_names:
+            if vector_name not in self.store.vectors:
+                raise InvalidVector(f"Wrong input: Not existing vector name error: {vector_name}")
+        return ops.DeleteVectors(self.resolve(parsed, require_existing=True), vector_names)
+
+    # -- apply -----------------------------------------------------------------------------------
+
+    def apply(self, op: ops.PointOperation) -> None:
+        """Perform a prepared (or replayed) operation. Never fails on valid input."""
+        handler = getattr(self, "_apply_" + type(op).__name__)
+        handler(op)
+        self.store.touch()
+
+    def _apply_Upsert(self, op: ops.Upsert) -> None:
+        store = self.store
+        slot_of = store.slot_of
+        new_ids = [p for p in op.point_ids if p not in slot_of]
+        if new_ids:
+            store.allocate(new_ids)
+        slots = np.fromiter((slot_of[p] for p in op.point_ids), dtype=np.int64, count=len(op.point_ids))
+        payloads = store.payloads
+        for slot, payload in zip(slots.tolist(), op.payloads):
+            payloads[slot] = payload
+        # An upsert replaces the whole point: vectors it does not carry are removed.
+        for vector_name, vectors in store.vectors.items():
+            vectors.erase(slots)
+        self._write_vectors(slots, op.vectors)
+
+    def _write_vectors(self, slots: np.ndarray, vectors: PreparedVectors) -> None:
+        stores = self.store.vectors
+        for vector_name, (positions, rows) in vectors.dense.items():
+            stores[vector_name].write(slots[positions], rows)  # type: ignore[union-attr]
+        for vector_name, items in vectors.multi.items():
+            for position, matrix in items:
+                stores[vector_name].write_one(int(slots[position]), matrix)  # type: ignore[union-attr]
+        for vector_name, items in vectors.sparse.items():
+            for position, prepared in items:
+                stores[vector_name].write_one(int(slots[position]), prepared)  # type: ignore[union-attr]
+
+    def _apply_UpdateVectors(self, op: ops.UpdateVectors) -> None:
+        slot_of = self.store.slot_of
+        slots = np.fromiter((slot_of[p] for p in op.point_ids), dtype=np.int64, count=len(op.point_ids))
+        self._write_vectors(slots, op.vectors)
+
+    def _apply_Delete(self, op: ops.Delete) -> None:
+        self.store.remove(self.store.slots_for(op.point_ids))
+
+    def _apply_SetPayload(self, op: ops.SetPayload) -> None:
+        payloads = self.store.payloads
+        for slot in self.store.slots_for(op.point_ids):
+            # A private copy per point: stored payloads must never share objects.
+            set_payload(payloads[slot], _copy(op.payload), op.key)  # type: ignore[arg-type]
+
+    def _apply_OverwritePayload(self, op: ops.OverwritePayload) -> None:
+        payloads = self.store.payloads
+        slots = self.store.slots_for(op.point_ids)
+        for index, slot in enumerate(slots):
+            # Each point gets its own copy so a later keyed set_payload cannot alias two points.
+            payloads[slot] = op.payload if index == len(slots) - 1 else _copy(op.payload)
+
+    def _apply_DeletePayload(self, op: ops.DeletePayload) -> None:
+        payloads = self.store.payloads
+        for slot in self.store.slots_for(op.point_ids):
+            delete_payload(payloads[slot], op.keys)  # type: ignore[arg-type]
+
+    def _apply_ClearPayload(self, op: ops.ClearPayload) -> None:
+        payloads = self.store.payloads
+        for slot in self.store.slots_for(op.point_ids):
+            payloads[slot] = {}
+
+    def _apply_DeleteVectors(self, op: ops.DeleteVectors) -> None:
+        slots = self.store.slots_for(op.point_ids)
+        for vector_name in op.vector_names:
+            self.store.vectors[vector_name].erase(slots)
+
+    def _apply_Batch(self, op: ops.Batch) -> None:
+        for inner in op.operations:
+            self.apply(inner)
+
+    # -- reads -----------------------------------------------------------------------------------
+
+    def record_parts(self, slot: int, payload_selector: PayloadSelector, with_vectors: Any) -> tuple[Any, Any]:
+        """(payload, vector) of a slot as Record / ScoredPoint carry them, as the caller's own copies."""
+        payload = select_payload(self.store.payloads[slot], payload_selector)
+        return payload, self.read_vectors(slot, with_vectors)
+
+    def read_vectors(self, slot: int, with_vectors: Any) -> Any:
+        if with_vectors is False or with_vectors is None:
+            return None
+        stores = self.store.vectors
+        if with_vectors is True:
+            names = list(stores)
+        elif isinstance(with_vectors, str):
+            names = [with_vectors]
+        else:
+            names = [name for name in with_vectors if name in stores]
+        result = {name: stores[name].read(slot) for name in names if stores[name].present[slot]}
+        if self.config.unnamed and with_vectors is True:
+            # A collection whose only vector is unnamed returns it bare, as qdrant-client does.
+            if set(stores) - {""} == set() or list(result) == [""]:
+                return result.get("", {}) if result else {}
+        return result
+
+    def retrieve(self, ids: Iterable[Any], with_payload: Any, with_vectors: Any) -> list[tuple[PointId, Any, Any]]:
+        selector = compile_payload_selector(with_payload)
+        found = []
+        for raw_id in ids:
+            point_id = try_normalize_id(raw_id)
+            slot = self.store.slot_of.get(point_id) if point_id is not None else None
+            if slot is None:
+                continue
+            found.append((point_id, *self.record_parts(slot, selector, with_vectors)))
+        return found
+
+    def scroll_by_id(
+        self, compiled: CompiledFilter | None, limit: int, offset: Any, with_payload: Any, with_vectors: Any
+    ) -> tuple[list[tuple[PointId, Any, Any]], PointId | None]:
+        selector = compile_payload_selector(with_payload)
+        store = self.store
+        order = store.ordered_slots()
+        start = 0 if offset is None else store.order_position(normalize_id(offset))
+        chosen: list[int] = []
+        if compiled is None:
+            chosen = order[start : start + limit + 1].tolist()
+        else:
+            mask = self.mask(compiled)
+            position, chunk = start, max(2 * (limit + 1), 256)
+            while position < len(order) and len(chosen) < limit + 1:
+                window = order[position : position + chunk]
+                chosen.extend(window[mask[window]].tolist())
+                position += chunk
+                chunk *= 2
+            chosen = chosen[: limit + 1]
+        next_offset = store.point_ids[chosen[limit]] if len(chosen) > limit else None
+        page = [(store.point_ids[s], *self.record_parts(s, selector, with_vectors)) for s in chosen[:limit]]
+        return page, next_offset  # type: ignore[return-value]
+
+    def scroll_by_value(
+        self, compiled: CompiledFilter | None, limit: int, order_by: Any, with_payload: Any, with_vectors: Any
+    ) -> list[tuple[PointId, Any, Any, float]]:
+        selector = compile_payload_selector(with_payload)
+        if isinstance(order_by, str):
+            key, direction, start_from = order_by, "asc", None
+        else:
+            key = field(order_by, "key")
+            direction = enum_value(field(order_by, "direction", "asc")) or "asc"
+            start_from = field(order_by, "start_from")
+        validate_key(key)
+        start_value = _to_order_value(start_from)
+        descending = direction == "desc"
+        mask = self.mask(compiled)
+        entries: list[tuple[Any, PointId, int]] = []
+        seen: set[tuple[Any, PointId]] = set()
+        # Slot order is insertion order, which is how qdrant-client breaks ties (a stable sort).
+        for slot in np.flatnonzero(mask).tolist():
+            point_id = self.store.point_ids[slot]
+            for value in order_values(self.store.payloads[slot], key):  # type: ignore[arg-type]
+                if start_value is not None and (value > start_value if descending else value < start_value):
+                    continue
+                if (value, point_id) in seen:  # a point appears once per distinct value
+                    continue
+                seen.add((value, point_id))  # type: ignore[arg-type]
+                entries.append((value, point_id, slot))  # type: ignore[arg-type]
+        entries.sort(key=lambda entry: entry[0], reverse=descending)
+        return [(pid, *self.record_parts(slot, selector, with_vectors), value) for value, pid, slot in entries[:limit]]
+
+    def count(self, compiled: CompiledFilter | None) -> int:
+        if compiled is None:
+            return len(self.store)
+        return int(np.count_nonzero(self.mask(compiled)))
+
+    def facet(self, key: str, compiled: CompiledFilter | None, limit: int) -> list[tuple[Any, int]]:
+        validate_key(key)
+        counts: dict[tuple[int, Any], int] = {}
+        payloads = self.store.payloads
+        for slot in np.flatnonzero(self.mask(compiled)).tolist():
+            for value in facet_values(payloads[slot], key):  # type: ignore[arg-type]
+                tagged = (_TYPE_TAG[type(value)], value)
+                counts[tagged] = counts.get(tagged, 0) + 1
+        ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+        return [(value, hits) for (_, value), hits in ranked[:limit]]
+
+
+_TYPE_TAG = {bool: 0, int: 1, str: 2}
+
+
+def _is_batch(points: Any) -> bool:
+    if isinstance(points, dict):
+        return "ids" in points
+    return not isinstance(points, (list, tuple)) and hasattr(points, "ids") and hasattr(points, "vectors")
+
+
+def _copy(payload: dict[str, Any]) -> dict[str, Any]:
+    from .payload import copy_payload
+
+    return copy_payload(payload)  # type: ignore[no-any-return]
+
+
+def _to_order_value(value: Any) -> Any:
+    """qdrant-client's to_order_value for a start_from bound: numbers as they are, datetimes as microseconds."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise InvalidInput("start_from must be a number or a datetime")
+    if isinstance(value, (int, float)):
+        return value
+    if hasattr(value, "isoformat"):
+        value = value.isoformat()
+    converted = order_values({"start_from": value}, "start_from")
+    if not converted:
+        raise InvalidInput(f"start_from {value!r} is not a number or a datetime")
+    return converted[0]

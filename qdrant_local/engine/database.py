@@ -1,0 +1,218 @@
+"""Database: the collection registry, aliases, the write pipeline and (optionally) its storage.
+
+Every write follows one path under one lock: prepare (validate the whole request, resolve it into
+an operation), append the operation's record to the log (fsync'd when ``wait``), apply it in memory.
+A request that fails validation never reaches the log or memory; replay on open applies logged
+records through the same ``apply`` code.
+
+batch_update_points is all-or-nothing: each operation is prepared against the state the previous
+ones left, applied with an undo journal, and the whole batch is rolled back if any operation is
+rejected; only then is it logged, as one record.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Any, Callable, Iterator, Protocol
+
+import numpy as np
+
+from ..errors import ClientClosed, CollectionAlreadyExists, CollectionNotFound, InvalidInput
+from ..ids import PointId
+from . import operations as ops
+from .collection import Collection
+from .config import CollectionConfig, validate_collection_name
+from .journal import Journal
+
+
+class Storage(Protocol):
+    """What the database needs from a persistence layer (see qdrant_local.storage.disk)."""
+
+    def load(self) -> Iterator[dict[str, Any]]: ...
+    def append(self, record: dict[str, Any], *, sync: bool = True) -> None: ...
+    def sync(self) -> None: ...
+    def should_compact(self, live_bytes: int) -> bool: ...
+    def compact(self, records: Any) -> None: ...
+    def close(self) -> None: ...
+
+
+SNAPSHOT_CHUNK = 4096
+
+
+class Database:
+    """All collections of one client. Thread-safe: every public method holds ``self.lock``."""
+
+    def __init__(self, storage: Storage | None = None) -> None:
+        self.lock = threading.RLock()
+        self.collections: dict[str, Collection] = {}
+        self.aliases: dict[str, str] = {}
+        self.storage = storage
+        self.closed = False
+        if storage is not None:
+            for record in storage.load():
+                self._replay(record)
+
+    # -- lifecycle -------------------------------------------------------------------------------
+
+    def close(self) -> None:
+        with self.lock:
+            if self.closed:
+                return
+            self.closed = True
+            if self.storage is not None:
+                self.storage.close()
+
+    def check_open(self) -> None:
+        if self.closed:
+            raise ClientClosed()
+
+    def collection(self, name: str) -> Collection:
+        """The collection a name or alias refers to."""
+        self.check_open()
+        real = self.aliases.get(name, name)
+        collection = self.collections.get(real)
+        if collection is None:
+            raise CollectionNotFound(name)
+        return collection
+
+    # -- logging ---------------------------------------------------------------------------------
+
+    def _log(self, record: dict[str, Any], wait: bool) -> None:
+        if self.storage is not None:
+            self.storage.append(record, sync=wait)
+
+    def _after_write(self) -> None:
+        if self.storage is not None and self.storage.should_compact(self._live_bytes()):
+            self.compact()
+
+    def _live_bytes(self) -> int:
+        total = 0
+        for collection in self.collections.values():
+            count = len(collection.store)
+            for spec in collection.config.vectors.values():
+                total += count * spec.size * 4
+            total += count * 64  # ids, frames and small payloads
+        return total
+
+    # -- point writes ----------------------------------------------------------------------------
+
+    def write(self, collection_name: str, prepare: Callable[[Collection], ops.PointOperation], wait: bool = True) -> None:
+        """Validate with ``prepare``, log, then apply one point operation."""
+        with self.lock:
+            collection = self.collection(collection_name)
+            op = prepare(collection)
+            self._log({"op": "points", "collection": collection.name, "body": op.to_record()}, wait)
+            collection.apply(op)
+            self._after_write()
+
+    def write_batch(
+        self, collection_name: str, prepares: list[Callable[[Collection], ops.PointOperation]], wait: bool = True
+    ) -> None:
+        """batch_update_points: every operation applied, or none."""
+        with self.lock:
+            collection = self.collection(collection_name)
+            journal = Journal(collection)
+            applied: list[ops.PointOperation] = []
+            try:
+                for prepare in prepares:
+                    op = prepare(collection)
+                    journal.capture(_touched_ids(op))
+                    collection.apply(op)
+                    applied.append(op)
+                self._log({"op": "points", "collection": collection.name, "body": ops.Batch(applied).to_record()}, wait)
+            except BaseException:
+                journal.rollback()
+                raise
+            self._after_write()
+
+    # -- collections -----------------------------------------------------------------------------
+
+    def create_collection(self, name: str, config: CollectionConfig) -> None:
+        with self.lock:
+            self.check_open()
+            validate_collection_name(name)
+            if name in self.collections:
+                raise CollectionAlreadyExists(name)
+            if name in self.aliases:
+                raise InvalidInput(f"Collection name {name} is already used as an alias")
+            self._log({"op": "create_collection", "name": name, "config": config.raw}, True)
+            self.collections[name] = Collection(name, config)
+
+    def delete_collection(self, name: str) -> bool:
+        with self.lock:
+            self.check_open()
+            real = self.aliases.get(name, name)
+            if real not in self.collections:
+                return False
+            self._log({"op": "delete_collection", "name": real}, True)
+            self._drop_collection(real)
+            self._after_write()
+            return True
+
+    def _drop_collection(self, name: str) -> None:
+        del self.collections[name]
+        self.aliases = {alias: target for alias, target in self.aliases.items() if target != name}
+
+    def set_aliases(self, aliases: dict[str, str]) -> None:
+        with self.lock:
+            self.check_open()
+            self._log({"op": "aliases", "aliases": aliases}, True)
+            self.aliases = dict(aliases)
+
+    def update_config(self, name: str, raw: dict[str, Any]) -> None:
+        """Replace a collection's configuration JSON (metadata, sparse params, echoed settings)."""
+        with self.lock:
+            collection = self.collection(name)
+            self._log({"op": "update_collection", "name": collection.name, "config": raw}, True)
+            collection.reconfigure(CollectionConfig.from_json(raw))
+
+    def set_payload_index(self, name: str, field_name: str, schema: Any, wait: bool = True) -> None:
+        """Record (schema) or drop (None) a payload index."""
+        with self.lock:
+            collection = self.collection(name)
+            self._log({"op": "payload_index", "name": collection.name, "field": field_name, "schema": schema}, wait)
+            collection.set_payload_index(field_name, schema)
+
+    # -- replay and compaction -------------------------------------------------------------------
+
+    def _replay(self, record: dict[str, Any]) -> None:
+        kind = record["op"]
+        if kind == "points":
+            self.collections[record["collection"]].apply(ops.from_record(record["body"]))
+        elif kind == "create_collection":
+            self.collections[record["name"]] = Collection(record["name"], CollectionConfig.from_json(record["config"]))
+        elif kind == "delete_collection":
+            self._drop_collection(record["name"])
+        elif kind == "aliases":
+            self.aliases = dict(record["aliases"])
+        elif kind == "update_collection":
+            self.collections[record["name"]].reconfigure(CollectionConfig.from_json(record["config"]))
+        elif kind == "payload_index":
+            self.collections[record["name"]].set_payload_index(record["field"], record["schema"])
+        else:
+            raise ValueError(f"unknown record {kind!r}")
+
+    def state_records(self) -> Iterator[dict[str, Any]]:
+        """The whole current state as a stream of records that replay to it (for a snapshot)."""
+        for name, collection in self.collections.items():
+            yield {"op": "create_collection", "name": name, "config": collection.config.raw}
+            for field_name, schema in collection.payload_schema.items():
+                yield {"op": "payload_index", "name": name, "field": field_name, "schema": schema}
+            for op in collection.state_operations(SNAPSHOT_CHUNK):
+                yield {"op": "points", "collection": name, "body": op.to_record()}
+        if self.aliases:
+            yield {"op": "aliases", "aliases": dict(self.aliases)}
+
+    def compact(self) -> None:
+        """Rewrite storage as a snapshot of the current state and start a fresh log."""
+        with self.lock:
+            self.check_open()
+            if self.storage is not None:
+                self.storage.compact(self.state_records())
+
+
+def _touched_ids(op: ops.PointOperation) -> list[PointId]:
+    if isinstance(op, ops.Batch):
+        return [p for inner in op.operations for p in _touched_ids(inner)]
+    return list(op.point_ids)
