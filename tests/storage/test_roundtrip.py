@@ -1,0 +1,194 @@
+"""Records go in, the same records come out, in order, across reopen; the API's contracts around it."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import msgpack
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from qdrant_local.errors import ClientClosed, InvalidInput, QdrantLocalError
+from qdrant_local.storage import DiskStorage
+from qdrant_local.storage import framing
+from tests.storage.conftest import open_loaded, read_all, storage_files, write_records
+
+# Every value type a record may hold (see the storage contract): msgpack with use_bin_type keeps
+# str and bytes apart, and ints up to 2**64-1 and down to -2**63.
+_scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**63), max_value=2**64 - 1)
+    | st.floats(allow_nan=False)
+    | st.text(max_size=20)
+    | st.binary(max_size=64)
+)
+_values = st.recursive(
+    _scalars,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=12,
+)
+_records = st.dictionaries(st.text(max_size=10), _values, max_size=6)
+
+
+@settings(derandomize=True, max_examples=60, deadline=None)
+@given(records=st.lists(_records, max_size=12), syncs=st.lists(st.booleans(), min_size=12, max_size=12))
+def test_any_records_round_trip_in_order(tmp_path_factory: pytest.TempPathFactory, records, syncs) -> None:
+    path = tmp_path_factory.mktemp("rt") / "store"
+    storage, loaded = open_loaded(path)
+    assert loaded == []
+    for record, sync in zip(records, syncs):
+        storage.append(record, sync=sync)
+    storage.close()
+    # Differential: what comes back equals the msgpack round trip of what went in (lists stay lists).
+    expected = [msgpack.unpackb(msgpack.packb(r, use_bin_type=True), raw=False, strict_map_key=False) for r in records]
+    assert read_all(path) == expected
+
+
+def test_many_records_with_big_vector_bytes_survive_reopen(folder: Path) -> None:
+    rng = np.random.default_rng(7)
+    records = []
+    for i in range(200):
+        vectors = rng.standard_normal((int(rng.integers(1, 64)), 384), dtype=np.float32)
+        records.append({"op": "upsert", "ids": list(range(i, i + len(vectors))), "v": vectors.tobytes(), "n": i})
+    records.append({"op": "blob", "v": os.urandom(5 * 2**20)})  # one 5 MiB body
+    write_records(folder, records[:100], sync=True)
+    write_records(folder, records[100:], sync=False)
+    loaded = read_all(folder)
+    assert len(loaded) == len(records)
+    for got, want in zip(loaded, records):
+        assert got == want
+    np.testing.assert_array_equal(
+        np.frombuffer(loaded[3]["v"], dtype=np.float32), np.frombuffer(records[3]["v"], dtype=np.float32)
+    )
+
+
+def test_async_appends_are_in_the_file_before_sync_and_synced_on_close(folder: Path, monkeypatch) -> None:
+    storage, _ = open_loaded(folder)
+    synced: list[int] = []
+    real_fsync = os.fsync
+    monkeypatch.setattr(os, "fsync", lambda fd: (synced.append(fd), real_fsync(fd))[1])
+    size0 = (folder / "00000000.log").stat().st_size
+    storage.append({"a": 1}, sync=False)
+    storage.append({"a": 2}, sync=False)
+    assert synced == []  # no fsync for sync=False ...
+    assert (folder / "00000000.log").stat().st_size > size0  # ... but the bytes are in the file already
+    assert storage.log_bytes == (folder / "00000000.log").stat().st_size
+    storage.sync()
+    assert len(synced) == 1
+    storage.sync()
+    assert len(synced) == 1  # nothing pending, nothing to do
+    storage.append({"a": 3}, sync=True)
+    assert len(synced) == 2
+    storage.append({"a": 4}, sync=False)
+    storage.close()
+    assert len(synced) == 3  # close() fsyncs the pending record
+    monkeypatch.undo()
+    assert read_all(folder) == [{"a": 1}, {"a": 2}, {"a": 3}, {"a": 4}]
+
+
+def test_reopen_many_times_accumulates(folder: Path) -> None:
+    for i in range(5):
+        write_records(folder, [{"round": i}])
+    assert read_all(folder) == [{"round": i} for i in range(5)]
+
+
+def test_new_folder_is_created_with_parents_and_initialised(tmp_path: Path) -> None:
+    path = tmp_path / "a" / "b" / "c"
+    storage, loaded = open_loaded(path)
+    assert loaded == []
+    assert storage.generation == 0
+    assert storage.log_bytes == framing.HEADER_SIZE
+    assert storage.path == str(path)
+    storage.close()
+    assert storage_files(path) == [".lock", "00000000.log"]
+    assert (path / "00000000.log").read_bytes() == framing.encode_header(framing.KIND_LOG, 0)
+
+
+def test_frame_bytes_are_length_crc_msgpack(folder: Path) -> None:
+    write_records(folder, [{"k": "v"}])
+    data = (folder / "00000000.log").read_bytes()
+    body = msgpack.packb({"k": "v"}, use_bin_type=True)
+    import zlib
+
+    assert data[framing.HEADER_SIZE :] == len(body).to_bytes(4, "little") + zlib.crc32(body).to_bytes(4, "little") + body
+
+
+def test_append_refuses_non_dict_and_unpackable_values_without_writing(folder: Path) -> None:
+    storage, _ = open_loaded(folder)
+    size = storage.log_bytes
+    with pytest.raises(InvalidInput):
+        storage.append([1, 2])  # type: ignore[arg-type]
+    with pytest.raises(OverflowError):
+        storage.append({"too_big": 2**64})
+    with pytest.raises(TypeError):
+        storage.append({"obj": object()})
+    assert storage.log_bytes == size == (folder / "00000000.log").stat().st_size
+    storage.append({"ok": True})  # the packer was left clean by the failures
+    storage.close()
+    assert read_all(folder) == [{"ok": True}]
+
+
+def test_write_failure_midway_cuts_the_partial_frame_off(folder: Path, monkeypatch) -> None:
+    storage, _ = open_loaded(folder)
+    storage.append({"before": 1})
+    real_write = os.write
+
+    def short_then_fail(fd: int, data) -> int:
+        monkeypatch.setattr(os, "write", real_write)
+        real_write(fd, bytes(data)[:3])
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "write", short_then_fail)
+    with pytest.raises(OSError):
+        storage.append({"lost": b"x" * 100})
+    assert (folder / "00000000.log").stat().st_size == storage.log_bytes
+    storage.append({"after": 2})
+    storage.close()
+    assert read_all(folder) == [{"before": 1}, {"after": 2}]
+
+
+def test_load_contract_once_and_before_writes(folder: Path) -> None:
+    storage = DiskStorage(folder)
+    with pytest.raises(QdrantLocalError, match="load"):
+        storage.append({"a": 1})
+    it = storage.load()
+    with pytest.raises(QdrantLocalError, match="once"):
+        storage.load()
+    with pytest.raises(QdrantLocalError, match="load"):
+        storage.append({"a": 1})  # load() started but not consumed
+    assert list(it) == []
+    storage.append({"a": 1})
+    storage.close()
+
+
+def test_closed_storage_refuses_calls_and_close_is_idempotent(folder: Path) -> None:
+    storage, _ = open_loaded(folder)
+    storage.close()
+    storage.close()
+    storage.__del__()
+    for call in (lambda: storage.append({}), storage.sync, lambda: storage.compact([]), storage.load):
+        with pytest.raises(ClientClosed):
+            call()
+
+
+def test_context_manager_closes(folder: Path) -> None:
+    with DiskStorage(folder) as storage:
+        list(storage.load())
+        storage.append({"x": 1}, sync=False)
+    assert read_all(folder) == [{"x": 1}]
+
+
+def test_should_compact_policy(folder: Path) -> None:
+    storage, _ = open_loaded(folder)
+    storage.COMPACT_MIN_LOG_BYTES = 1000
+    assert not storage.should_compact(0)  # below the minimum size
+    storage.append({"v": b"x" * 2000})
+    assert storage.log_bytes > 2000
+    assert storage.should_compact(0)
+    assert storage.should_compact(storage.log_bytes // 2 - 1)
+    assert not storage.should_compact(storage.log_bytes // 2)
+    storage.close()
