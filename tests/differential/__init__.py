@@ -1,0 +1,1 @@
+"""Differential tests: qdrant_local against qdrant_client's local mode (the oracle)."""
