@@ -7,9 +7,23 @@ methods, results and error types.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from . import errors, models
-from .client import QdrantClient
+
+if TYPE_CHECKING:
+    from .client import QdrantClient
 
 __version__ = "0.1.0"
 
 __all__ = ["QdrantClient", "models", "errors", "__version__"]
+
+
+def __getattr__(name: str) -> Any:
+    # The client pulls in the whole engine; importing it on first use keeps `import qdrant_local`
+    # (and tools that only need models or storage) fast.
+    if name == "QdrantClient":
+        from .client import QdrantClient
+
+        return QdrantClient
+    raise AttributeError(f"module 'qdrant_local' has no attribute {name!r}")
