@@ -25,10 +25,10 @@ Opening (rules applied in this order, after the lock is taken):
 * Any name in the folder other than ours (and hidden files) -> ForeignStorage, nothing is touched.
 * The current generation is the newest snapshot's, or 0 when there is none.
 * ``*.tmp`` files, and snapshots and logs of older generations, are leftovers of a compaction that
-  committed or never did: they are deleted.
+  committed or never did: they are deleted once load() has read the current generation without error.
 * A log of a *newer* generation than the current one is the empty log of a compaction that did not
-  commit (step 2 without step 3): it is deleted if it holds no record and the current log exists.
-  Otherwise a snapshot is missing -> StorageCorrupted (never replay a log on the wrong base).
+  commit (step 2 without step 3): it is a leftover too if it holds no record and the current log
+  exists. Otherwise a snapshot is missing -> StorageCorrupted (never replay a log on the wrong base).
 * The current log missing: for generation 0 the folder is new and is initialised; for a later one
   (it was removed by hand) an empty log is created, with a StorageRecoveredWarning.
 * The current log shorter than its 24-byte header (zero-length included) but equal to a prefix of
@@ -131,12 +131,15 @@ class DiskStorage:
         """Pick the current generation, delete leftovers, and open (or create) its log for appending."""
         listing = list_folder(self._folder, self._display_path)
         generation = max(listing.snapshots, default=0)
-        removed = False
+        # Leftovers are deleted only once load() has read the current generation without error: until
+        # then nothing that might help a post-mortem is destroyed.
+        self._leftovers = [snapshot_name(g) for g in listing.snapshots if g < generation]
+        self._leftovers += [log_name(g) for g in listing.logs if g < generation]
+        self._leftovers += listing.temporaries
         for newer in sorted(g for g in listing.logs if g > generation):
             name = log_name(newer)
             if generation in listing.logs and os.path.getsize(self._file(name)) <= framing.HEADER_SIZE:
-                os.remove(self._file(name))  # the empty log of a compaction that never committed
-                removed = True
+                self._leftovers.append(name)  # the empty log of a compaction that never committed
                 continue
             raise StorageCorrupted(
                 self._file(name),
@@ -145,14 +148,6 @@ class DiskStorage:
                 + (f" (the newest snapshot is {snapshot_name(generation)})" if generation else "")
                 + "; refusing to replay it on the wrong base",
             )
-        stale = [snapshot_name(g) for g in listing.snapshots if g < generation]
-        stale += [log_name(g) for g in listing.logs if g < generation]
-        for name in stale + listing.temporaries:
-            os.remove(self._file(name))
-            removed = True
-        if removed:
-            fsync_dir(self._folder)
-
         self._generation = generation
         if generation:
             snapshot = self._file(snapshot_name(generation))
@@ -222,6 +217,11 @@ class DiskStorage:
         if self._generation:
             yield from self._read_snapshot(self._file(snapshot_name(self._generation)))
         yield from self._read_log(self._file(log_name(self._generation)))
+        if self._leftovers:
+            for name in self._leftovers:
+                os.remove(self._file(name))
+            fsync_dir(self._folder)
+            self._leftovers = []
         self._load_state = "ready"
 
     def _read_snapshot(self, path: str) -> Iterator[dict[str, Any]]:
@@ -355,8 +355,10 @@ class DiskStorage:
         """Replace snapshot + log by a snapshot of ``records`` (the whole current state) and an empty log.
 
         ``records`` is consumed as a stream and written as it comes. Crash-safe at every instant (see the
-        module docstring); if it raises before the commit point, the old files stay current and the
-        storage stays usable, as if compact() had not been called.
+        module docstring). If it raises before the commit point (the snapshot's rename), the old files
+        stay current and the storage stays usable, as if compact() had not been called; the only call
+        that can raise after it is the folder fsync that follows, and then the new state is current.
+        Failures to delete the old generation are ignored (the next open deletes it).
         """
         self._check_writable()
         old, new = self._generation, self._generation + 1

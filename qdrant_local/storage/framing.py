@@ -64,7 +64,9 @@ TRAILER_SIZE = _FRAME.size + _COUNT.size  # 16
 MAX_BODY = 1 << 30
 
 # First byte of a msgpack map: fixmap 0x80-0x8f, map16 0xde, map32 0xdf. Every record is a map.
-_MAP_FIRST_BYTES = frozenset(range(0x80, 0x90)) | {0xDE, 0xDF}
+_MAP_FIRST_BYTES_ARRAY = np.array([*range(0x80, 0x90), 0xDE, 0xDF], dtype=np.uint8)
+# Positions examined per numpy pass of find_whole_frame (about 40 MB of temporaries).
+_SCAN_WINDOW = 1 << 20
 
 
 class HeaderError(Exception):
@@ -189,30 +191,30 @@ def find_whole_frame(buf: memoryview, start: int, end: int) -> int | None:
 
     Used to tell a torn tail (nothing valid after the damage) from damage in the middle of a file. Every
     position is a candidate, so the cheap tests (length fits, body starts like a msgpack map) are done
-    for all positions at once with numpy, and the CRC only for the few survivors.
+    with numpy for a window of positions at a time (bounded memory however large the file), and the CRC
+    only for the few survivors, in file order.
     """
-    n = end - start - FRAME_HEADER_SIZE
-    if n <= 0:
+    last = end - FRAME_HEADER_SIZE  # a frame must start before this (it has at least one body byte)
+    if last <= start:
         return None
-    raw = np.frombuffer(buf[start:end], dtype=np.uint8)
-    positions = np.arange(n, dtype=np.int64)
-    lengths = (
-        raw[0:n].astype(np.int64)
-        | (raw[1 : n + 1].astype(np.int64) << 8)
-        | (raw[2 : n + 2].astype(np.int64) << 16)
-        | (raw[3 : n + 3].astype(np.int64) << 24)
-    )
-    fits = (lengths > 0) & (positions + FRAME_HEADER_SIZE + lengths <= end - start)
-    candidates = positions[fits]
-    if candidates.size == 0:
-        return None
-    first_body_byte = raw[candidates + FRAME_HEADER_SIZE]
-    is_map = np.isin(first_body_byte, np.fromiter(_MAP_FIRST_BYTES, dtype=np.uint8))
-    for rel in candidates[is_map].tolist():
-        try:
-            read_frame(buf, start + rel, end)
-        except FrameError:
+    raw = np.frombuffer(buf, dtype=np.uint8)  # a view of the map, no copy
+    for window in range(start, last, _SCAN_WINDOW):
+        stop = min(window + _SCAN_WINDOW, last)
+        positions = np.arange(window, stop, dtype=np.int64)
+        lengths = (
+            raw[window:stop].astype(np.int64)
+            | (raw[window + 1 : stop + 1].astype(np.int64) << 8)
+            | (raw[window + 2 : stop + 2].astype(np.int64) << 16)
+            | (raw[window + 3 : stop + 3].astype(np.int64) << 24)
+        )
+        candidates = positions[(lengths > 0) & (positions + FRAME_HEADER_SIZE + lengths <= end)]
+        if candidates.size == 0:
             continue
-        return start + rel
+        candidates = candidates[np.isin(raw[candidates + FRAME_HEADER_SIZE], _MAP_FIRST_BYTES_ARRAY)]
+        for pos in candidates.tolist():
+            try:
+                read_frame(buf, pos, end)
+            except FrameError:
+                continue
+            return pos
     return None
-

@@ -236,3 +236,22 @@ def test_leftovers_of_an_uncommitted_compaction_are_removed(folder: Path) -> Non
     (folder / "00000000.log").write_bytes(b"older generation")
     assert read_all(folder) == RECORDS
     assert storage_files(folder) == [".lock", "00000001.log", "00000001.snapshot"]
+
+
+def test_damage_scan_crosses_its_numpy_windows(folder: Path, log3: Path) -> None:
+    offsets = frame_offsets(log3)
+    data = log3.read_bytes()
+    # 3.5 MiB of non-frame bytes between records: the next whole frame lies beyond several scan windows.
+    log3.write_bytes(data[: offsets[2]] + b"\xee" * (7 << 19) + data[offsets[2] :])
+    error = _corrupted(folder)
+    assert error.offset == offsets[2] and f"follows at offset {offsets[2] + (7 << 19)}" in str(error)
+
+
+def test_torn_multi_megabyte_record_recovers(folder: Path, log3: Path) -> None:
+    size = log3.stat().st_size
+    write_records(folder, [{"big": os.urandom(5 << 20)}])
+    with open(log3, "r+b") as f:
+        f.truncate(size + (3 << 20))
+    storage, records, caught = _open_expecting_recovery(folder)
+    storage.close()
+    assert records == RECORDS and len(caught) == 1 and log3.stat().st_size == size
