@@ -99,11 +99,8 @@ def _spawn_holder(folder: Path) -> subprocess.Popen[str]:
     """A child process that opens the storage, appends one synced record, says so, and sleeps."""
     code = textwrap.dedent(
         f"""
-        import sys, time, types
+        import sys, time
         sys.path.insert(0, {_REPO_ROOT!r})
-        # Import the storage subpackage without running qdrant_local/__init__ (the client is not needed).
-        pkg = types.ModuleType("qdrant_local"); pkg.__path__ = [{_REPO_ROOT + "/qdrant_local"!r}]
-        sys.modules["qdrant_local"] = pkg
         from qdrant_local.storage import DiskStorage
         s = DiskStorage({str(folder)!r}); list(s.load())
         s.append({{"from": "child"}}, sync=True)
