@@ -128,7 +128,7 @@ class DiskStorage:
         return os.path.join(self._folder, name)
 
     def _open_generation(self) -> None:
-        """Pick the current generation, delete leftovers, and open (or create) its log for appending."""
+        """Pick the current generation, list the leftovers, and open (or create) its log for appending."""
         listing = list_folder(self._folder, self._display_path)
         generation = max(listing.snapshots, default=0)
         # Leftovers are deleted only once load() has read the current generation without error: until
@@ -175,7 +175,7 @@ class DiskStorage:
         try:
             framing.check_header(head, framing.KIND_LOG, generation)
         except HeaderError as exc:
-            if not exc.torn and not (self._log_size == 0):
+            if not exc.torn:  # (a zero-length file counts as torn: b"" is a prefix of every header)
                 raise StorageCorrupted(log, 0, exc.reason) from None
             warnings.warn(
                 f"{log}: {exc.reason if self._log_size else 'empty file'} (a crash while it was created); "
@@ -184,9 +184,9 @@ class DiskStorage:
                 stacklevel=3,
             )
             os.ftruncate(self._log_fd, 0)
+            self._log_size = 0
             self._write(framing.encode_header(framing.KIND_LOG, generation))
             os.fsync(self._log_fd)
-            self._log_size = framing.HEADER_SIZE
 
     def _create_log(self, generation: int) -> tuple[int, int]:
         """Create the log of ``generation`` holding only its header, fsync'd; returns (fd, size)."""
@@ -217,6 +217,8 @@ class DiskStorage:
         if self._generation:
             yield from self._read_snapshot(self._file(snapshot_name(self._generation)))
         yield from self._read_log(self._file(log_name(self._generation)))
+        if self._closed:
+            return  # closed while loading: leave the folder as it is for the next open
         if self._leftovers:
             for name in self._leftovers:
                 os.remove(self._file(name))
@@ -273,13 +275,14 @@ class DiskStorage:
                 yield record
                 pos = stop
         if torn is not None:
-            assert self._log_fd is not None  # invariant: the log is open while the storage is
             warnings.warn(
                 f"{path}: dropped a torn last record at byte offset {torn.offset} ({torn.reason}; "
                 f"{end - torn.offset} bytes), left by a write that a crash cut short",
                 StorageRecoveredWarning,
                 stacklevel=2,
             )
+            if self._log_fd is None:
+                return  # closed while loading: the next open finds the same tail
             os.ftruncate(self._log_fd, torn.offset)
             os.fsync(self._log_fd)
             self._log_size = torn.offset
@@ -312,7 +315,13 @@ class DiskStorage:
 
     def _fsync_log(self) -> None:
         assert self._log_fd is not None  # invariant: the log is open while the storage is
-        os.fsync(self._log_fd)
+        try:
+            os.fsync(self._log_fd)
+        except OSError as exc:
+            # After a failed fsync the kernel may have dropped the dirty pages and a retry can report
+            # success without the data ("fsyncgate"): never pretend later writes are durable.
+            self._failed = exc
+            raise
         self._dirty = False
 
     def _write(self, *chunks: bytes) -> None:

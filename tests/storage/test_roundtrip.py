@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from qdrant_local.errors import ClientClosed, InvalidInput, QdrantLocalError
+from qdrant_local.errors import ClientClosed, InvalidInput, QdrantLocalError, StorageRecoveredWarning
 from qdrant_local.storage import DiskStorage
 from qdrant_local.storage import framing
 from tests.storage.conftest import open_loaded, read_all, storage_files, write_records
@@ -192,3 +192,36 @@ def test_should_compact_policy(folder: Path) -> None:
     assert storage.should_compact(storage.log_bytes // 2 - 1)
     assert not storage.should_compact(storage.log_bytes // 2)
     storage.close()
+
+
+def test_failed_fsync_refuses_further_writes(folder: Path, monkeypatch) -> None:
+    storage, _ = open_loaded(folder)
+    storage.append({"durable": 1})
+
+    def failing_fsync(fd: int) -> None:
+        raise OSError(5, "Input/output error")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(os, "fsync", failing_fsync)
+        with pytest.raises(OSError):
+            storage.append({"maybe": 2}, sync=True)
+    with pytest.raises(QdrantLocalError, match="reopen"):
+        storage.append({"refused": 3})
+    storage.close()
+    assert read_all(folder) == [{"durable": 1}, {"maybe": 2}]
+
+
+def test_close_while_loading_leaves_the_torn_tail_for_the_next_open(folder: Path) -> None:
+    write_records(folder, [{"a": 1}, {"b": 2}])
+    log = folder / "00000000.log"
+    log.write_bytes(log.read_bytes()[:-1])
+    storage = DiskStorage(folder)
+    records = storage.load()
+    assert next(records) == {"a": 1}
+    storage.close()
+    with pytest.warns(StorageRecoveredWarning):
+        assert list(records) == []
+    with pytest.warns(StorageRecoveredWarning):
+        storage, loaded = open_loaded(folder)  # the tail is found (and dropped) again
+    storage.close()
+    assert loaded == [{"a": 1}]
