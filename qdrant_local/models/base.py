@@ -135,6 +135,9 @@ class Model:
         fields = ", ".join(f"{name}={self.__dict__.get(name)!r}" for name in self._field_names)
         return f"{type(self).__name__}({fields})"
 
+    def __str__(self) -> str:  # pydantic prints fields without the class name
+        return " ".join(f"{name}={self.__dict__.get(name)!r}" for name in self._field_names)
+
     def __copy__(self) -> Model:
         clone = object.__new__(type(self))
         clone.__dict__.update(self.__dict__)
