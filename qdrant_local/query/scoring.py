@@ -1,0 +1,395 @@
+"""Dense scoring: the four distances over a float32 matrix, top-k selection, score conventions.
+
+A dense query runs in two passes:
+
+1. **rank** - one float32 matrix-vector product (a batch: one matrix-matrix product) over the
+   first ``n_slots`` rows of the stored matrix gives an approximate key per slot, bigger is better.
+   Slots the mask rejects get ``-inf``; a selective mask instead gathers its few rows first. A
+   block-maximum bound and a partition pick the candidates: there is never a full sort, and the
+   stored matrix is neither copied nor re-normalised.
+2. **refine** - only the candidates are scored again exactly the way qdrant-client scores them (a
+   float64 query against the float32 rows), and only they are sorted. Scores therefore match
+   qdrant-client to the last bits, and float32 rounding can never reorder two results.
+
+Score conventions are qdrant-client's: Cosine and Dot are similarities (bigger is better); Euclid and
+Manhattan report the distance itself (smaller is better), and ``score_threshold`` is then an upper
+bound. Internally ("core" similarities, used by recommend, discover, context and MMR) Euclid is
+``-squared L2`` and Manhattan ``-L1``, as in Qdrant core.
+
+Ties: qdrant-client orders by ``np.argsort(scores)`` (reversed for bigger-is-better). numpy's
+default sort is unstable (a SIMD sort on AVX-512 machines), so the order of exactly equal scores in
+local mode depends on the CPU and the whole score array. We use what that code gives under a stable
+sort: among equal scores, the later slot first when bigger is better, the earlier slot first when
+smaller is better.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..errors import InvalidInput, InvalidVector
+
+__all__ = [
+    "EPSILON",
+    "COSINE",
+    "DOT",
+    "EUCLID",
+    "MANHATTAN",
+    "bigger_is_better",
+    "dense_query",
+    "dense_matrix_query",
+    "normalize",
+    "approx_core",
+    "exact_core",
+    "exact_display",
+    "top_candidates",
+    "order_by_score",
+    "threshold_cut",
+    "rank_dense",
+    "rank_dense_batch",
+    "RankedSlots",
+]
+
+# f32::EPSILON, which qdrant-client (after core) uses as the divisor for zero-norm Cosine vectors.
+EPSILON = 1.1920929e-7
+
+COSINE, DOT, EUCLID, MANHATTAN = "Cosine", "Dot", "Euclid", "Manhattan"
+
+# Rows per chunk for the element-wise distances: 4096 x 384 float32 is 6 MB, so a chunk is read from
+# RAM once and then stays in cache for the second pass over it.
+CHUNK_ROWS = 4096
+
+# A mask keeping at most this fraction of the slots is applied by gathering its rows (a small copy
+# that makes the product proportionally cheaper); a denser one costs less as a -inf overwrite.
+GATHER_FRACTION = 0.25
+
+# Candidates within this relative margin of the k-th approximate key are refined too. float32
+# products carry a relative error of about sqrt(dim) * 6e-8 (1.2e-6 at dim 384), so 2e-5 covers the
+# worst case of every realistic dimension with room to spare.
+REFINE_RTOL = 2e-5
+
+# Block size of the block-maximum bound used to find the top-k candidates.
+_BLOCK = 64
+
+
+class RankedSlots:
+    """Result of a ranking: slots in result order and their qdrant-client scores."""
+
+    __slots__ = ("slots", "scores")
+
+    def __init__(self, slots: np.ndarray, scores: np.ndarray) -> None:
+        self.slots = slots
+        self.scores = scores
+
+    def __len__(self) -> int:
+        return len(self.slots)
+
+    def __repr__(self) -> str:
+        return f"RankedSlots(slots={self.slots.tolist()}, scores={self.scores.tolist()})"
+
+
+def bigger_is_better(distance: str) -> bool:
+    """True for similarities (Cosine, Dot), False for distances (Euclid, Manhattan)."""
+    return distance not in (EUCLID, MANHATTAN)
+
+
+# -- query preparation ---------------------------------------------------------------------------
+
+
+def dense_query(vector: Any, dim: int, vector_name: str, *, what: str = "Query vector") -> np.ndarray:
+    """Validate a dense query vector and return it as float64, unnormalised.
+
+    float64, because qdrant-client turns the query into ``np.array(list)``; the refine pass
+    reproduces its arithmetic with it. Rejects NaN (qdrant-client's message), infinity (local mode
+    would return NaN scores; the server rejects it), nested or empty input and the wrong dimension
+    (local mode leaks numpy's "shapes (8,3) and (2,) not aligned" there).
+    """
+    array = _float_array(vector, vector_name)
+    if array.ndim != 1:
+        raise InvalidVector(f"Wrong input: Dense vector must be one-dimensional for vector '{vector_name}'")
+    _check_query_values(array, what)
+    if len(array) != dim:
+        raise InvalidVector(
+            f"Wrong input: Vector dimension error: expected dim: {dim}, got {len(array)} for vector '{vector_name}'"
+        )
+    return array
+
+
+def dense_matrix_query(vector: Any, dim: int, vector_name: str, *, what: str = "Query vector") -> np.ndarray:
+    """Validate a multivector query (a list of dense vectors) and return it as a float64 matrix."""
+    array = _float_array(vector, vector_name)
+    if array.ndim != 2 or array.shape[0] == 0:
+        raise InvalidVector(f"Wrong input: Multivector must be two-dimensional for vector '{vector_name}'")
+    _check_query_values(array, what)
+    if array.shape[1] != dim:
+        raise InvalidVector(
+            f"Wrong input: Vector dimension error: expected dim: {dim}, got {array.shape[1]} for vector '{vector_name}'"
+        )
+    return array
+
+
+def _float_array(vector: Any, vector_name: str) -> np.ndarray:
+    try:
+        array = np.asarray(vector, dtype=np.float64)
+    except (ValueError, TypeError):
+        raise InvalidVector(f"Wrong input: Vector is malformed for vector '{vector_name}'") from None
+    if array.size == 0:
+        raise InvalidVector(f"Wrong input: Dense vector must not be empty for vector '{vector_name}'")
+    return array
+
+
+def _check_query_values(array: np.ndarray, what: str) -> None:
+    if not np.isfinite(array).all():
+        if np.isnan(array).any():
+            raise InvalidInput(f"{what} must not contain NaN")
+        # Deviation: local mode accepts an infinite query and returns NaN scores.
+        raise InvalidInput(f"{what} must not contain infinite values")
+
+
+def normalize(query: np.ndarray) -> np.ndarray:
+    """qdrant-client's query normalisation for Cosine (row-wise for a matrix): divide by the norm,
+    or by EPSILON when the norm is zero."""
+    norm = np.linalg.norm(query, axis=-1, keepdims=query.ndim > 1)
+    return query / np.where(norm != 0.0, norm, EPSILON)
+
+
+# -- approximate keys (rank pass) ----------------------------------------------------------------
+
+
+def approx_core(rows: np.ndarray, queries: np.ndarray, distance: str) -> np.ndarray:
+    """Approximate core similarity of every row to every query: an (m, n) float32 array.
+
+    ``rows`` is an (n, dim) float32 array (the stored matrix's live prefix, a view, or a gathered
+    subset); ``queries`` is (m, dim) and already normalised for Cosine. Bigger is better: dot
+    products for Cosine and Dot, ``-squared L2`` for Euclid, ``-L1`` for Manhattan.
+    """
+    queries32 = np.ascontiguousarray(queries, dtype=np.float32)
+    m, n = len(queries32), len(rows)
+    if distance in (COSINE, DOT):
+        if m == 1:
+            return (rows @ queries32[0])[np.newaxis, :]
+        return queries32 @ rows.T
+    out = np.empty((m, n), dtype=np.float32)
+    if distance == EUCLID:
+        # -|v - q|^2 = 2 v.q - |v|^2 - |q|^2, a chunk at a time so each chunk is read from RAM once.
+        q_norms = np.einsum("ij,ij->i", queries32, queries32)
+        for start in range(0, n, CHUNK_ROWS):
+            chunk = rows[start : start + CHUNK_ROWS]
+            row_norms = np.einsum("ij,ij->i", chunk, chunk)
+            dots = chunk @ queries32.T  # (c, m)
+            block = dots * 2.0
+            block -= row_norms[:, np.newaxis]
+            block -= q_norms[np.newaxis, :]
+            out[:, start : start + len(chunk)] = block.T
+        return out
+    if distance == MANHATTAN:
+        ones = np.ones(rows.shape[1], dtype=np.float32)
+        buffer = np.empty((min(CHUNK_ROWS, max(n, 1)), rows.shape[1]), dtype=np.float32)
+        for start in range(0, n, CHUNK_ROWS):
+            chunk = rows[start : start + CHUNK_ROWS]
+            work = buffer[: len(chunk)]
+            for index in range(m):
+                np.subtract(chunk, queries32[index], out=work)
+                np.abs(work, out=work)
+                # A product with ones is a BLAS row sum, several times faster than .sum(axis=1).
+                np.negative(work @ ones, out=out[index, start : start + len(chunk)])
+        return out
+    raise InvalidInput(f"Unknown distance type {distance}")
+
+
+# -- exact scores (refine pass) ------------------------------------------------------------------
+
+
+def exact_display(matrix: np.ndarray, slots: np.ndarray, query: np.ndarray, distance: str) -> np.ndarray:
+    """qdrant-client's nearest-search score (``calculate_distance``) of the given rows, float64.
+
+    ``query`` is float64 and already normalised for Cosine. Rows are processed in chunks so that a
+    large candidate set never copies more than a chunk.
+    """
+    out = np.empty(len(slots), dtype=np.float64)
+    for start in range(0, len(slots), CHUNK_ROWS):
+        rows = matrix[slots[start : start + CHUNK_ROWS]]
+        if distance in (COSINE, DOT):
+            # np.dot of float32 rows with a float64 vector, as in qdrant-client.
+            value = np.dot(rows, query)
+        elif distance == EUCLID:
+            value = np.linalg.norm(rows - query, axis=-1)
+        elif distance == MANHATTAN:
+            value = np.sum(np.abs(rows - query), axis=-1)
+        else:
+            raise InvalidInput(f"Unknown distance type {distance}")
+        out[start : start + len(rows)] = value
+    return out
+
+
+def exact_core(matrix: np.ndarray, slots: np.ndarray, query: np.ndarray, distance: str) -> np.ndarray:
+    """qdrant-client's core similarity (``calculate_distance_core``) of the given rows.
+
+    Cosine and Dot give float64 (as the display score); Euclid and Manhattan give float32
+    ``-squared L2`` / ``-L1``, computed with qdrant-client's dtypes. ``query`` is normalised for Cosine.
+    """
+    if distance in (COSINE, DOT):
+        return exact_display(matrix, slots, query, distance)
+    out = np.empty(len(slots), dtype=np.float32)
+    for start in range(0, len(slots), CHUNK_ROWS):
+        rows = matrix[slots[start : start + CHUNK_ROWS]]
+        if distance == EUCLID:
+            value = -np.square(rows - query, dtype=np.float32).sum(axis=1, dtype=np.float32)
+        elif distance == MANHATTAN:
+            value = -np.abs(rows - query, dtype=np.float32).sum(axis=1, dtype=np.float32)
+        else:
+            raise InvalidInput(f"Unknown distance type {distance}")
+        out[start : start + len(rows)] = value
+    return out
+
+
+def core_to_display(core: np.ndarray, distance: str) -> np.ndarray:
+    """Turn approximate core keys into approximate display scores (for thresholds on candidates)."""
+    if distance == EUCLID:
+        return np.sqrt(np.maximum(-core, 0.0))
+    if distance == MANHATTAN:
+        return -core
+    return core
+
+
+# -- selection -----------------------------------------------------------------------------------
+
+
+def refine_margin(value: float, top: float) -> float:
+    """How far below the k-th approximate key a candidate may lie and still be refined."""
+    return REFINE_RTOL * (abs(value) + abs(top)) + 1e-30
+
+
+def top_candidates(keys: np.ndarray, k: int) -> np.ndarray:
+    """Positions that may hold the k largest keys: the approximate top k plus near-ties.
+
+    ``-inf`` (rejected) and NaN keys are never returned. Without a full sort: the k-th largest of
+    the per-block maxima is a lower bound of the k-th largest key (those k blocks hold k distinct
+    keys at least that large), so one comparison pass leaves a small set to partition.
+    """
+    n = len(keys)
+    if k <= 0 or n == 0:
+        return np.zeros(0, dtype=np.int64)
+    if k >= n:
+        return np.flatnonzero(keys > -np.inf)
+    n_blocks = n // _BLOCK
+    if n_blocks >= 4 * k:
+        block_max = keys[: n_blocks * _BLOCK].reshape(n_blocks, _BLOCK).max(axis=1)
+        bound = np.partition(block_max, n_blocks - k)[n_blocks - k]
+        top = float(block_max.max())
+    else:
+        bound = np.partition(keys, n - k)[n - k]
+        top = float(np.max(keys))
+    if not (bound > -np.inf and np.isfinite(top)):
+        # Fewer than k eligible keys (or non-finite ones): every eligible key is a candidate.
+        candidates = np.flatnonzero(keys > -np.inf)
+        finite = keys[candidates]
+        return candidates[~np.isnan(finite)]
+    candidates = np.flatnonzero(keys >= bound - refine_margin(float(bound), top))
+    if len(candidates) > k:
+        candidate_keys = keys[candidates]
+        kth = np.partition(candidate_keys, len(candidates) - k)[len(candidates) - k]
+        candidates = candidates[candidate_keys >= kth - refine_margin(float(kth), top)]
+    return candidates
+
+
+def order_by_score(slots: np.ndarray, scores: np.ndarray, descending: bool) -> np.ndarray:
+    """Permutation putting (slots, scores) in result order; NaN scores are dropped.
+
+    Ties follow a stable ``argsort`` (reversed when descending), see the module docstring.
+    """
+    keep = ~np.isnan(scores)
+    if not keep.all():
+        positions = np.flatnonzero(keep)
+        return positions[order_by_score(slots[positions], scores[positions], descending)]
+    if descending:
+        return np.lexsort((-slots, -scores))
+    return np.lexsort((slots, scores))
+
+
+def threshold_cut(scores: np.ndarray, threshold: float | None, bigger: bool) -> int:
+    """How many leading (ordered) scores pass ``score_threshold``.
+
+    qdrant-client walks the ordered scores and stops at the first that fails: ``score <= threshold``
+    when bigger is better, ``score >= threshold`` otherwise. The direction comes from the distance,
+    not from the query: a best_score recommendation on Euclid is ordered descending but still cut
+    with the upper-bound rule, which is what local mode does.
+    """
+    if threshold is None or len(scores) == 0:
+        return len(scores)
+    failing = scores <= threshold if bigger else scores >= threshold
+    hits = np.flatnonzero(failing)
+    return int(hits[0]) if len(hits) else len(scores)
+
+
+# -- the dense nearest pipeline ------------------------------------------------------------------
+
+
+def rank_dense(
+    matrix: np.ndarray,
+    n_slots: int,
+    mask: np.ndarray,
+    query: np.ndarray,
+    distance: str,
+    k: int,
+) -> RankedSlots:
+    """Top ``k`` slots of ``mask`` for a nearest query, in result order with qdrant-client's scores.
+
+    ``query`` comes from :func:`dense_query` (float64, unnormalised). ``mask`` is a bool array over
+    the first ``n_slots`` slots of the eligible rows (live, holding the vector, matching the filter).
+    """
+    return rank_dense_batch(matrix, n_slots, [mask], [query], distance, [k])[0]
+
+
+def rank_dense_batch(
+    matrix: np.ndarray,
+    n_slots: int,
+    masks: list[np.ndarray],
+    queries: list[np.ndarray],
+    distance: str,
+    ks: list[int],
+) -> list[RankedSlots]:
+    """:func:`rank_dense` for several queries over the same matrix, sharing one matrix product.
+
+    Queries whose mask is selective are ranked on their gathered rows instead; the rest share a
+    single (m, n) float32 product.
+    """
+    prepared = [normalize(q) if distance == COSINE else q for q in queries]
+    results: list[RankedSlots | None] = [None] * len(queries)
+    shared: list[int] = []
+    for index, mask in enumerate(masks):
+        eligible = int(np.count_nonzero(mask))
+        if eligible == 0 or ks[index] <= 0:
+            results[index] = _empty()
+        elif eligible <= GATHER_FRACTION * n_slots:
+            results[index] = _rank_gathered(matrix, mask, prepared[index], distance, ks[index])
+        else:
+            shared.append(index)
+    # Chunks of 64 queries keep the (m, n) key array within a few tens of MB.
+    for start in range(0, len(shared), 64):
+        group = shared[start : start + 64]
+        keys = approx_core(matrix[:n_slots], np.stack([prepared[i] for i in group]), distance)
+        for row, index in enumerate(group):
+            row_keys = keys[row]
+            row_keys[~masks[index]] = -np.inf
+            candidates = top_candidates(row_keys, ks[index])
+            results[index] = _refine(matrix, candidates, prepared[index], distance, ks[index])
+    return results  # type: ignore[return-value]
+
+
+def _rank_gathered(matrix: np.ndarray, mask: np.ndarray, query: np.ndarray, distance: str, k: int) -> RankedSlots:
+    rows = np.flatnonzero(mask)
+    keys = approx_core(matrix[rows], query[np.newaxis, :], distance)[0]
+    return _refine(matrix, rows[top_candidates(keys, k)], query, distance, k)
+
+
+def _refine(matrix: np.ndarray, candidates: np.ndarray, query: np.ndarray, distance: str, k: int) -> RankedSlots:
+    scores = exact_display(matrix, candidates, query, distance)
+    order = order_by_score(candidates, scores, descending=bigger_is_better(distance))[:k]
+    return RankedSlots(candidates[order], scores[order])
+
+
+def _empty() -> RankedSlots:
+    return RankedSlots(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64))

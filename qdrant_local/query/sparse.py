@@ -1,0 +1,212 @@
+"""Sparse vectors: an inverted index kept current on every write, and qdrant-client's sparse math.
+
+qdrant-client scores a sparse query with a Python merge-join per stored point. Here each dimension
+(term) keeps a posting list of (slot, value) numpy arrays, so a query touches only the postings of its
+own terms: ``scores[slots] += query_value * values`` per term, vectorised.
+
+Writes never search a posting list. Every slot has a *generation*; replacing or erasing a slot's
+vector bumps it, which invalidates all its old entries at once, and new entries are appended to a
+pending list. A posting is merged and purged of stale entries the next time a query reads it.
+
+Arithmetic follows qdrant-client's ``sparse_dot_product``: float64 accumulation over the terms in
+ascending index order, then a cast to float32. A point sharing no index with the query has no score
+(nearest search skips it); recommend, discover and context count it as 0.0 (``empty_is_zero``).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Sequence
+
+import numpy as np
+
+from .._access import field
+from ..errors import InvalidInput
+
+__all__ = ["SparseIndex", "sparse_query", "idf", "sparse_average", "merge_positive_and_negative", "sparse_dot"]
+
+SparseArrays = tuple[np.ndarray, np.ndarray]  # (indices int64 ascending, values float64)
+
+
+def sparse_query(vector: Any) -> SparseArrays:
+    """Validate a sparse query vector and return it sorted by index (values float64).
+
+    Messages are qdrant-client's ``validate_sparse_vector``.
+    """
+    indices = list(field(vector, "indices", []))
+    values = list(field(vector, "values", []))
+    if len(indices) != len(values):
+        raise InvalidInput("Indices and values must have the same length")
+    try:
+        values_np = np.asarray(values, dtype=np.float64)
+        indices_np = np.asarray(indices, dtype=np.int64)
+    except (TypeError, ValueError, OverflowError):
+        raise InvalidInput("Sparse vector indices must be integers and values numbers") from None
+    if np.isnan(values_np).any():
+        raise InvalidInput("Values must not contain NaN")
+    if len(np.unique(indices_np)) != len(indices_np):
+        raise InvalidInput("Indices must be unique")
+    if len(indices_np) and (indices_np.min() < 0 or indices_np.max() > 2**32 - 1):
+        raise InvalidInput("Indices must be between 0 and 4294967295")
+    order = np.argsort(indices_np, kind="stable")
+    return indices_np[order], values_np[order]
+
+
+def idf(document_frequency: np.ndarray, n_documents: int) -> np.ndarray:
+    """Qdrant's IDF: ``ln((N - df + 0.5) / (df + 0.5) + 1)``, per term."""
+    df = document_frequency.astype(np.float64)
+    # math.log per term, not np.log: bit-identical to qdrant-client's per-value Python arithmetic.
+    return np.array([math.log((n_documents - d + 0.5) / (d + 0.5) + 1) for d in df.tolist()], dtype=np.float64)
+
+
+def sparse_dot(a: SparseArrays, b: SparseArrays) -> float | None:
+    """Dot product of two sorted sparse vectors, None when they share no index (qdrant-client's
+    ``sparse_dot_product`` before its float32 cast)."""
+    common, a_pos, b_pos = np.intersect1d(a[0], b[0], assume_unique=True, return_indices=True)
+    if len(common) == 0:
+        return None
+    result = 0.0
+    # Sequential float64 accumulation in index order, like the merge-join.
+    for x, y in zip(a[1][a_pos].tolist(), b[1][b_pos].tolist()):
+        result += x * y
+    return result
+
+
+def _combine(a: SparseArrays, b: SparseArrays, op: Any) -> SparseArrays:
+    """qdrant-client's ``combine_aggregate``: the union of indices, ``op`` applied to (a or 0, b or 0)."""
+    indices = np.union1d(a[0], b[0])
+    left = np.zeros(len(indices), dtype=np.float64)
+    right = np.zeros(len(indices), dtype=np.float64)
+    left[np.searchsorted(indices, a[0])] = a[1]
+    right[np.searchsorted(indices, b[0])] = b[1]
+    return indices, op(left, right)
+
+
+def sparse_average(vectors: Sequence[SparseArrays]) -> SparseArrays:
+    """qdrant-client's ``sparse_avg``: running sums over the union of indices, then a division."""
+    total: SparseArrays = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64))
+    for vector in vectors:
+        total = _combine(total, vector, lambda x, y: x + y)
+    if not vectors:
+        return total
+    return total[0], total[1] / len(vectors)
+
+
+def merge_positive_and_negative(positive: SparseArrays, negative: SparseArrays) -> SparseArrays:
+    """``pos + pos - neg`` over the union of indices (qdrant-client's average_vector for sparse)."""
+    return _combine(positive, negative, lambda pos, neg: pos + pos - neg)
+
+
+class SparseIndex:
+    """Inverted index of one sparse vector name, addressed by slot."""
+
+    def __init__(self) -> None:
+        self._generation = np.zeros(0, dtype=np.int64)
+        # term -> merged arrays (slots, values, generations)
+        self._postings: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        # term -> appended since the last merge: ([slots], [values], [generations])
+        self._pending: dict[int, tuple[list[int], list[float], list[int]]] = {}
+
+    # -- writes ----------------------------------------------------------------------------------
+
+    def _reserve(self, slot: int) -> None:
+        if slot >= len(self._generation):
+            grown = np.zeros(max(16, 2 * len(self._generation), slot + 1), dtype=np.int64)
+            grown[: len(self._generation)] = self._generation
+            self._generation = grown
+
+    def set(self, slot: int, indices: np.ndarray, values: np.ndarray) -> None:
+        """Make ``slot`` hold the sparse vector (indices, values), replacing what it held."""
+        self._reserve(slot)
+        self._generation[slot] += 1
+        generation = int(self._generation[slot])
+        pending = self._pending
+        for term, value in zip(np.asarray(indices).tolist(), np.asarray(values, dtype=np.float64).tolist()):
+            entry = pending.get(term)
+            if entry is None:
+                entry = pending[term] = ([], [], [])
+            entry[0].append(slot)
+            entry[1].append(value)
+            entry[2].append(generation)
+
+    def remove(self, slot: int) -> None:
+        """Forget the vector of ``slot`` (its entries become stale at once)."""
+        if slot < len(self._generation):
+            self._generation[slot] += 1
+
+    def clear(self) -> None:
+        """Forget everything (the owner rebuilds after a compaction renumbers slots)."""
+        self.__init__()  # type: ignore[misc]
+
+    # -- reads -----------------------------------------------------------------------------------
+
+    def postings(self, term: int) -> tuple[np.ndarray, np.ndarray]:
+        """Current (slots, values) holding ``term``; slots are unique."""
+        merged = self._postings.get(term)
+        pending = self._pending.pop(term, None)
+        if pending is not None:
+            added = (
+                np.asarray(pending[0], dtype=np.int64),
+                np.asarray(pending[1], dtype=np.float64),
+                np.asarray(pending[2], dtype=np.int64),
+            )
+            merged = added if merged is None else tuple(np.concatenate(pair) for pair in zip(merged, added))  # type: ignore[assignment]
+        if merged is None:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
+        slots, values, generations = merged
+        valid = generations == self._generation[slots]
+        if not valid.all():
+            slots, values, generations = slots[valid], values[valid], generations[valid]
+            merged = (slots, values, generations)
+        if len(slots):
+            self._postings[term] = merged  # type: ignore[assignment]
+        else:
+            self._postings.pop(term, None)
+        return slots, values
+
+    def accumulate(self, query: SparseArrays, n_slots: int) -> tuple[np.ndarray, np.ndarray]:
+        """(float64 dot products, overlap mask) of the query with every slot below ``n_slots``.
+
+        Terms are visited in ascending index order, so each slot's sum is accumulated in the same
+        order as qdrant-client's merge-join, giving the same float64 value.
+        """
+        scores = np.zeros(n_slots, dtype=np.float64)
+        overlap = np.zeros(n_slots, dtype=bool)
+        for term, query_value in zip(query[0].tolist(), query[1].tolist()):
+            slots, values = self.postings(term)
+            if len(slots) == 0:
+                continue
+            if slots.max(initial=-1) >= n_slots:
+                keep = slots < n_slots
+                slots, values = slots[keep], values[keep]
+            scores[slots] += query_value * values
+            overlap[slots] = True
+        return scores, overlap
+
+    def scores(self, query: SparseArrays, n_slots: int, *, empty_is_zero: bool) -> np.ndarray:
+        """qdrant-client's ``calculate_distance_sparse`` over slots ``0..n_slots``: float32 scores,
+        ``-inf`` where there is no overlap unless ``empty_is_zero``."""
+        accumulated, overlap = self.accumulate(query, n_slots)
+        result = accumulated.astype(np.float32)
+        if not empty_is_zero:
+            result[~overlap] = -np.inf
+        return result
+
+    def document_frequencies(self, terms: np.ndarray, corpus: np.ndarray | None = None) -> np.ndarray:
+        """How many current vectors hold each term, counting only slots in ``corpus`` when given."""
+        counts = np.zeros(len(terms), dtype=np.int64)
+        for position, term in enumerate(np.asarray(terms).tolist()):
+            slots, _ = self.postings(term)
+            if corpus is not None:
+                inside = slots < len(corpus)
+                counts[position] = int(np.count_nonzero(corpus[slots[inside]]))
+            else:
+                counts[position] = len(slots)
+        return counts
+
+    def rescore_idf(self, query: SparseArrays, n_documents: int, corpus: np.ndarray | None = None) -> SparseArrays:
+        """The query with each value multiplied by its term's IDF (qdrant-client's ``_rescore_idf``)."""
+        weights = idf(self.document_frequencies(query[0], corpus), n_documents)
+        # Per-value Python multiplication, as qdrant-client does it.
+        values = np.array([v * w for v, w in zip(query[1].tolist(), weights.tolist())], dtype=np.float64)
+        return query[0], values
