@@ -42,16 +42,18 @@ class StepCounter:
 
 def die(storage: DiskStorage, folder: Path) -> None:
     """Simulate the death of the process that owns ``storage``: close its descriptors, run no cleanup."""
+    lock_file = storage._lock._file  # type: ignore[union-attr]
+    storage._lock._file = None  # type: ignore[union-attr]
+    storage._log_fd = None
+    storage._closed = True
     for fd_name in os.listdir("/proc/self/fd"):
         try:
             target = os.readlink(f"/proc/self/fd/{fd_name}")
         except OSError:
             continue
-        if target.startswith(str(folder) + os.sep):
-            os.close(int(fd_name))  # the lock file's descriptor too: the kernel drops the flock
-    storage._lock._file = None  # type: ignore[union-attr]  # its fd is gone; keep close() from touching it
-    storage._log_fd = None
-    storage._closed = True
+        if target.startswith(str(folder) + os.sep) and int(fd_name) != lock_file.fileno():
+            os.close(int(fd_name))  # logs and snapshots, including those compact() had open
+    lock_file.close()  # closing its last descriptor drops the flock, as the kernel does on death
 
 
 OLD_SNAPSHOT = [{"gen": 1, "i": i} for i in range(3)]

@@ -43,6 +43,8 @@ def test_dropping_the_last_reference_releases_the_lock(folder: Path) -> None:
     assert read_all(folder) == [{"a": 1}]
 
 
+# qdrant-client's refused second client leaks its open .lock file (not ours to fix).
+@pytest.mark.filterwarnings("ignore::ResourceWarning")
 def test_lock_message_matches_qdrant_client(tmp_path: Path) -> None:
     qdrant_client = pytest.importorskip("qdrant_client")
     path = str(tmp_path / "qc")
@@ -50,10 +52,13 @@ def test_lock_message_matches_qdrant_client(tmp_path: Path) -> None:
     try:
         with pytest.raises(RuntimeError) as theirs:
             qdrant_client.QdrantClient(path=path)
+        their_message = str(theirs.value)
+        del theirs  # its traceback holds the refused client's open .lock file
+        gc.collect()  # collect that leak here, under this test's filter
         # Same lock file and lock kind: a qdrant-client holding the folder locks us out too.
         with pytest.raises(StorageLocked) as ours:
             DiskStorage(path)
-        assert str(ours.value) == str(theirs.value)
+        assert str(ours.value) == their_message
     finally:
         holder.close()
 
@@ -95,6 +100,13 @@ def test_path_that_is_a_file_raises_file_exists_error(tmp_path: Path) -> None:
     assert str(info.value) == f"[Errno 17] File exists: '{path}'"
 
 
+def _kill(child: subprocess.Popen[str]) -> None:
+    os.kill(child.pid, signal.SIGKILL)
+    child.wait(timeout=10)
+    assert child.stdout is not None
+    child.stdout.close()
+
+
 def _spawn_holder(folder: Path) -> subprocess.Popen[str]:
     """A child process that opens the storage, appends one synced record, says so, and sleeps."""
     code = textwrap.dedent(
@@ -121,8 +133,7 @@ def test_lock_held_by_another_process_then_freed_by_its_death(folder: Path) -> N
         with pytest.raises(StorageLocked):
             DiskStorage(folder)
     finally:
-        os.kill(child.pid, signal.SIGKILL)
-        child.wait(timeout=10)
+        _kill(child)
     assert child.returncode == -signal.SIGKILL
     # No stale lock, and the unsynced record was written by the dead process (the OS kept it).
     assert read_all(folder) == [{"from": "child"}, {"unsynced": "child"}]
@@ -132,6 +143,5 @@ def test_lock_held_by_another_process_then_freed_by_its_death(folder: Path) -> N
 def test_close_releases_for_another_process(folder: Path) -> None:
     storage, _ = open_loaded(folder)
     storage.close()
-    child = _spawn_holder(folder)
-    os.kill(child.pid, signal.SIGKILL)
-    child.wait(timeout=10)
+    child = _spawn_holder(folder)  # it could take the lock
+    _kill(child)

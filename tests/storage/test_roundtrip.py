@@ -34,7 +34,7 @@ _values = st.recursive(
 _records = st.dictionaries(st.text(max_size=10), _values, max_size=6)
 
 
-@settings(derandomize=True, max_examples=60, deadline=None)
+@settings(derandomize=True, max_examples=40, deadline=None)
 @given(records=st.lists(_records, max_size=12), syncs=st.lists(st.booleans(), min_size=12, max_size=12))
 def test_any_records_round_trip_in_order(tmp_path_factory: pytest.TempPathFactory, records, syncs) -> None:
     path = tmp_path_factory.mktemp("rt") / "store"
