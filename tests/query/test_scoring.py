@@ -34,7 +34,9 @@ def stored_matrix(rng: np.random.Generator, n: int, dim: int, distance: str) -> 
 
 
 def oracle_order(scores: np.ndarray, mask: np.ndarray, distance: str, k: int) -> list[int]:
-    order = np.argsort(scores)
+    # Stable: identical to local mode's argsort when scores are distinct, our tie rule otherwise
+    # (dim 1 Cosine makes every score +-1).
+    order = np.argsort(scores, kind="stable")
     if scoring.bigger_is_better(distance):
         order = order[::-1]
     return [int(i) for i in order if mask[i]][:k]
