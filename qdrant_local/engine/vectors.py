@@ -14,6 +14,8 @@ import numpy as np
 
 from .._access import enum_value, field
 from ..errors import InvalidVector
+from ..query.multi import MultiIndex
+from ..query.sparse import SparseIndex
 
 # qdrant-client normalises a Cosine vector only when its norm exceeds float32 epsilon; a zero
 # vector is stored as it came.
@@ -122,6 +124,8 @@ class MultiVectors:
         self.comparator = comparator
         self.rows: list[np.ndarray | None] = []
         self.present = np.zeros(0, dtype=bool)
+        # Every sub-vector again, contiguous per slot in one matrix, so MAX_SIM is a matrix product.
+        self.index = MultiIndex(dim)
 
     def reserve(self, capacity: int) -> None:
         if capacity > len(self.present):
@@ -157,9 +161,12 @@ class MultiVectors:
     def write_one(self, slot: int, matrix: np.ndarray) -> None:
         self.rows[slot] = matrix
         self.present[slot] = True
+        self.index.set(slot, matrix)
 
     def erase(self, slots: np.ndarray | list[int]) -> None:
         for slot in np.atleast_1d(np.asarray(slots, dtype=np.int64)).tolist():
+            if self.rows[slot] is not None:
+                self.index.remove(slot)
             self.rows[slot] = None
         self.present[slots] = False
 
@@ -184,6 +191,8 @@ class SparseVectors:
         # Called with (slot, indices, values) after a write and (slot, None, None) after an erase,
         # so that a search index can follow every change without scanning.
         self.listeners: list[Any] = []
+        # The inverted index that sparse queries read; kept current by write_one and erase.
+        self.index = SparseIndex()
 
     def reserve(self, capacity: int) -> None:
         if capacity > len(self.present):
@@ -217,6 +226,7 @@ class SparseVectors:
     def write_one(self, slot: int, prepared: tuple[np.ndarray, np.ndarray]) -> None:
         self.indices[slot], self.values[slot] = prepared
         self.present[slot] = True
+        self.index.set(slot, prepared[0], prepared[1])
         for listener in self.listeners:
             listener(slot, prepared[0], prepared[1])
 
@@ -224,6 +234,7 @@ class SparseVectors:
         for slot in np.atleast_1d(np.asarray(slots, dtype=np.int64)).tolist():
             if self.indices[slot] is not None:
                 self.indices[slot] = self.values[slot] = None
+                self.index.remove(slot)
                 for listener in self.listeners:
                     listener(slot, None, None)
         self.present[slots] = False
