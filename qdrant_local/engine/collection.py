@@ -310,25 +310,30 @@ class Collection:
         payload = select_payload(self.store.payloads[slot], payload_selector)
         return payload, self.read_vectors(slot, with_vectors)
 
+    @staticmethod
+    def check_with_vectors(with_vectors: Any) -> None:
+        if isinstance(with_vectors, str):
+            raise InvalidInput(f"with_vectors must be a bool or a list of vector names, got a str: {with_vectors!r}")
+
     def read_vectors(self, slot: int, with_vectors: Any) -> Any:
+        """The vectors of a slot as qdrant-client returns them (a bare list for a lone unnamed vector)."""
         if with_vectors is False or with_vectors is None:
             return None
         stores = self.store.vectors
         if with_vectors is True:
-            names = list(stores)
-        elif isinstance(with_vectors, str):
-            names = [with_vectors]
+            # qdrant-client lists dense, then sparse, then multivectors.
+            kinds = {"dense": 0, "sparse": 1, "multi": 2}
+            names = sorted(stores, key=lambda name: kinds[stores[name].kind])
         else:
-            names = [name for name in with_vectors if name in stores]
+            names = [name for name in dict.fromkeys(with_vectors) if name in stores]
         result = {name: stores[name].read(slot) for name in names if stores[name].present[slot]}
-        if self.config.unnamed and with_vectors is True:
-            # A collection whose only vector is unnamed returns it bare, as qdrant-client does.
-            if set(stores) - {""} == set() or list(result) == [""]:
-                return result.get("", {}) if result else {}
+        if len(result) == 1 and "" in result:
+            return result[""]
         return result
 
     def retrieve(self, ids: Iterable[Any], with_payload: Any, with_vectors: Any) -> list[tuple[PointId, Any, Any]]:
         selector = compile_payload_selector(with_payload)
+        self.check_with_vectors(with_vectors)
         found = []
         for raw_id in ids:
             point_id = try_normalize_id(raw_id)
@@ -342,6 +347,7 @@ class Collection:
         self, compiled: CompiledFilter | None, limit: int, offset: Any, with_payload: Any, with_vectors: Any
     ) -> tuple[list[tuple[PointId, Any, Any]], PointId | None]:
         selector = compile_payload_selector(with_payload)
+        self.check_with_vectors(with_vectors)
         store = self.store
         order = store.ordered_slots()
         start = 0 if offset is None else store.order_position(normalize_id(offset))
@@ -365,6 +371,7 @@ class Collection:
         self, compiled: CompiledFilter | None, limit: int, order_by: Any, with_payload: Any, with_vectors: Any
     ) -> list[tuple[PointId, Any, Any, float]]:
         selector = compile_payload_selector(with_payload)
+        self.check_with_vectors(with_vectors)
         if isinstance(order_by, str):
             key, direction, start_from = order_by, "asc", None
         else:
