@@ -70,7 +70,23 @@ def normalize_payload(payload: Any) -> dict[str, Any]:
         return {}
     if not isinstance(payload, Mapping):
         raise InvalidInput(f"Payload must be a dict, got {type(payload).__name__}")
+    if type(payload) is dict and _is_flat_json(payload):
+        return dict(payload)  # the common case, a flat dict of JSON scalars: a shallow copy is a deep one
     return _normalize_dict(payload, (), set())
+
+
+def _is_flat_json(payload: dict[Any, Any]) -> bool:
+    isfinite = math.isfinite
+    for key, item in payload.items():
+        kind = type(item)
+        if type(key) is not str:
+            return False
+        if kind is str or kind is int or kind is bool or item is None:
+            continue
+        if kind is float and isfinite(item):
+            continue
+        return False
+    return True
 
 
 _SCALARS = (str, int, float, bool, type(None))

@@ -53,11 +53,13 @@ def split_point_vectors(
 ) -> dict[str, tuple[list[int], list[Any]]]:
     """Group the per-point vector structs of a request by vector name: name -> (positions, values)."""
     columns: dict[str, tuple[list[int], list[Any]]] = {}
+    unnamed: str | None = None
     for position, vector in enumerate(vectors):
         if vector is None:
             continue
         if _is_vector_list(vector):
-            name = _unnamed_vector_name(stores)
+            name = unnamed if unnamed is not None else _unnamed_vector_name(stores)
+            unnamed = name
             column = columns.setdefault(name, ([], []))
             column[0].append(position)
             column[1].append(vector)
