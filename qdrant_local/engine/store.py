@@ -86,13 +86,13 @@ class PointStore:
     # -- points ----------------------------------------------------------------------------------
 
     def allocate(self, point_ids: list[PointId]) -> np.ndarray:
-        """Give each new (canonical, distinct, absent) id a slot with an empty payload."""
+        """Give each new (canonical, distinct, absent) id a slot; the caller sets its payload next."""
         count = len(point_ids)
         start = self.n_slots
         self._reserve(start + count)
         slots = np.arange(start, start + count, dtype=np.int64)
         self.point_ids.extend(point_ids)
-        self.payloads.extend({} for _ in range(count))
+        self.payloads.extend([None] * count)
         self.slot_of.update(zip(point_ids, range(start, start + count)))
         self.live[start : start + count] = True
         self._set_sort_keys(start, point_ids)
