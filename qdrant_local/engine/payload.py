@@ -276,7 +276,11 @@ def copy_payload(value: Any) -> Any:
     """Deep copy of a JSON value (dicts, lists, scalars); several times faster than copy.deepcopy."""
     kind = type(value)
     if kind is dict:
-        return {k: (copy_payload(v) if type(v) in _CONTAINERS else v) for k, v in value.items()}
+        copied = value.copy()
+        for k, v in copied.items():
+            if type(v) in _CONTAINERS:  # only nested containers need their own copies
+                copied[k] = copy_payload(v)
+        return copied
     if kind is list:
         return [copy_payload(v) if type(v) in _CONTAINERS else v for v in value]
     return value

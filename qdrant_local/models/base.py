@@ -83,6 +83,13 @@ class Model:
                 raise TypeError(f"{type(self).__name__}() missing required field '{name}'")
             values[name] = default.make() if isinstance(default, Factory) else default
 
+    @classmethod
+    def model_construct(cls, **values: Any) -> Any:
+        """Build without checks from values for every field (pydantic's name); used on hot read paths."""
+        instance = object.__new__(cls)
+        instance.__dict__.update(values)
+        return instance
+
     # -- pydantic-compatible surface -------------------------------------------------------------
 
     def model_dump(
