@@ -230,7 +230,8 @@ class QdrantClient:
     def collection_exists(self, collection_name: str) -> bool:
         """Whether a collection (or an alias) with this name exists."""
         database = self._database
-        return collection_name in database.collections or collection_name in database.aliases
+        with database.lock:
+            return collection_name in database.collections or collection_name in database.aliases
 
     def get_collection(self, collection_name: str) -> models.CollectionInfo:
         """Information about a collection: points_count, config and payload_schema."""
@@ -239,7 +240,8 @@ class QdrantClient:
 
     def get_collections(self) -> models.CollectionsResponse:
         """Names of all collections."""
-        names = list(self._database.collections)
+        with self._database.lock:
+            names = list(self._database.collections)
         return models.CollectionsResponse(collections=[models.CollectionDescription(name=n) for n in names])
 
     def update_collection(
@@ -307,14 +309,16 @@ class QdrantClient:
 
     def get_aliases(self) -> models.CollectionsAliasesResponse:
         """Every alias and the collection it points to."""
-        aliases = self._database.aliases
+        with self._database.lock:
+            aliases = dict(self._database.aliases)
         return models.CollectionsAliasesResponse(
             aliases=[models.AliasDescription(alias_name=a, collection_name=c) for a, c in aliases.items()]
         )
 
     def get_collection_aliases(self, collection_name: str) -> models.CollectionsAliasesResponse:
         """The aliases of one collection."""
-        aliases = self._database.aliases
+        with self._database.lock:
+            aliases = dict(self._database.aliases)
         return models.CollectionsAliasesResponse(
             aliases=[
                 models.AliasDescription(alias_name=a, collection_name=c)
