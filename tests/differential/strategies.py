@@ -614,11 +614,18 @@ with_payloads = st.one_of(
 )
 
 
+# Inputs that hit a qdrant_local bug already pinned by a test in test_regressions.py; the
+# generators step around them so that hypothesis keeps looking for new ones. Remove an entry
+# once the bug is fixed.
+AVOID: set[str] = {"metadata_null", "collection_ops_on_alias_names"}
+
+
 def with_vectors_options(kind: CollectionKind) -> st.SearchStrategy[Any]:
     """with_vectors: a bool or a list of names (unknown names included)."""
-    return st.one_of(
-        st.booleans(), st.lists(st.sampled_from([*kind.vector_names, "zz"]), max_size=3)
-    )
+    names = [*kind.vector_names, "zz"]
+    if "with_vectors_unnamed_list" in AVOID and kind.unnamed:
+        names.remove("")
+    return st.one_of(st.booleans(), st.lists(st.sampled_from(names), max_size=3))
 
 
 ORDER_KEYS = ["n", "f", "dt", "obj.x", "arr[].x", "tags", "city", "missing"]
