@@ -33,7 +33,7 @@ from qdrant_local import QdrantClient
 from qdrant_local.errors import StorageRecoveredWarning
 
 from .helpers import STRESS, visible_state
-from .workload import apply_request, make_requests
+from .workload import PrefixStates, apply_request, make_requests
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="the crash tests fork a writer process")
 
@@ -139,28 +139,6 @@ class Cycle:
         assert self.error is None, f"the writer failed: {self.error}"
 
 
-class Expected:
-    """The state after each prefix of the requests, computed on demand by a memory client moving forward."""
-
-    def __init__(self, requests: list[dict[str, Any]]) -> None:
-        self.requests = requests
-        self.client = QdrantClient(":memory:")
-        self.applied = 0
-        self.states: dict[int, dict[str, Any]] = {}
-
-    def state_after(self, prefix: int) -> dict[str, Any]:
-        if prefix not in self.states:
-            assert prefix >= self.applied, "prefixes are only asked for in increasing order"
-            while self.applied < prefix:
-                apply_request(self.client, self.requests[self.applied])
-                self.applied += 1
-            self.states[prefix] = visible_state(self.client, page_size=64)
-        return self.states[prefix]
-
-    def close(self) -> None:
-        self.client.close()
-
-
 def recover(path: str) -> tuple[dict[str, Any], int]:
     """Reopen the folder as a user would and read its state; returns it and the number of recovery warnings."""
     with warnings.catch_warnings(record=True) as caught:
@@ -179,7 +157,7 @@ def run_crash_cycles(path: Path, seed: int, cycles: int, mode: str) -> dict[str,
     rng = random.Random(seed)
     requests = make_requests(seed, REQUESTS)
     compacts = [i for i, request in enumerate(requests) if request["kind"] == "compact"]
-    expected = Expected(requests)
+    expected = PrefixStates(requests)
     stats = {"kills": 0, "inside_compaction": 0, "finished": 0, "recovered": 0, "compactions": 0}
     position = 0  # the prefix the folder holds
     compaction_seconds = 0.005  # longest explicit compaction seen so far: kills are spread over it

@@ -19,6 +19,8 @@ import numpy as np
 
 from qdrant_local import QdrantClient, models
 
+from .helpers import visible_state
+
 DIM = 24
 MAIN, SPARE = "main", "spare"
 ID_POOL = 400
@@ -142,3 +144,32 @@ def apply_request(client: QdrantClient, request: dict[str, Any]) -> None:
         )
     else:
         raise ValueError(f"unknown request kind {kind!r}")
+
+
+class PrefixStates:
+    """The visible state after prefixes of ``requests``, computed by a memory client moving forward.
+
+    Prefixes must be asked for in increasing order, unless ``keep_all`` keeps the state after every request.
+    """
+
+    def __init__(self, requests: list[dict[str, Any]], *, keep_all: bool = False) -> None:
+        self.requests = requests
+        self.client = QdrantClient(":memory:")
+        self.applied = 0
+        self.keep_all = keep_all
+        self.states: dict[int, dict[str, Any]] = {0: visible_state(self.client, page_size=64)}
+
+    def state_after(self, prefix: int) -> dict[str, Any]:
+        """The state after requests[:prefix]."""
+        if prefix not in self.states:
+            assert prefix >= self.applied, "without keep_all, prefixes are only asked for in increasing order"
+            while self.applied < prefix:
+                apply_request(self.client, self.requests[self.applied])
+                self.applied += 1
+                if self.keep_all or self.applied == prefix:
+                    self.states[self.applied] = visible_state(self.client, page_size=64)
+        return self.states[prefix]
+
+    def close(self) -> None:
+        """Close the memory client."""
+        self.client.close()
