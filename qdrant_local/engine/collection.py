@@ -18,6 +18,7 @@ from ..ids import PointId, normalize_id, try_normalize_id
 from . import operations as ops
 from .config import CollectionConfig
 from .filters import CompiledFilter, compile_filter, filter_mask
+from .index import IndexedTarget, PayloadIndexes
 from .payload import (
     PayloadSelector,
     compile_payload_selector,
@@ -48,6 +49,7 @@ class Collection:
         self.name = name
         self.config = config
         self.payload_schema: dict[str, Any] = {}
+        self.payload_indexes = PayloadIndexes()  # follows payload_schema; see engine/index.py
         vectors = {
             vector_name: make_vector_store(spec.kind, dim=spec.size, distance=spec.distance, modifier=spec.modifier)
             for vector_name, spec in config.vectors.items()
@@ -73,6 +75,7 @@ class Collection:
             self.payload_schema.pop(field_name, None)
         else:
             self.payload_schema[field_name] = schema
+        self.payload_indexes.set_fields(list(self.payload_schema))
 
     def state_operations(self, chunk: int) -> Iterable[ops.Upsert]:
         """The live points as upserts of ``chunk`` points each, in slot order (for snapshots)."""
@@ -103,7 +106,8 @@ class Collection:
         live = self.store.live_mask
         if compiled is None:
             return live.copy()
-        return filter_mask(compiled, self.store, live.copy())
+        target = IndexedTarget(self.store, self.payload_indexes) if self.payload_indexes else self.store
+        return filter_mask(compiled, target, live.copy())
 
     def existing_slot(self, point_id: PointId) -> int | None:
         return self.store.slot_of.get(point_id)

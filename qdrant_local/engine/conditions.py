@@ -105,6 +105,12 @@ class FieldNode(ConditionNode):
         self._extract = make_extractor(path, flat)
 
     def evaluate(self, target: FilterTarget, candidates: Mask) -> Mask:
+        # A target with payload indexes (engine/index.py) may answer without scanning payloads.
+        index_answer = getattr(target, "index_answer", None)
+        if index_answer is not None:
+            answered = index_answer(self, candidates)
+            if answered is not None:
+                return answered
         out = np.zeros(target.n_slots, dtype=bool)
         slots = np.flatnonzero(candidates)
         if slots.size == 0:
