@@ -69,6 +69,7 @@ GATHER_FRACTION = 0.25
 # products carry a relative error of about sqrt(dim) * 6e-8 (1.2e-6 at dim 384), so 2e-5 covers the
 # worst case of every realistic dimension with room to spare.
 REFINE_RTOL = 2e-5
+REFINE_ATOL = 1e-6
 
 # Block size of the block-maximum bound used to find the top-k candidates.
 _BLOCK = 64
@@ -258,8 +259,12 @@ def core_to_display(core: np.ndarray, distance: str) -> np.ndarray:
 
 
 def refine_margin(value: float, top: float) -> float:
-    """How far below the k-th approximate key a candidate may lie and still be refined."""
-    return REFINE_RTOL * (abs(value) + abs(top)) + 1e-30
+    """How far below the k-th approximate key a candidate may lie and still be refined.
+
+    The absolute part covers scores that saturate at an exact value (context scores of 0.0), whose
+    approximations may fall a rounding error short of it.
+    """
+    return REFINE_RTOL * (abs(value) + abs(top)) + REFINE_ATOL
 
 
 def top_candidates(keys: np.ndarray, k: int) -> np.ndarray:

@@ -1,0 +1,560 @@
+"""The pre-1.14 search API: search, search_batch, search_groups, recommend(_batch, _groups), discover(_batch).
+
+qdrant-client 1.20 removed these methods, but the REST API still has them and much existing code
+calls them. Signatures and defaults are qdrant-client 1.12's; each method warns once (a
+DeprecationWarning) and runs as the equivalent ``query_points`` request, so results, scores and
+errors are those of the query API. ``query_vector`` may be a list, a numpy array, a
+``(name, vector)`` tuple, a :class:`NamedVector` or a :class:`NamedSparseVector` (or their dicts).
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any, Sequence
+
+import numpy as np
+
+from .. import models
+from .._access import field
+from ..errors import InvalidInput
+
+__all__ = ["LegacySearchMixin"]
+
+_warned: set[str] = set()
+
+
+def _deprecated(method: str, replacement: str) -> None:
+    if method in _warned:
+        return
+    _warned.add(method)
+    warnings.warn(
+        f"`{method}` method is deprecated and will be removed in the future. Use `{replacement}` instead.",
+        DeprecationWarning,
+        stacklevel=3,
+    )
+
+
+def _named(query_vector: Any) -> tuple[Any, str | None]:
+    """(vector, vector name) of a legacy ``query_vector`` / ``SearchRequest.vector``."""
+    if isinstance(query_vector, tuple):
+        if len(query_vector) != 2 or not isinstance(query_vector[0], str):
+            raise InvalidInput("A named query vector tuple must be (name, vector)")
+        return query_vector[1], query_vector[0]
+    if isinstance(query_vector, np.ndarray) or isinstance(query_vector, list):
+        return query_vector, None
+    name = field(query_vector, "name")
+    vector = field(query_vector, "vector")
+    if name is not None and vector is not None:  # NamedVector / NamedSparseVector, model or dict
+        return vector, name
+    return query_vector, None
+
+
+def _recommend_query(positive: Any, negative: Any, strategy: Any) -> dict[str, Any]:
+    return {"recommend": {"positive": list(positive or []), "negative": list(negative or []), "strategy": strategy}}
+
+
+def _discover_query(target: Any, context: Any) -> dict[str, Any]:
+    pairs = [{"positive": field(pair, "positive"), "negative": field(pair, "negative")} for pair in context or []]
+    if target is None:
+        return {"context": pairs}
+    return {"discover": {"target": target, "context": pairs}}
+
+
+class LegacySearchMixin:
+    """Deprecated search methods, answered by ``query_points`` / ``query_points_groups``."""
+
+    def search(
+        self,
+        collection_name: str,
+        query_vector: Any,
+        query_filter: Any = None,
+        search_params: Any = None,
+        limit: int = 10,
+        offset: int | None = None,
+        with_payload: Any = True,
+        with_vectors: Any = False,
+        score_threshold: float | None = None,
+        append_payload: bool = True,
+        consistency: Any = None,
+        shard_key_selector: Any = None,
+        timeout: int | None = None,
+    ) -> list[models.ScoredPoint]:
+        """Search for closest vectors in collection taking into account filtering conditions
+
+        Deprecated: use ``query_points``.
+
+        Args:
+            collection_name: Collection to search in
+            query_vector:
+                Search for vectors closest to this.
+                Can be either a vector itself, or a named vector, or a named sparse vector, or a tuple of vector name and vector itself
+            query_filter:
+                - Exclude vectors which doesn't fit given conditions.
+                - If `None` - search among all vectors
+            search_params: Additional search params
+            limit: How many results return
+            offset:
+                Offset of the first result to return.
+                May be used to paginate results.
+                Note: large offset values may cause performance issues.
+            with_payload:
+                - Specify which stored payload should be attached to the result.
+                - If `True` - attach all payload
+                - If `False` - do not attach any payload
+                - If List of string - include only specified fields
+                - If `PayloadSelector` - use explicit rules
+            with_vectors:
+                - If `True` - Attach stored vector to the search result.
+                - If `False` - Do not attach vector.
+                - If List of string - include only specified fields
+                - Default: `False`
+            score_threshold:
+                Define a minimal score threshold for the result.
+                If defined, less similar results will not be returned.
+                Score of the returned result might be higher or smaller than the threshold depending
+                on the Distance function used.
+                E.g. for cosine similarity only higher scores will be returned.
+            append_payload: Same as `with_payload`. Deprecated.
+            consistency: Read consistency of the search (ignored in-process).
+            shard_key_selector: Shards to query (ignored in-process).
+            timeout: Overrides global timeout for this search (ignored in-process).
+
+        Returns:
+            List of found close points with similarity scores.
+        """
+        _deprecated("search", "query_points")
+        vector, using = _named(query_vector)
+        return self.query_points(  # type: ignore[attr-defined,no-any-return]
+            collection_name,
+            query=vector,
+            using=using,
+            query_filter=query_filter,
+            search_params=search_params,
+            limit=limit,
+            offset=offset,
+            with_payload=with_payload,
+            with_vectors=with_vectors,
+            score_threshold=score_threshold,
+        ).points
+
+    def search_batch(
+        self,
+        collection_name: str,
+        requests: Sequence[Any],
+        timeout: int | None = None,
+        consistency: Any = None,
+    ) -> list[list[models.ScoredPoint]]:
+        """Perform multiple searches in a collection mitigating network overhead
+
+        Deprecated: use ``query_batch_points``.
+
+        Args:
+            collection_name: Name of the collection
+            requests: List of search requests (SearchRequest)
+            consistency: Read consistency of the search (ignored in-process).
+            timeout: Overrides global timeout for this search (ignored in-process).
+
+        Returns:
+            List of search responses
+        """
+        _deprecated("search_batch", "query_batch_points")
+        queries = []
+        for request in requests:
+            vector, using = _named(field(request, "vector"))
+            queries.append(
+                {
+                    "query": vector,
+                    "using": using,
+                    "filter": field(request, "filter"),
+                    "params": field(request, "params"),
+                    "limit": field(request, "limit"),
+                    "offset": field(request, "offset"),
+                    "with_payload": field(request, "with_payload"),
+                    "with_vector": field(request, "with_vector"),
+                    "score_threshold": field(request, "score_threshold"),
+                }
+            )
+        responses = self.query_batch_points(collection_name, queries)  # type: ignore[attr-defined]
+        return [response.points for response in responses]
+
+    def search_groups(
+        self,
+        collection_name: str,
+        query_vector: Any,
+        group_by: str,
+        query_filter: Any = None,
+        search_params: Any = None,
+        limit: int = 10,
+        group_size: int = 1,
+        with_payload: Any = True,
+        with_vectors: Any = False,
+        score_threshold: float | None = None,
+        with_lookup: Any = None,
+        consistency: Any = None,
+        shard_key_selector: Any = None,
+        timeout: int | None = None,
+    ) -> models.GroupsResult:
+        """Search for closest vectors grouped by payload field.
+
+        Searches best matches for query vector grouped by the value of payload field.
+        Useful to obtain most relevant results for each category, deduplicate results,
+        finding the best representation vector for the same entity.
+
+        Deprecated: use ``query_points_groups``.
+
+        Args:
+            collection_name: Collection to search in
+            query_vector:
+                Search for vectors closest to this.
+                Can be either a vector itself, or a named vector, or a named sparse vector, or a tuple of vector name and vector itself
+            group_by: Name of the payload field to group by.
+                Field must be of type "keyword" or "integer".
+                Nested fields are specified using dot notation, e.g. "nested_field.subfield".
+            query_filter:
+                - Exclude vectors which doesn't fit given conditions.
+                - If `None` - search among all vectors
+            search_params: Additional search params
+            limit: How many groups return
+            group_size: How many results return for each group
+            with_payload: Which payload to attach (True, False, a list of keys or a PayloadSelector)
+            with_vectors: Whether to attach vectors (True, False or a list of names)
+            score_threshold: Minimal score threshold for the result.
+            with_lookup:
+                Look for points in another collection using the group ids.
+                If specified, each group will contain a record from the specified collection
+                with the same id as the group id. In addition, the parameter allows to specify
+                which parts of the record should be returned, like in `with_payload` and `with_vectors` parameters.
+            consistency: Read consistency of the search (ignored in-process).
+            shard_key_selector: Shards to query (ignored in-process).
+            timeout: Overrides global timeout for this search (ignored in-process).
+
+        Returns:
+            List of groups with not more than `group_size` hits in each group.
+            Each group also contains an id of the group, which is the value of the payload field.
+        """
+        _deprecated("search_groups", "query_points_groups")
+        vector, using = _named(query_vector)
+        return self.query_points_groups(  # type: ignore[attr-defined,no-any-return]
+            collection_name,
+            group_by=group_by,
+            query=vector,
+            using=using,
+            query_filter=query_filter,
+            search_params=search_params,
+            limit=limit,
+            group_size=group_size,
+            with_payload=with_payload,
+            with_vectors=with_vectors,
+            score_threshold=score_threshold,
+            with_lookup=with_lookup,
+        )
+
+    def recommend(
+        self,
+        collection_name: str,
+        positive: Sequence[Any] | None = None,
+        negative: Sequence[Any] | None = None,
+        query_filter: Any = None,
+        search_params: Any = None,
+        limit: int = 10,
+        offset: int = 0,
+        with_payload: Any = True,
+        with_vectors: Any = False,
+        score_threshold: float | None = None,
+        using: str | None = None,
+        lookup_from: Any = None,
+        strategy: Any = None,
+        consistency: Any = None,
+        shard_key_selector: Any = None,
+        timeout: int | None = None,
+    ) -> list[models.ScoredPoint]:
+        """Recommend points: search for similar points based on already stored in Qdrant examples.
+
+        Provide IDs of the stored points, and Qdrant will perform search based on already existing vectors.
+        This functionality is especially useful for recommendation over existing collection of points.
+
+        Deprecated: use ``query_points`` with a ``RecommendQuery``.
+
+        Args:
+            collection_name: Collection to search in
+            positive:
+                List of stored point IDs or vectors, which should be used as reference for similarity search.
+                If there is only one example - this request is equivalent to the regular search with vector of that
+                point.
+                If there are more than one example, Qdrant will attempt to search for similar to all of them.
+            negative:
+                List of stored point IDs or vectors, which should be dissimilar to the search result.
+            query_filter:
+                - Exclude vectors which doesn't fit given conditions.
+                - If `None` - search among all vectors
+            search_params: Additional search params
+            limit: How many results return
+            offset: Offset of the first result to return.
+            with_payload: Which payload to attach (True, False, a list of keys or a PayloadSelector)
+            with_vectors: Whether to attach vectors (True, False or a list of names)
+            score_threshold: Define a minimal score threshold for the result.
+            using:
+                Name of the vectors to use for recommendations.
+                If `None` - use default vectors.
+            lookup_from:
+                Defines a location (collection and vector field name), used to lookup vectors for recommendations.
+                If `None` - current collection will be used.
+            strategy:
+                Strategy to use for recommendation.
+                Strategy defines how to combine multiple examples into a recommendation query.
+                Possible values:
+
+                - 'average_vector' - calculates average vector of all examples and uses it for search
+                - 'best_score' - finds the result which is closer to positive examples and further from negative
+            consistency: Read consistency of the search (ignored in-process).
+            shard_key_selector: Shards to query (ignored in-process).
+            timeout: Overrides global timeout for this search (ignored in-process).
+
+        Returns:
+            List of recommended points with similarity scores.
+        """
+        _deprecated("recommend", "query_points")
+        return self.query_points(  # type: ignore[attr-defined,no-any-return]
+            collection_name,
+            query=_recommend_query(positive, negative, strategy),
+            using=using,
+            query_filter=query_filter,
+            search_params=search_params,
+            limit=limit,
+            offset=offset,
+            with_payload=with_payload,
+            with_vectors=with_vectors,
+            score_threshold=score_threshold,
+            lookup_from=lookup_from,
+        ).points
+
+    def recommend_batch(
+        self,
+        collection_name: str,
+        requests: Sequence[Any],
+        consistency: Any = None,
+        timeout: int | None = None,
+    ) -> list[list[models.ScoredPoint]]:
+        """Perform multiple recommend requests in batch mode
+
+        Deprecated: use ``query_batch_points``.
+
+        Args:
+            collection_name: Name of the collection
+            requests: List of recommend requests (RecommendRequest)
+            consistency: Read consistency of the search (ignored in-process).
+            timeout: Overrides global timeout for this search (ignored in-process).
+
+        Returns:
+            List of recommend responses
+        """
+        _deprecated("recommend_batch", "query_batch_points")
+        queries = [
+            {
+                "query": _recommend_query(field(r, "positive"), field(r, "negative"), field(r, "strategy")),
+                "using": field(r, "using"),
+                "lookup_from": field(r, "lookup_from"),
+                "filter": field(r, "filter"),
+                "params": field(r, "params"),
+                "limit": field(r, "limit"),
+                "offset": field(r, "offset"),
+                "with_payload": field(r, "with_payload"),
+                "with_vector": field(r, "with_vector"),
+                "score_threshold": field(r, "score_threshold"),
+            }
+            for r in requests
+        ]
+        return [response.points for response in self.query_batch_points(collection_name, queries)]  # type: ignore[attr-defined]
+
+    def recommend_groups(
+        self,
+        collection_name: str,
+        group_by: str,
+        positive: Sequence[Any] | None = None,
+        negative: Sequence[Any] | None = None,
+        query_filter: Any = None,
+        search_params: Any = None,
+        limit: int = 10,
+        group_size: int = 1,
+        score_threshold: float | None = None,
+        with_payload: Any = True,
+        with_vectors: Any = False,
+        using: str | None = None,
+        lookup_from: Any = None,
+        with_lookup: Any = None,
+        strategy: Any = None,
+        consistency: Any = None,
+        shard_key_selector: Any = None,
+        timeout: int | None = None,
+    ) -> models.GroupsResult:
+        """Recommend point groups: search for similar points based on already stored in Qdrant examples
+        and groups by payload field.
+
+        Deprecated: use ``query_points_groups`` with a ``RecommendQuery``.
+
+        Args:
+            collection_name: Collection to search in
+            group_by: Name of the payload field to group by.
+            positive: Stored point IDs or vectors to look for vectors close to.
+            negative: Stored point IDs or vectors the results should be dissimilar to.
+            query_filter: Exclude vectors which doesn't fit given conditions.
+            search_params: Additional search params
+            limit: How many groups return
+            group_size: How many results return for each group
+            score_threshold: Minimal score threshold for the result.
+            with_payload: Which payload to attach (True, False, a list of keys or a PayloadSelector)
+            with_vectors: Whether to attach vectors (True, False or a list of names)
+            using: Name of the vectors to use for recommendations.
+            lookup_from: Location (collection and vector name) used to look up example ids.
+            with_lookup: Look for points in another collection using the group ids.
+            strategy: 'average_vector', 'best_score' or 'sum_scores'.
+            consistency: Read consistency of the search (ignored in-process).
+            shard_key_selector: Shards to query (ignored in-process).
+            timeout: Overrides global timeout for this search (ignored in-process).
+
+        Returns:
+            List of groups with not more than `group_size` hits in each group.
+        """
+        _deprecated("recommend_groups", "query_points_groups")
+        return self.query_points_groups(  # type: ignore[attr-defined,no-any-return]
+            collection_name,
+            group_by=group_by,
+            query=_recommend_query(positive, negative, strategy),
+            using=using,
+            query_filter=query_filter,
+            search_params=search_params,
+            limit=limit,
+            group_size=group_size,
+            with_payload=with_payload,
+            with_vectors=with_vectors,
+            score_threshold=score_threshold,
+            with_lookup=with_lookup,
+            lookup_from=lookup_from,
+        )
+
+    def discover(
+        self,
+        collection_name: str,
+        target: Any = None,
+        context: Sequence[Any] | None = None,
+        query_filter: Any = None,
+        search_params: Any = None,
+        limit: int = 10,
+        offset: int = 0,
+        with_payload: Any = True,
+        with_vectors: Any = False,
+        using: str | None = None,
+        lookup_from: Any = None,
+        consistency: Any = None,
+        shard_key_selector: Any = None,
+        timeout: int | None = None,
+    ) -> list[models.ScoredPoint]:
+        """
+        Use context and a target to find the most similar points, constrained by the context.
+
+        Deprecated: use ``query_points`` with a ``DiscoverQuery`` or ``ContextQuery``.
+
+        Args:
+            collection_name: Collection to discover in
+
+            target:
+                Look for vectors closest to this.
+
+                When using the target (with or without context), the integer part of the score represents the rank with respect to the context, while the decimal part of the score relates to the distance to the target.
+
+            context:
+                Pairs of { positive, negative } examples to constrain the search.
+
+                When using only the context (without a target), a special search - called context search - is performed where pairs of points are used to generate a loss that guides the search towards the zone where most positive examples overlap. This means that the score minimizes the scenario of finding a point closer to a negative than to a positive part of a pair.
+
+                Since the score of a context relates to loss, the maximum score a point can get is 0.0, and it becomes normal that many points can have a score of 0.0.
+
+                For discovery search (when including a target), the context part of the score for each pair is calculated +1 if the point is closer to a positive than to a negative part of a pair, and -1 otherwise.
+
+            query_filter:
+                Look only for points which satisfies this conditions
+
+            search_params:
+                Additional search params
+
+            limit:
+                Max number of result to return
+
+            offset:
+                Offset of the first result to return. May be used to paginate results. Note: large offset values may cause performance issues.
+
+            with_payload:
+                Select which payload to return with the response. Default: None
+
+            with_vectors:
+                Whether to return the point vector with the result?
+
+            using:
+                Define which vector to use for recommendation, if not specified - try to use default vector.
+
+            lookup_from:
+                The location used to lookup vectors. If not specified - use current collection. Note: the other collection should have the same vector size as the current collection.
+
+            consistency: Read consistency of the search (ignored in-process).
+            shard_key_selector: Shards to query (ignored in-process).
+            timeout: Overrides global timeout for this search (ignored in-process).
+
+        Returns:
+            List of discovered points with discovery or context scores, accordingly.
+        """
+        _deprecated("discover", "query_points")
+        if target is None and not context:
+            raise InvalidInput("No target or context given")
+        return self.query_points(  # type: ignore[attr-defined,no-any-return]
+            collection_name,
+            query=_discover_query(target, context),
+            using=using,
+            query_filter=query_filter,
+            search_params=search_params,
+            limit=limit,
+            offset=offset,
+            with_payload=with_payload,
+            with_vectors=with_vectors,
+            lookup_from=lookup_from,
+        ).points
+
+    def discover_batch(
+        self,
+        collection_name: str,
+        requests: Sequence[Any],
+        consistency: Any = None,
+        timeout: int | None = None,
+    ) -> list[list[models.ScoredPoint]]:
+        """Perform multiple discover requests in batch mode.
+
+        Deprecated: use ``query_batch_points``.
+
+        Args:
+            collection_name: Name of the collection
+            requests: List of discover requests (DiscoverRequest)
+            consistency: Read consistency of the search (ignored in-process).
+            timeout: Overrides global timeout for this search (ignored in-process).
+
+        Returns:
+            List of discover responses
+        """
+        _deprecated("discover_batch", "query_batch_points")
+        queries = []
+        for r in requests:
+            target, context = field(r, "target"), field(r, "context")
+            if target is None and not context:
+                raise InvalidInput("No target or context given")
+            queries.append(
+                {
+                    "query": _discover_query(target, context),
+                    "using": field(r, "using"),
+                    "lookup_from": field(r, "lookup_from"),
+                    "filter": field(r, "filter"),
+                    "params": field(r, "params"),
+                    "limit": field(r, "limit"),
+                    "offset": field(r, "offset"),
+                    "with_payload": field(r, "with_payload"),
+                    "with_vector": field(r, "with_vector"),
+                }
+            )
+        return [response.points for response in self.query_batch_points(collection_name, queries)]  # type: ignore[attr-defined]

@@ -1,0 +1,665 @@
+"""The query planner: runs one query request against one collection, the way local mode does.
+
+The structure follows qdrant-client's ``QdrantLocal.query_points`` and ``LocalCollection``:
+
+* **resolve** - point ids in the query become the stored vectors they name (from ``lookup_from``
+  when given); the ids mentioned are excluded from the results when they come from the searched
+  collection. Prefetches are resolved the same way, recursively.
+* **prefetch** - each prefetch's filter is merged with the filters above it and propagated down to
+  the leaves; leaves query the collection, inner levels merge their sources.
+* **merge** - fusion (RRF, DBSF) and formula queries combine the prefetched candidates; any other
+  query re-scores the union of the candidates within the collection.
+* **query_collection** - the actual ranking: nearest (with optional MMR), recommend, discover,
+  context, relevance feedback, order-by, random sample or a plain scroll.
+
+Internally results are ``Hit`` tuples ``(slot, score, order_value)``; payloads and vectors are read
+only for the points returned to the caller. The caller holds the database lock throughout.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field as dc_field
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from .. import models
+from .._access import enum_value, field
+from ..engine.collection import Collection
+from ..engine.filters import compile_filter, filter_mask
+from ..engine.payload import compile_payload_selector, select_payload
+from ..engine.vectors import DenseVectors, MultiVectors, SparseVectors
+from ..errors import InvalidInput
+from ..ids import normalize_id, try_normalize_id
+from . import formula, fusion, recommend, scoring, sparse
+from .mmr import mmr_select
+from .requests import (
+    FilterSpec,
+    ParsedQuery,
+    as_list,
+    idf_corpus_of,
+    parse_query,
+    vector_kind,
+)
+from .scoring import RankedSlots, threshold_cut
+from .spaces import DenseSpace, MultiSpace, SparseSpace, Space
+
+__all__ = ["Planner", "PrefetchPlan", "Hit", "warn_ignored_search_params"]
+
+Hit = tuple[int, float, Any]  # (slot, score, order_value)
+
+_KIND_LABEL = {"dense": "Dense vector", "sparse": "Sparse vector", "multi": "Multivector"}
+
+_warned: set[str] = set()
+
+
+def warn_ignored_search_params(search_params: Any) -> None:
+    """qdrant-client warns once that index parameters have no effect on an exact search."""
+    if search_params is None or "search_params" in _warned:
+        return
+    if any(field(search_params, name) for name in ("hnsw_ef", "quantization", "acorn", "exact", "indexed_only")):
+        _warned.add("search_params")
+        warnings.warn(
+            "Local mode performs exact (brute-force) search, so `search_params` has no effect, "
+            "with the exception of `idf`.",
+            UserWarning,
+            stacklevel=4,
+        )
+
+
+@dataclass
+class Resolved:
+    """A vector input after id resolution: its kind and its value.
+
+    ``parsed`` values were read from storage (float64 arrays, or sparse (indices, values)) and need
+    no validation; the others are user input, validated when the space that searches them is known.
+    """
+
+    kind: str  # "dense", "multi" or "sparse"
+    value: Any
+    parsed: bool = False
+
+
+@dataclass
+class PrefetchPlan:
+    """A prefetch with its query resolved and the ids it mentions."""
+
+    query: ParsedQuery | None
+    using: str | None
+    filter: Any
+    exclude: frozenset
+    params: Any
+    score_threshold: float | None
+    limit: int | None
+    prefetch: list[PrefetchPlan] = dc_field(default_factory=list)
+
+
+class Planner:
+    """Runs query requests against one collection of a database (the caller holds its lock)."""
+
+    def __init__(self, database: Any, collection_name: str) -> None:
+        self.database = database
+        self.collection_name = collection_name
+        self.collection: Collection = database.collection(collection_name)
+        self.store = self.collection.store
+
+    # -- resolution ------------------------------------------------------------------------------
+
+    def resolve(self, query: ParsedQuery | None, using: str | None, lookup_from: Any) -> tuple[ParsedQuery | None, frozenset]:
+        """Turn the point ids of a query into vectors; return it with the ids to exclude."""
+        if query is None:
+            return None, frozenset()
+        if query.kind == "feedback":
+            # Relevance feedback reads its ids from the searched collection and vector, never lookup_from.
+            lookup_from = None
+        lookup_name = field(lookup_from, "collection") if lookup_from is not None else self.collection_name
+        lookup = self.database.collection(lookup_name)
+        vector_name = field(lookup_from, "vector") if lookup_from is not None else None
+        if vector_name is None:
+            vector_name = using if using is not None else ""
+        mentioned: set[Any] = set()
+        # Ids of another collection are not excluded: they name points of that one.
+        exclude_mentioned = lookup_name == self.collection_name
+
+        def resolve_input(value: Any) -> Resolved:
+            kind = vector_kind(value)
+            if kind != "id":
+                return Resolved(kind, value)
+            resolved = _stored_vector(lookup, vector_name, value)
+            if exclude_mentioned:
+                mentioned.add(normalize_id(value))
+            return resolved
+
+        if query.kind == "nearest":
+            query.nearest = resolve_input(query.nearest)
+        elif query.kind == "recommend":
+            query.negative = [resolve_input(v) for v in query.negative]
+            query.positive = [resolve_input(v) for v in query.positive]
+        elif query.kind == "discover":
+            query.target = resolve_input(query.target) if query.target is not None else None
+            query.pairs = [(resolve_input(p), resolve_input(n)) for p, n in query.pairs]
+        elif query.kind == "context":
+            query.pairs = [(resolve_input(p), resolve_input(n)) for p, n in query.pairs]
+        elif query.kind == "feedback":
+            query.target = resolve_input(query.target)
+            query.feedback = [(resolve_input(example), score) for example, score in query.feedback]
+        return query, frozenset(mentioned)
+
+    def plan_prefetches(self, prefetch: Any) -> list[PrefetchPlan]:
+        plans = []
+        for item in as_list(prefetch):
+            if item is None:
+                continue
+            query = parse_query(field(item, "query"))
+            using = field(item, "using")
+            exclude: frozenset = frozenset()
+            nested: list[PrefetchPlan] = []
+            if query is not None:
+                query, exclude = self.resolve(query, using, field(item, "lookup_from"))
+                nested = self.plan_prefetches(field(item, "prefetch"))
+            plans.append(
+                PrefetchPlan(
+                    query=query,
+                    using=using,
+                    filter=field(item, "filter"),
+                    exclude=exclude,
+                    params=field(item, "params"),
+                    score_threshold=field(item, "score_threshold"),
+                    limit=field(item, "limit"),
+                    prefetch=nested,
+                )
+            )
+        return plans
+
+    # -- the request tree ------------------------------------------------------------------------
+
+    def run(
+        self,
+        query: ParsedQuery | None,
+        using: str | None,
+        prefetches: list[PrefetchPlan],
+        spec: FilterSpec,
+        limit: int,
+        offset: int,
+        score_threshold: float | None,
+        search_params: Any,
+    ) -> list[Hit]:
+        corpus = idf_corpus_of(search_params)
+        if prefetches:
+            sources = [self.prefetch(plan, spec) for plan in prefetches]
+            return self.merge(sources, query, using, spec, limit, offset, score_threshold, corpus)
+        return self.query_collection(query, using, spec, limit, offset, score_threshold, corpus)
+
+    def prefetch(self, plan: PrefetchPlan, propagated: FilterSpec) -> list[Hit]:
+        spec = propagated.merged(plan.filter, plan.exclude)
+        corpus = idf_corpus_of(plan.params)
+        if plan.prefetch:
+            sources = [self.prefetch(inner, spec) for inner in plan.prefetch]
+            limit = plan.limit if plan.limit is not None else 10
+            return self.merge(sources, plan.query, plan.using, spec, limit, 0, plan.score_threshold, corpus)
+        return self.query_collection(plan.query, plan.using, spec, plan.limit, 0, plan.score_threshold, corpus)
+
+    def merge(
+        self,
+        sources: list[list[Hit]],
+        query: ParsedQuery | None,
+        using: str | None,
+        spec: FilterSpec,
+        limit: int,
+        offset: int,
+        score_threshold: float | None,
+        corpus: Any,
+    ) -> list[Hit]:
+        kind = query.kind if query is not None else None
+        if kind in ("fusion", "rrf"):
+            fused = self._fuse(sources, query, limit + offset)  # type: ignore[arg-type]
+            if score_threshold is not None:  # after fusion, inclusive, as the server
+                fused = [hit for hit in fused if hit[1] >= score_threshold]
+            return fused[offset:]
+        if kind == "formula":
+            rescored = self._rescore_with_formula(sources, query, limit + offset)  # type: ignore[arg-type]
+            if score_threshold is not None:
+                rescored = [hit for hit in rescored if hit[1] >= score_threshold]
+            return rescored[offset:]
+        candidates = list(dict.fromkeys(hit[0] for source in sources for hit in source))
+        if not candidates:
+            return []
+        ids = [self.store.point_ids[slot] for slot in candidates]
+        return self.query_collection(query, using, spec, limit, offset, score_threshold, corpus, include=ids)
+
+    def _fuse(self, sources: list[list[Hit]], query: ParsedQuery, limit: int) -> list[Hit]:
+        ranked = [[(hit[0], hit[1]) for hit in source] for source in sources]
+        if query.kind == "rrf":
+            params = field(query.raw, "rrf")
+            fused = fusion.reciprocal_rank_fusion(ranked, limit, field(params, "k"), field(params, "weights"))
+        else:
+            method = enum_value(field(query.raw, "fusion"))
+            if method == "rrf":
+                fused = fusion.reciprocal_rank_fusion(ranked, limit)
+            elif method == "dbsf":
+                fused = fusion.distribution_based_score_fusion(ranked, limit)
+            else:
+                raise InvalidInput(f"Fusion method {method} does not exist")
+        return [(slot, score, None) for slot, score in fused]
+
+    def _rescore_with_formula(self, sources: list[list[Hit]], query: ParsedQuery, limit: int) -> list[Hit]:
+        expression = field(query.raw, "formula")
+        formula.validate_expression(expression, compile_filter)
+        defaults = formula.parse_defaults(field(query.raw, "defaults"))
+        scores = [{hit[0]: hit[1] for hit in source} for source in sources]
+        slots = list(dict.fromkeys(hit[0] for source in sources for hit in source))
+        condition = self._condition_checker(slots)
+        rescored: list[Hit] = []
+        for slot in slots:
+            payload = self.store.payloads[slot] or {}
+            point = formula.FormulaPoint(slot, payload, scores, lambda cond, slot=slot: condition(cond, slot))
+            value = formula.evaluate(expression, point, defaults)
+            with np.errstate(over="ignore", invalid="ignore"):
+                value32 = np.float32(value)  # core scores in f32
+            if not np.isfinite(value32):
+                raise formula.non_finite_error(f"{value} as f32 = {value32}")
+            rescored.append((slot, float(value32), None))
+        rescored.sort(key=lambda hit: hit[1], reverse=True)  # stable: ties keep prefetch order
+        return rescored[:limit]
+
+    def _condition_checker(self, slots: list[int]) -> Callable[[Any, int], bool]:
+        """Answer filter conditions of a formula: each distinct condition is evaluated once, as a
+        mask over the points being rescored."""
+        candidates = np.zeros(self.store.n_slots, dtype=bool)
+        candidates[slots] = True
+        masks: dict[int, tuple[Any, np.ndarray]] = {}
+
+        def check(condition: Any, slot: int) -> bool:
+            cached = masks.get(id(condition))
+            if cached is None:
+                cached = (condition, filter_mask(compile_filter(condition), self.store, candidates))
+                masks[id(condition)] = cached
+            return bool(cached[1][slot])
+
+        return check
+
+    # -- one level: query the collection ---------------------------------------------------------
+
+    def eligible(self, spec: FilterSpec, include: list[Any] | None = None, vector_name: str | None = None) -> np.ndarray:
+        """Live slots matching the filter (and holding ``vector_name`` when given)."""
+        mask = self.collection.mask(compile_filter(spec.as_filter(include)))
+        if vector_name is not None:
+            present = self.store.vector_mask(vector_name)
+            mask &= present if present is not None else False
+        return mask
+
+    def query_collection(
+        self,
+        query: ParsedQuery | None,
+        using: str | None,
+        spec: FilterSpec,
+        limit: int | None,
+        offset: int | None,
+        score_threshold: float | None,
+        corpus: Any,
+        include: list[Any] | None = None,
+    ) -> list[Hit]:
+        using = using or ""
+        limit = limit or 10
+        offset = offset or 0
+        if query is None:
+            return self._scroll(spec, include, limit + offset)[offset:]
+        kind = query.kind
+        if kind == "nearest":
+            if query.mmr is not None:
+                return self._nearest_mmr(query, using, spec, include, limit, offset, score_threshold, corpus)
+            space, vector = self._space_for(query.nearest, using, corpus)
+            ranked = space.nearest(vector, self.eligible(spec, include, using), limit + offset)
+            return self._cut(ranked, space, score_threshold)[offset:]
+        if kind == "recommend":
+            return self._recommend(query, using, spec, include, limit, offset, score_threshold, corpus)
+        if kind in ("discover", "context"):
+            return self._discover(query, using, spec, include, limit, offset, score_threshold, corpus)
+        if kind == "feedback":
+            return self._feedback(query, using, spec, include, limit, offset, score_threshold, corpus)
+        if kind == "order_by":
+            return self._order_by(query, spec, include, limit + offset)[offset:]
+        if kind == "sample":
+            sample = enum_value(field(query.raw, "sample"))
+            if sample != "random":
+                raise InvalidInput(f"Unknown Sample variant: {sample}")
+            # Like local mode, a random sample ignores the offset.
+            return self._sample(spec, include, limit)
+        if kind == "fusion":
+            raise InvalidInput("Cannot perform fusion without prefetches")
+        if kind == "formula":
+            raise InvalidInput("Cannot perform formula without prefetches")
+        if kind == "rrf":
+            raise InvalidInput("Cannot perform RRF query without prefetches")
+        raise InvalidInput(f"Unsupported query type {type(query.raw)}")
+
+    def _cut(self, ranked: RankedSlots, space: Space, score_threshold: float | None) -> list[Hit]:
+        # The threshold direction comes from the distance, whatever the query kind (see threshold_cut).
+        count = threshold_cut(ranked.scores, score_threshold, space.bigger_is_better)
+        return [(int(s), float(v), None) for s, v in zip(ranked.slots[:count].tolist(), ranked.scores[:count].tolist())]
+
+    def _space(self, kind: str, using: str, corpus: Any = None) -> Space:
+        store = self.store.vectors.get(using)
+        n_slots = self.store.n_slots
+        if kind == "dense" and isinstance(store, DenseVectors):
+            return DenseSpace(store, n_slots, using)
+        if kind == "multi" and isinstance(store, MultiVectors):
+            return MultiSpace(store, n_slots, using)
+        if kind == "sparse" and isinstance(store, SparseVectors):
+            return SparseSpace(store, n_slots, using, corpus=lambda: self._idf_corpus(using, corpus))
+        raise InvalidInput(f"{_KIND_LABEL[kind]} {using} is not found in the collection")
+
+    def _idf_corpus(self, vector_name: str, corpus: Any) -> np.ndarray:
+        return self.eligible(FilterSpec(corpus), vector_name=vector_name)
+
+    def _space_for(self, resolved: Resolved, using: str, corpus: Any) -> tuple[Space, Any]:
+        space = self._space(resolved.kind, using, corpus)
+        return space, _parse_value(space, resolved, _nan_subject(space.kind, "query"))
+
+    # -- nearest with MMR ------------------------------------------------------------------------
+
+    def _nearest_mmr(
+        self,
+        query: ParsedQuery,
+        using: str,
+        spec: FilterSpec,
+        include: list[Any] | None,
+        limit: int,
+        offset: int,
+        score_threshold: float | None,
+        corpus: Any,
+    ) -> list[Hit]:
+        candidates_limit = field(query.mmr, "candidates_limit")
+        search_limit = candidates_limit if candidates_limit is not None else limit
+        space, vector = self._space_for(query.nearest, using, corpus)
+        ranked = space.nearest(vector, self.eligible(spec, include, using), search_limit)
+        hits = self._cut(ranked, space, score_threshold)
+        diversity = field(query.mmr, "diversity", 0.5)
+        lambda_ = 1.0 - diversity
+        if lambda_ < 0.0 or lambda_ > 1.0:
+            raise InvalidInput("MMR lambda must be between 0.0 and 1.0")
+        if not hits:
+            return []
+        slots = np.array([hit[0] for hit in hits], dtype=np.int64)
+        relevance, similarity = space.mmr_matrices(vector, slots)
+        selected = mmr_select(relevance, similarity, lambda_, limit + offset)
+        return [hits[position] for position in selected][offset:]
+
+    # -- example-based queries -------------------------------------------------------------------
+
+    def _examples_space(self, examples: Sequence[Resolved], using: str, corpus: Any) -> tuple[str, Space | None]:
+        """The kind the examples are of (qdrant-client goes by the searched vector name)."""
+        store = self.store.vectors.get(using)
+        if isinstance(store, SparseVectors):
+            return "sparse", self._space("sparse", using, corpus)
+        if isinstance(store, MultiVectors):
+            return "multi", self._space("multi", using, corpus)
+        return "dense", (self._space("dense", using) if isinstance(store, DenseVectors) else None)
+
+    def _recommend(
+        self,
+        query: ParsedQuery,
+        using: str,
+        spec: FilterSpec,
+        include: list[Any] | None,
+        limit: int,
+        offset: int,
+        score_threshold: float | None,
+        corpus: Any,
+    ) -> list[Hit]:
+        strategy = query.strategy or "average_vector"
+        positive, negative = query.positive, query.negative
+        if strategy == "average_vector":
+            if not positive:
+                raise InvalidInput("Positive list is empty")
+        elif strategy in ("best_score", "sum_scores"):
+            if not positive and not negative:
+                raise InvalidInput("No positive or negative examples given")
+        else:
+            raise InvalidInput(f"strategy `{strategy}` is not a valid strategy")
+        kind, space = self._examples_space([*positive, *negative], using, corpus)
+        if space is None:
+            raise InvalidInput(f"Dense vector {using} is not found in the collection")
+        average = strategy == "average_vector"
+        pos = [_parse_value(space, v, _nan_subject(kind, "query") if average else "Positive vectors") for v in positive]
+        neg = [_parse_value(space, v, _nan_subject(kind, "query") if average else "Negative vectors") for v in negative]
+        eligible = self.eligible(spec, include, using)
+        if average:
+            if kind == "dense":
+                vector: Any = space.parse(recommend.average_dense(pos, neg))
+            elif kind == "sparse":
+                vector = sparse.sparse_average(pos)
+                if neg:
+                    vector = sparse.merge_positive_and_negative(vector, sparse.sparse_average(neg))
+            else:
+                vector = space.parse(recommend.average_multi(pos, neg), "Query matrix")
+            ranked = space.nearest(vector, eligible, limit + offset)
+            return self._cut(ranked, space, score_threshold)[offset:]
+        n_pos = len(pos)
+        combine_fn = recommend.best_score if strategy == "best_score" else recommend.sum_scores
+
+        def combine(similarities: list[np.ndarray], count: int) -> np.ndarray:
+            return combine_fn(similarities[:n_pos], similarities[n_pos:], count)
+
+        ranked = space.rank_examples([*pos, *neg], combine, eligible, limit + offset)
+        return self._cut(ranked, space, score_threshold)[offset:]
+
+    def _discover(
+        self,
+        query: ParsedQuery,
+        using: str,
+        spec: FilterSpec,
+        include: list[Any] | None,
+        limit: int,
+        offset: int,
+        score_threshold: float | None,
+        corpus: Any,
+    ) -> list[Hit]:
+        target = query.target if query.kind == "discover" else None
+        pairs = query.pairs
+        if target is None and not pairs:
+            raise InvalidInput("No target or context given")
+        for positive, negative in pairs:
+            if positive.kind != negative.kind:
+                raise InvalidInput("Context example pair must be of the same type: dense, sparse or multi vectors")
+        kinds = {positive.kind for positive, _ in pairs}
+        if len(kinds) > 1:
+            raise InvalidInput("All context example pairs must be either dense or sparse or multi vectors")
+        kind = target.kind if target is not None else next(iter(kinds))
+        if kinds and kinds != {kind}:
+            # Deviation: local mode silently drops context pairs of another kind than the target.
+            raise InvalidInput("All context example pairs must be either dense or sparse or multi vectors")
+        space = self._space(kind, using, corpus)
+        examples = [_parse_value(space, v, "Positive vector" if i % 2 == 0 else "Negative vector") for pair in pairs for i, v in enumerate(pair)]
+        if target is not None:
+            examples.append(_parse_value(space, target, "Target vector"))
+
+            def combine(similarities: list[np.ndarray], count: int) -> np.ndarray:
+                pair_sims = [(similarities[i], similarities[i + 1]) for i in range(0, len(similarities) - 1, 2)]
+                return recommend.discovery_scores(similarities[-1], pair_sims)
+
+        else:
+
+            def combine(similarities: list[np.ndarray], count: int) -> np.ndarray:
+                pair_sims = [(similarities[i], similarities[i + 1]) for i in range(0, len(similarities), 2)]
+                return recommend.context_scores(pair_sims, count)
+
+        ranked = space.rank_examples(examples, combine, self.eligible(spec, include, using), limit + offset)
+        return self._cut(ranked, space, score_threshold)[offset:]
+
+    def _feedback(
+        self,
+        query: ParsedQuery,
+        using: str,
+        spec: FilterSpec,
+        include: list[Any] | None,
+        limit: int,
+        offset: int,
+        score_threshold: float | None,
+        corpus: Any,
+    ) -> list[Hit]:
+        a, b, c = query.naive  # type: ignore[misc]
+        space = self._space(query.target.kind, using, corpus)
+        target = _parse_value(space, query.target, "Target vector")
+        items = [_parse_value(space, example, "Feedback vector") for example, _ in query.feedback]
+        pairs = recommend.feedback_pairs([score for _, score in query.feedback], b, c)
+        examples = [target, *items]
+
+        def combine(similarities: list[np.ndarray], count: int) -> np.ndarray:
+            weighted = [(similarities[1 + i], similarities[1 + j], weight) for i, j, weight in pairs]
+            return recommend.naive_feedback_scores(similarities[0], a, weighted)
+
+        ranked = space.rank_examples(examples, combine, self.eligible(spec, include, using), limit + offset)
+        return self._cut(ranked, space, score_threshold)[offset:]
+
+    # -- scroll-like queries ---------------------------------------------------------------------
+
+    def _scroll(self, spec: FilterSpec, include: list[Any] | None, count: int) -> list[Hit]:
+        compiled = compile_filter(spec.as_filter(include))
+        page, _ = self.collection.scroll_by_id(compiled, count, None, False, False)
+        slot_of = self.store.slot_of
+        return [(slot_of[entry[0]], 1.0, None) for entry in page]
+
+    def _order_by(self, query: ParsedQuery, spec: FilterSpec, include: list[Any] | None, count: int) -> list[Hit]:
+        compiled = compile_filter(spec.as_filter(include))
+        entries = self.collection.scroll_by_value(compiled, count, field(query.raw, "order_by"), False, False)
+        slot_of = self.store.slot_of
+        return [(slot_of[entry[0]], 1.0, entry[-1]) for entry in entries]
+
+    def _sample(self, spec: FilterSpec, include: list[Any] | None, count: int) -> list[Hit]:
+        slots = np.flatnonzero(self.eligible(spec, include))
+        # The global numpy generator, like local mode, so np.random.seed() makes it repeatable.
+        chosen = slots[np.random.permutation(len(slots))[:count]]
+        return [(int(slot), 1.0, None) for slot in chosen.tolist()]
+
+    # -- results ---------------------------------------------------------------------------------
+
+    def points(self, hits: list[Hit], with_payload: Any, with_vectors: Any) -> list[models.ScoredPoint]:
+        """ScoredPoints for the hits, with the requested payload and vectors."""
+        selector = compile_payload_selector(with_payload)
+        collection = self.collection
+        point_ids = self.store.point_ids
+        result = []
+        for slot, score, order_value in hits:
+            payload, vector = collection.record_parts(slot, selector, with_vectors)
+            result.append(
+                models.ScoredPoint(
+                    id=point_ids[slot],
+                    version=0,
+                    score=score,
+                    payload=payload,
+                    vector=vector,
+                    shard_key=None,
+                    order_value=order_value,
+                )
+            )
+        return result
+
+
+def _stored_vector(lookup: Collection, vector_name: str, point_id: Any) -> Resolved:
+    """The stored vector a point id names (qdrant-client's ``_vector_by_point_id``)."""
+    canonical = try_normalize_id(point_id)
+    slot = lookup.store.slot_of.get(canonical) if canonical is not None else None
+    if slot is None:
+        raise InvalidInput(f"Point {point_id} is not found in the collection")
+    store = lookup.store.vectors.get(vector_name)
+    if store is None:
+        raise InvalidInput(f"Vector {vector_name} not found")
+    if not store.present[slot]:
+        raise InvalidInput(f"Vector with name {vector_name} for point {point_id} not found")
+    if isinstance(store, DenseVectors):
+        return Resolved("dense", store.matrix[slot].astype(np.float64), parsed=True)
+    if isinstance(store, MultiVectors):
+        return Resolved("multi", store.index.matrix(slot).astype(np.float64), parsed=True)
+    indices, values = store.raw(slot)  # type: ignore[misc]  # present, so not None
+    return Resolved("sparse", (indices.astype(np.int64), values.astype(np.float64)), parsed=True)
+
+
+def _parse_value(space: Space, resolved: Resolved, what: str = "Query vector") -> Any:
+    """Validate a resolved vector for ``space``; a kind mismatch names the kind qdrant-client would."""
+    if resolved.kind != space.kind:
+        raise InvalidInput(f"{_KIND_LABEL[resolved.kind]} {space.vector_name} is not found in the collection")
+    if resolved.parsed:
+        return resolved.value
+    return space.parse(resolved.value, what)
+
+
+def _nan_subject(kind: str, role: str) -> str:
+    """How qdrant-client names a vector in its NaN error, by vector kind and role in the query."""
+    if role == "query":
+        return "Query matrix" if kind == "multi" else "Query vector"
+    return role
+
+
+# -- grouping and the distance matrix -------------------------------------------------------------
+
+
+def group_hits(
+    planner: Planner,
+    hits: list[Hit],
+    group_by: str,
+    limit: int,
+    group_size: int,
+    with_payload: Any,
+    with_vectors: Any,
+) -> list[tuple[Any, list[models.ScoredPoint]]]:
+    """Groups of hits by the values of ``group_by`` (qdrant-client's ``query_groups``).
+
+    A point joins one group per distinct value (int or str); a point with any value of another type
+    joins none (the server drops it). Groups come in order of their best hit; each keeps at most
+    ``group_size`` hits; the first ``limit`` groups are returned.
+    """
+    from ..engine.paths import extract_values
+
+    selector = compile_payload_selector(with_payload)
+    store = planner.store
+    groups: dict[Any, list[models.ScoredPoint]] = {}
+    for slot, score, order_value in hits:
+        payload = store.payloads[slot] or {}
+        values = extract_values(payload, group_by)
+        # type() rather than isinstance: True is not the group 1, and floats never group.
+        if not values or any(type(value) not in (int, str) for value in values):
+            continue
+        point = models.ScoredPoint(
+            id=store.point_ids[slot],
+            version=0,
+            score=score,
+            payload=select_payload(payload, selector),
+            vector=planner.collection.read_vectors(slot, with_vectors),
+            shard_key=None,
+            order_value=order_value,
+        )
+        for value in dict.fromkeys(values):
+            members = groups.setdefault(value, [])
+            if len(members) < group_size:
+                members.append(point)
+    return list(groups.items())[:limit]
+
+
+def distance_matrix(
+    planner: Planner, query_filter: Any, limit: int, sample: int, using: str | None
+) -> tuple[list[Any], list[list[Hit]]]:
+    """Sampled point ids (in id order) and each one's ``limit`` nearest among the other samples."""
+    from ..ids import order_key
+
+    using = using or ""
+    spec = FilterSpec(query_filter)
+    eligible = planner.eligible(spec, None, using)
+    slots = np.flatnonzero(eligible)
+    slots = slots[np.random.permutation(len(slots))[:sample]]
+    if len(slots) < 2:
+        return [], []
+    store = planner.store
+    slots = np.array(sorted(slots.tolist(), key=lambda slot: order_key(store.point_ids[slot])), dtype=np.int64)
+    store_kind = {DenseVectors: "dense", SparseVectors: "sparse", MultiVectors: "multi"}[type(store.vectors[using])]
+    space = planner._space(store_kind, using)
+    rows: list[list[Hit]] = []
+    for position, slot in enumerate(slots.tolist()):
+        others = np.zeros(store.n_slots, dtype=bool)
+        others[slots] = True
+        others[slot] = False
+        query = space.stored(slot)
+        ranked = space.nearest(query, others & eligible, limit)
+        rows.append([(int(s), float(v), None) for s, v in zip(ranked.slots.tolist(), ranked.scores.tolist())])
+    return [store.point_ids[slot] for slot in slots.tolist()], rows

@@ -1,0 +1,218 @@
+"""Search spaces: one vector name of one collection, seen by the query planner.
+
+A space knows how to validate a query vector of its kind, read a stored vector back as a query
+(query by point id), rank a nearest query, rank an example-based query (recommend, discover, context,
+feedback: a ``combine`` function over the examples' core similarities) and compute the matrices MMR
+needs. :class:`DenseSpace`, :class:`SparseSpace` and :class:`MultiSpace` share that interface, so the
+planner never branches on the vector kind.
+
+Ranking always takes an ``eligible`` mask over slots (live, holding the vector, matching the filter)
+and ``k`` (limit + offset) and returns :class:`~.scoring.RankedSlots` in result order.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from ..engine.vectors import DenseVectors, MultiVectors, SparseVectors
+from . import mmr, multi, scoring, sparse
+from .scoring import DOT, RankedSlots, order_by_score, top_candidates
+
+__all__ = ["DenseSpace", "SparseSpace", "MultiSpace", "Space", "Combine"]
+
+# Combines the core similarities of each example (one array per example, all over the same points)
+# into scores for those points.
+Combine = Callable[[list[np.ndarray], int], np.ndarray]
+
+
+def _empty() -> RankedSlots:
+    return RankedSlots(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64))
+
+
+def _finish(candidates: np.ndarray, scores: np.ndarray, descending: bool, k: int) -> RankedSlots:
+    order = order_by_score(candidates, scores, descending)[:k]
+    return RankedSlots(candidates[order], np.asarray(scores, dtype=np.float64)[order])
+
+
+class DenseSpace:
+    """A dense vector name: float32 rows, one per slot."""
+
+    kind = "dense"
+
+    def __init__(self, store: DenseVectors, n_slots: int, vector_name: str) -> None:
+        self.store = store
+        self.n_slots = n_slots
+        self.vector_name = vector_name
+        self.distance = store.distance
+        self.dim = store.dim
+        self.bigger_is_better = scoring.bigger_is_better(self.distance)
+
+    def parse(self, vector: Any, what: str = "Query vector") -> np.ndarray:
+        return scoring.dense_query(vector, self.dim, self.vector_name, what=what)
+
+    def stored(self, slot: int) -> np.ndarray:
+        # float64 of the float32 row: what qdrant-client's ``row.tolist()`` then ``np.array`` gives.
+        return self.store.matrix[slot].astype(np.float64)
+
+    def _prepared(self, query: np.ndarray) -> np.ndarray:
+        return scoring.normalize(query) if self.distance == scoring.COSINE else query
+
+    def nearest(self, query: np.ndarray, eligible: np.ndarray, k: int) -> RankedSlots:
+        return scoring.rank_dense(self.store.matrix, self.n_slots, eligible, query, self.distance, k)
+
+    def nearest_batch(self, queries: list[np.ndarray], masks: list[np.ndarray], ks: list[int]) -> list[RankedSlots]:
+        return scoring.rank_dense_batch(self.store.matrix, self.n_slots, masks, queries, self.distance, ks)
+
+    def rank_examples(self, examples: Sequence[np.ndarray], combine: Combine, eligible: np.ndarray, k: int) -> RankedSlots:
+        matrix = self.store.matrix
+        prepared = [self._prepared(example) for example in examples]
+        count = int(np.count_nonzero(eligible))
+        if count == 0 or k <= 0:
+            return _empty()
+        stacked = np.stack(prepared)
+        if count <= scoring.GATHER_FRACTION * self.n_slots:
+            rows = np.flatnonzero(eligible)
+            keys = np.asarray(combine(list(scoring.approx_core(matrix[rows], stacked, self.distance)), len(rows)))
+            candidates = rows[top_candidates(keys, k)]
+        else:
+            similarities = scoring.approx_core(matrix[: self.n_slots], stacked, self.distance)
+            keys = np.array(combine(list(similarities), self.n_slots), dtype=np.float64)
+            keys[~eligible] = -np.inf
+            candidates = top_candidates(keys, k)
+        exact = [scoring.exact_core(matrix, candidates, example, self.distance) for example in prepared]
+        return _finish(candidates, combine(exact, len(candidates)), True, k)
+
+    def mmr_matrices(self, query: np.ndarray, slots: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        rows = self.store.matrix[slots]
+        return mmr.dense_relevance(query, rows, self.distance), mmr.dense_similarity_matrix(rows, self.distance)
+
+
+class SparseSpace:
+    """A sparse vector name, searched through its inverted index (always Dot, bigger is better)."""
+
+    kind = "sparse"
+    distance = DOT
+    bigger_is_better = True
+
+    def __init__(
+        self,
+        store: SparseVectors,
+        n_slots: int,
+        vector_name: str,
+        corpus: Callable[[], np.ndarray] | None = None,
+    ) -> None:
+        """``corpus`` returns the IDF corpus mask (live points holding the vector, narrowed by
+        ``search_params.idf``); it is only called for a vector name with the IDF modifier."""
+        self.store = store
+        self.index = store.index
+        self.n_slots = n_slots
+        self.vector_name = vector_name
+        self._corpus = corpus
+        self._idf_corpus: np.ndarray | None = None
+
+    @property
+    def uses_idf(self) -> bool:
+        return self.store.modifier == "idf"
+
+    def parse(self, vector: Any, what: str = "Query vector") -> sparse.SparseArrays:
+        return sparse.sparse_query(vector)
+
+    def stored(self, slot: int) -> sparse.SparseArrays:
+        raw = self.store.raw(slot)
+        if raw is None:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
+        return raw[0].astype(np.int64), raw[1].astype(np.float64)
+
+    def weighted(self, query: sparse.SparseArrays) -> sparse.SparseArrays:
+        """The query as scored: IDF-weighted when the vector name has the IDF modifier."""
+        if not self.uses_idf or self._corpus is None:
+            return query
+        if self._idf_corpus is None:
+            self._idf_corpus = self._corpus()
+        corpus = self._idf_corpus
+        return self.index.rescore_idf(query, int(np.count_nonzero(corpus)), corpus)
+
+    def nearest(self, query: sparse.SparseArrays, eligible: np.ndarray, k: int) -> RankedSlots:
+        scores = self.index.scores(self.weighted(query), self.n_slots, empty_is_zero=False)
+        # No shared index means no score at all: such points are skipped, as in qdrant-client.
+        keys = np.where(eligible, scores, np.float32(-np.inf))
+        candidates = top_candidates(keys, k)
+        return _finish(candidates, scores[candidates], True, k)
+
+    def rank_examples(
+        self, examples: Sequence[sparse.SparseArrays], combine: Combine, eligible: np.ndarray, k: int
+    ) -> RankedSlots:
+        similarities = [
+            self.index.scores(self.weighted(example), self.n_slots, empty_is_zero=True) for example in examples
+        ]
+        keys = np.array(combine(similarities, self.n_slots), dtype=np.float64)
+        keys[~eligible] = -np.inf
+        candidates = top_candidates(keys, k)
+        return _finish(candidates, keys[candidates], True, k)
+
+    def mmr_matrices(self, query: sparse.SparseArrays, slots: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        vectors = [self.stored(int(slot)) for slot in slots]
+
+        def similarity(a: Any, b: Any) -> float:
+            value = sparse.sparse_dot(a, b)
+            return float(np.float32(0.0 if value is None else value))
+
+        relevance = np.array([similarity(query, vector) for vector in vectors], dtype=np.float64)
+        return relevance, mmr.pairwise_matrix(vectors, similarity)
+
+
+class MultiSpace:
+    """A multivector name (MAX_SIM), ranked with matrix products over its contiguous row matrix."""
+
+    kind = "multi"
+
+    def __init__(self, store: MultiVectors, n_slots: int, vector_name: str) -> None:
+        self.store = store
+        self.index = store.index
+        self.n_slots = n_slots
+        self.vector_name = vector_name
+        self.distance = store.distance
+        self.dim = store.dim
+        self.bigger_is_better = scoring.bigger_is_better(self.distance)
+
+    def parse(self, vector: Any, what: str = "Query vector") -> np.ndarray:
+        return scoring.dense_matrix_query(vector, self.dim, self.vector_name, what=what)
+
+    def stored(self, slot: int) -> np.ndarray:
+        return self.index.matrix(slot).astype(np.float64)
+
+    def _approx(self, queries: Sequence[np.ndarray], slots: np.ndarray) -> list[np.ndarray]:
+        return self.index.approx_max_sim(multi.prepare_queries(list(queries), self.distance), slots, self.distance)
+
+    def _exact(self, query: np.ndarray, slots: np.ndarray) -> np.ndarray:
+        index, distance = self.index, self.distance
+        return np.array([multi.exact_max_sim(query, index.matrix(int(s)), distance) for s in slots], dtype=np.float64)
+
+    def nearest(self, query: np.ndarray, eligible: np.ndarray, k: int) -> RankedSlots:
+        slots = np.flatnonzero(eligible)
+        if len(slots) == 0 or k <= 0:
+            return _empty()
+        approx = self._approx([query], slots)[0]
+        candidates = slots[top_candidates(approx, k)]
+        display = np.asarray(multi.display_from_core(self._exact(query, candidates), self.distance), dtype=np.float64)
+        return _finish(candidates, display, self.bigger_is_better, k)
+
+    def rank_examples(self, examples: Sequence[np.ndarray], combine: Combine, eligible: np.ndarray, k: int) -> RankedSlots:
+        slots = np.flatnonzero(eligible)
+        if len(slots) == 0 or k <= 0:
+            return _empty()
+        keys = np.asarray(combine(self._approx(examples, slots), len(slots)))
+        candidates = slots[top_candidates(keys, k)]
+        exact = [self._exact(example, candidates) for example in examples]
+        return _finish(candidates, combine(exact, len(candidates)), True, k)
+
+    def mmr_matrices(self, query: np.ndarray, slots: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        matrices = [self.stored(int(slot)) for slot in slots]
+        distance = self.distance
+        relevance = np.array([multi.exact_max_sim(query, m, distance) for m in matrices], dtype=np.float64)
+        return relevance, mmr.pairwise_matrix(matrices, lambda a, b: multi.exact_max_sim(a, b, distance))
+
+
+Space = DenseSpace | SparseSpace | MultiSpace
