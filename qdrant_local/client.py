@@ -24,6 +24,7 @@ from .engine.filters import compile_filter
 from .engine.payload import normalize_payload
 from .errors import ClientClosed, InvalidInput, NotSupported, UnsupportedLocation
 from .info import collection_info
+from .query.api import QueryMixin
 
 def _completed() -> models.UpdateResult:
     return models.UpdateResult(operation_id=0, status=models.UpdateStatus.COMPLETED)
@@ -39,7 +40,7 @@ def _record(parts: tuple[Any, ...]) -> models.Record:
     )
 
 
-class QdrantClient:
+class QdrantClient(QueryMixin):
     """An embedded Qdrant: ``QdrantClient(":memory:")`` or ``QdrantClient(path="./db")``.
 
     Args:
