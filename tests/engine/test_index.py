@@ -1,0 +1,193 @@
+"""Payload indexes: an indexed collection answers every filter exactly as an unindexed one.
+
+The main property runs the same random writes on two clients, one with payload indexes and one
+without, and after every write compares count, scroll and delete-by-filter for random filters on
+indexed and unindexed keys; the final state is also checked point by point against qdrant-client's
+own ``check_filter``. Each filter is asked twice per version, so both the scanning fallback (first
+query after a write) and the index (second query) are compared.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from qdrant_client.http import models as qm
+from qdrant_client.local.payload_filters import check_filter
+
+from qdrant_local import QdrantClient, models
+from qdrant_local.engine import index as index_module
+from qdrant_local.engine.filters import compile_filter
+from qdrant_local.engine.paths import parse_path
+
+from .strategies import WORDS, floats, ints, payloads
+
+# Index keys: plain keys, a key with a dot, arrays of scalars and of objects, an array element.
+INDEXED = ["a", "n", '"x.y"', "arr[]", "arr[].a", "b[0]"]
+UNINDEXED = ["c", "s"]
+SCHEMAS = ["keyword", "integer", "float", "bool", "datetime", "uuid"]
+IDS = list(range(8))
+
+
+def _client(indexed: bool) -> QdrantClient:
+    client = QdrantClient(":memory:")
+    client.create_collection("c", vectors_config=models.VectorParams(size=2, distance=models.Distance.COSINE))
+    if indexed:
+        for position, key in enumerate(INDEXED):
+            client.create_payload_index("c", key, SCHEMAS[position % len(SCHEMAS)])
+    return client
+
+
+match_values = st.one_of(st.booleans(), ints, st.sampled_from(WORDS))
+bounds = st.one_of(st.none(), ints, floats)
+
+
+@st.composite
+def conditions(draw: st.DrawFn) -> dict[str, Any]:
+    key = draw(st.sampled_from(INDEXED + UNINDEXED))
+    kind = draw(st.sampled_from(["value", "any", "except", "range"]))
+    if kind == "value":
+        return {"key": key, "match": {"value": draw(match_values)}}
+    if kind in ("any", "except"):
+        items = draw(st.one_of(st.lists(ints, max_size=3), st.lists(st.sampled_from(WORDS), max_size=3)))
+        return {"key": key, "match": {kind: items}}
+    rng = {name: draw(bounds) for name in ("lt", "gt", "gte", "lte")}
+    return {"key": key, "range": {name: bound for name, bound in rng.items() if bound is not None}}
+
+
+@st.composite
+def filters(draw: st.DrawFn) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for clause in draw(st.lists(st.sampled_from(["must", "should", "must_not"]), min_size=1, max_size=2, unique=True)):
+        result[clause] = draw(st.lists(conditions(), min_size=1, max_size=2))
+    return result
+
+
+id_lists = st.lists(st.sampled_from(IDS), min_size=1, max_size=3, unique=True)
+writes = st.one_of(
+    st.tuples(st.just("upsert"), st.sampled_from(IDS), payloads),
+    st.tuples(st.just("set"), id_lists, payloads),
+    st.tuples(st.just("overwrite"), id_lists, payloads),
+    st.tuples(st.just("delete_payload"), id_lists, st.lists(st.sampled_from(["a", "n", "arr", "b", "x.y"]), min_size=1)),
+    st.tuples(st.just("clear"), id_lists),
+    st.tuples(st.just("delete"), id_lists),
+    st.tuples(st.just("delete_filter"), filters()),
+)
+
+
+def _apply(client: QdrantClient, write: tuple[Any, ...]) -> None:
+    kind = write[0]
+    existing = {record.id for record in client.scroll("c", limit=100)[0]}
+    if kind == "upsert":
+        client.upsert("c", [{"id": write[1], "vector": [1.0, 0.5], "payload": write[2]}])
+    elif kind == "delete":
+        client.delete("c", write[1])
+    elif kind == "delete_filter":
+        client.delete("c", {"filter": write[1]})
+    else:
+        ids = [point_id for point_id in write[1] if point_id in existing]
+        if not ids:
+            return
+        if kind == "set":
+            client.set_payload("c", write[2], ids)
+        elif kind == "overwrite":
+            client.overwrite_payload("c", write[2], ids)
+        elif kind == "delete_payload":
+            client.delete_payload("c", write[2], ids)
+        else:
+            client.clear_payload("c", ids)
+
+
+def _ids(client: QdrantClient, flt: dict[str, Any]) -> list[Any]:
+    return [record.id for record in client.scroll("c", scroll_filter=flt, limit=100)[0]]
+
+
+@settings(max_examples=60)
+@given(
+    initial=st.lists(payloads, min_size=1, max_size=len(IDS)),
+    steps=st.lists(writes, max_size=5),
+    queries=st.lists(filters(), min_size=1, max_size=4),
+)
+def test_indexed_results_equal_unindexed(initial: list[dict[str, Any]], steps: list[Any], queries: list[dict[str, Any]]) -> None:
+    indexed, plain = _client(True), _client(False)
+    points = [{"id": point_id, "vector": [1.0, 0.5], "payload": payload} for point_id, payload in zip(IDS, initial)]
+    for client in (indexed, plain):
+        client.upsert("c", points)
+    for step in [None, *steps]:
+        if step is not None:
+            for client in (indexed, plain):
+                _apply(client, step)
+        for flt in queries:
+            expected = _ids(plain, flt)
+            # twice: the first query after a write scans, the second is answered by the index
+            assert _ids(indexed, flt) == expected, flt
+            assert _ids(indexed, flt) == expected, flt
+            assert indexed.count("c", count_filter=flt).count == len(expected), flt
+    # The final state against qdrant-client's own filter semantics.
+    records = plain.scroll("c", limit=100, with_payload=True)[0]
+    for flt in queries:
+        model = qm.Filter.model_validate(flt)
+        expected = [r.id for r in records if check_filter(model, r.payload or {}, r.id, {"": True})]
+        assert _ids(indexed, flt) == expected, flt
+
+
+def test_index_is_used_and_follows_writes(monkeypatch: Any) -> None:
+    answered: list[str] = []
+    original = index_module.PayloadIndex.answer
+
+    def spy(self: index_module.PayloadIndex, node: Any, candidates: np.ndarray) -> np.ndarray | None:
+        result = original(self, node, candidates)
+        if result is not None:
+            answered.append(node.kind)
+        return result
+
+    monkeypatch.setattr(index_module.PayloadIndex, "answer", spy)
+    client = _client(True)
+    payload_values = [1, 1.0, True, "1", [1, 2], [True], {"a": 1}, None, 2**53 + 1, 2.5]
+    client.upsert("c", [{"id": i, "vector": [1.0, 0.5], "payload": {"a": v}} for i, v in enumerate(payload_values)])
+
+    def count(condition: dict[str, Any]) -> int:
+        flt = {"must": [{"key": "a", **condition}]}
+        client.count("c", count_filter=flt)  # may scan (first query at this version)
+        return client.count("c", count_filter=flt).count
+
+    # Strict typing: 1 matches the int 1 and arrays holding it, never 1.0 or True or "1".
+    assert count({"match": {"value": 1}}) == 2
+    assert count({"match": {"value": True}}) == 2
+    assert count({"match": {"value": "1"}}) == 1
+    assert count({"match": {"any": [1, 2]}}) == 2
+    # Numbers only (not bools): 1, 1.0, [1,2], 2**53+1, 2.5
+    assert count({"range": {"gte": 1}}) == 5
+    assert count({"range": {"gt": 2.0**53}}) == 1
+    assert set(answered) == {"match_value", "match_any", "range"}
+    # The index follows writes.
+    client.set_payload("c", {"a": 1}, [3])
+    assert count({"match": {"value": 1}}) == 3
+    client.delete("c", [0])
+    assert count({"match": {"value": 1}}) == 2
+    client.upsert("c", [{"id": 1, "vector": [1.0, 0.5], "payload": {"a": 1}}])
+    assert count({"match": {"value": 1}}) == 3
+    # Dropping the index falls back to scanning, same answers.
+    answered.clear()
+    client.delete_payload_index("c", "a")
+    assert count({"match": {"value": 1}}) == 3
+    assert answered == []
+
+
+def test_first_query_after_a_write_scans_then_index_serves() -> None:
+    client = _client(True)
+    client.upsert("c", [{"id": i, "vector": [1.0, 0.5], "payload": {"a": i % 3}} for i in range(30)])
+    collection = client._database.collections["c"]  # type: ignore[attr-defined]
+    store = collection.store
+    node = compile_filter({"key": "a", "match": {"value": 1}}).root.must[0]  # type: ignore[union-attr]
+    indexes = collection.payload_indexes
+    candidates = store.live_mask.copy()
+    first = indexes.answer(node, store, candidates)  # never built: built now
+    assert first is not None and int(first.sum()) == 10
+    client.set_payload("c", {"a": 1}, [0])
+    assert indexes.answer(node, store, candidates) is None  # stale: this query scans
+    again = indexes.answer(node, store, store.live_mask.copy())  # same version again: rebuilt
+    assert again is not None and int(again.sum()) == 11
+    assert indexes.index_for(parse_path("zzz"), store) is None
