@@ -84,6 +84,18 @@ def case_recreate_collection_by_alias(pair: Pair) -> None:
     pair.check("count", "b")
 
 
+def case_upload_collection_short_payload(pair: Pair) -> None:
+    """upload_collection: a payload or ids iterable shorter than the vectors is a ValueError."""
+    pair.check("create_collection", "c", **DENSE)
+    vectors = [[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]]
+    pair.check("upload_collection", "c", vectors, payload=[{"a": 1}], ids=[1, 2, 3])
+    pair.check("upload_collection", "c", vectors, payload=[{}], ids=[4, 5, 6])
+    pair.check("upload_collection", "c", vectors, ids=[7, 8])
+    pair.check("upload_collection", "c", vectors, ids=iter([9]))
+    pair.check("upload_collection", "c", vectors, payload=[], ids=[10, 11, 12])
+    pair.assert_same_state("c")
+
+
 CASES: list[Callable[[Pair], None]] = [
     case_with_vectors_unnamed_in_list,
     case_metadata_null_on_create,
@@ -91,6 +103,7 @@ CASES: list[Callable[[Pair], None]] = [
     case_create_collection_named_like_alias,
     case_delete_collection_by_alias,
     case_recreate_collection_by_alias,
+    case_upload_collection_short_payload,
 ]
 
 # Open qdrant_local bugs (reported to the lead); strict, so a fix turns the xfail red and the
