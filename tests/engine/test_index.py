@@ -191,3 +191,37 @@ def test_first_query_after_a_write_scans_then_index_serves() -> None:
     again = indexes.answer(node, store, store.live_mask.copy())  # same version again: rebuilt
     assert again is not None and int(again.sum()) == 11
     assert indexes.index_for(parse_path("zzz"), store) is None
+
+
+NUMBER_POOL = [-1, 0, 0.0, -0.0, 1, 1.0, 1.5, 2, 3, True, False, 2**53 + 1, float(2**53), "1", None]
+
+
+@settings(max_examples=300)
+@given(
+    values=st.lists(st.one_of(st.sampled_from(NUMBER_POOL), st.lists(st.sampled_from(NUMBER_POOL), max_size=3)), max_size=12),
+    condition=st.one_of(
+        st.fixed_dictionaries(
+            {},
+            optional={
+                name: st.sampled_from([-1, 0, 0.5, 1, 1.5, 2, 2**53, 2**53 + 1]) for name in ("lt", "gt", "gte", "lte")
+            },
+        ).map(lambda rng: {"range": rng}),
+        st.sampled_from([v for v in NUMBER_POOL if type(v) in (bool, int, str)]).map(lambda v: {"match": {"value": v}}),
+        st.lists(st.sampled_from([-1, 0, 1, 2, 3, 2**53 + 1]), max_size=3).map(lambda v: {"match": {"any": v}}),
+    ),
+)
+def test_index_answer_equals_scan_at_bounds(values: list[Any], condition: dict[str, Any]) -> None:
+    """The index's answer for one node equals the node's own scan, with bounds landing on values."""
+    client = _client(True)
+    if values:
+        client.upsert("c", [{"id": i, "vector": [1.0, 0.5], "payload": {"n": v}} for i, v in enumerate(values)])
+    client.delete("c", [0])  # a free slot among the live ones
+    collection = client._database.collections["c"]  # type: ignore[attr-defined]
+    store = collection.store
+    node = compile_filter({"key": "n", **condition}).root.must[0]  # type: ignore[union-attr]
+    candidates = store.live_mask.copy()
+    index = collection.payload_indexes.index_for(parse_path("n"), store)
+    assert index is not None
+    answered = index.answer(node, candidates)
+    assert answered is not None
+    assert answered.tolist() == node.evaluate(store, candidates).tolist()
