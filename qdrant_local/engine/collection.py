@@ -238,8 +238,21 @@ class Collection:
     def apply(self, op: ops.PointOperation) -> None:
         """Perform a prepared (or replayed) operation. Never fails on valid input."""
         handler = getattr(self, "_apply_" + type(op).__name__)
+        if not self.payload_indexes:
+            handler(op)
+            self.store.touch()
+            return
+        # Payload indexes follow the write: the slots it touches (before and after, so deletes and
+        # new points both count) become dirty instead of forcing a rebuild.
+        store = self.store
+        point_ids = [] if isinstance(op, (ops.Batch, ops.UpdateVectors, ops.DeleteVectors)) else op.point_ids
+        touched = store.slots_for(point_ids)
+        version_before = store.version
         handler(op)
-        self.store.touch()
+        if isinstance(op, ops.Batch):
+            version_before = store.version  # its inner operations reported themselves
+        store.touch()
+        self.payload_indexes.note_write(store, version_before, touched + store.slots_for(point_ids))
 
     def _apply_Upsert(self, op: ops.Upsert) -> None:
         store = self.store

@@ -16,9 +16,13 @@ exactly (other kinds, bools and huge ints under a range) is either decided by th
 The index is whole-field and ignores the declared schema type: qdrant-client's local mode gives
 identical results with or without an index, whatever its type, so ours must too.
 
-Freshness: :class:`PayloadIndexes` rebuilds an index when ``store.version`` moved. To keep an
-alternation of writes and queries from paying a rebuild (several scans' worth) per query, a stale
-index is only rebuilt when a second query arrives at the same version; the first one scans.
+Freshness: the collection reports each write it applies with the slots it touched
+(:meth:`PayloadIndexes.note_write`); an index that was current just before the write stays
+current, with those slots marked *dirty*. A dirty slot is dropped from the postings and re-checked
+with the node's own ``matches`` at query time; when too many slots are dirty the index is rebuilt.
+Any other change of ``store.version`` (a batch rollback, a write not reported) makes the index
+stale, and a stale index is rebuilt only when a second query arrives at the same version (the
+first one scans), so unreported writes alternating with queries never pay a rebuild per query.
 """
 
 from __future__ import annotations
@@ -46,7 +50,10 @@ class PayloadIndex:
         self.path = path
         self.n_slots = n_slots
         self.version = version
-        extract = make_extractor(path, flat=True)
+        self._base_slots = n_slots  # slots the postings cover
+        self.dirty = np.zeros(n_slots, dtype=bool)  # written since the build: postings may be wrong
+        self.n_dirty = 0
+        self._extract = extract = make_extractor(path, flat=True)
         key_id: dict[tuple[type, Any], int] = {}
         occurrence_ids: list[int] = []
         occurrence_slots: list[int] = []
@@ -91,8 +98,25 @@ class PayloadIndex:
             return self._posting_slots[:0]
         return self._posting_slots[self._offsets[ident] : self._offsets[ident + 1]]
 
-    def answer(self, node: FieldNode, candidates: np.ndarray) -> np.ndarray | None:
-        """The candidate slots matching ``node``, or None when this index cannot answer it."""
+    def note_write(self, slots: list[int], version: int, n_slots: int) -> None:
+        """Slots a write touched (removed, added or changed), now at ``version`` with ``n_slots``."""
+        if n_slots > len(self.dirty):
+            grown = np.zeros(n_slots, dtype=bool)
+            grown[: len(self.dirty)] = self.dirty
+            self.dirty = grown
+        if slots:
+            self.dirty[np.asarray(slots, dtype=np.int64)] = True
+            self.n_dirty = int(np.count_nonzero(self.dirty))
+        self.n_slots = n_slots
+        self.version = version
+
+    def answer(
+        self, node: FieldNode, candidates: np.ndarray, payloads: list[Any] | None = None
+    ) -> np.ndarray | None:
+        """The candidate slots matching ``node``, or None when this index cannot answer it.
+
+        ``payloads`` (the store's, by slot) is needed only when some slots are dirty.
+        """
         if node.kind == "match_value":
             value = node.params["value"]
             slots = self.slots_of((type(value), value))
@@ -106,6 +130,15 @@ class PayloadIndex:
         out = np.zeros(self.n_slots, dtype=bool)
         out[slots] = True
         out &= candidates
+        if self.n_dirty:
+            if payloads is None:
+                return None
+            out &= ~self.dirty
+            extract, matches = self._extract, node.matches
+            recheck = np.flatnonzero(self.dirty & candidates).tolist()
+            hits = [slot for slot in recheck if matches(extract(payloads[slot]))]
+            if hits:
+                out[hits] = True
         return out
 
     def _range_slots(self, node: FieldNode) -> np.ndarray:
@@ -162,7 +195,9 @@ class PayloadIndexes:
         index = self._built.get(path)
         stamp = (id(store), store.version)
         if index is not None and getattr(index, "store_id", None) == stamp[0] and index.version == store.version:
-            return index
+            if index.n_dirty <= _max_dirty(store.n_slots):
+                return index
+            self._stale_seen[path] = stamp  # fresh but mostly re-checks: rebuild now
         if index is not None and self._stale_seen.get(path) != stamp:
             # First query since a write: scanning once is cheaper than a rebuild that the next
             # write may make stale again.
@@ -180,7 +215,22 @@ class PayloadIndexes:
         index = self.index_for(node.path, store)
         if index is None:
             return None
-        return index.answer(node, candidates)
+        return index.answer(node, candidates, store.payloads)
+
+    def note_write(self, store: Any, version_before: int, slots: list[int]) -> None:
+        """A write moved ``store`` from ``version_before`` to its current version, touching ``slots``.
+
+        Indexes that were current at ``version_before`` stay current (those slots become dirty);
+        the others are stale already and are left to be rebuilt.
+        """
+        for index in self._built.values():
+            if getattr(index, "store_id", None) == id(store) and index.version == version_before:
+                index.note_write(slots, store.version, store.n_slots)
+
+
+def _max_dirty(n_slots: int) -> int:
+    """Dirty slots an index tolerates before a rebuild is cheaper than re-checking them per query."""
+    return 64 + n_slots // 32
 
 
 class IndexedTarget:

@@ -137,8 +137,8 @@ def test_index_is_used_and_follows_writes(monkeypatch: Any) -> None:
     answered: list[str] = []
     original = index_module.PayloadIndex.answer
 
-    def spy(self: index_module.PayloadIndex, node: Any, candidates: np.ndarray) -> np.ndarray | None:
-        result = original(self, node, candidates)
+    def spy(self: index_module.PayloadIndex, node: Any, candidates: np.ndarray, *rest: Any) -> np.ndarray | None:
+        result = original(self, node, candidates, *rest)
         if result is not None:
             answered.append(node.kind)
         return result
@@ -176,21 +176,46 @@ def test_index_is_used_and_follows_writes(monkeypatch: Any) -> None:
     assert answered == []
 
 
-def test_first_query_after_a_write_scans_then_index_serves() -> None:
+def test_reported_writes_keep_the_index_unreported_ones_make_it_stale() -> None:
     client = _client(True)
     client.upsert("c", [{"id": i, "vector": [1.0, 0.5], "payload": {"a": i % 3}} for i in range(30)])
     collection = client._database.collections["c"]  # type: ignore[attr-defined]
     store = collection.store
     node = compile_filter({"key": "a", "match": {"value": 1}}).root.must[0]  # type: ignore[union-attr]
     indexes = collection.payload_indexes
-    candidates = store.live_mask.copy()
-    first = indexes.answer(node, store, candidates)  # never built: built now
+
+    def answer() -> np.ndarray | None:
+        return indexes.answer(node, store, store.live_mask.copy())
+
+    first = answer()  # never built: built now
     assert first is not None and int(first.sum()) == 10
+    # Writes through the collection keep it current, the touched slots re-checked.
     client.set_payload("c", {"a": 1}, [0])
-    assert indexes.answer(node, store, candidates) is None  # stale: this query scans
-    again = indexes.answer(node, store, store.live_mask.copy())  # same version again: rebuilt
-    assert again is not None and int(again.sum()) == 11
+    client.delete("c", [1])
+    client.upsert("c", [{"id": 100, "vector": [1.0, 0.5], "payload": {"a": [0, 1]}}])
+    client.batch_update_points("c", [{"set_payload": {"payload": {"a": 1}, "points": [3]}}])
+    current = answer()
+    assert current is not None and int(current.sum()) == 12
+    assert indexes.index_for(parse_path("a"), store).n_dirty > 0  # type: ignore[union-attr]
+    # A change the collection did not report: the first query scans, the next one rebuilds.
+    store.payloads[store.slot_of[2]] = {"a": 1}
+    store.touch()
+    assert answer() is None
+    rebuilt = answer()
+    assert rebuilt is not None and int(rebuilt.sum()) == 13
+    assert indexes.index_for(parse_path("a"), store).n_dirty == 0  # type: ignore[union-attr]
     assert indexes.index_for(parse_path("zzz"), store) is None
+
+
+def test_many_dirty_slots_trigger_a_rebuild() -> None:
+    client = _client(True)
+    client.upsert("c", [{"id": i, "vector": [1.0, 0.5], "payload": {"a": 0}} for i in range(200)])
+    flt = {"must": [{"key": "a", "match": {"value": 1}}]}
+    assert client.count("c", count_filter=flt).count == 0
+    client.set_payload("c", {"a": 1}, list(range(100)))  # more than _max_dirty(200) slots
+    assert client.count("c", count_filter=flt).count == 100
+    collection = client._database.collections["c"]  # type: ignore[attr-defined]
+    assert collection.payload_indexes.index_for(parse_path("a"), collection.store).n_dirty == 0
 
 
 NUMBER_POOL = [-1, 0, 0.0, -0.0, 1, 1.0, 1.5, 2, 3, True, False, 2**53 + 1, float(2**53), "1", None]
