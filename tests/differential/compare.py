@@ -34,6 +34,14 @@ VECTOR_TOLERANCE = 1e-5
 SUBJECT_ENV = "QDRANT_LOCAL_DIFF_SUBJECT"
 
 
+def examples(n: int) -> int:
+    """A test's example budget, multiplied by ``QDRANT_LOCAL_DIFF_SCALE`` (bug hunting runs)."""
+    scale = float(os.environ.get("QDRANT_LOCAL_DIFF_SCALE", "1"))
+    if os.environ.get("QDRANT_LOCAL_STRESS"):
+        scale = max(scale, 10.0)
+    return max(1, int(n * scale))
+
+
 # --------------------------------------------------------------------------------------------
 # Sides
 # --------------------------------------------------------------------------------------------

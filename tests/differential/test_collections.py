@@ -15,7 +15,7 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
-from .compare import Pair, subject_side
+from .compare import Pair, examples, subject_side
 from .specs import Call, Enum
 from .strategies import AVOID, COLLECTION_KINDS, CollectionKind, collection_kinds, json_values, point_lists
 
@@ -162,7 +162,7 @@ class Collections(RuleBasedStateMachine):
 
 
 Collections.TestCase.settings = settings(
-    max_examples=int(os.environ.get("QDRANT_LOCAL_DIFF_STATEFUL_EXAMPLES", "60")),
+    max_examples=examples(60),
     stateful_step_count=15,
 )
 TestCollections = Collections.TestCase

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from .compare import Pair, Side
+from .compare import Pair, Side, examples
 from .specs import Call
 from .strategies import (
     COLLECTION_KINDS,
@@ -78,7 +78,7 @@ def edge_pair(subject: Side):
         yield pair
 
 
-@settings(max_examples=300)
+@settings(max_examples=examples(300))
 @given(flt=filters(depth=2, vector_names=KIND.vector_names))
 def test_edge_dataset_count_and_scroll(edge_pair: Pair, flt: Call) -> None:
     """count and scroll under any filter select the same points of the edge dataset."""
@@ -86,7 +86,7 @@ def test_edge_dataset_count_and_scroll(edge_pair: Pair, flt: Call) -> None:
     edge_pair.check("scroll", "edge", scroll_filter=flt, limit=100, with_payload=False)
 
 
-@settings(max_examples=60)
+@settings(max_examples=examples(60))
 @given(data=st.data())
 def test_generated_dataset_filters(subject: Side, data: st.DataObject) -> None:
     """Random points and filters: count, scroll and delete-by-filter agree."""
@@ -102,7 +102,7 @@ def test_generated_dataset_filters(subject: Side, data: st.DataObject) -> None:
         pair.assert_same_state("c")
 
 
-@settings(max_examples=40)
+@settings(max_examples=examples(40))
 @given(data=st.data())
 def test_has_vector_after_vector_changes(subject: Side, data: st.DataObject) -> None:
     """has_vector sees vectors added by upsert/update_vectors and removed by delete_vectors."""

@@ -21,6 +21,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 
 from .compare import (
     Pair,
+    examples,
     assert_same,
     assert_same_records,
     plain,
@@ -445,7 +446,7 @@ def _creates(op: Call, point_id: Any) -> bool:
 
 
 PointOperations.TestCase.settings = settings(
-    max_examples=int(os.environ.get("QDRANT_LOCAL_DIFF_STATEFUL_EXAMPLES", "50")),
+    max_examples=examples(50),
     stateful_step_count=15,
 )
 TestPointOperations = PointOperations.TestCase
@@ -456,7 +457,7 @@ def test_point_operations_long() -> None:
     """Longer operation sequences; bounded by default, 400 examples with QDRANT_LOCAL_STRESS=1."""
     from hypothesis.stateful import run_state_machine_as_test
 
-    examples = 400 if os.environ.get("QDRANT_LOCAL_STRESS") else 8
+    budget = 400 if os.environ.get("QDRANT_LOCAL_STRESS") else 8
     run_state_machine_as_test(
-        PointOperations, settings=settings(max_examples=examples, stateful_step_count=60)
+        PointOperations, settings=settings(max_examples=budget, stateful_step_count=60)
     )

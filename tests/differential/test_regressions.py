@@ -96,6 +96,25 @@ def case_upload_collection_short_payload(pair: Pair) -> None:
     pair.assert_same_state("c")
 
 
+def case_vectors_config_dict_unnamed(pair: Pair) -> None:
+    """create_collection(vectors_config={"size": 2, "distance": "Dot"}): the REST single-vector
+    form (qdrant_local only; the oracle gets the VectorParams model)."""
+    if pair.subject_side.name != "qdrant_local":
+        pytest.skip("dict input is a qdrant_local feature")
+    pair.oracle.create_collection("c", vectors_config=pair_models(pair).VectorParams(size=2, distance="Dot"))
+    pair.subject.create_collection("c", vectors_config={"size": 2, "distance": "Dot"})
+    pair.check("get_collection", "c")
+    pair.check("upsert", "c", [Call("PointStruct", id=1, vector=[1.0, 2.0])])
+    pair.assert_same_state("c")
+
+
+def pair_models(pair: Pair) -> Any:
+    """The oracle's models module."""
+    from qdrant_client import models
+
+    return models
+
+
 CASES: list[Callable[[Pair], None]] = [
     case_with_vectors_unnamed_in_list,
     case_metadata_null_on_create,
@@ -104,6 +123,7 @@ CASES: list[Callable[[Pair], None]] = [
     case_delete_collection_by_alias,
     case_recreate_collection_by_alias,
     case_upload_collection_short_payload,
+    case_vectors_config_dict_unnamed,
 ]
 
 # Open qdrant_local bugs (reported to the lead); strict, so a fix turns the xfail red and the

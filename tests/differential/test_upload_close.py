@@ -12,7 +12,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from .compare import ORACLE, Pair, Side, assert_same, assert_same_error, assert_same_outcome, plain, run
+from .compare import (
+    ORACLE,
+    Pair,
+    Side,
+    assert_same,
+    assert_same_error,
+    assert_same_outcome,
+    examples,
+    plain,
+    run,
+)
 from .specs import Call, Enum, build
 from .strategies import (
     AVOID,
@@ -28,7 +38,7 @@ from .strategies import (
 )
 
 
-@settings(max_examples=40)
+@settings(max_examples=examples(40))
 @given(
     kind=collection_kinds,
     points=st.data(),
@@ -73,7 +83,7 @@ def _upload_vectors(kind: CollectionKind, n: int) -> st.SearchStrategy[tuple[str
     return st.one_of(*forms)
 
 
-@settings(max_examples=40)
+@settings(max_examples=examples(40))
 @given(kind=collection_kinds, data=st.data())
 def test_upload_collection_with_ids(subject: Side, kind: CollectionKind, data: st.DataObject) -> None:
     """Vectors as a list, an ndarray or named ndarrays; payload and ids iterables (zip semantics)."""
@@ -95,7 +105,7 @@ def test_upload_collection_with_ids(subject: Side, kind: CollectionKind, data: s
         pair.assert_same_state("c")
 
 
-@settings(max_examples=20)
+@settings(max_examples=examples(20))
 @given(kind=st.sampled_from([COLLECTION_KINDS["single_dot"], COLLECTION_KINDS["named"]]), data=st.data())
 def test_upload_collection_generates_uuid_ids(subject: Side, kind: CollectionKind, data: st.DataObject) -> None:
     """Without ids every point gets a fresh UUID: same points up to their ids."""
