@@ -7,6 +7,7 @@ from typing import Any, Callable
 from ._access import field
 from .engine import operations as ops
 from .engine.collection import Collection
+from .engine.config import validate_text
 from .errors import InvalidInput
 
 Prepare = Callable[[Collection], ops.PointOperation]
@@ -81,6 +82,7 @@ def apply_alias_operations(
                 raise InvalidInput(f"Collection {collection_name} not found")
             if alias_name in collections:
                 raise InvalidInput(f"Collection {alias_name} already exists")
+            validate_text(alias_name, "Alias name")
             result[alias_name] = collection_name
         elif delete is not None:
             result.pop(field(delete, "alias_name"), None)
@@ -88,6 +90,7 @@ def apply_alias_operations(
             old_name, new_name = field(rename, "old_alias_name"), field(rename, "new_alias_name")
             if new_name in collections:
                 raise InvalidInput(f"Collection {new_name} already exists")
+            validate_text(new_name, "Alias name")
             if old_name not in result:
                 raise InvalidInput(f"Alias {old_name} does not exist")
             result[new_name] = result.pop(old_name)

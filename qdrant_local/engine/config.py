@@ -27,9 +27,20 @@ def validate_collection_name(name: Any) -> str:
             raise InvalidInput(f"Collection name cannot contain {char!r} char")
     if name in ("", ".", ".."):
         raise InvalidInput(f"Collection name cannot be {name!r}")
+    validate_text(name, "Collection name")
     if len(name) > 255:
         raise InvalidInput("Collection name must be at most 255 characters long")
     return name
+
+
+def validate_text(text: str, what: str) -> str:
+    """Reject strings that cannot be stored as UTF-8 (lone surrogates), as JSON and our log cannot."""
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            raise InvalidInput(f"{what} {text!r} is not valid unicode") from None
+    return text
 
 
 def validate_vector_name(vector_name: Any, kind: str) -> str:
@@ -42,6 +53,7 @@ def validate_vector_name(vector_name: Any, kind: str) -> str:
             raise InvalidInput(f"Invalid {kind} vector name `{vector_name}`: cannot contain {char!r} char")
     if vector_name in (".", ".."):
         raise InvalidInput(f"Invalid {kind} vector name `{vector_name}`")
+    validate_text(vector_name, f"Invalid {kind} vector name")
     if kind == "sparse" and vector_name == "":
         raise InvalidInput("Sparse vector name cannot be empty")
     return vector_name

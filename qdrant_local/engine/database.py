@@ -87,13 +87,7 @@ class Database:
             self.compact()
 
     def _live_bytes(self) -> int:
-        total = 0
-        for collection in self.collections.values():
-            count = len(collection.store)
-            for spec in collection.config.vectors.values():
-                total += count * spec.size * 4
-            total += count * 64  # ids, frames and small payloads
-        return total
+        return sum(collection.estimated_bytes() for collection in self.collections.values())
 
     # -- point writes ----------------------------------------------------------------------------
 

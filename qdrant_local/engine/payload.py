@@ -75,13 +75,42 @@ def normalize_payload(payload: Any) -> dict[str, Any]:
     return _normalize_dict(payload, (), set())
 
 
+# Deviation: Python ints of any size are stored by local mode; the server's JSON numbers, and our
+# msgpack log, hold 64-bit integers, so larger ones are rejected up front (memory and disk agree).
+_MIN_INT, _MAX_INT = -(2**63), 2**64 - 1
+
+
+def _is_utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # lone surrogates: not valid JSON text either
+        return False
+    return True
+
+
+def _out_of_range(value: int, where: tuple[Any, ...]) -> InvalidInput:
+    return InvalidInput(f"Payload integer {value} at {_where(where)} does not fit in 64 bits")
+
+
+def _bad_text(where: tuple[Any, ...]) -> InvalidInput:
+    return InvalidInput(f"Payload text at {_where(where)} is not valid unicode (lone surrogate)")
+
+
 def _is_flat_json(payload: dict[Any, Any]) -> bool:
     isfinite = math.isfinite
     for key, item in payload.items():
         kind = type(item)
-        if type(key) is not str:
+        if type(key) is not str or not key.isascii():
             return False
-        if kind is str or kind is int or kind is bool or item is None:
+        if kind is str:
+            if item.isascii():
+                continue
+            return False
+        if kind is int:
+            if _MIN_INT <= item <= _MAX_INT:
+                continue
+            return False
+        if kind is bool or item is None:
             continue
         if kind is float and isfinite(item):
             continue
@@ -105,6 +134,8 @@ def _normalize_dict(value: Mapping[Any, Any], where: tuple[Any, ...], active: se
                     f"Payload keys must be strings, got {type(key).__name__} {key!r} at {_where(where)}"
                 )
             key = str.__str__(key)  # a str subclass (a str enum): its text, as json.dumps writes it
+        if not key.isascii() and not _is_utf8(key):
+            raise _bad_text((*where, key))
         result[key] = _normalize_value(item, (*where, key), active)
     active.discard(marker)
     return result
@@ -123,7 +154,15 @@ def _normalize_list(items: Iterable[Any], where: tuple[Any, ...], active: set[in
 def _normalize_value(value: Any, where: tuple[Any, ...], active: set[int]) -> Any:
     kind = type(value)
     # Exact JSON types first: they are nearly every value.
-    if kind is str or kind is int or kind is bool or value is None:
+    if kind is bool or value is None:
+        return value
+    if kind is int:
+        if not _MIN_INT <= value <= _MAX_INT:
+            raise _out_of_range(value, where)
+        return value
+    if kind is str:
+        if not value.isascii() and not _is_utf8(value):
+            raise _bad_text(where)
         return value
     if kind is float:
         if not math.isfinite(value):

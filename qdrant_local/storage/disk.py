@@ -110,6 +110,11 @@ class DiskStorage:
         # Internal paths are absolute so a later os.chdir() cannot redirect writes.
         self._folder = os.path.abspath(self._display_path)
         os.makedirs(self._folder, exist_ok=True)  # FileExistsError for a file, like qdrant-client
+        # Refuse a foreign folder before the lock would create .lock in it, so it is left untouched.
+        # (With a .lock already there, the lock comes first: its holder, if any, is the better answer.
+        # _open_generation lists the folder again under the lock; that listing is the one used.)
+        if not os.path.exists(os.path.join(self._folder, ".lock")):
+            list_folder(self._folder, self._display_path)
         self._lock = FolderLock(self._folder, self._display_path)
         self._packer = msgpack.Packer(use_bin_type=True)
         self._dirty = False  # bytes written to the log since its last fsync

@@ -174,11 +174,6 @@ def test_compaction_runs_by_itself_and_bounds_the_log_under_overwrites(
     reopened.close()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: Database._live_bytes counts vectors + 64 bytes per point, not payloads (nor sparse/multi "
-    "vectors), so payload-heavy stores are rewritten every COMPACT_MIN_LOG_BYTES of pure inserts",
-)
 def test_no_automatic_compaction_while_the_log_is_live_data(tmp_path: Path) -> None:
     """Inserting new points only (nothing dead in the log) never pays for a rewrite of the whole store.
 

@@ -312,7 +312,6 @@ def test_foreign_files_are_refused_untouched(tmp_path: Path) -> None:
     assert (path / "notes.txt").read_text() == "mine"
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: the lock is taken (creating .lock) before the folder is recognised as foreign")
 def test_foreign_folder_gets_no_lock_file(tmp_path: Path) -> None:
     """ForeignStorage promises that nothing is changed in such a folder; a stray .lock is a change."""
     path = tmp_path / "db"
