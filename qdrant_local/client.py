@@ -285,7 +285,11 @@ class QdrantClient(QueryMixin):
                 updated = True
             if metadata is not None:
                 merged_metadata = dict(raw.get("metadata") or {})
-                merged_metadata.update(normalize_payload(metadata))
+                for key, value in normalize_payload(metadata).items():
+                    if value is None:  # the server's merge: a null removes the key
+                        merged_metadata.pop(key, None)
+                    else:
+                        merged_metadata[key] = value
                 raw["metadata"] = merged_metadata
                 updated = True
             for key, value in (
@@ -652,17 +656,20 @@ def _upload_batch(vectors: Any, payload: Iterable[Any] | None, ids: Iterable[Any
     id_source = ids if ids is not None else (str(uuid.uuid4()) for _ in itertools.count())
     point_ids = list(itertools.islice(id_source, count))
     payloads = list(itertools.islice(payload, count)) if payload is not None else None
-    if len(point_ids) < count or (payloads is not None and len(payloads) < count):
-        count = min(len(point_ids), len(payloads) if payloads is not None else count)
-        point_ids = point_ids[:count]
-        payloads = payloads[:count] if payloads is not None else None
-        columns = {n: v[:count] for n, v in columns.items()} if isinstance(columns, dict) else columns[:count]
+    if len(point_ids) < count:
+        raise InvalidInput("ids iterable is shorter than vectors iterable")
+    if payloads is not None and len(payloads) < count:
+        raise InvalidInput("payload iterable is shorter than vectors iterable")
     point_ids = [str(p) if isinstance(p, uuid.UUID) else p for p in point_ids]
     return {"ids": point_ids, "vectors": columns, "payloads": payloads}
 
 
 def _upload_points_batch(listed: list[dict[str, Any]], payload: Iterable[Any] | None, ids: Iterable[Any] | None) -> Any:
-    id_source = ids if ids is not None else (str(uuid.uuid4()) for _ in itertools.count())
-    payload_source = payload if payload is not None else itertools.repeat(None)
-    points = [{"id": i, "vector": v, "payload": p} for i, v, p in zip(id_source, listed, payload_source)]
-    return points or None
+    count = len(listed)
+    point_ids = list(itertools.islice(ids if ids is not None else (str(uuid.uuid4()) for _ in itertools.count()), count))
+    payloads = list(itertools.islice(payload, count)) if payload is not None else [None] * count
+    if len(point_ids) < count:
+        raise InvalidInput("ids iterable is shorter than vectors iterable")
+    if len(payloads) < count:
+        raise InvalidInput("payload iterable is shorter than vectors iterable")
+    return [{"id": i, "vector": v, "payload": p} for i, v, p in zip(point_ids, listed, payloads)] or None

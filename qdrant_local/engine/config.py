@@ -107,6 +107,15 @@ def parse_sparse_params(params: Any, vector_name: str) -> VectorSpec:
     return VectorSpec("sparse", modifier=modifier, params=to_json(params) if params is not None else {})
 
 
+def _is_single_vector_params(vectors_config: Any) -> bool:
+    """A VectorParams (model or REST dict ``{"size": 4, "distance": "Dot"}``) rather than a mapping of names."""
+    if vectors_config is None:
+        return False
+    if not isinstance(vectors_config, dict):
+        return True
+    return "size" in vectors_config and "distance" in vectors_config and not isinstance(vectors_config["size"], dict)
+
+
 @dataclass
 class CollectionConfig:
     """Everything create_collection was given, as JSON, plus the parsed vector specs."""
@@ -123,7 +132,7 @@ class CollectionConfig:
     def from_request(cls, vectors_config: Any, sparse_vectors_config: Any, **other: Any) -> CollectionConfig:
         vectors: dict[str, VectorSpec] = {}
         unnamed = False
-        if vectors_config is not None and not isinstance(vectors_config, dict):
+        if _is_single_vector_params(vectors_config):
             vectors[""] = parse_dense_params(vectors_config, "")
             unnamed = True
         elif vectors_config:
@@ -142,7 +151,8 @@ class CollectionConfig:
         }
         for key, value in other.items():
             if value is not None:
-                raw[key] = to_json(value)
+                # Metadata is already normalised JSON, where a null is a value to keep.
+                raw[key] = value if key == "metadata" else to_json(value)
         return cls(vectors=vectors, unnamed=unnamed, raw=raw)
 
     @classmethod

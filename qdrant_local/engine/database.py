@@ -129,18 +129,18 @@ class Database:
             if name in self.collections:
                 raise CollectionAlreadyExists(name)
             if name in self.aliases:
-                raise InvalidInput(f"Collection name {name} is already used as an alias")
+                raise InvalidInput(f"Alias {name} already exists")
             self._log({"op": "create_collection", "name": name, "config": config.raw}, True)
             self.collections[name] = Collection(name, config)
 
     def delete_collection(self, name: str) -> bool:
         with self.lock:
             self.check_open()
-            real = self.aliases.get(name, name)
-            if real not in self.collections:
+            # As qdrant-client: an alias names no collection to delete here.
+            if name not in self.collections:
                 return False
-            self._log({"op": "delete_collection", "name": real}, True)
-            self._drop_collection(real)
+            self._log({"op": "delete_collection", "name": name}, True)
+            self._drop_collection(name)
             self._after_write()
             return True
 
