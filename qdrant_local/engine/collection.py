@@ -281,6 +281,7 @@ class Collection:
     def _apply_Upsert(self, op: ops.Upsert) -> None:
         store = self.store
         slot_of = store.slot_of
+        replaced = [slot_of[p] for p in op.point_ids if p in slot_of]
         new_ids = [p for p in op.point_ids if p not in slot_of]
         if new_ids:
             store.allocate(new_ids)
@@ -289,8 +290,9 @@ class Collection:
         for slot, payload in zip(slots.tolist(), op.payloads):
             payloads[slot] = payload
         # An upsert replaces the whole point: vectors it does not carry are removed.
-        for vector_name, vectors in store.vectors.items():
-            vectors.erase(slots)
+        if replaced:
+            for vectors in store.vectors.values():
+                vectors.erase(replaced)
         self._write_vectors(slots, op.vectors)
 
     def _write_vectors(self, slots: np.ndarray, vectors: PreparedVectors) -> None:

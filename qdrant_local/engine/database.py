@@ -52,6 +52,9 @@ class Database:
         if storage is not None:
             for record in storage.load():
                 self._replay(record)
+            for collection in self.collections.values():
+                if collection.store.tombstones():
+                    collection.store.compact()
 
     # -- lifecycle -------------------------------------------------------------------------------
 
@@ -82,7 +85,9 @@ class Database:
         if self.storage is not None:
             self.storage.append(record, sync=wait)
 
-    def _after_write(self) -> None:
+    def _after_write(self, collection: Collection | None = None) -> None:
+        if collection is not None and collection.store.needs_compaction():
+            collection.store.compact()
         if self.storage is not None and self.storage.should_compact(self._live_bytes()):
             self.compact()
 
@@ -98,7 +103,7 @@ class Database:
             op = prepare(collection)
             self._log({"op": "points", "collection": collection.name, "body": op.to_record()}, wait)
             collection.apply(op)
-            self._after_write()
+            self._after_write(collection)
 
     def write_batch(
         self, collection_name: str, prepares: list[Callable[[Collection], ops.PointOperation]], wait: bool = True
@@ -118,7 +123,7 @@ class Database:
             except BaseException:
                 journal.rollback()
                 raise
-            self._after_write()
+            self._after_write(collection)
 
     # -- collections -----------------------------------------------------------------------------
 

@@ -22,6 +22,9 @@ from .vectors import DenseVectors, MultiVectors, SparseVectors, VectorStore, nex
 
 _U64 = np.uint64
 
+# Fewer tombstones than this are never worth a compaction.
+COMPACT_MIN_TOMBSTONES = 1024
+
 
 class PointStore:
     """Ids, payloads, tombstones and vectors of one collection, addressed by slot."""
@@ -178,6 +181,38 @@ class PointStore:
 
     def tombstones(self) -> int:
         return self.n_slots - len(self.slot_of)
+
+    def needs_compaction(self) -> bool:
+        """Deleted slots pass a quarter of all slots (and a floor, so small stores are left alone)."""
+        dead = self.tombstones()
+        return dead >= COMPACT_MIN_TOMBSTONES and dead * 4 >= self.n_slots
+
+    def compact(self) -> None:
+        """Drop tombstoned slots: live points move down, keeping their order, and memory shrinks.
+
+        Slot numbers change, so callers must hold no slots across this (the database runs it between
+        requests, never inside a batch).
+        """
+        keep = np.flatnonzero(self.live[: self.n_slots])
+        count = len(keep)
+        capacity = next_capacity(0, max(count, 1))
+        for name in ("_is_uuid", "_key_int", "_key_hi", "_key_lo"):
+            old = getattr(self, name)
+            new = np.zeros(capacity, dtype=old.dtype)
+            new[:count] = old[keep]
+            setattr(self, name, new)
+        self.live = np.zeros(capacity, dtype=bool)
+        self.live[:count] = True
+        kept = keep.tolist()
+        self.point_ids = [self.point_ids[slot] for slot in kept]
+        self.payloads = [self.payloads[slot] for slot in kept]
+        self.slot_of = dict(zip(self.point_ids, range(count)))  # type: ignore[arg-type]
+        for vectors in self.vectors.values():
+            vectors.compact(keep, capacity)
+        self.n_slots = count
+        self.capacity = capacity
+        self._order = None
+        self.version += 1
 
 
 def make_vector_store(kind: str, **params: Any) -> VectorStore:

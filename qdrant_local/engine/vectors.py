@@ -122,6 +122,14 @@ class DenseVectors:
     def erase(self, slots: np.ndarray | list[int]) -> None:
         self.present[slots] = False
 
+    def compact(self, keep: np.ndarray, capacity: int) -> None:
+        """Keep only the rows of ``keep`` (old slots, ascending), renumbered 0..len(keep)-1."""
+        matrix = np.zeros((capacity, self.dim), dtype=np.float32)
+        matrix[: len(keep)] = self.matrix[keep]
+        present = np.zeros(capacity, dtype=bool)
+        present[: len(keep)] = self.present[keep]
+        self.matrix, self.present = matrix, present
+
     def read(self, slot: int) -> list[float]:
         return self.matrix[slot].tolist()
 
@@ -185,6 +193,18 @@ class MultiVectors:
                 self.index.remove(slot)
             self.rows[slot] = None
         self.present[slots] = False
+
+    def compact(self, keep: np.ndarray, capacity: int) -> None:
+        """Keep only the slots of ``keep``, renumbered; the MAX_SIM index is rebuilt from them."""
+        rows = [self.rows[slot] for slot in keep.tolist()]
+        self.rows = rows + [None] * (capacity - len(rows))
+        present = np.zeros(capacity, dtype=bool)
+        present[: len(keep)] = self.present[keep]
+        self.present = present
+        self.index = MultiIndex(self.dim)
+        for slot, matrix in enumerate(rows):
+            if matrix is not None:
+                self.index.set(slot, matrix)
 
     def read(self, slot: int) -> list[list[float]]:
         matrix = self.rows[slot]
@@ -254,6 +274,21 @@ class SparseVectors:
                 for listener in self.listeners:
                     listener(slot, None, None)
         self.present[slots] = False
+
+    def compact(self, keep: np.ndarray, capacity: int) -> None:
+        """Keep only the slots of ``keep``, renumbered; the inverted index is rebuilt from them."""
+        kept = keep.tolist()
+        indices = [self.indices[slot] for slot in kept]
+        values = [self.values[slot] for slot in kept]
+        padding = [None] * (capacity - len(kept))
+        self.indices, self.values = indices + padding, values + list(padding)
+        present = np.zeros(capacity, dtype=bool)
+        present[: len(keep)] = self.present[keep]
+        self.present = present
+        self.index = SparseIndex()
+        for slot, (slot_indices, slot_values) in enumerate(zip(indices, values)):
+            if slot_indices is not None and slot_values is not None:
+                self.index.set(slot, slot_indices, slot_values)
 
     def read(self, slot: int) -> Any:
         from ..models import SparseVector

@@ -1,0 +1,101 @@
+"""PointStore: slot allocation, tombstones, scroll order and compaction of deleted slots."""
+
+from __future__ import annotations
+
+import uuid
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from qdrant_local import QdrantClient, models
+from qdrant_local.engine.store import COMPACT_MIN_TOMBSTONES, PointStore
+from qdrant_local.engine.vectors import DenseVectors
+from qdrant_local.ids import order_key
+
+
+def _collection(client: QdrantClient, models=models) -> None:  # noqa: ANN001 - ours or qdrant_client's
+    client.create_collection(
+        "c",
+        vectors_config={
+            "d": models.VectorParams(size=3, distance=models.Distance.COSINE),
+            "m": models.VectorParams(
+                size=2, distance=models.Distance.DOT, multivector_config=models.MultiVectorConfig(comparator="max_sim")
+            ),
+        },
+        sparse_vectors_config={"s": models.SparseVectorParams()},
+    )
+
+
+def _point(i: int) -> models.PointStruct:
+    return models.PointStruct(
+        id=i,
+        vector={"d": [1.0, float(i), 0.5], "m": [[1.0, 2.0], [float(i), 1.0]], "s": models.SparseVector(indices=[i % 7, 9], values=[1.0, float(i)])},
+        payload={"i": i, "tags": [i % 3]},
+    )
+
+
+def _state(client: QdrantClient) -> tuple:
+    records, _ = client.scroll("c", limit=100_000, with_vectors=True)
+    return tuple((r.id, repr(r.payload), repr(r.vector)) for r in records)
+
+
+@given(ids=st.lists(st.one_of(st.integers(0, 2**64 - 1), st.uuids().map(str)), unique=True, max_size=60))
+@settings(max_examples=60)
+def test_ordered_slots_follow_qdrant_client_id_order(ids: list) -> None:
+    store = PointStore({"": DenseVectors(2, "Dot")})
+    store.allocate(ids[: len(ids) // 2])
+    store.allocate(ids[len(ids) // 2 :])
+    assert [store.point_ids[s] for s in store.ordered_slots()] == sorted(ids, key=order_key)
+    for probe in ids:
+        position = store.order_position(probe)
+        assert store.point_ids[store.ordered_slots()[position]] == probe
+
+
+def test_compaction_reclaims_slots_and_changes_nothing_visible() -> None:
+    import qdrant_client
+
+    reference, client = qdrant_client.QdrantClient(":memory:"), QdrantClient(":memory:")
+    _collection(reference, qdrant_client.models)
+    _collection(client)
+    n = 4 * COMPACT_MIN_TOMBSTONES
+    doomed = list(range(0, n, 2))
+    reference.upsert("c", [qdrant_client.models.PointStruct(**_point(i).model_dump()) for i in range(n)])
+    client.upsert("c", [_point(i) for i in range(n)])
+    store = client._collection("c").store
+    client.delete("c", doomed)
+    assert store.tombstones() == 0, "deleting half the points should have compacted the store"
+    assert store.n_slots == n - len(doomed)
+    assert store.capacity < n
+    reference.delete("c", doomed)
+    assert _state(client) == _state(reference)
+    ours = models.SparseVector(indices=[1, 9], values=[0.001, 0.5])
+    theirs = qdrant_client.models.SparseVector(indices=[1, 9], values=[0.001, 0.5])
+    assert [p.id for p in client.query_points("c", query=ours, using="s", limit=5).points] == [
+        p.id for p in reference.query_points("c", query=theirs, using="s", limit=5).points
+    ]
+    # New points after compaction get fresh slots and keep the id order.
+    client.upsert("c", [_point(1_000_001), _point(1)])
+    reference.upsert("c", [qdrant_client.models.PointStruct(**_point(i).model_dump()) for i in (1_000_001, 1)])
+    assert _state(client) == _state(reference)
+
+
+def test_small_deletions_do_not_compact() -> None:
+    client = QdrantClient(":memory:")
+    _collection(client)
+    client.upsert("c", [_point(i) for i in range(50)])
+    client.delete("c", list(range(40)))
+    assert client._collection("c").store.tombstones() == 40
+
+
+def test_reopen_compacts_tombstones(tmp_path) -> None:
+    client = QdrantClient(path=str(tmp_path / "db"))
+    _collection(client)
+    client.upsert("c", [_point(i) for i in range(30)])
+    client.delete("c", [1, 2, 3])
+    before = _state(client)
+    client.close()
+    reopened = QdrantClient(path=str(tmp_path / "db"))
+    assert reopened._collection("c").store.tombstones() == 0
+    assert _state(reopened) == before
+    reopened.close()
