@@ -28,7 +28,6 @@ def upsert_payload(value: Any) -> Callable[[QdrantClient], Any]:
     return lambda c: c.upsert("c", [models.PointStruct(id=1, vector=[1.0, 2.0], payload={"v": value})])
 
 
-
 CASES: dict[str, Any] = {
     "u64 max": upsert_payload(2**64 - 1),
     "i64 min": upsert_payload(-(2**63)),
@@ -101,3 +100,33 @@ def test_memory_and_folder_clients_agree_and_reopen_unchanged(tmp_path: Path, ca
     reopened = open_client(tmp_path / "db")
     assert visible_state(reopened) == state
     reopened.close()
+
+
+UNSTORABLE = [
+    "2**64 in a payload",
+    "-2**63-1 in a payload",
+    "lone surrogate in a payload value",
+    "lone surrogate in a payload key",
+    "2**70 via set_payload",
+    "2**70 in collection metadata",
+    "lone surrogate in a collection name",
+    "lone surrogate in an alias",
+]
+
+
+@pytest.mark.parametrize("name", UNSTORABLE)
+def test_values_the_log_cannot_hold_are_invalid_input_everywhere(tmp_path: Path, name: str) -> None:
+    """Rejected up front as a ValueError (InvalidInput) naming the problem, in memory as on disk, with
+    nothing changed: never a raw OverflowError / UnicodeEncodeError from the log."""
+    from qdrant_local.errors import InvalidInput
+
+    case = CASES[name]
+    call = case.values[0] if hasattr(case, "values") else case
+    for client in (QdrantClient(":memory:"), QdrantClient(path=str(tmp_path / "db"))):
+        client.create_collection("c", vectors_config=models.VectorParams(size=2, distance=models.Distance.DOT))
+        client.upsert("c", [models.PointStruct(id=0, vector=[0.5, 0.5], payload={"base": True})])
+        before = visible_state(client)
+        with pytest.raises(InvalidInput):
+            call(client)
+        assert visible_state(client) == before
+        client.close()
