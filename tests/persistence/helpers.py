@@ -21,6 +21,15 @@ STRESS = os.environ.get("QDRANT_LOCAL_STRESS", "") not in ("", "0")
 
 # Keys ordered scrolls are taken on: they have ties on purpose, so the tie order (slot order) is checked too.
 ORDER_KEYS = ("n",)
+# Filters counted in every collection: payload conditions on the keys the tests write (some of them indexed,
+# so index state rebuilt by replay is checked against the index state kept up to date by writes).
+COUNT_FILTERS = (
+    {"must": [{"key": "n", "range": {"gte": 1}}]},
+    {"must": [{"key": "tag", "match": {"value": "Oslo"}}]},
+    {"must": [{"key": "group", "match": {"any": [1, 3, 5]}}]},
+    {"must_not": [{"is_empty": {"key": "n"}}]},
+    {"should": [{"key": "seed", "range": {"lt": 2**31}}, {"has_id": [0, 1, 2, 3]}]},
+)
 
 
 def dump(model: Any) -> Any:
@@ -55,13 +64,42 @@ def visible_state(client: QdrantClient, page_size: int = 7) -> dict[str, Any]:
             for direction in ("asc", "desc"):
                 records, _ = client.scroll(name, limit=10_000, order_by={"key": key, "direction": direction})
                 ordered[f"{key} {direction}"] = [(r.id, r.order_value) for r in records]
+        info = client.get_collection(name)
         state[name] = {
-            "info": dump(client.get_collection(name)),
+            "info": dump(info),
             "count": client.count(name).count,
             "pages": pages,
             "ordered": ordered,
+            "filtered counts": [client.count(name, count_filter=f).count for f in COUNT_FILTERS],
+            "queries": nearest(client, name, info),
         }
     return state
+
+
+def nearest(client: QdrantClient, name: str, info: Any) -> dict[str, Any]:
+    """Top-5 (id, score) of a fixed query on every vector of the collection: scoring structures rebuilt by
+    replay (norms, sparse IDF statistics, ...) must rank and score exactly like the ones kept up to date live."""
+    if not hasattr(client, "query_points"):
+        return {}
+    vectors = info.config.params.vectors
+    dense = vectors if isinstance(vectors, dict) else {"": vectors}
+    queries: dict[str, Any] = {}
+    for vector_name, params in dense.items():
+        query: Any = [((k % 5) - 1.5) / 2 for k in range(params.size)]
+        if params.multivector_config is not None:
+            query = [query, query[::-1]]
+        queries[vector_name] = query
+    for vector_name in info.config.params.sparse_vectors or {}:
+        queries[vector_name] = {"indices": [1, 2, 5, 9, 30], "values": [1.0, 0.5, 0.25, 2.0, -1.0]}
+    found = {}
+    for vector_name, query in queries.items():
+        if isinstance(query, dict):
+            from qdrant_local import models
+
+            query = models.SparseVector(**query)
+        response = client.query_points(name, query=query, using=vector_name or None, limit=5, with_payload=False)
+        found[vector_name] = [(point.id, point.score) for point in response.points]
+    return found
 
 
 def open_client(path: str | os.PathLike[str], *, recovered: bool = False) -> QdrantClient:
