@@ -1,0 +1,444 @@
+"""Engine adapters and the workload sequence for ``benchmarks/run.py`` (runs inside one engine's subprocess).
+
+An adapter wraps one engine behind the same small set of calls (upsert, retrieve, search, count, scroll,
+set_payload/delete by filter, reopen); ``run_engine`` drives it through every workload and returns
+medians in seconds (plus sizes in bytes). Engines:
+
+* ``qdrant_local:memory`` / ``qdrant_local:path`` and ``qdrant-client:memory`` / ``qdrant-client:path``
+  share one adapter (same QdrantClient API).
+* ``qdrant-edge-py``: an ``EdgeShard`` at a path (it has no in-memory mode and no Batch upsert).
+* ``numpy-floor``: ``argpartition`` of ``matrix @ query`` on the normalised matrix: the search floor.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import shutil
+import statistics
+import tempfile
+import time
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+import workloads_data as data
+
+# Per-workload measurement policy: at most ``max_repeat`` timed runs, and stop early once the timed
+# runs add up to ``budget`` seconds (slow engines get one or two runs; fast ones get many).
+FULL_POLICY = {"max_repeat": 25, "budget": 8.0, "reopen_repeat": 3, "delete_repeat": 5}
+QUICK_POLICY = {"max_repeat": 9, "budget": 1.5, "reopen_repeat": 3, "delete_repeat": 3}
+
+
+def measure(action: Callable[[int], Any], max_repeat: int, budget: float) -> dict[str, Any]:
+    """Median seconds of ``action(k)`` over up to ``max_repeat`` runs within ``budget`` seconds.
+
+    The first run is discarded as a warm-up when it is cheap (under a tenth of the budget), since it
+    pays one-off costs (lazy imports, index builds, caches) that a steady-state median should not show.
+    """
+    timings: list[float] = []
+    spent = 0.0
+    k = 0
+    while len(timings) < max_repeat and (not timings or spent < budget):
+        started = time.perf_counter()
+        action(k)
+        elapsed = time.perf_counter() - started
+        k += 1
+        if k == 1 and elapsed < budget / 10:
+            continue  # warm-up
+        timings.append(elapsed)
+        spent += elapsed
+    return {"seconds": statistics.median(timings), "repeats": len(timings)}
+
+
+def folder_size(path: str) -> int:
+    """Bytes of every file under ``path``."""
+    total = 0
+    for root, _, files in os.walk(path):
+        total += sum(os.path.getsize(os.path.join(root, name)) for name in files)
+    return total
+
+
+def peak_rss_bytes() -> int:
+    """This process's peak resident set size so far (ru_maxrss is in KiB on Linux)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+class ClientAdapter:
+    """qdrant_local or qdrant-client (same QdrantClient API), in memory or at a path."""
+
+    def __init__(self, module: Any, path: str | None) -> None:
+        self.module = module
+        self.models = module.models
+        self.path = path
+        self.client: Any = None
+
+    # -- lifecycle -------------------------------------------------------------------------------
+
+    def open(self, path: str | None) -> None:
+        """Open a client on ``path`` (None: in memory)."""
+        self.path = path
+        self.client = self.module.QdrantClient(path=path) if path else self.module.QdrantClient(":memory:")
+
+    def create(self, dim: int) -> None:
+        """Create the benchmark collection (Cosine)."""
+        self.client.create_collection(
+            "bench", vectors_config=self.models.VectorParams(size=dim, distance=self.models.Distance.COSINE)
+        )
+
+    def close(self) -> None:
+        """Close the client (flushes and releases a path)."""
+        self.client.close()
+        self.client = None
+
+    def reopen_and_count(self) -> int:
+        """Open a new client on the same path and count its points (forces the load)."""
+        self.open(self.path)
+        return self.client.count("bench").count
+
+    # -- writes ----------------------------------------------------------------------------------
+
+    def prepare_points(self, ids: list[int], vectors: np.ndarray, payloads: list[dict[str, Any]]) -> Any:
+        """One upsert batch of PointStructs with list vectors (built untimed)."""
+        rows = vectors.tolist()
+        return [self.models.PointStruct(id=i, vector=v, payload=p) for i, v, p in zip(ids, rows, payloads)]
+
+    def prepare_batch(self, ids: list[int], vectors: np.ndarray, payloads: list[dict[str, Any]]) -> Any:
+        """One models.Batch built from the float32 matrix (qdrant-client's pydantic turns it into lists here)."""
+        return self.models.Batch(ids=ids, vectors=vectors, payloads=payloads)
+
+    def upsert(self, prepared: Any) -> None:
+        """Upsert prepared points or a Batch (wait=True: fsync'd on a path)."""
+        self.client.upsert("bench", prepared, wait=True)
+
+    def create_indexes(self) -> None:
+        """Payload indexes on the filtered and ordered fields (a no-op in qdrant-client's local mode)."""
+        kinds = {"integer": self.models.PayloadSchemaType.INTEGER, "float": self.models.PayloadSchemaType.FLOAT}
+        for field, kind in data.INDEXED_FIELDS.items():
+            self.client.create_payload_index("bench", field, kinds[kind])
+
+    def filter(self, spec: tuple[str, int]) -> Any:
+        """A must-match filter on one payload field."""
+        field, value = spec
+        return self.models.Filter(must=[self.models.FieldCondition(key=field, match=self.models.MatchValue(value=value))])
+
+    def set_payload(self, flt: Any, payload: dict[str, Any]) -> None:
+        """set_payload on the points matching ``flt``."""
+        self.client.set_payload("bench", payload, points=flt)
+
+    def delete(self, flt: Any) -> None:
+        """Delete the points matching ``flt``."""
+        self.client.delete("bench", points_selector=self.models.FilterSelector(filter=flt))
+
+    # -- reads -----------------------------------------------------------------------------------
+
+    def retrieve(self, ids: list[int]) -> int:
+        """Retrieve ``ids`` with payloads."""
+        return len(self.client.retrieve("bench", ids))
+
+    def search(self, query: np.ndarray, flt: Any) -> list[int]:
+        """Top-10 ids of one query (with payloads, as query_points returns by default)."""
+        return [p.id for p in self.client.query_points("bench", query.tolist(), query_filter=flt, limit=10).points]
+
+    def search_batch(self, queries: np.ndarray, flt: Any) -> list[list[int]]:
+        """Top-10 ids of each query, in one query_batch_points call."""
+        requests = [
+            self.models.QueryRequest(query=q.tolist(), filter=flt, limit=10, with_payload=True) for q in queries
+        ]
+        return [[p.id for p in r.points] for r in self.client.query_batch_points("bench", requests)]
+
+    def count(self, flt: Any) -> int:
+        """Exact count of the points matching ``flt``."""
+        return self.client.count("bench", count_filter=flt, exact=True).count
+
+    def scroll_all(self) -> int:
+        """Scroll through every point in pages of 1000 (payloads, no vectors); number seen."""
+        seen, offset = 0, None
+        while True:
+            page, offset = self.client.scroll("bench", limit=1000, offset=offset)
+            seen += len(page)
+            if offset is None:
+                return seen
+
+    def scroll_ordered(self) -> list[Any]:
+        """The first 100 points ordered by price."""
+        page, _ = self.client.scroll("bench", limit=100, order_by="price")
+        return [p.id for p in page]
+
+
+class EdgeAdapter:
+    """qdrant-edge-py: one EdgeShard at a path (exact search: optimize() and HNSW are not used)."""
+
+    def __init__(self, threads: int | None = None) -> None:
+        import qdrant_edge
+
+        self.edge = qdrant_edge
+        self.threads = threads
+        self.shard: Any = None
+        self.path: str | None = None
+        self.dim = 0
+
+    def open(self, path: str | None) -> None:
+        """Remember the path; the shard is created by ``create`` (it needs the vector size)."""
+        self.path = path
+
+    def create(self, dim: int) -> None:
+        """Create the shard with a Cosine vector of size ``dim``."""
+        e = self.edge
+        self.dim = dim
+        self.shard = e.EdgeShard.create(
+            self.path, e.EdgeConfig(vectors=e.EdgeVectorParams(size=dim, distance=e.Distance.Cosine), max_search_threads=self.threads),
+        )
+
+    def close(self) -> None:
+        """Close the shard."""
+        self.shard.close()
+        self.shard = None
+
+    def reopen_and_count(self) -> int:
+        """Load the shard from its folder and count its points."""
+        self.shard = self.edge.EdgeShard.load(self.path)
+        return self.shard.count(self.edge.CountRequest(exact=True))
+
+    def prepare_points(self, ids: list[int], vectors: np.ndarray, payloads: list[dict[str, Any]]) -> Any:
+        """One upsert batch of edge Points with list vectors (built untimed)."""
+        rows = vectors.tolist()
+        return self.edge.UpdateOperation.upsert_points([self.edge.Point(i, v, p) for i, v, p in zip(ids, rows, payloads)])
+
+    def upsert(self, prepared: Any) -> None:
+        """Apply a prepared upsert operation."""
+        self.shard.update(prepared)
+
+    def create_indexes(self) -> None:
+        """Real payload indexes (integer / float) on the filtered and ordered fields."""
+        kinds = {"integer": self.edge.PayloadSchemaType.Integer, "float": self.edge.PayloadSchemaType.Float}
+        for field, kind in data.INDEXED_FIELDS.items():
+            self.shard.update(self.edge.UpdateOperation.create_field_index(field, kinds[kind]))
+
+    def filter(self, spec: tuple[str, int]) -> Any:
+        """A must-match filter on one payload field."""
+        field, value = spec
+        return self.edge.Filter(must=[self.edge.FieldCondition(key=field, match=self.edge.MatchValue(value))])
+
+    def set_payload(self, flt: Any, payload: dict[str, Any]) -> None:
+        """set_payload_by_filter."""
+        self.shard.update(self.edge.UpdateOperation.set_payload_by_filter(flt, payload))
+
+    def delete(self, flt: Any) -> None:
+        """delete_points_by_filter."""
+        self.shard.update(self.edge.UpdateOperation.delete_points_by_filter(flt))
+
+    def retrieve(self, ids: list[int]) -> int:
+        """Retrieve ``ids`` with payloads."""
+        return len(self.shard.retrieve(ids, with_payload=True, with_vector=False))
+
+    def _request(self, query: np.ndarray, flt: Any) -> Any:
+        return self.edge.QueryRequest(limit=10, query=self.edge.Query.Nearest(query.tolist()), filter=flt, with_payload=True)
+
+    def search(self, query: np.ndarray, flt: Any) -> list[int]:
+        """Top-10 ids of one query."""
+        return [p.id for p in self.shard.query(self._request(query, flt))]
+
+    def search_batch(self, queries: np.ndarray, flt: Any) -> list[list[int]]:
+        """Top-10 ids of each query, in one query_batch call."""
+        batch = self.edge.QueryBatchRequest([self._request(q, flt) for q in queries])
+        return [[p.id for p in r] for r in self.shard.query_batch(batch)]
+
+    def count(self, flt: Any) -> int:
+        """Exact count of the points matching ``flt``."""
+        return self.shard.count(self.edge.CountRequest(exact=True, filter=flt))
+
+    def scroll_all(self) -> int:
+        """Scroll through every point in pages of 1000 (payloads, no vectors)."""
+        seen, offset = 0, None
+        while True:
+            page, offset = self.shard.scroll(self.edge.ScrollRequest(offset=offset, limit=1000, with_payload=True))
+            seen += len(page)
+            if offset is None:
+                return seen
+
+    def scroll_ordered(self) -> list[Any]:
+        """The first 100 points ordered by price (needs the float index)."""
+        page, _ = self.shard.scroll(self.edge.ScrollRequest(limit=100, order_by=self.edge.OrderBy("price"), with_payload=True))
+        return [p.id for p in page]
+
+
+def make_adapter(engine: str, threads: int | None = None) -> Any:
+    """The adapter for an engine name (imports the engine)."""
+    if engine.startswith("qdrant_local"):
+        import qdrant_local
+
+        return ClientAdapter(qdrant_local, None)
+    if engine.startswith("qdrant-client"):
+        import qdrant_client
+
+        return ClientAdapter(qdrant_client, None)
+    if engine == "qdrant-edge-py":
+        return EdgeAdapter(threads)
+    raise ValueError(f"unknown engine {engine!r}")
+
+
+def run_floor(n: int, dim: int, policy: dict[str, Any]) -> dict[str, Any]:
+    """The numpy floor: exact top-10 by ``argpartition`` of ``matrix @ query`` on the normalised matrix.
+
+    Filtered rows search only the matching rows, gathered beforehand (an index handed to us for free),
+    so they are a floor for any filtered search too.
+    """
+    results: dict[str, Any] = {}
+    matrix = data.matrix(n, dim)
+    matrix /= np.linalg.norm(matrix, axis=1, keepdims=True)  # Cosine: Qdrant stores normalised vectors
+    qs = data.queries(dim)
+    ids_all = np.arange(n)
+    subsets = {"": (matrix, ids_all)}
+    for tag, spec in (("_2", data.FILTER_2PCT), ("_50", data.FILTER_50PCT)):
+        ids = data.filter_ids(spec, n)
+        subsets[tag] = (np.ascontiguousarray(matrix[ids]), ids)
+
+    def top10(sub: np.ndarray, ids: np.ndarray, q: np.ndarray) -> list[int]:
+        scores = sub @ q
+        part = np.argpartition(-scores, 10)[:10]
+        return ids[part[np.argsort(-scores[part])]].tolist()
+
+    def top10_batch(sub: np.ndarray, ids: np.ndarray, q: np.ndarray) -> np.ndarray:
+        scores = sub @ q.T
+        part = np.argpartition(-scores, 10, axis=0)[:10]
+        best = np.take_along_axis(scores, part, axis=0)
+        return ids[np.take_along_axis(part, np.argsort(-best, axis=0), axis=0)]
+
+    answers: dict[str, Any] = {}
+    for tag, (sub, ids) in subsets.items():
+        results["search" + tag] = measure(lambda k: top10(sub, ids, qs[k % len(qs)]), policy["max_repeat"], policy["budget"])
+        b = data.SEARCH_BATCH
+        results["search_batch" + tag] = measure(
+            lambda k: top10_batch(sub, ids, qs[(k * b) % len(qs) : (k * b) % len(qs) + b]),
+            policy["max_repeat"], policy["budget"],
+        )
+        answers["search" + tag] = top10(sub, ids, qs[0])
+    results["peak_rss"] = {"bytes": peak_rss_bytes()}
+    return {"results": results, "answers": answers}
+
+
+def run_engine(
+    engine: str, n: int, dim: int, policy: dict[str, Any], cap: int | None, workdir: str, threads: int | None = None
+) -> dict[str, Any]:
+    """Every workload on one engine; returns {"results": {workload: {...}}, "answers": {...}, "notes": [...]}.
+
+    ``cap``: for qdrant-client with path=, which commits one sqlite transaction per point, the write and
+    persistence workloads run on the first ``cap`` points only and are extrapolated linearly to ``n``
+    (reads are the same in-memory code as ``qdrant-client:memory`` and are not repeated).
+    """
+    warnings.simplefilter("ignore")  # qdrant-client warns about local collections over 20,000 points
+    if engine == "numpy-floor":
+        return run_floor(n, dim, policy)
+    adapter = make_adapter(engine, threads)
+    rss_after_import = peak_rss_bytes()
+    on_disk = engine.endswith(":path") or engine == "qdrant-edge-py"
+    writes_only = cap is not None and cap < n
+    m = min(cap, n) if writes_only else n  # points actually loaded
+    scale = n / m
+    results: dict[str, Any] = {}
+    answers: dict[str, Any] = {}
+    notes: list[str] = []
+    max_repeat, budget = policy["max_repeat"], policy["budget"]
+
+    def record(name: str, outcome: dict[str, Any], extrapolate: bool = False) -> None:
+        if extrapolate and scale != 1:
+            outcome = dict(outcome, seconds=outcome["seconds"] * scale, measured_points=m, extrapolated=True)
+        results[name] = outcome
+
+    def load(target: Any, batch: bool) -> float:
+        """Upsert the whole data set into ``target``; seconds spent inside upsert() only."""
+        spent = 0.0
+        chunks = data.batches(m, dim) if batch else data.blocks(m, dim)
+        for ids, vectors, payloads in chunks:
+            prepared = target.prepare_batch(ids, vectors, payloads) if batch else target.prepare_points(ids, vectors, payloads)
+            started = time.perf_counter()
+            target.upsert(prepared)
+            spent += time.perf_counter() - started
+        return spent
+
+    main_path = os.path.join(workdir, "main") if on_disk else None
+    adapter.open(main_path)
+    adapter.create(dim)
+    # Main collection: loaded by Batch where the engine has it (qdrant-edge-py only has point lists).
+    has_batch = hasattr(adapter, "prepare_batch")
+    record("upsert_batch" if has_batch else "upsert_points", {"seconds": load(adapter, has_batch), "repeats": 1}, True)
+
+    started = time.perf_counter()
+    adapter.create_indexes()
+    results["create_index"] = {"seconds": time.perf_counter() - started, "repeats": 1}
+
+    flt2, flt50 = adapter.filter(data.FILTER_2PCT), adapter.filter(data.FILTER_50PCT)
+    qs = data.queries(dim)
+    if not writes_only:
+        step = max(1, n // 1000)
+        ids = list(range(0, n, step))[:1000]
+        record("retrieve", measure(lambda k: adapter.retrieve(ids), max_repeat, budget))
+        for tag, flt in (("", None), ("_2", flt2), ("_50", flt50)):
+            record("search" + tag, measure(lambda k: adapter.search(qs[k % len(qs)], flt), max_repeat, budget))
+            b = data.SEARCH_BATCH
+            record(
+                "search_batch" + tag,
+                measure(lambda k: adapter.search_batch(qs[(k * b) % len(qs) : (k * b) % len(qs) + b], flt), max_repeat, budget),
+            )
+            answers["search" + tag] = adapter.search(qs[0], flt)
+        record("count_2", measure(lambda k: adapter.count(flt2), max_repeat, budget))
+        record("count_50", measure(lambda k: adapter.count(flt50), max_repeat, budget))
+        answers["count_2"] = adapter.count(flt2)
+        answers["count_50"] = adapter.count(flt50)
+        record("scroll_full", measure(lambda k: adapter.scroll_all(), max_repeat, budget))
+        answers["scroll_full"] = adapter.scroll_all()
+        record("scroll_order", measure(lambda k: adapter.scroll_ordered(), max_repeat, budget))
+        answers["scroll_order"] = adapter.scroll_ordered()[:10]
+    record("set_payload_2", measure(lambda k: adapter.set_payload(flt2, {"seen": k}), max_repeat, budget), True)
+
+    if on_disk:
+        adapter.close()
+        results["folder"] = {"bytes": folder_size(main_path) * (scale if writes_only else 1), "extrapolated": writes_only}
+        timings = []
+        for _ in range(policy["reopen_repeat"]):
+            started = time.perf_counter()
+            count = adapter.reopen_and_count()
+            timings.append(time.perf_counter() - started)
+            if count != m:
+                notes.append(f"reopen counted {count} points, expected {m}")
+            adapter.close()
+        record("reopen", {"seconds": statistics.median(timings), "repeats": len(timings)}, True)
+        adapter.reopen_and_count()
+
+    # Each delete removes another 2% group (10, 11, ...), so at most a few percent of the data goes.
+    record(
+        "delete_2",
+        measure(lambda k: adapter.delete(adapter.filter(("group", 10 + k))), policy["delete_repeat"] + 1, budget),
+        True,
+    )
+    adapter.close()
+    if not writes_only:
+        # Measured here, before the PointStruct run below adds its own transient garbage.
+        results["peak_rss"] = {"bytes": peak_rss_bytes(), "after_import_bytes": rss_after_import}
+
+    if has_batch:
+        # PointStruct batches of 256 into a fresh collection (and fresh folder).
+        second_path = os.path.join(workdir, "points") if on_disk else None
+        adapter.open(second_path)
+        adapter.create(dim)
+        record("upsert_points", {"seconds": load(adapter, False), "repeats": 1}, True)
+        adapter.close()
+        if second_path:
+            shutil.rmtree(second_path, ignore_errors=True)
+    if writes_only:
+        notes.append(f"writes and persistence measured on {m:,} points and extrapolated linearly to {n:,}")
+    return {"results": results, "answers": answers, "notes": notes}
+
+
+def child_main(
+    engine: str, n: int, dim: int, quick: bool, cap: int | None, workdir: str | None, threads: int | None = None
+) -> dict[str, Any]:
+    """Entry point of an engine subprocess: run in a fresh temp folder, always cleaned up."""
+    parent = tempfile.mkdtemp(prefix="qdrant_bench_", dir=workdir)
+    try:
+        return run_engine(engine, n, dim, QUICK_POLICY if quick else FULL_POLICY, cap, parent, threads)
+    finally:
+        shutil.rmtree(parent, ignore_errors=True)
