@@ -59,6 +59,7 @@ SHORT = {
     "qdrant-edge-py": "qdrant-edge-py",
     "numpy-floor": "numpy floor",
 }
+METRIC = "seconds"  # or "cpu_seconds" with --cpu (import rows and sizes have no CPU figure)
 LARGE_N = 200_000  # above this, qdrant-client and qdrant-edge-py are left out unless asked for
 
 
@@ -86,7 +87,7 @@ def rows_for(n: int) -> list[tuple[str, str, str]]:
         ("set_payload_2", "set_payload by filter (2%)", "ms"),
         ("delete_2", "delete by filter (2%)", "ms"),
         ("reopen", "reopen (open + count)", "ms"),
-        ("folder", "folder size", "MiB"),
+        ("folder", "folder size on disk", "MiB"),
         ("peak_rss", "peak RSS", "MiB"),
     ]
 
@@ -139,6 +140,8 @@ def value(engines: dict[str, Any], engine: str, key: str) -> float | None:
     entry = engines.get(engine, {}).get("results", {}).get(key)
     if entry is None:
         return None
+    if METRIC in entry:
+        return entry[METRIC]
     return entry.get("seconds", entry.get("bytes"))
 
 
@@ -190,7 +193,11 @@ def build_table(engines: dict[str, Any], n: int) -> tuple[list[str], list[list[s
     rows = []
     for key, label, unit in rows_for(n):
         row = [label + (" (MiB)" if unit == "MiB" else "")]
-        row += [format_value(value(engines, e, key), unit, extrapolated(engines, e, key)) for e in present]
+        row += [
+            "error" if "error" in engines[e].get("results", {}).get(key, {})
+            else format_value(value(engines, e, key), unit, extrapolated(engines, e, key))
+            for e in present
+        ]
         for e in ours:
             mine = value(engines, e, key)
             row.append(format_ratio(client_value(engines, e, key), mine))
@@ -264,7 +271,9 @@ def check_targets(engines: dict[str, Any], n: int, dim: int, raw: tuple[int, int
             r = ratio(v("search"), floor("search"))
             add("1M: search <= 1.5x numpy floor", e, None if r is None else r <= 1.5, "n/a" if r is None else f"{r:.2f}x")
     for key, what in (("import", "import qdrant_local"), ("import_client", "from qdrant_local import QdrantClient")):
-        ours, theirs = value(engines, "qdrant_local:memory", key), value(engines, "qdrant-client:memory", key)
+        # Import times are per module, so any mode's entry will do.
+        ours = value(engines, "qdrant_local:memory", key) or value(engines, "qdrant_local:path", key)
+        theirs = value(engines, "qdrant-client:memory", key) or value(engines, "qdrant-client:path", key)
         r = ratio(ours, theirs)
         add(f"{what} <= 1/3 of qdrant_client's", "qdrant_local", None if r is None else r <= 1 / 3,
             "n/a" if r is None else f"{ours * 1e3:.0f} ms vs {theirs * 1e3:.0f} ms ({r:.2f})")
@@ -301,7 +310,7 @@ def versions() -> dict[str, str | None]:
     return out
 
 
-def notes_for(engines: dict[str, Any], args: argparse.Namespace) -> list[str]:
+def notes_for(engines: dict[str, Any], meta: dict[str, Any]) -> list[str]:
     """Footnotes printed under the table."""
     notes = [
         "Medians of repeated runs within a time budget (upserts: one run, only the upsert calls timed; inputs "
@@ -313,13 +322,13 @@ def notes_for(engines: dict[str, Any], args: argparse.Namespace) -> list[str]:
         "Import rows: median of fresh interpreters timing only the import statement.",
         "numpy floor: exact top-10 by argpartition of matrix @ query on the normalised matrix; filtered "
         "rows search only the matching rows, gathered beforehand.",
-        (f"Every engine runs with {args.threads} BLAS thread(s) (OPENBLAS/OMP/MKL_NUM_THREADS) and qdrant-edge-py "
-         f"with max_search_threads={args.threads}." if args.threads else "Thread counts: library defaults."),
+        (f"Every engine runs with {meta['threads']} BLAS thread(s) (OPENBLAS/OMP/MKL_NUM_THREADS) and qdrant-edge-py "
+         f"with max_search_threads={meta['threads']}." if meta["threads"] else "Thread counts: library defaults."),
         "path engines upsert with wait=True (qdrant_local fsyncs each call). Reopen = construct a client on "
-        "the folder + count(). Folder size is measured after set_payload, before the deletes.",
+        "the folder + count(). Folder size: blocks allocated on disk, after set_payload, before the deletes.",
     ]
     if "qdrant-client:path" in engines:
-        notes.append(f"* qdrant-client path=: writes, reopen and folder measured on {min(args.path_cap, args.n):,} points "
+        notes.append(f"* qdrant-client path=: writes, reopen and folder measured on {min(meta['path_cap'], meta['n']):,} points "
                      "and extrapolated linearly; its reads are the in-memory code of :memory:, so the path ratios "
                      "of read rows use qdrant-client mem.")
     if "qdrant-edge-py" in engines:
@@ -358,11 +367,15 @@ def main() -> None:
                         help=f"engines to run (default: all installed; above {LARGE_N:,} points qdrant_local and the floor)")
     parser.add_argument("--path-cap", type=int, default=None,
                         help="points qdrant-client path= writes are measured on (default 2,000; 250 with --quick)")
+    parser.add_argument("--cpu", action="store_true",
+                        help="tabulate CPU time of the engine process instead of wall time (steadier on a loaded machine)")
     parser.add_argument("--markdown", action="store_true", help="also print the table as Markdown for the README")
     parser.add_argument("--json-out", default=None, help="where to write the JSON (default benchmarks/results/latest.json)")
     parser.add_argument("--dir", default=None, help="parent folder for storage folders (default: the temp dir)")
     parser.add_argument("--threads", type=int, default=1,
                         help="BLAS threads (and qdrant-edge-py search threads) per engine; 0 = library defaults")
+    parser.add_argument("--render", default=None, metavar="JSON",
+                        help="print the table of an earlier run's JSON (with --markdown / --cpu) without running anything")
     parser.add_argument("--engine", default=None, help=argparse.SUPPRESS)  # child mode
     args = parser.parse_args()
     if args.n is None:
@@ -370,6 +383,14 @@ def main() -> None:
     if args.path_cap is None:
         args.path_cap = 250 if args.quick else 2_000
 
+    global METRIC
+    if args.cpu:
+        METRIC = "cpu_seconds"
+    if args.render:
+        with open(args.render) as handle:
+            saved = json.load(handle)
+        report(saved["meta"], saved["engines"], args, None)
+        return
     if args.engine:  # child: one engine, results to --json-out
         from workloads_engines import child_main
 
@@ -396,7 +417,7 @@ def main() -> None:
         print(f"  {e}: running ...", file=sys.stderr)
         engines[e] = run_child(e, args, os.path.join(results_dir, f".child-{os.getpid()}-{e.replace(':', '-')}.json"))
 
-    import_repeat = 5 if args.quick else 9
+    import_repeat = 3 if args.quick else 7
     statements = {
         "qdrant_local": ("import qdrant_local", "from qdrant_local import QdrantClient"),
         "qdrant_client": ("import qdrant_client", "from qdrant_client import QdrantClient"),
@@ -414,23 +435,31 @@ def main() -> None:
     from workloads_data import raw_bytes
 
     raw = raw_bytes(args.n, args.dim)
-    header, rows = build_table(engines, args.n)
-    targets = check_targets(engines, args.n, args.dim, raw)
-    notes = notes_for(engines, args)
-    warnings = sanity(engines)
     meta = {
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "machine": machine(), "versions": versions(), "n": args.n, "dim": args.dim, "quick": args.quick,
-        "path_cap": args.path_cap, "engines": available, "not_installed": skipped,
+        "path_cap": args.path_cap, "threads": args.threads, "engines": available, "not_installed": skipped,
         "command": "python benchmarks/run.py " + " ".join(sys.argv[1:]),
         "raw_vector_bytes": raw[0], "raw_payload_bytes": raw[1], "wall_seconds": time.perf_counter() - began,
     }
-    with open(json_out, "w") as handle:
-        json.dump({"meta": meta, "engines": engines, "table": {"header": header, "rows": rows}, "targets": targets,
-                   "notes": notes, "warnings": warnings}, handle, indent=1)
+    report(meta, engines, args, json_out)
+
+
+def report(meta: dict[str, Any], engines: dict[str, Any], args: argparse.Namespace, json_out: str | None) -> None:
+    """Print the table, notes, targets and sanity warnings; write the JSON when ``json_out`` is given."""
+    n = meta["n"]
+    header, rows = build_table(engines, n)
+    targets = check_targets(engines, n, meta["dim"], (meta["raw_vector_bytes"], meta["raw_payload_bytes"]))
+    notes = notes_for(engines, meta)
+    warnings = sanity(engines)
+    if json_out:
+        with open(json_out, "w") as handle:
+            json.dump({"meta": meta, "engines": engines, "table": {"header": header, "rows": rows}, "targets": targets,
+                       "notes": notes, "warnings": warnings}, handle, indent=1)
 
     m = meta["machine"]
-    title = (f"{args.n:,} points x dim {args.dim}{' (--quick)' if args.quick else ''}, median ms; {meta['date']}; "
+    title = (f"{n:,} points x dim {meta['dim']}{' (--quick)' if meta['quick'] else ''}, median "
+             f"{'CPU ' if args.cpu else ''}ms; {meta['date']}; "
              f"{m['cpu']}, {m['cores']} cores, {(m['memory_bytes'] or 0) / 2**30:.0f} GiB, Python {m['python']}; "
              f"qdrant-client {meta['versions']['qdrant-client']}, qdrant-edge-py {meta['versions']['qdrant-edge-py']}, "
              f"numpy {meta['versions']['numpy']}")
@@ -447,7 +476,8 @@ def main() -> None:
         print(f"  [{status:>7}] {check['target']} ({check['engine']}): {check['detail']}")
     for warning in warnings:
         print("WARNING: " + warning)
-    print(f"\nJSON: {json_out} ({meta['wall_seconds']:.0f} s in all)")
+    if json_out:
+        print(f"\nJSON: {json_out} ({meta['wall_seconds']:.0f} s in all)")
     if args.markdown:
         print("\n<!-- benchmark table: paste into README.md -->")
         print(f"**{title}**\n")
@@ -456,7 +486,6 @@ def main() -> None:
         print()
         for note in notes:
             print("- " + note)
-
 
 if __name__ == "__main__":
     main()
