@@ -54,6 +54,16 @@ def case_metadata_null_on_update(pair: Pair) -> None:
     pair.check("get_collection", "c")
 
 
+def case_metadata_null_on_first_update(pair: Pair) -> None:
+    """update_collection on a collection without metadata stores the given metadata as is,
+    nulls included (local mode only merges, dropping null keys, when metadata already exists)."""
+    pair.check("create_collection", "c", **DENSE)
+    pair.check("update_collection", "c", metadata={"team": None, "x": {"y": None}})
+    pair.check("get_collection", "c")
+    pair.check("update_collection", "c", metadata={"team": None, "z": 1})
+    pair.check("get_collection", "c")
+
+
 def case_create_collection_named_like_alias(pair: Pair) -> None:
     """Creating a collection with an alias's name fails with local mode's message."""
     pair.check("create_collection", "b", **DENSE)
@@ -119,6 +129,7 @@ CASES: list[Callable[[Pair], None]] = [
     case_with_vectors_unnamed_in_list,
     case_metadata_null_on_create,
     case_metadata_null_on_update,
+    case_metadata_null_on_first_update,
     case_create_collection_named_like_alias,
     case_delete_collection_by_alias,
     case_recreate_collection_by_alias,
