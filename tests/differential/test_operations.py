@@ -203,6 +203,60 @@ class PointOperations(RuleBasedStateMachine):
         ops = data.draw(batch_operations(self.kind, self.existing_ids()), label="operations")
         self.pair.check("batch_update_points", COLLECTION, ops)
 
+    @rule(data=st.data())
+    def rejected_write(self, data: st.DataObject) -> None:
+        """A request with one bad part fails as a whole, with local mode's error, changing nothing.
+
+        The bad part comes after good ones (points, operations), so a request applied part-way
+        shows in the invariant.
+        """
+        assert self.kind is not None
+        kind = self.kind
+        existing = self.existing_ids()
+        good = data.draw(point_lists(kind, max_size=3), label="good points")
+        bad_kind = data.draw(st.sampled_from(
+            ["wrong_dim", "unknown_name", "nan", "bad_key", "empty_ids", "bad_filter", "bad_delete_key",
+             "empty_vector_names", "unknown_vector_delete", "bad_id"]
+        ), label="bad kind")
+        first = kind.vector_names[0]
+        if bad_kind in ("wrong_dim", "nan", "unknown_name", "bad_id"):
+            if bad_kind == "unknown_name":
+                vector: Any = {"zz": [1.0]}
+            elif first in kind.sparse:
+                vector = {first: Call("SparseVector", indices=[1, 1], values=[1.0, 2.0])}
+            else:
+                size = (kind.dense.get(first) or kind.multi[first])[0]
+                row = [float("nan")] * size if bad_kind == "nan" else [1.0] * (size + 1)
+                if bad_kind == "bad_id":
+                    row = [1.0] * size
+                value = [row] if first in kind.multi else row
+                vector = value if kind.unnamed else {first: value}
+            bad_point = Call("PointStruct", id="not-a-uuid" if bad_kind == "bad_id" else 10**9, vector=vector)
+            self.pair.check("upsert", COLLECTION, [*good, bad_point])
+        elif bad_kind == "bad_key":
+            self.pair.check("set_payload", COLLECTION, {"x": 1}, data.draw(selectors(existing)), key="a..b")
+        elif bad_kind == "bad_delete_key":
+            self.pair.check("delete_payload", COLLECTION, ["city", "a[x]"], data.draw(selectors(existing)))
+        elif bad_kind == "empty_ids":
+            method = data.draw(st.sampled_from(["delete", "clear_payload", "set_payload"]))
+            args = [[]] if method != "set_payload" else [{"x": 1}, []]
+            self.pair.check(method, COLLECTION, *args)
+        elif bad_kind == "bad_filter":
+            flt = Call("Filter", min_should=Call("MinShould", conditions=[Call("HasIdCondition", has_id=[1])], min_count=0))
+            method = data.draw(st.sampled_from(["delete", "count", "scroll", "set_payload"]))
+            if method == "delete":
+                self.pair.check("delete", COLLECTION, Call("FilterSelector", filter=flt))
+            elif method == "count":
+                self.pair.check("count", COLLECTION, count_filter=flt)
+            elif method == "scroll":
+                self.pair.check("scroll", COLLECTION, scroll_filter=flt)
+            else:
+                self.pair.check("set_payload", COLLECTION, {"x": 1}, flt)
+        elif bad_kind == "empty_vector_names":
+            self.pair.check("delete_vectors", COLLECTION, [], data.draw(selectors(existing)))
+        else:
+            self.pair.check("delete_vectors", COLLECTION, [first, "zz"], data.draw(selectors(existing)))
+
     # ---------------------------------------------------------------- the missing-id deviation
 
     @precondition(lambda self: self.subject_side.name == "qdrant_local")
