@@ -630,7 +630,14 @@ class QdrantClient(QueryMixin):
     def list_snapshots(self, collection_name: str) -> list[Any]:
         return []
 
-    def create_shard_key(self, collection_name: str, shard_key: Any, *args: Any, **kwargs: Any) -> bool:
+    def create_shard_key(
+        self,
+        collection_name: str,
+        shard_key: int | str,
+        shards_number: int | None = None,
+        replication_factor: int | None = None,
+        placement: list[int] | None = None,
+    ) -> bool:
         raise NotSupported("Sharding is not supported in qdrant_local.")
 
 

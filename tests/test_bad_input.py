@@ -293,7 +293,9 @@ ROWS: list[Row] = [
     Row("batch fails on a bad filter: nothing applied", DEVIATION, _batch_then_bad_filter, ValueError, "min_count value 0 is invalid. Must be 1 or larger."),
     # -------------------------------------------------------------- reads
     Row("scroll from an absent offset id", SAME, lambda c, m: c.scroll("c", offset=1000), None),
-    Row("scroll from an invalid UUID offset", SAME, lambda c, m: c.scroll("c", offset="abc"), None),
+    # Deviation: local mode compares the raw string and returns []; the server rejects a malformed point id.
+    Row("scroll from an invalid UUID offset", DEVIATION, lambda c, m: c.scroll("c", offset="abc"), ValueError,
+        "Point id abc is not a valid UUID"),
     Row("scroll limit 0", SAME, lambda c, m: c.scroll("c", limit=0), ValueError, "limit value 0 is invalid. Must be 1 or larger."),
     Row("scroll order_by with offset", SAME, lambda c, m: c.scroll("c", order_by="n", offset=1), ValueError,
         "Offset is not supported in conjunction with `order_by` scroll parameter"),
@@ -304,7 +306,9 @@ ROWS: list[Row] = [
     Row("filter on a missing field (must)", SAME, lambda c, m: c.count("c", count_filter=m.Filter(must=[m.FieldCondition(key="zz", match=m.MatchValue(value=1))]))),
     Row("filter on a missing field (must_not)", SAME, lambda c, m: c.count("c", count_filter=m.Filter(must_not=[m.FieldCondition(key="zz", match=m.MatchValue(value=1))]))),
     Row("filter on a missing field (except)", SAME, lambda c, m: c.count("c", count_filter=m.Filter(must=[m.FieldCondition(key="zz", match=m.MatchExcept(**{"except": [1]}))]))),
-    Row("has_id with an invalid UUID", SAME, lambda c, m: c.count("c", count_filter=m.Filter(must=[m.HasIdCondition(has_id=["abc", 1])]))),
+    # Deviation: local mode ignores the malformed id; the server cannot parse the request.
+    Row("has_id with an invalid UUID", DEVIATION, lambda c, m: c.count("c", count_filter=m.Filter(must=[m.HasIdCondition(has_id=["abc", 1])])),
+        ValueError, "Point id abc is not a valid UUID"),
     # -------------------------------------------------------------- copies, closed clients, kwargs, dicts
     Row("mutating read results", SAME, _mutate_results, None),
     Row("mutating written inputs", SAME, _mutate_inputs, None, changes=True),

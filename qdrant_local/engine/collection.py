@@ -160,7 +160,7 @@ class Collection:
             count = len(raw_ids)
             raw_payloads = field(points, "payloads")
             if raw_payloads is not None and len(raw_payloads) != count:
-                raise InvalidInput(f"Batch has {count} ids but {len(raw_payloads)} payloads")
+                raise InvalidInput(f"number of ids and payloads must be equal ({count} != {len(raw_payloads)})")
             payload_list = list(raw_payloads) if raw_payloads is not None else [None] * count
             columns = batch_columns(field(points, "vectors"), count, stores)
         else:
@@ -393,6 +393,7 @@ class Collection:
         self.check_with_vectors(with_vectors)
         store = self.store
         order = store.ordered_slots()
+        # Deviation: local mode compares a malformed offset as a raw string; the server rejects it.
         start = 0 if offset is None else store.order_position(normalize_id(offset))
         chosen: list[int] = []
         if compiled is None:
@@ -446,6 +447,8 @@ class Collection:
         return int(np.count_nonzero(self.mask(compiled)))
 
     def facet(self, key: str, compiled: CompiledFilter | None, limit: int) -> list[tuple[Any, int]]:
+        if limit is None or limit < 1:
+            raise InvalidInput(f"limit value {limit} is invalid. Must be 1 or larger.")
         validate_key(key)
         counts: dict[tuple[int, Any], int] = {}
         payloads = self.store.payloads

@@ -225,6 +225,7 @@ def _compile_has_id(ids: Any) -> HasIdNode:
     if isinstance(ids, (str, bytes)) or not isinstance(ids, Iterable):
         raise InvalidInput(f"has_id must be a list of point ids, got {ids!r}")
     # Deviation: local mode lets an invalid id simply match nothing; the server rejects it.
+    # Deviation: local mode ignores a malformed id here; the server cannot parse such a request.
     return HasIdNode(frozenset(normalize_id(point_id) for point_id in ids))
 
 

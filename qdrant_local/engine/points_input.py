@@ -124,7 +124,7 @@ def batch_columns(vectors: Any, count: int, stores: dict[str, VectorStore]) -> d
         if name not in stores:
             raise InvalidVector(f"Wrong input: Not existing vector name error: {name}")
         if len(values) != count:
-            raise InvalidInput(f"Batch vectors for '{name}' have {len(values)} entries, but there are {count} ids")
+            raise InvalidInput(f"number of ids and vectors must be equal ({count} != {len(values)})")
         positions = [p for p in range(count) if values[p] is not None] if isinstance(values, list) else list(range(count))
         column_values = values if len(positions) == count else [values[p] for p in positions]
         columns[name] = (positions, column_values)
