@@ -260,9 +260,9 @@ DATETIME_FORMATS = [
     lambda d: d.strftime("%Y-%m-%dT%H:%M:%S"),
     lambda d: d.isoformat(),
 ]
+valid_datetime_strings = st.builds(lambda d, f: f(d), datetimes, st.sampled_from(DATETIME_FORMATS))
 datetime_strings = st.one_of(
-    st.builds(lambda d, f: f(d), datetimes, st.sampled_from(DATETIME_FORMATS)),
-    st.sampled_from(["not a date", "2021-13-01", ""]),
+    valid_datetime_strings, st.sampled_from(["not a date", "2021-13-01", ""])
 )
 
 json_scalars = st.one_of(
@@ -637,7 +637,9 @@ def order_bys(draw: st.DrawFn) -> Any:
     key = draw(st.sampled_from(ORDER_KEYS))
     if draw(st.booleans()):
         return key
-    start_from = draw(st.one_of(st.none(), small_ints, payload_floats.filter(lambda x: abs(x) < 10)))
+    start_from = draw(st.one_of(
+        st.none(), small_ints, payload_floats.filter(lambda x: abs(x) < 10), valid_datetime_strings, datetimes
+    ))
     return Call(
         "OrderBy",
         key=key,
