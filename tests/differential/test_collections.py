@@ -7,7 +7,6 @@ class, same message) are exercised as much as the happy ones.
 
 from __future__ import annotations
 
-import os
 import warnings
 from typing import Any
 

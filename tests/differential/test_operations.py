@@ -23,7 +23,6 @@ from .compare import (
     Pair,
     examples,
     assert_same,
-    assert_same_records,
     plain,
     record_plain,
     subject_side,
@@ -65,10 +64,7 @@ def assert_same_order_by_scroll(expected: Any, actual: Any, tie_sets: dict[Any, 
     a_plain = [record_plain(r) for r in a_records]
     assert_same([r["order_value"] for r in e_plain], [r["order_value"] for r in a_plain], what="order_value sequence")
     assert_same(plain(expected[1]), plain(actual[1]), what="order_by next_page_offset")
-    by_id = {(r["order_value"], repr(r["id"])): r for r in e_plain}
-    groups: dict[Any, list[Any]] = {}
-    for r in a_plain:
-        groups.setdefault(repr(r["order_value"]), []).append(r)
+    by_id = {(repr(r["order_value"]), repr(r["id"])): r for r in e_plain}
     for r in a_plain:
         allowed = tie_sets.get(repr(r["order_value"]), set())
         assert repr(r["id"]) in allowed, f"id {r['id']} does not hold order value {r['order_value']}"
@@ -80,7 +76,7 @@ def assert_same_order_by_scroll(expected: Any, actual: Any, tie_sets: dict[Any, 
         a_ids = sorted(repr(r["id"]) for r in a_plain if repr(r["order_value"]) == value)
         assert e_ids == a_ids, f"ids with order value {value}: oracle {e_ids}, subject {a_ids}"
     for r in a_plain:
-        match = by_id.get((r["order_value"], repr(r["id"])))
+        match = by_id.get((repr(r["order_value"]), repr(r["id"])))
         if match is not None:
             assert_same(match["payload"], r["payload"], what=f"order_by record {r['id']} payload")
             assert_same(match["vector"], r["vector"], tol=1e-5, what=f"order_by record {r['id']} vector")
