@@ -35,7 +35,8 @@ def mmr_select(relevance: np.ndarray, similarity: np.ndarray, lambda_: float, li
     """Positions of the selected candidates, in selection order.
 
     ``relevance[i]`` is the core similarity of candidate i to the query, ``similarity[i, j]`` the
-    core similarity of candidates i and j. ``lambda_`` = 1 - diversity.
+    core similarity of candidate i (as the query) to candidate j. MAX_SIM is not symmetric: a pending
+    candidate is compared with the selected ones as the query, as in core. ``lambda_`` = 1 - diversity.
     """
     if lambda_ < 0.0 or lambda_ > 1.0:
         raise InvalidInput("MMR lambda must be between 0.0 and 1.0")
@@ -45,7 +46,8 @@ def mmr_select(relevance: np.ndarray, similarity: np.ndarray, lambda_: float, li
     relevance = np.asarray(relevance, dtype=np.float64)
     pending = list(range(count))
     selected = [_swap_remove(pending, _last_argmax(relevance))]
-    closest = np.asarray(similarity[selected[0]], dtype=np.float64).copy()
+    similarity = np.asarray(similarity, dtype=np.float64)
+    closest = similarity[:, selected[0]].copy()
     while len(selected) < limit and pending:
         positions = np.asarray(pending, dtype=np.int64)
         scores = lambda_ * relevance[positions] - (1.0 - lambda_) * closest[positions]
@@ -53,7 +55,7 @@ def mmr_select(relevance: np.ndarray, similarity: np.ndarray, lambda_: float, li
             break
         chosen = _swap_remove(pending, _last_argmax(scores))
         selected.append(chosen)
-        np.maximum(closest, similarity[chosen], out=closest)
+        np.maximum(closest, similarity[:, chosen], out=closest)
     return selected
 
 

@@ -321,6 +321,9 @@ def threshold_cut(scores: np.ndarray, threshold: float | None, bigger: bool) -> 
     when bigger is better, ``score >= threshold`` otherwise. The direction comes from the distance,
     not from the query: a best_score recommendation on Euclid is ordered descending but still cut
     with the upper-bound rule, which is what local mode does.
+
+    The comparison happens in the scores' dtype (numpy casts the Python threshold to it), as
+    qdrant-client's scalar comparison does: for float32 scores a subnormal threshold is 0.0.
     """
     if threshold is None or len(scores) == 0:
         return len(scores)

@@ -32,8 +32,10 @@ def _empty() -> RankedSlots:
 
 
 def _finish(candidates: np.ndarray, scores: np.ndarray, descending: bool, k: int) -> RankedSlots:
+    # Scores keep qdrant-client's dtype (float32 for sparse, best/sum and context scores): the
+    # score_threshold comparison then happens in that precision, as it does there.
     order = order_by_score(candidates, scores, descending)[:k]
-    return RankedSlots(candidates[order], np.asarray(scores, dtype=np.float64)[order])
+    return RankedSlots(candidates[order], np.asarray(scores)[order])
 
 
 class DenseSpace:
@@ -147,10 +149,10 @@ class SparseSpace:
         similarities = [
             self.index.scores(self.weighted(example), self.n_slots, empty_is_zero=True) for example in examples
         ]
-        keys = np.array(combine(similarities, self.n_slots), dtype=np.float64)
-        keys[~eligible] = -np.inf
+        scores = np.asarray(combine(similarities, self.n_slots))
+        keys = np.where(eligible, scores, -np.inf)
         candidates = top_candidates(keys, k)
-        return _finish(candidates, keys[candidates], True, k)
+        return _finish(candidates, scores[candidates], True, k)
 
     def mmr_matrices(self, query: sparse.SparseArrays, slots: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         vectors = [self.stored(int(slot)) for slot in slots]
