@@ -291,48 +291,112 @@ def make_adapter(engine: str, threads: int | None = None) -> Any:
     raise ValueError(f"unknown engine {engine!r}")
 
 
-def run_floor(n: int, dim: int, policy: dict[str, Any]) -> dict[str, Any]:
+class Floor:
     """The numpy floor: exact top-10 by ``argpartition`` of ``matrix @ query`` on the normalised matrix.
 
-    Filtered rows search only the matching rows, gathered beforehand (an index handed to us for free),
-    so they are a floor for any filtered search too.
+    Filtered searches use only the matching rows, gathered beforehand (an index handed over for free),
+    so they are a floor for any filtered search too. ``excluded_groups`` leaves out points an engine
+    has deleted (delete-by-filter removes whole ``group`` values), so both search the same points.
     """
-    results: dict[str, Any] = {}
-    matrix = data.matrix(n, dim)
-    matrix /= np.linalg.norm(matrix, axis=1, keepdims=True)  # Cosine: Qdrant stores normalised vectors
-    qs = data.queries(dim)
-    ids_all = np.arange(n)
-    subsets = {"": (matrix, ids_all)}
-    for tag, spec in (("_2", data.FILTER_2PCT), ("_50", data.FILTER_50PCT)):
-        ids = data.filter_ids(spec, n)
-        subsets[tag] = (np.ascontiguousarray(matrix[ids]), ids)
 
-    def top10(sub: np.ndarray, ids: np.ndarray, q: np.ndarray) -> list[int]:
-        scores = sub @ q
+    def __init__(self, n: int, dim: int, excluded_groups: tuple[int, ...] = ()) -> None:
+        matrix = data.matrix(n, dim)
+        matrix /= np.linalg.norm(matrix, axis=1, keepdims=True)  # Cosine: Qdrant stores normalised vectors
+        ids_all = np.arange(n)
+        live = ~np.isin(ids_all % 50, excluded_groups)
+        self.subsets: dict[str, tuple[np.ndarray, np.ndarray]] = {
+            "": (matrix, ids_all) if live.all() else (np.ascontiguousarray(matrix[live]), ids_all[live])
+        }
+        for tag, spec in (("_2", data.FILTER_2PCT), ("_50", data.FILTER_50PCT)):
+            ids = data.filter_ids(spec, n)
+            ids = ids[live[ids]]
+            self.subsets[tag] = (np.ascontiguousarray(matrix[ids]), ids)
+
+    def search(self, tag: str, query: np.ndarray) -> list[int]:
+        """Top-10 ids of one query on the subset for ``tag`` ("", "_2" or "_50")."""
+        sub, ids = self.subsets[tag]
+        scores = sub @ query
         part = np.argpartition(-scores, 10)[:10]
         return ids[part[np.argsort(-scores[part])]].tolist()
 
-    def top10_batch(sub: np.ndarray, ids: np.ndarray, q: np.ndarray) -> np.ndarray:
-        scores = sub @ q.T
+    def search_batch(self, tag: str, queries: np.ndarray) -> np.ndarray:
+        """Top-10 ids of each query (a 10 x len(queries) array)."""
+        sub, ids = self.subsets[tag]
+        scores = sub @ queries.T
         part = np.argpartition(-scores, 10, axis=0)[:10]
         best = np.take_along_axis(scores, part, axis=0)
         return ids[np.take_along_axis(part, np.argsort(-best, axis=0), axis=0)]
 
+
+def batch_of(qs: np.ndarray, k: int) -> np.ndarray:
+    """The k-th batch of ``SEARCH_BATCH`` queries, cycling through ``qs``."""
+    start = (k * data.SEARCH_BATCH) % len(qs)
+    return qs[start : start + data.SEARCH_BATCH]
+
+
+def run_floor(n: int, dim: int, policy: dict[str, Any]) -> dict[str, Any]:
+    """The floor's own subprocess: every search row, and its peak RSS."""
+    floor = Floor(n, dim)
+    qs = data.queries(dim)
+    results: dict[str, Any] = {}
     answers: dict[str, Any] = {}
-    for tag, (sub, ids) in subsets.items():
-        results["search" + tag] = measure(lambda k: top10(sub, ids, qs[k % len(qs)]), policy["max_repeat"], policy["budget"])
-        b = data.SEARCH_BATCH
+    for tag in floor.subsets:
+        results["search" + tag] = measure(lambda k: floor.search(tag, qs[k % len(qs)]), policy["max_repeat"], policy["budget"])
         results["search_batch" + tag] = measure(
-            lambda k: top10_batch(sub, ids, qs[(k * b) % len(qs) : (k * b) % len(qs) + b]),
-            policy["max_repeat"], policy["budget"],
+            lambda k: floor.search_batch(tag, batch_of(qs, k)), policy["max_repeat"], policy["budget"]
         )
-        answers["search" + tag] = top10(sub, ids, qs[0])
+        answers["search" + tag] = floor.search(tag, qs[0])
     results["peak_rss"] = {"bytes": peak_rss_bytes()}
     return {"results": results, "answers": answers}
 
 
+def paired_floor_ratios(adapter: Any, n: int, dim: int, excluded_groups: tuple[int, ...], policy: dict[str, Any]) -> dict[str, Any]:
+    """Engine ÷ floor for every search row, measured in this process with the two runs interleaved.
+
+    On a shared machine the load changes from minute to minute, and a memory-bound matrix-vector
+    product feels it most: timing the floor in its own subprocess minutes apart can be off by 2x.
+    Alternating engine and floor on the same queries makes the ratio robust to that drift.
+    """
+    floor = Floor(n, dim, excluded_groups)
+    qs = data.queries(dim)
+    out: dict[str, Any] = {}
+    for tag in floor.subsets:
+        flt = None if tag == "" else adapter.filter(data.FILTER_2PCT if tag == "_2" else data.FILTER_50PCT)
+        for kind in ("search", "search_batch"):
+            ours: list[float] = []
+            theirs: list[float] = []
+            spent = 0.0
+            for k in range(policy["max_repeat"] + 1):
+                if kind == "search":
+                    engine_call = lambda: adapter.search(qs[k % len(qs)], flt)  # noqa: E731
+                    floor_call = lambda: floor.search(tag, qs[k % len(qs)])  # noqa: E731
+                else:
+                    engine_call = lambda: adapter.search_batch(batch_of(qs, k), flt)  # noqa: E731
+                    floor_call = lambda: floor.search_batch(tag, batch_of(qs, k))  # noqa: E731
+                started = time.perf_counter()
+                engine_call()
+                middle = time.perf_counter()
+                floor_call()
+                ended = time.perf_counter()
+                if k == 0:
+                    continue  # warm-up for both
+                ours.append(middle - started)
+                theirs.append(ended - middle)
+                spent += ended - started
+                if spent > policy["budget"]:
+                    break
+            out[kind + tag] = {
+                "ratio": statistics.median(ours) / statistics.median(theirs),
+                "engine_seconds": statistics.median(ours),
+                "floor_seconds": statistics.median(theirs),
+                "repeats": len(ours),
+            }
+    return out
+
+
 def run_engine(
-    engine: str, n: int, dim: int, policy: dict[str, Any], cap: int | None, workdir: str, threads: int | None = None
+    engine: str, n: int, dim: int, policy: dict[str, Any], cap: int | None, workdir: str, threads: int | None = None,
+    paired_floor: bool = True,
 ) -> dict[str, Any]:
     """Every workload on one engine; returns {"results": {workload: {...}}, "answers": {...}, "notes": [...]}.
 
@@ -387,7 +451,6 @@ def run_engine(
 
     flt2, flt50 = adapter.filter(data.FILTER_2PCT), adapter.filter(data.FILTER_50PCT)
     qs = data.queries(dim)
-    b = data.SEARCH_BATCH
 
     def timed(name: str, action: Callable[[int], Any], answer: Callable[[], Any] | None = None,
               extrapolate: bool = False, repeat: int = max_repeat) -> None:
@@ -406,7 +469,7 @@ def run_engine(
         timed("retrieve", lambda k: adapter.retrieve(ids))
         for tag, flt in (("", None), ("_2", flt2), ("_50", flt50)):
             timed("search" + tag, lambda k: adapter.search(qs[k % len(qs)], flt), lambda: adapter.search(qs[0], flt))
-            timed("search_batch" + tag, lambda k: adapter.search_batch(qs[(k * b) % len(qs) : (k * b) % len(qs) + b], flt))
+            timed("search_batch" + tag, lambda k: adapter.search_batch(batch_of(qs, k), flt))
         timed("count_2", lambda k: adapter.count(flt2), lambda: adapter.count(flt2))
         timed("count_50", lambda k: adapter.count(flt50), lambda: adapter.count(flt50))
         timed("scroll_full", lambda k: adapter.scroll_all(), adapter.scroll_all)
@@ -430,12 +493,22 @@ def run_engine(
         adapter.reopen_and_count()
 
     # Each delete removes another 2% group (10, 11, ...), so at most a few percent of the data goes.
-    timed("delete_2", lambda k: adapter.delete(adapter.filter(("group", 10 + k))), extrapolate=True,
-          repeat=policy["delete_repeat"] + 1)
-    adapter.close()
+    deleted_groups: list[int] = []
+
+    def delete_next_group(k: int) -> None:
+        deleted_groups.append(10 + k)
+        adapter.delete(adapter.filter(("group", 10 + k)))
+
+    timed("delete_2", delete_next_group, extrapolate=True, repeat=policy["delete_repeat"] + 1)
     if not writes_only:
-        # Measured here, before the PointStruct run below adds its own transient garbage.
+        # Measured here, before the floor below and the PointStruct run add their own memory.
         results["peak_rss"] = {"bytes": peak_rss_bytes(), "after_import_bytes": rss_after_import}
+        if paired_floor:
+            try:
+                results["paired_floor"] = paired_floor_ratios(adapter, n, dim, tuple(deleted_groups), policy)
+            except Exception as error:
+                notes.append(f"paired floor failed: {type(error).__name__}: {str(error)[:200]}")
+    adapter.close()
 
     if has_batch:
         # PointStruct batches of 256 into a fresh collection (and fresh folder).
@@ -457,6 +530,9 @@ def child_main(
     """Entry point of an engine subprocess: run in a fresh temp folder, always cleaned up."""
     parent = tempfile.mkdtemp(prefix="qdrant_bench_", dir=workdir)
     try:
-        return run_engine(engine, n, dim, QUICK_POLICY if quick else FULL_POLICY, cap, parent, threads)
+        # The paired floor re-runs every search; qdrant-client's filtered searches take seconds each
+        # and only qdrant_local has a floor target, so it runs for qdrant_local and qdrant-edge-py.
+        paired = engine.startswith("qdrant_local") or engine == "qdrant-edge-py"
+        return run_engine(engine, n, dim, QUICK_POLICY if quick else FULL_POLICY, cap, parent, threads, paired)
     finally:
         shutil.rmtree(parent, ignore_errors=True)
