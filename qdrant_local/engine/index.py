@@ -51,8 +51,8 @@ class PayloadIndex:
         self.n_slots = n_slots
         self.version = version
         self._base_slots = n_slots  # slots the postings cover
-        self.dirty = np.zeros(n_slots, dtype=bool)  # written since the build: postings may be wrong
-        self.n_dirty = 0
+        # Slots written since the build (sorted, unique): their postings may be wrong.
+        self.dirty_slots = np.zeros(0, dtype=np.int64)
         self._extract = extract = make_extractor(path, flat=True)
         key_id: dict[tuple[type, Any], int] = {}
         occurrence_ids: list[int] = []
@@ -98,15 +98,15 @@ class PayloadIndex:
             return self._posting_slots[:0]
         return self._posting_slots[self._offsets[ident] : self._offsets[ident + 1]]
 
+    @property
+    def n_dirty(self) -> int:
+        """How many slots are re-checked per query instead of read from the postings."""
+        return len(self.dirty_slots)
+
     def note_write(self, slots: list[int], version: int, n_slots: int) -> None:
         """Slots a write touched (removed, added or changed), now at ``version`` with ``n_slots``."""
-        if n_slots > len(self.dirty):
-            grown = np.zeros(n_slots, dtype=bool)
-            grown[: len(self.dirty)] = self.dirty
-            self.dirty = grown
         if slots:
-            self.dirty[np.asarray(slots, dtype=np.int64)] = True
-            self.n_dirty = int(np.count_nonzero(self.dirty))
+            self.dirty_slots = np.union1d(self.dirty_slots, np.asarray(slots, dtype=np.int64))
         self.n_slots = n_slots
         self.version = version
 
@@ -133,9 +133,10 @@ class PayloadIndex:
         if self.n_dirty:
             if payloads is None:
                 return None
-            out &= ~self.dirty
+            dirty = self.dirty_slots
+            out[dirty] = False
             extract, matches = self._extract, node.matches
-            recheck = np.flatnonzero(self.dirty & candidates).tolist()
+            recheck = dirty[candidates[dirty]].tolist()
             hits = [slot for slot in recheck if matches(extract(payloads[slot]))]
             if hits:
                 out[hits] = True
