@@ -97,7 +97,7 @@ def test_format_path_round_trips(key: str) -> None:
     assert parse_path(format_path(parse_path(key))) == parse_path(key)
 
 
-@settings(max_examples=400)
+@settings(max_examples=200)
 @given(payloads, key_paths(), st.booleans())
 def test_extract_values_matches_value_by_key(payload: dict[str, Any], key: str, flat: bool) -> None:
     expected = value_by_key(payload, key, flat=flat) or []

@@ -125,7 +125,7 @@ def test_normalize_datetime_matches_pydantic(value: dt.datetime) -> None:
     assert normalize_payload({"d": value}) == to_jsonable_python({"d": value})
 
 
-@settings(max_examples=300)
+@settings(max_examples=150)
 @given(payloads)
 def test_normalize_json_payload_is_identity_copy(payload: dict[str, Any]) -> None:
     normalized = normalize_payload(payload)
@@ -213,7 +213,7 @@ def test_normalize_str_enum_key() -> None:
 # copy_payload
 
 
-@settings(max_examples=200)
+@settings(max_examples=100)
 @given(payloads)
 def test_copy_payload_is_deep(payload: dict[str, Any]) -> None:
     copied = copy_payload(payload)
@@ -233,7 +233,7 @@ def test_copy_payload_is_deep(payload: dict[str, Any]) -> None:
 # set_payload / delete_payload
 
 
-@settings(max_examples=500)
+@settings(max_examples=250)
 @given(payloads, st.one_of(st.none(), key_paths()), st.dictionaries(st.sampled_from(["a", "b", "z"]), json_values, max_size=3))
 def test_set_payload_matches_setter(payload: dict[str, Any], key: str | None, new: dict[str, Any]) -> None:
     expected = copy.deepcopy(payload)
@@ -274,7 +274,7 @@ def test_set_payload_examples(payload: dict[str, Any], key: str, new: dict[str, 
     assert payload == expected
 
 
-@settings(max_examples=500)
+@settings(max_examples=200)
 @given(payloads, st.lists(key_paths(), min_size=1, max_size=3))
 def test_delete_payload_matches_reference(payload: dict[str, Any], keys: list[str]) -> None:
     expected = copy.deepcopy(payload)
@@ -311,7 +311,7 @@ def _reference_select(payload: dict[str, Any], with_payload: Any) -> Any:
     return copy.deepcopy(LocalCollection._process_payload(payload, with_payload))
 
 
-@settings(max_examples=400)
+@settings(max_examples=200)
 @given(payloads, selector_keys, st.sampled_from(["list", "include", "exclude", "dict_include", "dict_exclude", "ours"]))
 def test_selectors_match_local_mode(payload: dict[str, Any], keys: list[str], form: str) -> None:
     if form == "list":
@@ -392,7 +392,7 @@ facet_payloads = st.dictionaries(
 )
 
 
-@settings(max_examples=300)
+@settings(max_examples=150)
 @given(st.lists(facet_payloads, max_size=8), st.sampled_from(["a", "b", "a[]", "a.b", "b[].a"]), st.integers(1, 10))
 def test_facet_counts_match_local_mode(payload_list: list[dict[str, Any]], key: str, limit: int) -> None:
     ours = facet_counts(payload_list, key, limit)
