@@ -8,6 +8,7 @@ accepted and ignored. Every method validates its whole request before changing a
 from __future__ import annotations
 
 import itertools
+import warnings
 import os
 import uuid
 from typing import Any, Callable, Iterable, Mapping, Sequence
@@ -218,6 +219,12 @@ class QdrantClient(QueryMixin):
         id_tracker: Any = None,
     ) -> bool:
         """Delete the collection if it exists, then create it (deprecated in qdrant-client)."""
+        warnings.warn(
+            "`recreate_collection` method is deprecated and will be removed in the future."
+            " Use `collection_exists` to check collection existence and `create_collection` instead.",
+            DeprecationWarning,
+            stacklevel=2,
+        )
         arguments = dict(locals())
         arguments.pop("self")
         with self._database.lock:

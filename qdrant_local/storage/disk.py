@@ -30,7 +30,8 @@ Opening (rules applied in this order, after the lock is taken):
   commit (step 2 without step 3): it is a leftover too if it holds no record and the current log
   exists. Otherwise a snapshot is missing -> StorageCorrupted (never replay a log on the wrong base).
 * The current log missing: for generation 0 the folder is new and is initialised; for a later one
-  (it was removed by hand) an empty log is created, with a StorageRecoveredWarning.
+  -> StorageCorrupted (compaction creates the log before committing its snapshot, so the log was lost
+  and records acknowledged after the compaction may be gone; we refuse rather than guess).
 * The current log shorter than its 24-byte header (zero-length included) but equal to a prefix of
   it: a crash while it was created; the header is rewritten, with a warning. Any other header
   mismatch (wrong magic, checksum, kind, generation) or an unknown format version -> StorageCorrupted
@@ -165,10 +166,13 @@ class DiskStorage:
         log = self._file(log_name(generation))
         if generation not in listing.logs:
             if generation:
-                warnings.warn(
-                    f"{log} was missing; started an empty log for generation {generation}",
-                    StorageRecoveredWarning,
-                    stacklevel=3,
+                # Compaction creates the new log before it commits the snapshot, so a snapshot without
+                # its log means files were lost: acknowledged records may be gone, so refuse to guess.
+                raise StorageCorrupted(
+                    log,
+                    None,
+                    f"the log of generation {generation} is missing (its snapshot {snapshot_name(generation)} "
+                    "exists); records written after the last compaction may be lost",
                 )
             self._log_fd, self._log_size = self._create_log(generation)
             fsync_dir(self._folder)

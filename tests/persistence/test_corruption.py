@@ -290,18 +290,13 @@ def test_missing_snapshot_is_a_clear_error(tmp_path: Path, log_state: str) -> No
     assert snapshot.name in str(error)
 
 
-def test_missing_log_after_compaction_keeps_the_snapshot_with_a_warning(
-    tmp_path: Path, expected_states: list[Any]
-) -> None:
-    """Documented behaviour: the snapshot is the state; the lost log is named in a StorageRecoveredWarning."""
+def test_missing_log_after_compaction_is_refused(tmp_path: Path) -> None:
+    """A snapshot without its log means lost files (possibly acknowledged records): a clear error naming the log."""
     path = tmp_path / "db"
     write_folder(path, count=6, compact_after=6)
     log = storage_file(path, ".log")
     log.unlink()
-    client, messages = open_recovering(path)
-    assert visible_state(client) == expected_states[6]
-    client.close()
-    assert len(messages) == 1 and str(log) in messages[0]
+    assert_refused(path, StorageCorrupted, str(log))
 
 
 def test_foreign_files_are_refused_untouched(tmp_path: Path) -> None:

@@ -220,13 +220,13 @@ def test_empty_log_without_snapshot_and_without_a_base_log_is_an_error(folder: P
         DiskStorage(folder)
 
 
-def test_missing_current_log_after_a_compaction_is_recreated_with_a_warning(folder: Path) -> None:
+def test_missing_current_log_after_a_compaction_is_an_error(folder: Path) -> None:
+    """Compaction writes the log before committing the snapshot, so a lost log is damage, not a crash."""
     _compacted(folder)
     (folder / "00000001.log").unlink()
-    storage, records, caught = _open_expecting_recovery(folder)
-    storage.close()
-    assert records == RECORDS and len(caught) == 1
-    assert read_all(folder) == RECORDS
+    with pytest.raises(StorageCorrupted, match="00000001.log"):
+        DiskStorage(folder)
+    assert not (folder / "00000001.log").exists()  # nothing was recreated behind the user's back
 
 
 def test_leftovers_of_an_uncommitted_compaction_are_removed(folder: Path) -> None:
