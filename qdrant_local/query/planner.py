@@ -33,6 +33,7 @@ from ..engine.vectors import DenseVectors, MultiVectors, SparseVectors
 from ..errors import InvalidInput
 from ..ids import normalize_id, try_normalize_id
 from . import formula, fusion, recommend, scoring, sparse
+from .maskcache import MaskCache
 from .mmr import mmr_select
 from .requests import (
     FilterSpec,
@@ -283,7 +284,15 @@ class Planner:
 
     def eligible(self, spec: FilterSpec, include: list[Any] | None = None, vector_name: str | None = None) -> np.ndarray:
         """Live slots matching the filter (and holding ``vector_name`` when given)."""
-        mask = self.collection.mask(compile_filter(spec.as_filter(include)))
+        raw = spec.as_filter(include)
+        if raw is None:
+            mask = self.store.live_mask.copy()
+        else:
+            store = self.store
+            # The state a mask depends on: every change bumps the version; the vector stores
+            # matter to has_vector conditions (a vector name may be dropped and created again).
+            state = (store.version, store.n_slots, tuple((n, id(v)) for n, v in store.vectors.items()))
+            mask = MaskCache.of(self.collection).mask(state, raw, lambda: self.collection.mask(compile_filter(raw)))
         if vector_name is not None:
             present = self.store.vector_mask(vector_name)
             mask &= present if present is not None else False

@@ -1,0 +1,70 @@
+"""Filtered queries stay right while the collection changes under a repeated filter (mask cache)."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from qdrant_client import models as qm
+
+from qdrant_local import models as lm
+from qdrant_local.query.maskcache import freeze
+
+from .oracle import assert_same_points, make_clients
+
+steps = st.lists(
+    st.one_of(
+        st.tuples(st.just("set_payload"), st.integers(0, 29), st.integers(0, 2)),
+        st.tuples(st.just("delete"), st.integers(0, 29), st.just(0)),
+        st.tuples(st.just("upsert"), st.integers(0, 40), st.integers(0, 2)),
+        st.tuples(st.just("delete_vectors"), st.integers(0, 29), st.just(0)),
+        st.tuples(st.just("query"), st.integers(0, 2), st.booleans()),
+    ),
+    min_size=1,
+    max_size=25,
+)
+
+
+@settings(max_examples=40, derandomize=True, deadline=None)
+@given(steps=steps, seed=st.integers(0, 1000))
+def test_repeated_filter_after_writes(steps: list, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    oracle, subject = make_clients()
+    try:
+        for client, m in ((oracle, qm), (subject, lm)):
+            client.create_collection("c", vectors_config={"v": m.VectorParams(size=3, distance=m.Distance.DOT)})
+            client.upsert("c", [m.PointStruct(id=i, vector={"v": [float(i % 5), 1.0, float(i % 3)]}, payload={"k": i % 3}) for i in range(30)])
+        query = rng.normal(size=3).tolist()
+        for action, point, value in steps:
+            if action == "query":
+                results = []
+                for client, m in ((oracle, qm), (subject, lm)):
+                    must = [m.FieldCondition(key="k", match=m.MatchValue(value=point))]
+                    if value:
+                        must.append(m.HasVectorCondition(has_vector="v"))
+                    results.append(client.query_points("c", query, using="v", query_filter=m.Filter(must=must), limit=50).points)
+                assert_same_points(results[0], results[1], limit=50)
+                continue
+            for client, m in ((oracle, qm), (subject, lm)):
+                if action == "set_payload":
+                    client.set_payload("c", {"k": value}, points=[point]) if point in _ids(client) else None
+                elif action == "delete":
+                    client.delete("c", [point])
+                elif action == "upsert":
+                    client.upsert("c", [m.PointStruct(id=point, vector={"v": [1.0, float(value), 0.5]}, payload={"k": value})])
+                elif action == "delete_vectors" and point in _ids(client):
+                    client.delete_vectors("c", ["v"], [point])
+    finally:
+        oracle.close()
+        subject.close()
+
+
+def _ids(client) -> set:
+    return {r.id for r in client.scroll("c", limit=1000)[0]}
+
+
+def test_freeze_is_type_exact() -> None:
+    assert freeze({"value": 1}) != freeze({"value": 1.0}) != freeze({"value": True})
+    assert freeze(lm.MatchValue(value=1)) == freeze(lm.MatchValue(value=1))
+    assert freeze(qm.MatchValue(value="a")) != freeze(qm.MatchValue(value="b"))
+    assert freeze(np.arange(3)) != freeze(np.arange(4))
