@@ -27,6 +27,7 @@ __all__ = [
     "ConditionNode",
     "ConstantNode",
     "FieldNode",
+    "GeoNode",
     "HasIdNode",
     "HasVectorNode",
     "SliceNode",
@@ -105,12 +106,9 @@ class FieldNode(ConditionNode):
         self._extract = make_extractor(path, flat)
 
     def evaluate(self, target: FilterTarget, candidates: Mask) -> Mask:
-        # A target with payload indexes (engine/index.py) may answer without scanning payloads.
-        index_answer = getattr(target, "index_answer", None)
-        if index_answer is not None:
-            answered = index_answer(self, candidates)
-            if answered is not None:
-                return answered
+        answered = self._index_answer(target, candidates)
+        if answered is not None:
+            return answered
         out = np.zeros(target.n_slots, dtype=bool)
         slots = np.flatnonzero(candidates)
         if slots.size == 0:
@@ -123,8 +121,81 @@ class FieldNode(ConditionNode):
             out[hits] = True
         return out
 
+    def _index_answer(self, target: FilterTarget, candidates: Mask) -> Mask | None:
+        # A target with payload indexes (engine/index.py) may answer without scanning payloads.
+        index_answer = getattr(target, "index_answer", None)
+        if index_answer is None:
+            return None
+        return index_answer(self, candidates)  # type: ignore[no-any-return]
+
     def __repr__(self) -> str:
         return f"FieldNode({self.kind}, key={self.key!r}, params={self.params!r})"
+
+
+# Coordinates beyond 2**53 do not survive conversion to float64 exactly; those (absurd) values take
+# the exact per-value path so that comparisons stay Python's exact int/float ones.
+_EXACT_FLOAT_LIMIT = 2**53
+
+
+class GeoNode(FieldNode):
+    """A geo condition whose points are tested in one numpy batch (``points_test(lats, lons)``).
+
+    Collecting coordinates is the only per-value Python work left; the batch test reproduces the
+    per-value ``value_test`` exactly (see :mod:`.geo`).
+    """
+
+    def __init__(
+        self,
+        kind: str,
+        key: str,
+        path: Path,
+        params: dict[str, Any],
+        matches: Callable[[list[Any]], bool],
+        value_test: Callable[[Any], bool],
+        points_test: Callable[[np.ndarray, np.ndarray], np.ndarray],
+    ) -> None:
+        super().__init__(kind, key, path, params, matches, value_test)
+        self.points_test = points_test
+
+    def evaluate(self, target: FilterTarget, candidates: Mask) -> Mask:
+        answered = self._index_answer(target, candidates)
+        if answered is not None:
+            return answered
+        out = np.zeros(target.n_slots, dtype=bool)
+        payloads = target.payloads
+        extract = self._extract
+        value_test = self.value_test
+        lats: list[float] = []
+        lons: list[float] = []
+        owners: list[int] = []
+        exact_hits: list[int] = []
+        for slot in np.flatnonzero(candidates).tolist():
+            for value in extract(payloads[slot]):
+                if not isinstance(value, dict):
+                    continue
+                lat, lon = value.get("lat"), value.get("lon")
+                lat_type, lon_type = type(lat), type(lon)
+                if not ((lat_type is float or lat_type is int) and (lon_type is float or lon_type is int)):
+                    continue  # bools, strings, missing coordinates: not a geo point
+                if (lat_type is int and abs(lat) > _EXACT_FLOAT_LIMIT) or (
+                    lon_type is int and abs(lon) > _EXACT_FLOAT_LIMIT
+                ):
+                    if value_test(value):  # type: ignore[misc]
+                        exact_hits.append(slot)
+                    continue
+                lats.append(lat)  # type: ignore[arg-type]
+                lons.append(lon)  # type: ignore[arg-type]
+                owners.append(slot)
+        if owners:
+            lat_array = np.array(lats, dtype=np.float64)
+            lon_array = np.array(lons, dtype=np.float64)
+            finite = np.isfinite(lat_array) & np.isfinite(lon_array)
+            with np.errstate(all="ignore"):
+                hit = self.points_test(lat_array, lon_array) & finite
+            out[np.asarray(owners, dtype=np.intp)[hit]] = True
+        if exact_hits:
+            out[exact_hits] = True
+        return out
 
 
 class HasIdNode(ConditionNode):

@@ -27,6 +27,7 @@ from .conditions import (
     FieldNode,
     FilterNode,
     FilterTarget,
+    GeoNode,
     HasIdNode,
     HasVectorNode,
     NestedNode,
@@ -224,8 +225,7 @@ def _compile_filter_node(filter_obj: Any) -> FilterNode:
 def _compile_has_id(ids: Any) -> HasIdNode:
     if isinstance(ids, (str, bytes)) or not isinstance(ids, Iterable):
         raise InvalidInput(f"has_id must be a list of point ids, got {ids!r}")
-    # Deviation: local mode lets an invalid id simply match nothing; the server rejects it.
-    # Deviation: local mode ignores a malformed id here; the server cannot parse such a request.
+    # Deviation: local mode lets a malformed id simply match nothing; the server rejects the request.
     return HasIdNode(frozenset(normalize_id(point_id) for point_id in ids))
 
 
@@ -294,8 +294,8 @@ def _compile_field_condition(condition: Any) -> ConditionNode:
     ):
         geo_obj = field(condition, kind)
         if geo_obj is not None:
-            params, value_test = compile_geo(geo_obj)
-            return _any_value_node(kind, key, path, params, value_test)
+            params, value_test, points_test = compile_geo(geo_obj)
+            return GeoNode(kind, key, path, params, _any_of(value_test), value_test, points_test)
     # Mirrors local mode: a FieldCondition with no condition in it matches nothing.
     return ConstantNode(False)
 
@@ -566,19 +566,24 @@ def _geo_point(point: Any, what: str) -> tuple[float, float]:
     return _number(field(point, "lon"), f"{what}.lon"), _number(field(point, "lat"), f"{what}.lat")
 
 
-def _compile_bounding_box(box: Any) -> tuple[dict[str, Any], Callable[[Any], bool]]:
+_GeoCompiled = tuple[dict[str, Any], Callable[[Any], bool], geo.PointsTest]
+
+
+def _compile_bounding_box(box: Any) -> _GeoCompiled:
     _check_fields(box, ("top_left", "bottom_right"), "geo_bounding_box")
     top_left = _geo_point(field(box, "top_left"), "geo_bounding_box.top_left")
     bottom_right = _geo_point(field(box, "bottom_right"), "geo_bounding_box.bottom_right")
     params = {"top_left": top_left, "bottom_right": bottom_right}
-    return params, geo.bounding_box_predicate(top_left[0], top_left[1], bottom_right[0], bottom_right[1])
+    corners = (top_left[0], top_left[1], bottom_right[0], bottom_right[1])
+    return params, geo.bounding_box_predicate(*corners), geo.bounding_box_points_test(*corners)
 
 
-def _compile_radius(radius_obj: Any) -> tuple[dict[str, Any], Callable[[Any], bool]]:
+def _compile_radius(radius_obj: Any) -> _GeoCompiled:
     _check_fields(radius_obj, ("center", "radius"), "geo_radius")
     center = _geo_point(field(radius_obj, "center"), "geo_radius.center")
     radius = _number(field(radius_obj, "radius"), "geo_radius.radius")
-    return {"center": center, "radius": radius}, geo.radius_predicate(center[0], center[1], radius)
+    params = {"center": center, "radius": radius}
+    return params, geo.radius_predicate(center[0], center[1], radius), geo.radius_points_test(center[0], center[1], radius)
 
 
 def _ring(line: Any, what: str) -> list[tuple[float, float]]:
@@ -594,7 +599,7 @@ def _ring(line: Any, what: str) -> list[tuple[float, float]]:
     return ring
 
 
-def _compile_polygon(polygon: Any) -> tuple[dict[str, Any], Callable[[Any], bool]]:
+def _compile_polygon(polygon: Any) -> _GeoCompiled:
     _check_fields(polygon, ("exterior", "interiors"), "geo_polygon")
     exterior = _ring(field(polygon, "exterior"), "geo_polygon.exterior")
     interiors_obj = field(polygon, "interiors", [])
@@ -602,4 +607,4 @@ def _compile_polygon(polygon: Any) -> tuple[dict[str, Any], Callable[[Any], bool
         raise InvalidInput(f"geo_polygon.interiors must be a list, got {interiors_obj!r}")
     interiors = [_ring(line, f"geo_polygon.interiors[{i}]") for i, line in enumerate(interiors_obj)]
     params = {"exterior": exterior, "interiors": interiors}
-    return params, geo.polygon_predicate(exterior, interiors)
+    return params, geo.polygon_predicate(exterior, interiors), geo.polygon_points_test(exterior, interiors)

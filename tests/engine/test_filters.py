@@ -448,6 +448,7 @@ def _condition_for_value(rng: random.Random, key: str, value: Any, point_id: Any
             {"text": " ".join(rng.sample(tokens, min(len(tokens), 2))) if tokens else value},
             {"text_any": " ".join([*tokens[:1], rng.choice(WORDS)])},
             {"phrase": " ".join(tokens[start % max(1, len(tokens)) :][:2]) if tokens else value},
+            {"phrase": " ".join(rng.sample(tokens, min(len(tokens), 2))) if tokens else value},
             {"prefix": value[: rng.randint(0, 4)]},
             {"substring": value[start : start + rng.randint(0, 3)]},
         ]
@@ -561,11 +562,12 @@ def test_nested_needs_one_element_to_match_everything() -> None:
 
 
 def test_text_conditions() -> None:
-    payloads = [{"t": "Hello, World"}, {"t": "world hello"}, {"t": "worldly"}, {"t": 5}]
-    assert _verdicts({"must": [{"key": "t", "match": {"text": "world hello"}}]}, payloads) == [True, True, False, False]
-    assert _verdicts({"must": [{"key": "t", "match": {"phrase": "hello world"}}]}, payloads) == [True, False, False, False]
-    assert _verdicts({"must": [{"key": "t", "match": {"text": "wor"}}]}, payloads) == [False, False, False, False]
-    assert _verdicts({"must": [{"key": "t", "match": {"prefix": "wor"}}]}, payloads) == [False, True, True, False]
+    payloads = [{"t": "Hello, World"}, {"t": "world hello"}, {"t": "worldly"}, {"t": 5}, {"t": "hello big world"}]
+    assert _verdicts({"must": [{"key": "t", "match": {"text": "world hello"}}]}, payloads) == [True, True, False, False, True]
+    assert _verdicts({"must": [{"key": "t", "match": {"phrase": "hello world"}}]}, payloads) == [True, False, False, False, False]
+    assert _verdicts({"must": [{"key": "t", "match": {"text": "wor"}}]}, payloads) == [False, False, False, False, False]
+    assert _verdicts({"must": [{"key": "t", "match": {"prefix": "wor"}}]}, payloads) == [False, True, True, False, False]
+    assert _verdicts({"must": [{"key": "t", "match": {"text_any": "big nothing"}}]}, payloads) == [False, False, False, False, True]
 
 
 # Geo edges: on an integer grid, points land exactly on box and polygon edges and vertices.
