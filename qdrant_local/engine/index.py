@@ -27,17 +27,29 @@ first one scans), so unreported writes alternating with queries never pay a rebu
 
 from __future__ import annotations
 
+import math
+from bisect import bisect_left, bisect_right
 from typing import Any
 
 import numpy as np
 
 from .conditions import FieldNode
+from .datetimes import parse_timestamp
+from .geo import MEAN_EARTH_RADIUS, is_geo_point
 from .paths import Path, make_extractor, parse_path
+from .text import tokenize
 
 __all__ = ["PayloadIndex", "PayloadIndexes", "IndexedTarget"]
 
 # Node kinds an index answers; everything else scans.
-_INDEXED_KINDS = frozenset(("match_value", "match_any", "range"))
+_TEXT_KINDS = frozenset(("text", "text_any", "phrase", "prefix", "substring"))
+_GEO_KINDS = frozenset(("geo_bounding_box", "geo_radius", "geo_polygon"))
+_INDEXED_KINDS = frozenset(("match_value", "match_any", "match_except", "range", "datetime_range")) | _TEXT_KINDS | _GEO_KINDS
+# Kinds whose value_test is isinstance-based, so a str / int / float subclass value may pass it: the
+# postings only hold exact types, and the slots holding such values are re-checked per query.
+_RECHECK_SUBCLASS_KINDS = frozenset(("datetime_range",)) | _TEXT_KINDS
+# Degrees of slack when pruning geo candidates with float64 columns: the exact test decides.
+_GEO_SLACK = 1e-6
 # Ints beyond this are not exact in float64, so range comparisons on them go through value_test.
 _EXACT_INT = 2**53
 _SCALAR_TYPES = (str, int, float, bool)
@@ -59,11 +71,20 @@ class PayloadIndex:
         occurrence_slots: list[int] = []
         numeric_values: list[float] = []
         numeric_slots: list[int] = []
+        other_slots: list[int] = []
+        subclass_slots: list[int] = []
         for slot in np.flatnonzero(live[:n_slots]).tolist():
             for value in extract(payloads[slot]):
                 value_type = type(value)
                 if value_type not in _SCALAR_TYPES:
-                    continue  # null, objects, nested arrays: no match / range kind selects them
+                    # null, objects (geo points), nested arrays, subclasses of str / int / float:
+                    # not in the postings. Only match_except and geo can select these slots (and
+                    # isinstance-based tests the subclasses), so those remember them.
+                    if value is not None:
+                        other_slots.append(slot)
+                        if isinstance(value, (str, int, float)):
+                            subclass_slots.append(slot)
+                    continue
                 key = (value_type, value)
                 ident = key_id.get(key)
                 if ident is None:
@@ -90,6 +111,18 @@ class PayloadIndex:
         self._inexact_keys = [
             key for key in key_id if key[0] is bool or (key[0] is int and not -_EXACT_INT <= key[1] <= _EXACT_INT)
         ]
+        # Slots holding a non-null value outside the postings, and those holding a str / int / float
+        # subclass value (sorted, unique).
+        self._other_slots = np.unique(np.asarray(other_slots, dtype=np.int64))
+        self._subclass_slots = np.unique(np.asarray(subclass_slots, dtype=np.int64))
+        # Built on first use by the query kinds that need them (see _ensure_* below).
+        self._scalar_counts: np.ndarray | None = None
+        self._posting_keys: np.ndarray | None = None
+        self._str_keys: list[tuple[int, str]] | None = None
+        self._str_by_id: dict[int, str] | None = None
+        self._token_keys: dict[str, np.ndarray] | None = None
+        self._datetime_column: tuple[list[int], np.ndarray] | None = None
+        self._geo_column: tuple[np.ndarray, np.ndarray, np.ndarray, list[Any]] | None = None
 
     def slots_of(self, key: tuple[type, Any]) -> np.ndarray:
         """Slots holding the exact typed value ``key`` (a slot may repeat)."""
@@ -115,32 +148,192 @@ class PayloadIndex:
     ) -> np.ndarray | None:
         """The candidate slots matching ``node``, or None when this index cannot answer it.
 
-        ``payloads`` (the store's, by slot) is needed only when some slots are dirty.
+        ``payloads`` (the store's, by slot) is needed when some slots are dirty, when the field
+        holds str / int / float subclass values (datetime and text kinds) and for geo kinds.
         """
-        if node.kind == "match_value":
+        kind = node.kind
+        recheck = self.dirty_slots
+        if kind == "match_value":
             value = node.params["value"]
             slots = self.slots_of((type(value), value))
-        elif node.kind == "match_any":
+        elif kind == "match_any":
             parts = [self.slots_of((type(value), value)) for value in node.params["any"]]
             slots = np.concatenate(parts) if parts else self._posting_slots[:0]
-        elif node.kind == "range":
+        elif kind == "match_except":
+            slots = self._except_slots(node)
+        elif kind == "range":
             slots = self._range_slots(node)
+        elif kind == "datetime_range":
+            slots = self._datetime_slots(node)
+        elif kind in _TEXT_KINDS:
+            slots = self._text_slots(node)
+        elif kind in _GEO_KINDS:
+            if payloads is None:
+                return None
+            slots = self._geo_slots(node, payloads)
         else:
             return None
+        if kind in _RECHECK_SUBCLASS_KINDS and len(self._subclass_slots):
+            recheck = np.union1d(recheck, self._subclass_slots)
         out = np.zeros(self.n_slots, dtype=bool)
         out[slots] = True
         out &= candidates
-        if self.n_dirty:
+        if len(recheck):
             if payloads is None:
                 return None
-            dirty = self.dirty_slots
-            out[dirty] = False
+            out[recheck] = False
             extract, matches = self._extract, node.matches
-            recheck = dirty[candidates[dirty]].tolist()
+            recheck = recheck[candidates[recheck]].tolist()
             hits = [slot for slot in recheck if matches(extract(payloads[slot]))]
             if hits:
                 out[hits] = True
         return out
+
+    # -- match_except ------------------------------------------------------------------------------
+
+    def _except_slots(self, node: FieldNode) -> np.ndarray:
+        """Slots with a non-null value outside the list: more posted values than posted members,
+        or any value outside the postings (objects, nested arrays, subclasses never are members)."""
+        if self._scalar_counts is None:
+            self._scalar_counts = np.bincount(self._posting_slots, minlength=self._base_slots)
+        # Each distinct member once, or a repeated one would count its postings twice.
+        parts = [self.slots_of(key) for key in {(type(value), value) for value in node.params["except"]}]
+        member_counts = np.bincount(np.concatenate(parts), minlength=self._base_slots) if parts else 0
+        # Each occurrence of a value is one posting, so an array [1, 1] counts 2 on both sides.
+        differs = self._scalar_counts > member_counts
+        differs[self._other_slots] = True
+        return np.flatnonzero(differs)
+
+    # -- keys ----------------------------------------------------------------------------------------
+
+    def _slots_of_key_ids(self, key_ids: np.ndarray) -> np.ndarray:
+        """Slots holding any of the keys ``key_ids`` (a slot may repeat)."""
+        if len(key_ids) <= 64:
+            parts = [self._posting_slots[self._offsets[k] : self._offsets[k + 1]] for k in key_ids.tolist()]
+            return np.concatenate(parts) if parts else self._posting_slots[:0]
+        if self._posting_keys is None:
+            # key id of each posting (the postings are grouped by key id)
+            self._posting_keys = np.repeat(np.arange(len(self._key_id), dtype=np.int64), np.diff(self._offsets))
+        wanted = np.zeros(len(self._key_id), dtype=bool)
+        wanted[key_ids] = True
+        return self._posting_slots[wanted[self._posting_keys]]
+
+    def _ensure_str_keys(self) -> list[tuple[int, str]]:
+        if self._str_keys is None:
+            self._str_keys = [(ident, key[1]) for key, ident in self._key_id.items() if key[0] is str]
+        return self._str_keys
+
+    # -- datetime_range ------------------------------------------------------------------------------
+
+    def _datetime_slots(self, node: FieldNode) -> np.ndarray:
+        """Slots with a string value that parses as a datetime inside the bounds.
+
+        Every distinct string is parsed once, by the scanning path's own ``parse_timestamp``, into
+        exact integer microseconds; the bounds are compiled the same way, so comparisons agree.
+        """
+        if self._datetime_column is None:
+            stamped = []
+            for ident, text in self._ensure_str_keys():
+                micros = parse_timestamp(text)
+                if micros is not None:
+                    stamped.append((micros, ident))
+            stamped.sort()
+            # Python ints, bisected: exact whatever the magnitude of a bound.
+            self._datetime_column = ([m for m, _ in stamped], np.asarray([i for _, i in stamped], dtype=np.int64))
+        stamps, key_ids = self._datetime_column
+        bounds = node.params
+        lower, upper = 0, len(stamps)
+        if bounds.get("gt") is not None:
+            lower = max(lower, bisect_right(stamps, bounds["gt"]))
+        if bounds.get("gte") is not None:
+            lower = max(lower, bisect_left(stamps, bounds["gte"]))
+        if bounds.get("lt") is not None:
+            upper = min(upper, bisect_left(stamps, bounds["lt"]))
+        if bounds.get("lte") is not None:
+            upper = min(upper, bisect_right(stamps, bounds["lte"]))
+        return self._slots_of_key_ids(key_ids[lower:upper] if lower < upper else key_ids[:0])
+
+    # -- text ----------------------------------------------------------------------------------------
+
+    def _text_slots(self, node: FieldNode) -> np.ndarray:
+        """Slots with a string value passing the node's own test, which runs once per distinct
+        string: for the token kinds only on strings holding the query's tokens (token postings,
+        built with the scanning path's tokenizer), for prefix / substring on every distinct string."""
+        value_test = node.value_test
+        kind = node.kind
+        if kind in ("prefix", "substring"):
+            candidates = self._ensure_str_keys()
+        else:
+            tokens = set(tokenize(node.params[kind]))
+            if not tokens:
+                return self._posting_slots[:0]  # an empty query never matches
+            token_keys = self._ensure_token_keys()
+            lists = [token_keys.get(token, self._posting_slots[:0]) for token in tokens]
+            if kind == "text_any":
+                key_ids = np.unique(np.concatenate(lists))
+            else:
+                lists.sort(key=len)
+                key_ids = lists[0]
+                for more in lists[1:]:
+                    key_ids = np.intersect1d(key_ids, more, assume_unique=True)
+            if kind == "text_any" or kind == "text":
+                # Holding every (any) token is the whole test: no string needs re-testing.
+                return self._slots_of_key_ids(key_ids)
+            strings = self._ensure_str_keys_by_id()
+            candidates = [(ident, strings[ident]) for ident in key_ids.tolist()]
+        matched = [ident for ident, text in candidates if value_test(text)]  # type: ignore[misc]
+        return self._slots_of_key_ids(np.asarray(matched, dtype=np.int64))
+
+    def _ensure_token_keys(self) -> dict[str, np.ndarray]:
+        if self._token_keys is None:
+            token_lists: dict[str, list[int]] = {}
+            for ident, text in self._ensure_str_keys():
+                for token in set(tokenize(text)):
+                    token_lists.setdefault(token, []).append(ident)
+            # ascending key ids per token (str keys are visited in id order), unique
+            self._token_keys = {token: np.asarray(ids, dtype=np.int64) for token, ids in token_lists.items()}
+        return self._token_keys
+
+    def _ensure_str_keys_by_id(self) -> dict[int, str]:
+        if self._str_by_id is None:
+            self._str_by_id = dict(self._ensure_str_keys())
+        return self._str_by_id
+
+    # -- geo -----------------------------------------------------------------------------------------
+
+    def _geo_slots(self, node: FieldNode, payloads: list[Any]) -> np.ndarray:
+        """Slots with a geo point passing the node's own test, which runs only on the points a
+        float64 bounding box (with slack) cannot rule out."""
+        if self._geo_column is None:
+            self._geo_column = self._build_geo_column(payloads)
+        lats, lons, slots, values = self._geo_column
+        keep = _geo_prune(node, lats, lons)
+        positions = np.arange(len(slots)) if keep is None else np.flatnonzero(keep)
+        value_test = node.value_test
+        hits = [position for position in positions.tolist() if value_test(values[position])]  # type: ignore[misc]
+        return slots[np.asarray(hits, dtype=np.int64)]
+
+    def _build_geo_column(self, payloads: list[Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[Any]]:
+        # Geo points are objects, so they live on the "other" slots. A slot written since the
+        # build may read differently now, but it is dirty and re-checked anyway.
+        extract = self._extract
+        lats: list[float] = []
+        lons: list[float] = []
+        slots: list[int] = []
+        values: list[Any] = []
+        for slot in self._other_slots.tolist():
+            for value in extract(payloads[slot]):
+                if is_geo_point(value):
+                    lats.append(float(value["lat"]))
+                    lons.append(float(value["lon"]))
+                    slots.append(slot)
+                    values.append(value)
+        return (
+            np.asarray(lats, dtype=np.float64),
+            np.asarray(lons, dtype=np.float64),
+            np.asarray(slots, dtype=np.int64),
+            values,
+        )
 
     def _range_slots(self, node: FieldNode) -> np.ndarray:
         bounds = node.params
@@ -227,6 +420,45 @@ class PayloadIndexes:
         for index in self._built.values():
             if getattr(index, "store_id", None) == id(store) and index.version == version_before:
                 index.note_write(slots, store.version, store.n_slots)
+
+
+def _geo_prune(node: FieldNode, lats: np.ndarray, lons: np.ndarray) -> np.ndarray | None:
+    """A superset of the geo points that can pass ``node`` (None: no pruning possible)."""
+    params = node.params
+    slack = _GEO_SLACK
+    if node.kind == "geo_bounding_box":
+        (left, top), (right, bottom) = params["top_left"], params["bottom_right"]
+        keep = (lats < top + slack) & (lats > bottom - slack)
+        if left > right:  # crosses the anti-meridian: the box is two lon ranges
+            return keep & ((lons > left - slack) | (lons < right + slack))
+        return keep & (lons > left - slack) & (lons < right + slack)
+    if node.kind == "geo_polygon":
+        # local mode's polygon test is planar in (lat, lon): inside means inside the vertices' box
+        ring = params["exterior"]
+        ring_lats = [point[0] for point in ring]
+        ring_lons = [point[1] for point in ring]
+        return (
+            (lats >= min(ring_lats) - slack)
+            & (lats <= max(ring_lats) + slack)
+            & (lons >= min(ring_lons) - slack)
+            & (lons <= max(ring_lons) + slack)
+        )
+    center_lon, center_lat = params["center"]
+    radius = params["radius"]
+    if not math.isfinite(radius) or not -90.0 <= center_lat <= 90.0:
+        return None
+    # Haversine distance is at least the latitude difference along a meridian when both latitudes
+    # are in [-90, 90]; points outside that range are kept for the exact test.
+    angle = max(radius, 0.0) / MEAN_EARTH_RADIUS  # radians
+    keep = np.abs(lats - center_lat) <= math.degrees(angle) + slack
+    if math.degrees(angle) + abs(center_lat) < 89.0:
+        # No pole in the circle: its longitudes span asin(sin(angle) / cos(center_lat)) either side
+        # of the center's (the classic bounding box of a spherical cap). Haversine reads the
+        # longitude difference through sin^2(dlon / 2), so it is taken modulo 360.
+        spread = math.degrees(math.asin(min(1.0, math.sin(angle) / math.cos(math.radians(center_lat)))))
+        dlon = np.abs(np.mod(lons - center_lon + 180.0, 360.0) - 180.0)
+        keep &= dlon <= spread + slack
+    return keep | (np.abs(lats) > 90.0)
 
 
 def _max_dirty(n_slots: int) -> int:

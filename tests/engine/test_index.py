@@ -44,10 +44,47 @@ match_values = st.one_of(st.booleans(), ints, st.sampled_from(WORDS))
 bounds = st.one_of(st.none(), ints, floats)
 
 
+# Bounds pydantic's DatetimeRange accepts (so check_filter can judge them), landing on payload values.
+DATETIME_BOUNDS = [
+    "2024-01-02T03:04:05Z",
+    "2024-01-02",
+    "2024-01-02T03:04",
+    "2024-01-02T02:04:05.123456Z",
+    "2024-01-02T03:04:05+01:00",
+    "2023-12-31T23:59:59Z",
+    "2024-01-01T00:00:00+05:00",
+]
+datetime_bounds = st.one_of(st.none(), st.sampled_from(DATETIME_BOUNDS))
+TEXT_QUERIES = ["hello", "Hello world", "foo bar", "world hello", "foo_bar", "a", "", "_", "oslo 1", "wor"]
+lats = st.sampled_from([-90, -45.5, -1, 0, 0.5, 1, 10, 45, 89.9, 90])
+lons = st.sampled_from([-180, -179.5, -90, -1, 0, 1, 10.25, 90, 179.5, 180])
+geo_point_dicts = st.builds(lambda lat, lon: {"lat": lat, "lon": lon}, lats, lons)
+
+
+@st.composite
+def geo_conditions(draw: st.DrawFn) -> dict[str, Any]:
+    kind = draw(st.sampled_from(["geo_bounding_box", "geo_radius", "geo_polygon"]))
+    if kind == "geo_bounding_box":
+        return {kind: {"top_left": draw(geo_point_dicts), "bottom_right": draw(geo_point_dicts)}}
+    if kind == "geo_radius":
+        radius = draw(st.sampled_from([0.0, 1000.0, 150_000.0, 2_000_000.0, 10_000_000.0, 30_000_000.0, -5.0]))
+        return {kind: {"center": draw(geo_point_dicts), "radius": radius}}
+    ring = draw(st.lists(geo_point_dicts, min_size=3, max_size=5))
+    return {kind: {"exterior": {"points": [*ring, ring[0]]}}}
+
+
 @st.composite
 def conditions(draw: st.DrawFn) -> dict[str, Any]:
     key = draw(st.sampled_from(INDEXED + UNINDEXED))
-    kind = draw(st.sampled_from(["value", "any", "except", "range"]))
+    kind = draw(st.sampled_from(["value", "any", "except", "range", "datetime", "text", "geo"]))
+    if kind == "datetime":
+        rng = {name: draw(datetime_bounds) for name in ("lt", "gt", "gte", "lte")}
+        return {"key": key, "range": {name: bound for name, bound in rng.items() if bound is not None} or {"gte": "1970-01-01"}}
+    if kind == "text":
+        text_kind = draw(st.sampled_from(["text", "text_any", "phrase", "prefix", "substring"]))
+        return {"key": key, "match": {text_kind: draw(st.sampled_from(TEXT_QUERIES))}}
+    if kind == "geo":
+        return {"key": key, **draw(geo_conditions())}
     if kind == "value":
         return {"key": key, "match": {"value": draw(match_values)}}
     if kind in ("any", "except"):
@@ -250,3 +287,93 @@ def test_index_answer_equals_scan_at_bounds(values: list[Any], condition: dict[s
     answered = index.answer(node, candidates)
     assert answered is not None
     assert answered.tolist() == node.evaluate(store, candidates).tolist()
+
+
+VALUE_POOL = [
+    None,
+    1,
+    2.5,
+    True,
+    "hello world",
+    "Hello, foo_bar world",
+    "world hello hello",
+    "foo bar",
+    "oslo 1",
+    "2024-01-02T03:04:05Z",
+    "2024-01-02 03:04:05",
+    "2024-01-02",
+    "2023-12-31T23:59:59z",
+    "2024-01-02T03:04:05+01",
+    "2024-13-02",
+    {"lat": 0, "lon": 0},
+    {"lat": 0.5, "lon": 10.25},
+    {"lat": 89.9, "lon": -179.5},
+    {"lat": -45.5, "lon": 179.5},
+    {"lat": 10, "lon": 180},
+    {"lat": 1, "lon": 1, "extra": "x"},
+    {"lat": "1", "lon": 1},
+    {"a": 1},
+    [1, "x"],
+]
+pool_values = st.one_of(st.sampled_from(VALUE_POOL), st.lists(st.sampled_from(VALUE_POOL), max_size=3))
+new_kind_conditions = st.one_of(
+    conditions().filter(lambda c: c.get("match", {}).keys() & {"except", "text", "text_any", "phrase", "prefix", "substring"}
+                        or "geo_bounding_box" in c or "geo_radius" in c or "geo_polygon" in c
+                        or any(isinstance(b, str) for b in c.get("range", {}).values())),
+    st.lists(st.sampled_from([1, 2, 3]), max_size=3).map(lambda v: {"match": {"except": v}}),
+    st.lists(st.sampled_from(["hello world", "foo bar", "x"]), max_size=3).map(lambda v: {"match": {"except": v}}),
+)
+
+
+@settings(max_examples=300)
+@given(values=st.lists(pool_values, min_size=1, max_size=12), later=st.lists(pool_values, max_size=3), condition=new_kind_conditions)
+def test_new_kinds_answer_equals_scan_and_check_filter(values: list[Any], later: list[Any], condition: dict[str, Any]) -> None:
+    """match_except, datetime ranges, text and geo: the index's answer equals the scan and local mode,
+    when freshly built and with dirty slots after writes."""
+    condition = {key: value for key, value in condition.items() if key != "key"}
+    client = _client(True)
+    client.upsert("c", [{"id": i, "vector": [1.0, 0.5], "payload": {"n": v}} for i, v in enumerate(values)])
+    client.delete("c", [0])  # a free slot among the live ones
+    collection = client._database.collections["c"]  # type: ignore[attr-defined]
+    store = collection.store
+    node = compile_filter({"key": "n", **condition}).root.must[0]  # type: ignore[union-attr]
+    model = qm.Filter.model_validate({"must": [{"key": "n", **condition}]})
+    for step in range(2):
+        index = collection.payload_indexes.index_for(parse_path("n"), store)
+        if index is None:  # first query after an unreported change: scans
+            index = collection.payload_indexes.index_for(parse_path("n"), store)
+        assert index is not None
+        candidates = store.live_mask.copy()
+        answered = index.answer(node, candidates, store.payloads)
+        assert answered is not None
+        assert answered.tolist() == node.evaluate(store, candidates).tolist(), (step, condition)
+        expected = [
+            slot for slot in np.flatnonzero(candidates).tolist()
+            if check_filter(model, store.payloads[slot] or {}, store.point_ids[slot], {"": True})
+        ]
+        assert np.flatnonzero(answered).tolist() == expected, (step, condition)
+        # Writes the collection reports: the touched slots become dirty and are re-checked.
+        for offset, value in enumerate(later):
+            client.upsert("c", [{"id": 1 + offset, "vector": [1.0, 0.5], "payload": {"n": value}}])
+        client.upsert("c", [{"id": 100, "vector": [1.0, 0.5], "payload": {"n": later or None}}])
+
+
+class _Text(str):
+    """A str subclass: the postings hold exact types only, so its slot must be re-checked."""
+
+
+def test_subclass_values_are_rechecked() -> None:
+    payloads = [{"n": _Text("hello world")}, {"n": "hello"}, {"n": _Text("2024-01-02")}, {"n": 1}]
+    live = np.ones(len(payloads), dtype=bool)
+    index = index_module.PayloadIndex(parse_path("n"), payloads, live, len(payloads), 0)
+    for condition in (
+        {"match": {"text": "hello"}},
+        {"match": {"prefix": "2024"}},
+        {"range": {"gte": "2024-01-01"}},
+        {"match": {"except": ["hello"]}},
+        {"match": {"value": "hello"}},
+    ):
+        node = compile_filter({"key": "n", **condition}).root.must[0]  # type: ignore[union-attr]
+        target = type("T", (), {"n_slots": len(payloads), "payloads": payloads})()
+        expected = node.evaluate(target, live.copy())  # type: ignore[arg-type]
+        assert index.answer(node, live.copy(), payloads).tolist() == expected.tolist(), condition
