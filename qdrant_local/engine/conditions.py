@@ -42,10 +42,22 @@ Mask = np.ndarray
 class FilterTarget(Protocol):
     """What a filter runs against: the slots of one collection (or the elements of a nested array)."""
 
-    n_slots: int
-    point_ids: Sequence[Any]  # canonical point id by slot; None for a free slot
-    payloads: Sequence[Optional[dict[str, Any]]]  # payload by slot; None for a free slot
-    slot_of: dict[Any, int]  # canonical point id -> slot
+    # Read-only properties, so that plain attributes of narrower types (a list) satisfy them.
+    @property
+    def n_slots(self) -> int:
+        """Length of every mask."""
+
+    @property
+    def point_ids(self) -> Sequence[Any]:
+        """Canonical point id by slot; None for a free slot."""
+
+    @property
+    def payloads(self) -> Sequence[Optional[dict[str, Any]]]:
+        """Payload by slot; None for a free slot."""
+
+    @property
+    def slot_of(self) -> dict[Any, int]:
+        """Canonical point id -> slot."""
 
     def vector_mask(self, vector_name: str) -> Optional[np.ndarray]:
         """bool[n_slots]: the slot holds that vector; None when the collection has no such name."""
@@ -177,8 +189,8 @@ class GeoNode(FieldNode):
                 lat_type, lon_type = type(lat), type(lon)
                 if not ((lat_type is float or lat_type is int) and (lon_type is float or lon_type is int)):
                     continue  # bools, strings, missing coordinates: not a geo point
-                if (lat_type is int and abs(lat) > _EXACT_FLOAT_LIMIT) or (
-                    lon_type is int and abs(lon) > _EXACT_FLOAT_LIMIT
+                if (lat_type is int and abs(lat) > _EXACT_FLOAT_LIMIT) or (  # type: ignore[arg-type]
+                    lon_type is int and abs(lon) > _EXACT_FLOAT_LIMIT  # type: ignore[arg-type]
                 ):
                     if value_test(value):  # type: ignore[misc]
                         exact_hits.append(slot)
@@ -231,7 +243,7 @@ class HasVectorNode(ConditionNode):
         present = target.vector_mask(self.vector_name)
         if present is None:
             return np.zeros(target.n_slots, dtype=bool)
-        return candidates & present
+        return candidates & present  # type: ignore[no-any-return]
 
     def __repr__(self) -> str:
         return f"HasVectorNode({self.vector_name!r})"
@@ -346,7 +358,13 @@ class FilterNode(ConditionNode):
 
     def evaluate(self, target: FilterTarget, candidates: Mask) -> Mask:
         alive = candidates.copy()
-        for node in self.must:
+        must = self.must
+        # A target with payload indexes knows which conditions it answers cheaply; running those
+        # first leaves only their survivors to the conditions that scan payloads.
+        order_must = getattr(target, "order_must", None)
+        if order_must is not None and len(must) > 1:
+            must = order_must(must)
+        for node in must:
             if not alive.any():
                 return alive
             alive = node.evaluate(target, alive)

@@ -404,12 +404,18 @@ class PayloadIndexes:
 
     def answer(self, node: FieldNode, store: Any, candidates: np.ndarray) -> np.ndarray | None:
         """Answer a field condition from an index when one covers it; None to fall back to scanning."""
-        if node.kind not in _INDEXED_KINDS or not node.flat:
+        if not self.covers(node):
             return None
         index = self.index_for(node.path, store)
         if index is None:
             return None
         return index.answer(node, candidates, store.payloads)
+
+    def covers(self, node: Any) -> bool:
+        """Whether ``node`` is a field condition of a kind and on a field these indexes answer."""
+        return (
+            isinstance(node, FieldNode) and node.kind in _INDEXED_KINDS and node.flat and node.path in self._paths
+        )
 
     def note_write(self, store: Any, version_before: int, slots: list[int]) -> None:
         """A write moved ``store`` from ``version_before`` to its current version, touching ``slots``.
@@ -479,6 +485,11 @@ class IndexedTarget:
 
     def vector_mask(self, vector_name: str) -> np.ndarray | None:
         return self.store.vector_mask(vector_name)
+
+    def order_must(self, nodes: list[Any]) -> list[Any]:
+        """``must`` conditions with those an index covers moved just after the free ones (cost 0:
+        constants, has_id), so scanning conditions only see the slots the indexes let through."""
+        return sorted(nodes, key=lambda node: min(node.cost, 1) if self.payload_indexes.covers(node) else node.cost)
 
     def index_answer(self, node: FieldNode, candidates: np.ndarray) -> np.ndarray | None:
         """Seam used by FieldNode.evaluate: an index answer or None."""

@@ -413,3 +413,25 @@ def test_geo_pruning_keeps_every_match() -> None:
         assert answered.tolist() == expected.tolist(), condition  # type: ignore[union-attr]
         checked += int(expected.sum())
     assert checked > 1000  # the conditions do select points
+
+
+def test_indexed_must_conditions_run_first(monkeypatch: Any) -> None:
+    """In a must list, a scanning condition only sees the slots the indexed ones let through."""
+    from qdrant_local.engine import conditions as conditions_module
+
+    client = _client(True)
+    client.upsert("c", [{"id": i, "vector": [1.0, 0.5], "payload": {"a": i % 10, "c": i % 3}} for i in range(100)])
+    seen: list[tuple[str, int]] = []
+    original = conditions_module.FieldNode.evaluate
+
+    def spy(self: Any, target: Any, candidates: np.ndarray) -> np.ndarray:
+        seen.append((self.key, int(candidates.sum())))
+        return original(self, target, candidates)
+
+    monkeypatch.setattr(conditions_module.FieldNode, "evaluate", spy)
+    flt = {"must": [{"key": "c", "match": {"value": 1}}, {"key": "a", "match": {"value": 3}}]}
+    client.count("c", count_filter=flt)  # first query at this version: the index is built on the next
+    seen.clear()
+    expected = sum(1 for i in range(100) if i % 10 == 3 and i % 3 == 1)
+    assert client.count("c", count_filter=flt).count == expected
+    assert seen == [("a", 100), ("c", 10)]
