@@ -7,10 +7,11 @@ it was (same scroll output with payloads and vectors, same count).
 * ``SAME`` rows: qdrant_local behaves like qdrant-client's local mode. The request also runs on
   the oracle; the oracle must match the row too (so the table itself is checked), and both must
   end in the same state.
-* ``DEVIATION`` rows: qdrant_local deliberately does what the Qdrant server does (reject negative,
-  >= 2**64, bool and float ids, NaN/inf; fail a write naming a missing point before changing
-  anything, with ``No point with id X found``; all-or-nothing batches; accept REST dicts; TypeError
-  for unknown kwargs). Only the subject runs them, except accepted dict inputs, which must leave
+* ``DEVIATION`` rows: qdrant_local deliberately does what the Qdrant server does (README, "We follow
+  the Qdrant server"): reject negative, >= 2**64, bool and float ids, malformed UUIDs as a scroll
+  offset or in has_id, NaN/inf, payload ints beyond 64 bits and lone surrogates; fail a write naming
+  a missing point before changing anything, with ``No point with id X found``; all-or-nothing
+  batches; accept REST dicts; TypeError for unknown kwargs. Only the subject runs them, except accepted dict inputs, which must leave
   the state the oracle reaches from the equivalent models.
 """
 
@@ -266,6 +267,12 @@ ROWS: list[Row] = [
     Row("NaN in a payload", DEVIATION, lambda c, m: c.upsert("c", [P(m, 9, payload={"x": math.nan})]), ValueError),
     Row("inf in set_payload", DEVIATION, lambda c, m: c.set_payload("c", {"x": [1.0, math.inf]}, [1]), ValueError),
     Row("NaN in overwrite_payload", DEVIATION, lambda c, m: c.overwrite_payload("c", {"x": {"y": math.nan}}, [1]), ValueError),
+    Row("payload int beyond 64 bits", DEVIATION, lambda c, m: c.upsert("c", [P(m, 9, payload={"x": 2**64})]), ValueError),
+    Row("payload int below -2**63", DEVIATION, lambda c, m: c.set_payload("c", {"x": [-(2**63) - 1]}, [1]), ValueError),
+    Row("payload ints at the i64 edges are fine", SAME, lambda c, m: c.set_payload("c", {"x": [-(2**63), 2**63 - 1]}, [1]), None, changes=True),
+    Row("lone surrogate in a payload", DEVIATION, lambda c, m: c.upsert("c", [P(m, 9, payload={"x": "a\ud800"})]), ValueError),
+    Row("lone surrogate in a payload key", DEVIATION, lambda c, m: c.set_payload("c", {"\udc00": 1}, [1]), ValueError),
+    Row("lone surrogate in a collection name", DEVIATION, lambda c, m: c.create_collection("x\ud800", vectors_config=vp(m)), ValueError),
     Row("bad set_payload key a..b", SAME, lambda c, m: c.set_payload("c", {"x": 1}, [1], key="a..b"), ValueError, "Invalid path"),
     Row("bad set_payload key a[x]", SAME, lambda c, m: c.set_payload("c", {"x": 1}, [1], key="a[x]"), ValueError, "Invalid path"),
     Row("bad delete_payload key", SAME, lambda c, m: c.delete_payload("c", ["city", "a..b"], [1]), ValueError, "Invalid path"),
@@ -309,6 +316,7 @@ ROWS: list[Row] = [
     # Deviation: local mode ignores the malformed id; the server cannot parse the request.
     Row("has_id with an invalid UUID", DEVIATION, lambda c, m: c.count("c", count_filter=m.Filter(must=[m.HasIdCondition(has_id=["abc", 1])])),
         ValueError, "Point id abc is not a valid UUID"),
+    Row("has_id with an invalid UUID in a delete", DEVIATION, lambda c, m: c.delete("c", m.FilterSelector(filter=m.Filter(must=[m.HasIdCondition(has_id=[1, "abc"])]))), ValueError),
     # -------------------------------------------------------------- copies, closed clients, kwargs, dicts
     Row("mutating read results", SAME, _mutate_results, None),
     Row("mutating written inputs", SAME, _mutate_inputs, None, changes=True),
