@@ -44,7 +44,7 @@ def is_geo_point(value: Any) -> bool:
     try:
         for coordinate in (value.get("lat"), value.get("lon")):
             kind = type(coordinate)
-            if not (kind is int or kind is float) or not math.isfinite(coordinate):
+            if not (kind is int or kind is float) or not math.isfinite(coordinate):  # type: ignore[arg-type]
                 return False
     except OverflowError:  # an int too large for a float
         return False
@@ -88,7 +88,7 @@ def bounding_box_predicate(
             lon_inside = lon > top_left_lon or lon < bottom_right_lon
         else:
             lon_inside = top_left_lon < lon < bottom_right_lon
-        return lon_inside and top_left_lat > lat > bottom_right_lat
+        return bool(lon_inside and top_left_lat > lat > bottom_right_lat)
 
     return within_box
 
@@ -175,7 +175,7 @@ def bounding_box_points_test(
             lon_inside = (lons > top_left_lon) | (lons < bottom_right_lon)
         else:
             lon_inside = (top_left_lon < lons) & (lons < bottom_right_lon)
-        return lon_inside & (top_left_lat > lats) & (lats > bottom_right_lat)  # type: ignore[no-any-return]
+        return lon_inside & (top_left_lat > lats) & (lats > bottom_right_lat)
 
     return within_box
 
@@ -217,4 +217,4 @@ def _in_ring_points(px: np.ndarray, py: np.ndarray, ring: Ring, ignore_boundary:
             crosses = ((yi > py) != (yj > py)) & (px < (xj - xi) * (py - yi) / (yj - yi) + xi)
             inside ^= crosses & ~decided
         j = i
-    return np.where(decided, verdict, inside)  # type: ignore[no-any-return]
+    return np.where(decided, verdict, inside)

@@ -184,7 +184,7 @@ def make_extractor(path: str | Path, flat: bool = True) -> Callable[[Any], list[
             def extract_flat_key(payload: Any) -> list[Any]:
                 if not isinstance(payload, dict):
                     return _EMPTY
-                value = payload.get(key, _EMPTY)
+                value: object = payload.get(key, _EMPTY)
                 if value is _EMPTY:
                     return _EMPTY
                 if isinstance(value, list):

@@ -409,15 +409,15 @@ def _set_at(
             else:
                 _set_at(element, path, position + 1, new, data, index)
         return
-    index = item  # an int
-    if index < len(data):  # type: ignore[operator]
+    index = int(item)  # type: ignore[arg-type]  # the remaining item kind: an array index
+    if index < len(data):
         if last:
-            if isinstance(data[index], dict):  # type: ignore[index]
-                _merge(data[index], new)  # type: ignore[index]
+            if isinstance(data[index], dict):
+                _merge(data[index], new)
             else:
-                data[index] = _merge({}, new)  # type: ignore[index]
+                data[index] = _merge({}, new)
         else:
-            _set_at(data[index], path, position + 1, new, data, index)  # type: ignore[index]
+            _set_at(data[index], path, position + 1, new, data, index)
 
 
 def delete_payload(target: dict[str, Any], keys: Iterable[str | Path]) -> None:
@@ -539,7 +539,7 @@ def select_payload(payload: dict[str, Any] | None, selector: PayloadSelector) ->
     if payload is None:
         payload = {}
     if mode == "all":
-        return copy_payload(payload)
+        return copy_payload(payload)  # type: ignore[no-any-return]
     if mode == "include":
         return _include(payload, selector.tree)  # type: ignore[no-any-return]
     return _exclude(payload, selector.tree)  # type: ignore[no-any-return]
