@@ -130,8 +130,11 @@ class Collection:
         live = self.store.live_mask
         if compiled is None:
             return live.copy()
-        target = IndexedTarget(self.store, self.payload_indexes) if self.payload_indexes else self.store
-        return filter_mask(compiled, target, live.copy())
+        return filter_mask(compiled, self.filter_target(), live.copy())
+
+    def filter_target(self) -> Any:
+        """What filters run against: the store, seen through its payload indexes when it has any."""
+        return IndexedTarget(self.store, self.payload_indexes) if self.payload_indexes else self.store
 
     def existing_slot(self, point_id: PointId) -> int | None:
         return self.store.slot_of.get(point_id)

@@ -274,7 +274,8 @@ class Planner:
         def check(condition: Any, slot: int) -> bool:
             cached = masks.get(id(condition))
             if cached is None:
-                cached = (condition, filter_mask(compile_filter(condition), self.store, candidates))
+                target = self.collection.filter_target()  # payload indexes answer what they cover
+                cached = (condition, filter_mask(compile_filter(condition), target, candidates))
                 masks[id(condition)] = cached
             return bool(cached[1][slot])
 

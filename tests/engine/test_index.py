@@ -435,3 +435,30 @@ def test_indexed_must_conditions_run_first(monkeypatch: Any) -> None:
     expected = sum(1 for i in range(100) if i % 10 == 3 and i % 3 == 1)
     assert client.count("c", count_filter=flt).count == expected
     assert seen == [("a", 100), ("c", 10)]
+
+
+def test_formula_conditions_use_the_indexes(monkeypatch: Any) -> None:
+    """A formula's filter conditions (query planner) go through the payload indexes, same scores."""
+    answered: list[str] = []
+    original = index_module.PayloadIndex.answer
+
+    def spy(self: index_module.PayloadIndex, node: Any, candidates: np.ndarray, *rest: Any) -> np.ndarray | None:
+        result = original(self, node, candidates, *rest)
+        if result is not None:
+            answered.append(node.kind)
+        return result
+
+    monkeypatch.setattr(index_module.PayloadIndex, "answer", spy)
+    points = [{"id": i, "vector": [1.0, i / 10], "payload": {"a": i % 4, "arr": [f"w{i % 3}", "x"]}} for i in range(40)]
+    formula = {"formula": {"sum": ["$score", {"key": "a", "match": {"value": 1}}, {"key": "arr[]", "match": {"text": "w2"}}]}}
+    results = []
+    for client in (_client(True), _client(False)):
+        client.upsert("c", points)
+        client.count("c", count_filter={"must": [{"key": "a", "match": {"value": 1}}]})  # builds on the next query
+        client.count("c", count_filter={"must": [{"key": "arr[]", "match": {"text": "w2"}}]})
+        answered.clear()
+        response = client.query_points("c", prefetch={"query": [1.0, 0.0], "limit": 30}, query=formula, limit=10)
+        results.append([(point.id, point.score) for point in response.points])
+        if len(results) == 1:
+            assert {"match_value", "text"} <= set(answered)
+    assert results[0] == results[1]
