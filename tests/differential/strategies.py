@@ -743,3 +743,38 @@ set_payload_values = st.dictionaries(
 )
 
 
+# --------------------------------------------------------------------------------------------
+# Payload indexes (no-ops in local mode: an index must never change a filter's result)
+# --------------------------------------------------------------------------------------------
+
+INDEX_KEYS = [
+    "city", "n", "f", "flag", "text", "tags", "geo", "dt", "obj.x", "obj.y", "arr[].x", "arr[].y",
+    "u", "misc", "obj", "arr[].sub[].z", "tags[]",
+]
+
+
+def _schema(name: str) -> Enum:
+    return Enum("PayloadSchemaType", name)
+
+
+payload_schemas = st.one_of(
+    st.sampled_from([_schema(n) for n in ("KEYWORD", "INTEGER", "FLOAT", "GEO", "TEXT", "BOOL", "DATETIME", "UUID")]),
+    st.sampled_from([
+        Call("KeywordIndexParams", type=Enum("KeywordIndexType", "KEYWORD"), is_tenant=True),
+        Call("IntegerIndexParams", type=Enum("IntegerIndexType", "INTEGER"), lookup=True, range=False),
+        Call("IntegerIndexParams", type=Enum("IntegerIndexType", "INTEGER"), lookup=False, range=True),
+        Call("FloatIndexParams", type=Enum("FloatIndexType", "FLOAT")),
+        Call("TextIndexParams", type=Enum("TextIndexType", "TEXT"), tokenizer=Enum("TokenizerType", "WORD")),
+        Call("DatetimeIndexParams", type=Enum("DatetimeIndexType", "DATETIME")),
+        Call("GeoIndexParams", type=Enum("GeoIndexType", "GEO")),
+        Call("BoolIndexParams", type=Enum("BoolIndexType", "BOOL")),
+        Call("UuidIndexParams", type=Enum("UuidIndexType", "UUID")),
+    ]),
+)
+
+# The natural schema of each key, for datasets indexed field by field.
+NATURAL_SCHEMAS = {
+    "city": "KEYWORD", "n": "INTEGER", "f": "FLOAT", "flag": "BOOL", "text": "TEXT",
+    "tags": "KEYWORD", "geo": "GEO", "dt": "DATETIME", "obj.x": "INTEGER", "obj.y": "KEYWORD",
+    "arr[].x": "INTEGER", "arr[].y": "KEYWORD", "u": "UUID", "obj.deep.k": "INTEGER",
+}

@@ -7,14 +7,17 @@ format) into a few points, and a generated one per example.
 
 from __future__ import annotations
 
+import warnings
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from .compare import Pair, Side, examples
-from .specs import Call
+from .specs import Call, Enum
 from .strategies import (
     COLLECTION_KINDS,
+    NATURAL_SCHEMAS,
     UUID_POOL,
     collection_kinds,
     filters,
@@ -78,12 +81,33 @@ def edge_pair(subject: Side):
         yield pair
 
 
+@pytest.fixture(scope="module")
+def indexed_edge_pair(subject: Side):
+    """The edge dataset with a payload index on every key (local mode ignores them)."""
+    with Pair(subject) as pair, warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        pair.check("create_collection", "edge", **KIND.create_kwargs())
+        for key, schema in NATURAL_SCHEMAS.items():
+            pair.check("create_payload_index", "edge", key, field_schema=Enum("PayloadSchemaType", schema))
+        pair.check("upsert", "edge", EDGE_POINTS)
+        pair.assert_same_state("edge")
+        yield pair
+
+
 @settings(max_examples=examples(300))
 @given(flt=filters(depth=2, vector_names=KIND.vector_names))
 def test_edge_dataset_count_and_scroll(edge_pair: Pair, flt: Call) -> None:
     """count and scroll under any filter select the same points of the edge dataset."""
     edge_pair.check("count", "edge", count_filter=flt)
     edge_pair.check("scroll", "edge", scroll_filter=flt, limit=100, with_payload=False)
+
+
+@settings(max_examples=examples(200))
+@given(flt=filters(depth=2, vector_names=KIND.vector_names))
+def test_indexed_edge_dataset_count_and_scroll(indexed_edge_pair: Pair, flt: Call) -> None:
+    """The same with every key indexed: an index never changes which points a filter selects."""
+    indexed_edge_pair.check("count", "edge", count_filter=flt)
+    indexed_edge_pair.check("scroll", "edge", scroll_filter=flt, limit=100, with_payload=False)
 
 
 @settings(max_examples=examples(60))

@@ -12,6 +12,7 @@ which runs on the subject alone and checks the subject still equals the untouche
 from __future__ import annotations
 
 import os
+import warnings
 from typing import Any
 
 import pytest
@@ -29,12 +30,14 @@ from .compare import (
 )
 from .specs import Call, Enum, build
 from .strategies import (
+    INDEX_KEYS,
     CollectionKind,
     batches,
     canonical_id,
     collection_kinds,
     filters,
     order_bys,
+    payload_schemas,
     point_ids,
     point_lists,
     respelled,
@@ -252,6 +255,15 @@ class PointOperations(RuleBasedStateMachine):
             self.pair.check("delete_vectors", COLLECTION, [], data.draw(selectors(existing)))
         else:
             self.pair.check("delete_vectors", COLLECTION, [first, "zz"], data.draw(selectors(existing)))
+
+    @rule(field=st.sampled_from(INDEX_KEYS), schema=payload_schemas, drop=st.integers(0, 3))
+    def payload_index(self, field: str, schema: Any, drop: int) -> None:
+        """Payload indexes do nothing in local mode: later filters must give the same results."""
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            self.pair.check("create_payload_index", COLLECTION, field, field_schema=schema)
+            if drop == 0:
+                self.pair.check("delete_payload_index", COLLECTION, field)
 
     # ---------------------------------------------------------------- the missing-id deviation
 
