@@ -22,7 +22,7 @@ from .engine.collection import Collection
 from .engine.config import CollectionConfig, to_json
 from .engine.database import Database
 from .engine.filters import compile_filter
-from .engine.payload import normalize_payload
+from .engine.payload import copy_payload, normalize_payload
 from .errors import ClientClosed, InvalidInput, NotSupported, UnsupportedLocation
 from .info import collection_info
 from .query.api import QueryMixin
@@ -273,7 +273,7 @@ class QdrantClient(QueryMixin):
         database = self._database
         with database.lock:
             collection = self._collection(collection_name)
-            raw = to_json(collection.config.raw)
+            raw = copy_payload(collection.config.raw)  # to_json would drop metadata nulls
             for vector_name in vectors_config or {}:
                 if collection.config.vectors.get(vector_name, None) is None or collection.config.vectors[
                     vector_name
@@ -291,13 +291,18 @@ class QdrantClient(QueryMixin):
                     raw["sparse_vectors"][vector_name] = merged
                 updated = True
             if metadata is not None:
-                merged_metadata = dict(raw.get("metadata") or {})
-                for key, value in normalize_payload(metadata).items():
-                    if value is None:  # the server's merge: a null removes the key
-                        merged_metadata.pop(key, None)
-                    else:
-                        merged_metadata[key] = value
-                raw["metadata"] = merged_metadata
+                new_metadata = normalize_payload(metadata)
+                if raw.get("metadata") is None:
+                    # As local mode: with no metadata yet, the given one is stored as it is, nulls included.
+                    raw["metadata"] = new_metadata
+                else:
+                    merged_metadata = dict(raw["metadata"])
+                    for key, value in new_metadata.items():
+                        if value is None:  # the server's merge: a null removes the key
+                            merged_metadata.pop(key, None)
+                        else:
+                            merged_metadata[key] = value
+                    raw["metadata"] = merged_metadata
                 updated = True
             for key, value in (
                 ("optimizers_config", optimizers_config),
