@@ -17,10 +17,12 @@ from .compare import Pair, Side, examples
 from .specs import Call, Enum
 from .strategies import (
     COLLECTION_KINDS,
+    INDEX_KEYS,
     NATURAL_SCHEMAS,
     UUID_POOL,
     collection_kinds,
     filters,
+    payload_schemas,
     point_lists,
     vector_structs,
 )
@@ -113,13 +115,20 @@ def test_indexed_edge_dataset_count_and_scroll(indexed_edge_pair: Pair, flt: Cal
 @settings(max_examples=examples(60))
 @given(data=st.data())
 def test_generated_dataset_filters(subject: Side, data: st.DataObject) -> None:
-    """Random points and filters: count, scroll and delete-by-filter agree."""
+    """Random points, payload indexes and filters: count, scroll and delete-by-filter agree."""
     kind = data.draw(collection_kinds, label="kind")
     points = data.draw(point_lists(kind, max_size=20), label="points")
     flt = data.draw(filters(depth=2, vector_names=kind.vector_names), label="filter")
-    with Pair(subject) as pair:
+    indexes = data.draw(st.lists(st.tuples(st.sampled_from(INDEX_KEYS), payload_schemas), max_size=4), label="indexes")
+    index_first = data.draw(st.booleans(), label="index before upsert")
+    with Pair(subject) as pair, warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
         pair.check("create_collection", "c", **kind.create_kwargs())
+        for key, schema in indexes if index_first else []:
+            pair.check("create_payload_index", "c", key, field_schema=schema)
         pair.check("upsert", "c", points)
+        for key, schema in [] if index_first else indexes:
+            pair.check("create_payload_index", "c", key, field_schema=schema)
         pair.check("count", "c", count_filter=flt)
         pair.check("scroll", "c", scroll_filter=flt, limit=3)
         pair.check("delete", "c", Call("FilterSelector", filter=flt))
