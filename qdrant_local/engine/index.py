@@ -73,8 +73,12 @@ class PayloadIndex:
         numeric_slots: list[int] = []
         other_slots: list[int] = []
         subclass_slots: list[int] = []
+        valued_slots: list[int] = []
         for slot in np.flatnonzero(live[:n_slots]).tolist():
-            for value in extract(payloads[slot]):
+            values = extract(payloads[slot])
+            if values:
+                valued_slots.append(slot)
+            for value in values:
                 value_type = type(value)
                 if value_type not in _SCALAR_TYPES:
                     # null, objects (geo points), nested arrays, subclasses of str / int / float:
@@ -115,6 +119,9 @@ class PayloadIndex:
         # subclass value (sorted, unique).
         self._other_slots = np.unique(np.asarray(other_slots, dtype=np.int64))
         self._subclass_slots = np.unique(np.asarray(subclass_slots, dtype=np.int64))
+        # Slots where the field selects at least one value (null included), for get_collection.
+        self._valued = np.zeros(n_slots, dtype=bool)
+        self._valued[valued_slots] = True
         # Built on first use by the query kinds that need them (see _ensure_* below).
         self._scalar_counts: np.ndarray | None = None
         self._posting_keys: np.ndarray | None = None
@@ -188,6 +195,13 @@ class PayloadIndex:
             if hits:
                 out[hits] = True
         return out
+
+    def count_with_values(self, payloads: list[Any], live: np.ndarray) -> int:
+        """Live points where the field selects at least one value (a null counts, ``[]`` not)."""
+        dirty = self.dirty_slots
+        count = int(np.count_nonzero(self._valued)) - int(np.count_nonzero(self._valued[dirty[dirty < self._base_slots]]))
+        extract = self._extract
+        return count + sum(1 for slot in dirty.tolist() if slot < len(live) and live[slot] and extract(payloads[slot]))
 
     # -- match_except ------------------------------------------------------------------------------
 
@@ -410,6 +424,18 @@ class PayloadIndexes:
         if index is None:
             return None
         return index.answer(node, candidates, store.payloads)
+
+    def count_with_values(self, field_name: str, store: Any) -> int | None:
+        """How many live points hold a value of the indexed field ``field_name`` (the points of
+        get_collection's payload_schema), or None when no fresh index of it is at hand."""
+        try:
+            path = parse_path(field_name)
+        except ValueError:
+            return None
+        index = self.index_for(path, store)
+        if index is None:
+            return None
+        return index.count_with_values(store.payloads, store.live_mask)
 
     def covers(self, node: Any) -> bool:
         """Whether ``node`` is a field condition of a kind and on a field these indexes answer."""

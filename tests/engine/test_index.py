@@ -20,7 +20,7 @@ from qdrant_client.local.payload_filters import check_filter
 from qdrant_local import QdrantClient, models
 from qdrant_local.engine import index as index_module
 from qdrant_local.engine.filters import compile_filter
-from qdrant_local.engine.paths import parse_path
+from qdrant_local.engine.paths import extract_values, parse_path
 
 from .strategies import WORDS, floats, ints, payloads
 
@@ -162,6 +162,13 @@ def test_indexed_results_equal_unindexed(initial: list[dict[str, Any]], steps: l
             assert _ids(indexed, flt) == expected, flt
             assert _ids(indexed, flt) == expected, flt
             assert indexed.count("c", count_filter=flt).count == len(expected), flt
+        # get_collection's per-field point counts come from the indexes (fresh or with dirty slots)
+        records = plain.scroll("c", limit=100, with_payload=True)[0]
+        for _ in range(2):
+            schema = indexed.get_collection("c").payload_schema
+            for key in INDEXED:
+                holding = sum(1 for record in records if extract_values(record.payload or {}, key))
+                assert schema[key].points == holding, key
     # The final state against qdrant-client's own filter semantics.
     records = plain.scroll("c", limit=100, with_payload=True)[0]
     for flt in queries:
