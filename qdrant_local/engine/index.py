@@ -129,7 +129,7 @@ class PayloadIndex:
         self._str_by_id: dict[int, str] | None = None
         self._token_keys: dict[str, np.ndarray] | None = None
         self._datetime_column: tuple[list[int], np.ndarray] | None = None
-        self._geo_column: tuple[np.ndarray, np.ndarray, np.ndarray, list[Any]] | None = None
+        self._geo_column: tuple[np.ndarray, np.ndarray, np.ndarray, list[Any], np.ndarray] | None = None
 
     def slots_of(self, key: tuple[type, Any]) -> np.ndarray:
         """Slots holding the exact typed value ``key`` (a slot may repeat)."""
@@ -320,14 +320,27 @@ class PayloadIndex:
         float64 bounding box (with slack) cannot rule out."""
         if self._geo_column is None:
             self._geo_column = self._build_geo_column(payloads)
-        lats, lons, slots, values = self._geo_column
+        lats, lons, slots, values, exact = self._geo_column
         keep = _geo_prune(node, lats, lons)
-        positions = np.arange(len(slots)) if keep is None else np.flatnonzero(keep)
+        if keep is None:
+            keep = np.ones(len(slots), dtype=bool)
+        points_test = getattr(node, "points_test", None)  # GeoNode's batch test, exact on float64
+        if points_test is None:
+            batch = keep[:0]
+            one_by_one = np.flatnonzero(keep)
+        else:
+            batch = np.flatnonzero(keep & exact)
+            one_by_one = np.flatnonzero(keep & ~exact)  # ints beyond 2**53: Python's exact test
+        parts = []
+        if len(batch):
+            with np.errstate(all="ignore"):
+                parts.append(slots[batch[points_test(lats[batch], lons[batch])]])
         value_test = node.value_test
-        hits = [position for position in positions.tolist() if value_test(values[position])]  # type: ignore[misc]
-        return slots[np.asarray(hits, dtype=np.int64)]
+        hits = [position for position in one_by_one.tolist() if value_test(values[position])]  # type: ignore[misc]
+        parts.append(slots[np.asarray(hits, dtype=np.int64)])
+        return np.concatenate(parts)
 
-    def _build_geo_column(self, payloads: list[Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[Any]]:
+    def _build_geo_column(self, payloads: list[Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[Any], np.ndarray]:
         # Geo points are objects, so they live on the "other" slots. A slot written since the
         # build may read differently now, but it is dirty and re-checked anyway.
         extract = self._extract
@@ -335,18 +348,25 @@ class PayloadIndex:
         lons: list[float] = []
         slots: list[int] = []
         values: list[Any] = []
+        exact: list[bool] = []
         for slot in self._other_slots.tolist():
             for value in extract(payloads[slot]):
                 if is_geo_point(value):
-                    lats.append(float(value["lat"]))
-                    lons.append(float(value["lon"]))
+                    lat, lon = value["lat"], value["lon"]
+                    lats.append(float(lat))
+                    lons.append(float(lon))
                     slots.append(slot)
                     values.append(value)
+                    # float64 holds the coordinate exactly (ints up to 2**53)
+                    exact.append(
+                        (type(lat) is float or abs(lat) <= _EXACT_INT) and (type(lon) is float or abs(lon) <= _EXACT_INT)
+                    )
         return (
             np.asarray(lats, dtype=np.float64),
             np.asarray(lons, dtype=np.float64),
             np.asarray(slots, dtype=np.int64),
             values,
+            np.asarray(exact, dtype=bool),
         )
 
     def _range_slots(self, node: FieldNode) -> np.ndarray:

@@ -393,6 +393,8 @@ def test_geo_pruning_keeps_every_match() -> None:
     lat = np.concatenate([rng.uniform(-90, 90, 3000), rng.integers(-90, 91, 300), [90, -90, 0, 0]])
     lon = np.concatenate([rng.uniform(-180, 180, 3000), rng.integers(-180, 181, 300), [0, 0, 180, -180]])
     payloads: list[Any] = [{"n": {"lat": float(a), "lon": float(b)}} for a, b in zip(lat, lon)]
+    # ints float64 cannot hold exactly take the per-value test; mixed int / float coordinates
+    payloads += [{"n": {"lat": 2**60, "lon": 0}}, {"n": {"lat": 0, "lon": 2**53 + 1}}, {"n": [{"lat": 10, "lon": -(2**60)}, {"lat": 1, "lon": 2.5}]}]
     live = np.ones(len(payloads), dtype=bool)
     index = index_module.PayloadIndex(parse_path("n"), payloads, live, len(payloads), 0)
     target = type("T", (), {"n_slots": len(payloads), "payloads": payloads})()
