@@ -8,6 +8,17 @@ points of a :class:`~.store.PointStore` at one ``store.version``:
 * a numeric column: every int / float value (ints only while exact in float64) with its slot,
   sorted by value, so a numeric range is two binary searches.
 
+Built on first use by the kinds that need them (so a keyword field never pays for them):
+
+* match_except: per-slot posting counts (a slot matches when it has more posted values than posted
+  members, or any non-null value outside the postings);
+* datetime_range: every distinct string parsed once with the scanning path's ``parse_timestamp``
+  into exact integer microseconds, sorted and bisected;
+* text kinds: token -> distinct-string postings (the scanning path's tokenizer); the node's own
+  ``value_test`` then runs once per candidate distinct string, so phrase semantics are unchanged;
+* geo kinds: float64 lat / lon columns of the geo points, pruned by a box with slack, then verified
+  with the node's own exact test.
+
 Values come from the same extractor the scanning path uses (``make_extractor(path, flat=True)``),
 so what a point "holds" cannot drift between the two paths. Whatever the index cannot answer
 exactly (other kinds, bools and huge ints under a range) is either decided by the node's own
