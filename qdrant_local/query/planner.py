@@ -65,7 +65,7 @@ def warn_ignored_search_params(search_params: Any) -> None:
             "Local mode performs exact (brute-force) search, so `search_params` has no effect, "
             "with the exception of `idf`.",
             UserWarning,
-            stacklevel=4,
+            stacklevel=5,
         )
 
 
@@ -109,11 +109,9 @@ class Planner:
 
     def resolve(self, query: ParsedQuery | None, using: str | None, lookup_from: Any) -> tuple[ParsedQuery | None, frozenset]:
         """Turn the point ids of a query into vectors; return it with the ids to exclude."""
-        if query is None:
-            return None, frozenset()
-        if query.kind == "feedback":
-            # Relevance feedback reads its ids from the searched collection and vector, never lookup_from.
-            lookup_from = None
+        if query is None or query.kind == "feedback":
+            # Relevance feedback resolves its ids when it runs (see _feedback), as local mode does.
+            return query, frozenset()
         lookup_name = field(lookup_from, "collection") if lookup_from is not None else self.collection_name
         lookup = self.database.collection(lookup_name)
         vector_name = field(lookup_from, "vector") if lookup_from is not None else None
@@ -142,9 +140,6 @@ class Planner:
             query.pairs = [(resolve_input(p), resolve_input(n)) for p, n in query.pairs]
         elif query.kind == "context":
             query.pairs = [(resolve_input(p), resolve_input(n)) for p, n in query.pairs]
-        elif query.kind == "feedback":
-            query.target = resolve_input(query.target)
-            query.feedback = [(resolve_input(example), score) for example, score in query.feedback]
         return query, frozenset(mentioned)
 
     def plan_prefetches(self, prefetch: Any) -> list[PrefetchPlan]:
@@ -510,9 +505,24 @@ class Planner:
         corpus: Any,
     ) -> list[Hit]:
         a, b, c = query.naive  # type: ignore[misc]
-        space = self._space(query.target.kind, using, corpus)
-        target = _parse_value(space, query.target, "Target vector")
-        items = [_parse_value(space, example, "Feedback vector") for example, _ in query.feedback]
+        # Ids are read from the searched collection and vector (never lookup_from), now that the
+        # prefetches below ran, and excluded here only, not from those prefetches.
+        mentioned: set[Any] = set()
+
+        def resolve_input(value: Any) -> Resolved:
+            if isinstance(value, Resolved):
+                return value
+            if vector_kind(value) != "id":
+                return Resolved(vector_kind(value), value)
+            mentioned.add(normalize_id(value))
+            return _stored_vector(self.collection, using, value)
+
+        resolved_target = resolve_input(query.target)
+        resolved_items = [resolve_input(example) for example, _ in query.feedback]
+        spec = FilterSpec(spec.raw, spec.exclude | frozenset(mentioned))
+        space = self._space(resolved_target.kind, using, corpus)
+        target = _parse_value(space, resolved_target, "Target vector")
+        items = [_parse_value(space, example, "Feedback vector") for example in resolved_items]
         pairs = recommend.feedback_pairs([score for _, score in query.feedback], b, c)
         examples = [target, *items]
 

@@ -139,7 +139,24 @@ def example_query(draw: st.DrawFn, twin: Twin, kind: str, using: str | None, tie
     """Recommend (three strategies), discover or context (not when ``ties`` is False: context
     scores are mostly exactly 0.0, whose order local mode leaves to numpy's unstable sort)."""
     ex = example(twin, kind, using)
-    which = draw(st.sampled_from(["recommend", "discover", "context"] if ties else ["recommend", "discover"]))
+    kinds = ["recommend", "discover", "context"] if ties else ["recommend", "discover"]
+    if kind == "dense":
+        kinds.append("feedback")  # local mode only runs relevance feedback on dense vectors
+    which = draw(st.sampled_from(kinds))
+    if which == "feedback":
+        items = draw(st.lists(st.tuples(ex, st.floats(-1, 1)), max_size=3))
+        return Call(
+            "RelevanceFeedbackQuery",
+            relevance_feedback=Call(
+                "RelevanceFeedbackInput",
+                target=draw(ex),
+                feedback=[Call("FeedbackItem", example=e, score=score) for e, score in items],
+                strategy=Call(
+                    "NaiveFeedbackStrategy",
+                    naive=Call("NaiveFeedbackStrategyParams", a=draw(st.floats(0.1, 2)), b=draw(st.sampled_from([-0.5, 0.0, 0.5, 1.0, 1.7])), c=draw(st.floats(0.1, 2))),
+                ),
+            ),
+        )
     if which == "recommend":
         strategy = draw(st.none() | st.sampled_from(["AVERAGE_VECTOR", "BEST_SCORE", "SUM_SCORES"]))
         return Call(
@@ -224,6 +241,9 @@ def requests(draw: st.DrawFn, twin: Twin, ties: bool = True) -> dict[str, Any]:
         request["query"], request["using"] = draw(leaf_query(twin, ties))
         if draw(st.integers(0, 3)) == 0:
             request["score_threshold"] = draw(st.floats(-3, 6))
+        if not twin.named and draw(st.integers(0, 4)) == 0:
+            # Ids then name points of another collection (same dimension), never excluded.
+            request["lookup_from"] = Call("LookupLocation", collection=draw(st.sampled_from(["dense_dot", "dense_euclid"])))
     elif shape in ("fusion", "rrf", "formula", "rescore"):
         request["prefetch"] = draw(st.lists(prefetches(twin), min_size=1, max_size=3))
         if shape == "fusion":
@@ -235,7 +255,15 @@ def requests(draw: st.DrawFn, twin: Twin, ties: bool = True) -> dict[str, Any]:
             request["query"] = Call("FormulaQuery", formula=draw(formulas), defaults={"x": 0.0})
         else:
             request["query"], request["using"] = draw(leaf_query(twin, ties))
-    elif shape == "order_by":
+    if draw(st.integers(0, 4)) == 0:
+        # idf narrows the IDF corpus of sparse "s"; the index parameters change nothing.
+        request["search_params"] = Call(
+            "SearchParams",
+            hnsw_ef=draw(st.none() | st.just(128)),
+            exact=draw(st.none() | st.booleans()),
+            idf=draw(st.none() | filters.filter(lambda f: f is not None).map(lambda f: Call("IdfCorpusParams", corpus=f))),
+        )
+    if shape == "order_by":
         key = draw(st.sampled_from(["x", "g"]))
         direction = draw(st.none() | st.sampled_from(["ASC", "DESC"]))
         request["query"] = Call("OrderByQuery", order_by=Call("OrderBy", key=key, direction=Enum("Direction", direction) if direction else None))
@@ -302,6 +330,8 @@ def test_query_batch_points(twins: dict[str, Twin], data: st.DataObject, name: s
             "with_payload": request["with_payload"],
             "with_vector": request["with_vectors"],
             "score_threshold": request.get("score_threshold"),
+            "lookup_from": request.get("lookup_from"),
+            "params": request.get("search_params"),
         }
         specs.append(Call("QueryRequest", **spec))
     expected, actual = call_both(twin, "query_batch_points", requests=specs)
