@@ -20,17 +20,9 @@ from . import operations as ops
 from .config import CollectionConfig
 from .filters import CompiledFilter, compile_filter, filter_mask
 from .index import IndexedTarget, PayloadIndexes
-from .payload import (
-    PayloadSelector,
-    compile_payload_selector,
-    delete_payload,
-    facet_values,
-    normalize_payload,
-    order_values,
-    validate_key,
-    select_payload,
-    set_payload,
-)
+from .payload import delete_payload, normalize_payload, set_payload, validate_key
+from .payload_values import facet_values, order_values
+from .projection import PayloadSelector, compile_payload_selector, select_payload
 from .points_input import (
     PreparedVectors,
     batch_columns,

@@ -1,4 +1,6 @@
-"""Payload values: JSON normalisation, copying, keyed writes and deletes, read selectors, facets.
+"""Payload values: JSON normalisation, copying, keyed writes and deletes.
+
+Read selectors live in :mod:`.projection`, facet and order_by values in :mod:`.payload_values`.
 
 Everything here is pure and works on plain JSON values (dict, list, str, int, float, bool, None).
 Semantics follow qdrant-client 1.20.0 local mode: ``to_jsonable_python`` in ``local_collection.py``,
@@ -16,37 +18,16 @@ import datetime as _dt
 import enum
 import math
 import uuid
-from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from pathlib import PurePath
-from typing import Any, Union
+from typing import Any
 
-from .._access import field
 from ..errors import InvalidInput
-from .datetimes import bound_to_microseconds, parse_timestamp
-from .paths import WILDCARD, Path, extract_values, format_path, parse_path
+from .paths import WILDCARD, Path, format_path, parse_path
 
-__all__ = [
-    "normalize_payload",
-    "copy_payload",
-    "validate_key",
-    "set_payload",
-    "delete_payload",
-    "PayloadSelector",
-    "compile_payload_selector",
-    "select_payload",
-    "FacetValue",
-    "facet_values",
-    "facet_key",
-    "facet_counts",
-    "OrderValue",
-    "order_values",
-    "to_order_value",
-]
+__all__ = ["normalize_payload", "copy_payload", "validate_key", "set_payload", "delete_payload"]
 
-FacetValue = Union[bool, int, str]
-OrderValue = Union[int, float]
 
 # --------------------------------------------------------------------------------------------------
 # Normalisation
@@ -451,225 +432,5 @@ def _delete_at(data: Any, path: Path, position: int) -> None:
         _delete_at(data[item], path, position + 1)  # type: ignore[index]
 
 
-# --------------------------------------------------------------------------------------------------
-# with_payload selectors
-
-# A selector tree maps an object key (str) or an array index (int, which selects nothing, as in core)
-# or None (``[]``, every element) to a subtree, or to True for "everything below".
-_Tree = dict[Any, Any]
-
-
-@dataclasses.dataclass(frozen=True)
-class PayloadSelector:
-    """A compiled ``with_payload``: ``mode`` is "none", "all", "include" or "exclude"."""
-
-    mode: str
-    tree: _Tree = dataclasses.field(default_factory=dict, compare=False)
-    keys: tuple[str, ...] = ()
-
-
-_NONE = PayloadSelector("none")
-_ALL = PayloadSelector("all")
-
-
-def compile_payload_selector(with_payload: Any) -> PayloadSelector:
-    """Validate and compile a ``with_payload`` argument (bool, key list, include/exclude selector).
-
-    Accepts ``True``/``False``/``None``, a list (or tuple) of key paths, ``PayloadSelectorInclude`` /
-    ``PayloadSelectorExclude`` objects (ours or qdrant_client's) and ``{"include": [...]}`` /
-    ``{"exclude": [...]}`` dicts. A bare str raises InvalidInput with qdrant-client's message, a bad
-    path ``InvalidPath``.
-    """
-    if with_payload is None or with_payload is False:
-        return _NONE
-    if with_payload is True:
-        return _ALL
-    if isinstance(with_payload, str):
-        raise InvalidInput(
-            "with_payload must be a bool, a list of payload keys or a PayloadSelector, "
-            f"got a str: {with_payload!r}"
-        )
-    exclude = field(with_payload, "exclude")
-    if exclude is not None:
-        keys = _selector_keys(exclude)
-        return PayloadSelector("exclude", _selector_tree(keys), keys)
-    include = field(with_payload, "include")
-    if include is not None:
-        keys = _selector_keys(include)
-        return PayloadSelector("include", _selector_tree(keys), keys)
-    if not isinstance(with_payload, (Mapping, bool)) and isinstance(with_payload, Iterable):
-        # local mode takes list(with_payload): any iterable of keys
-        keys = _selector_keys(list(with_payload))
-        return PayloadSelector("include", _selector_tree(keys), keys)
-    raise InvalidInput(
-        "with_payload must be a bool, a list of payload keys or a PayloadSelector, "
-        f"got a {type(with_payload).__name__}: {with_payload!r}"
-    )
-
-
-def _selector_keys(keys: Any) -> tuple[str, ...]:
-    if isinstance(keys, str) or not isinstance(keys, (list, tuple)):
-        raise InvalidInput(f"Payload selector keys must be a list of strings, got {keys!r}")
-    for key in keys:
-        parse_path(key)  # raises InvalidPath / InvalidInput
-    return tuple(keys)
-
-
-def _selector_tree(keys: tuple[str, ...]) -> _Tree:
-    """Merge selector paths into a prefix tree (payload_value_extractor._selector_tree)."""
-    tree: _Tree = {}
-    for key in keys:
-        parts = [None if item is WILDCARD else item for item in parse_path(key)]
-        *parents, last = parts
-        node: Any = tree
-        for part in parents:
-            node = node.setdefault(part, {})
-            if node is True:  # a shorter path already selects everything below
-                break
-        else:
-            node[last] = True
-    return tree
-
-
-def select_payload(payload: dict[str, Any] | None, selector: PayloadSelector) -> dict[str, Any] | None:
-    """The part of ``payload`` a selector returns, as the caller's own copy (None for "none")."""
-    mode = selector.mode
-    if mode == "none":
-        return None
-    if payload is None:
-        payload = {}
-    if mode == "all":
-        return copy_payload(payload)  # type: ignore[no-any-return]
-    if mode == "include":
-        return _include(payload, selector.tree)  # type: ignore[no-any-return]
-    return _exclude(payload, selector.tree)  # type: ignore[no-any-return]
-
-
-def _include(value: Any, tree: _Tree) -> Any:
-    if isinstance(value, dict):
-        result = {}
-        for key, item in value.items():
-            if key not in tree:
-                continue
-            subtree = tree[key]
-            result[key] = copy_payload(item) if subtree is True else _include(item, subtree)
-        return result
-    if isinstance(value, list):
-        # only `[]` applies to array elements; `a[0]` selects nothing, as in core
-        if None not in tree:
-            return []
-        subtree = tree[None]
-        if subtree is True:
-            return copy_payload(value)
-        return [_include(item, subtree) for item in value]
-    return value
-
-
-def _exclude(value: Any, tree: _Tree) -> Any:
-    if isinstance(value, dict):
-        result = {}
-        for key, item in value.items():
-            if key not in tree:
-                result[key] = copy_payload(item)
-            elif tree[key] is not True:
-                result[key] = _exclude(item, tree[key])
-        return result
-    if isinstance(value, list):
-        if None not in tree:
-            return copy_payload(value)
-        subtree = tree[None]
-        if subtree is True:
-            return []
-        return [_exclude(item, subtree) for item in value]
-    return value
-
-
-# --------------------------------------------------------------------------------------------------
-# Facets and order_by
-
-# A value's position here is its facet type tag: True/1 and False/0 are equal (and hash alike) in
-# Python but are separate facet buckets, and the tag orders buckets of different types on ties.
-_FACET_TYPES: tuple[type, ...] = (bool, int, str)
-
-
-def _parse_uuid(text: str) -> str | None:
-    """Canonical hyphenated form of a string uuid.UUID accepts in any spelling, else None."""
-    try:
-        return str(uuid.UUID(text))
-    except ValueError:
-        return None
-
-
-def facet_key(value: FacetValue) -> tuple[int, FacetValue]:
-    """The type-tagged key of a facet value: use it as the dict key and as the ascending sort key."""
-    return (_FACET_TYPES.index(type(value)), value)
-
-
-def facet_values(payload: dict[str, Any] | None, key: str | Path) -> list[FacetValue]:
-    """The distinct str/int/bool values ``key`` selects in ``payload``, as local ``facet`` counts them.
-
-    Floats, nulls, objects and nested arrays are ignored; ``True`` and ``1`` stay distinct; UUID
-    strings are canonicalised. Each value appears once, in first-seen order.
-    """
-    if not isinstance(payload, dict):
-        return []
-    seen: dict[tuple[int, FacetValue], FacetValue] = {}
-    for value in extract_values(payload, key):
-        kind = type(value)
-        if kind not in _FACET_TYPES:
-            continue
-        if kind is str:
-            value = _parse_uuid(value) or value
-        elif kind is int and len(str(value)) >= 32:
-            # local mode tries every value as a UUID, and a 32-digit int parses as one (a str then)
-            as_uuid = _parse_uuid(str(value))
-            if as_uuid is not None:
-                value, kind = as_uuid, str
-        tagged = (_FACET_TYPES.index(kind), value)
-        if tagged not in seen:
-            seen[tagged] = value
-    return list(seen.values())
-
-
-def facet_counts(payloads: Iterable[dict[str, Any] | None], key: str, limit: int) -> list[tuple[FacetValue, int]]:
-    """``(value, count)`` hits over ``payloads``, by count descending then value (local ``facet``)."""
-    path = parse_path(key)
-    hits: dict[tuple[int, FacetValue], int] = defaultdict(int)
-    for payload in payloads:
-        for value in facet_values(payload, path):
-            hits[facet_key(value)] += 1
-    ranked = sorted(hits.items(), key=lambda hit: (-hit[1], hit[0]))[:limit]
-    return [(tagged[1], count) for tagged, count in ranked]
-
-
-def to_order_value(value: Any) -> OrderValue | None:
-    """The order_by value of a payload value or a ``start_from``; None when it has none.
-
-    Mirrors ``order_by.to_order_value``: numbers are themselves (ints stay ints, bools have none),
-    datetimes, dates and datetime strings are exact microseconds since the epoch (naive = UTC).
-    """
-    if value is None or isinstance(value, bool):
-        return None
-    if isinstance(value, (int, float)):
-        return value
-    if isinstance(value, (_dt.datetime, _dt.date)):
-        return bound_to_microseconds(value)
-    if isinstance(value, str):
-        return parse_timestamp(value)
-    return None
-
-
-def order_values(payload: dict[str, Any] | None, key: str | Path) -> list[OrderValue]:
-    """The distinct order_by values of a point, in payload order (a point is listed once per value).
-
-    Equal values of different types (``1`` and ``1.0``) count once, keeping the first, as local
-    mode's ``(value, id)`` dedup does after its stable sort.
-    """
-    if not isinstance(payload, dict):
-        return []
-    values: dict[OrderValue, None] = {}
-    for value in extract_values(payload, key):
-        order_value = to_order_value(value)
-        if order_value is not None and order_value not in values:
-            values[order_value] = None
-    return list(values)
+# Transitional: the query planner still imports the selectors from here (being moved to .projection).
+from .projection import compile_payload_selector, select_payload  # noqa: E402

@@ -250,11 +250,10 @@ class QueryMixin(LegacySearchMixin):
         Returns:
             List of query responses
         """
-        parsed = [_Request.from_model(request) for request in requests]
         database = self._database
         with database.lock:
             planner = Planner(database, collection_name)
-            hits = _execute_batch(planner, parsed)
+            parsed, hits = _execute_batch(planner, requests)
             return [
                 QueryResponse(points=planner.points(found, request.with_payload, request.with_vectors))
                 for found, request in zip(hits, parsed)
@@ -460,15 +459,22 @@ class QueryMixin(LegacySearchMixin):
 # -- helpers shared with the legacy API ---------------------------------------------------------------
 
 
-def _execute_batch(planner: Planner, requests: list[_Request]) -> list[list[Hit]]:
-    """Run several requests; plain dense nearest queries on one vector name share a matrix product."""
+def _execute_batch(planner: Planner, raw_requests: Sequence[Any]) -> tuple[list[_Request], list[list[Hit]]]:
+    """Run several requests; plain dense nearest queries on one vector name share a matrix product.
+
+    Requests are validated, resolved and (unless deferred to the shared product) run one after the
+    other, so the first bad request raises the error local mode's sequential loop would.
+    """
     from .planner import _parse_value
     from .spaces import DenseSpace
 
-    results: list[list[Hit] | None] = [None] * len(requests)
+    requests: list[_Request] = []
+    results: list[list[Hit] | None] = [None] * len(raw_requests)
     batches: dict[str, list[tuple[int, Any, Any, int]]] = {}
     spaces: dict[str, DenseSpace] = {}
-    for index, request in enumerate(requests):
+    for index, raw_request in enumerate(raw_requests):
+        request = _Request.from_model(raw_request)
+        requests.append(request)
         request.prepare(planner)
         resolved, using = request.resolved, request.using or ""
         simple = (
@@ -492,7 +498,7 @@ def _execute_batch(planner: Planner, requests: list[_Request]) -> list[list[Hit]
         for (index, _, _, _), found in zip(items, ranked):
             request = requests[index]
             results[index] = planner._cut(found, space, request.score_threshold)[request.offset :]
-    return results  # type: ignore[return-value]
+    return requests, results  # type: ignore[return-value]
 
 
 def _groups(

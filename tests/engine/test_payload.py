@@ -29,19 +29,9 @@ from qdrant_client.local.payload_value_extractor import value_by_key
 from qdrant_client.local.payload_value_setter import delete_value_by_key, merge_payload, set_value_by_key
 
 from qdrant_local import models as our_models
-from qdrant_local.engine.payload import (
-    compile_payload_selector,
-    copy_payload,
-    delete_payload,
-    facet_counts,
-    facet_values,
-    normalize_payload,
-    order_values,
-    select_payload,
-    set_payload,
-    to_order_value,
-    validate_key,
-)
+from qdrant_local.engine.payload import copy_payload, delete_payload, normalize_payload, set_payload, validate_key
+from qdrant_local.engine.payload_values import facet_counts, facet_values, order_values, to_order_value
+from qdrant_local.engine.projection import compile_payload_selector, select_payload
 from qdrant_local.errors import InvalidInput, InvalidPath
 
 from .strategies import json_values, key_paths, payloads
