@@ -481,9 +481,14 @@ def report(meta: dict[str, Any], engines: dict[str, Any], args: argparse.Namespa
         print("- " + note)
     print()
     print("targets (defined at 100,000 x 384; the 1M ones need --n 1000000):")
+    unmeasured = [check for check in targets if check["met"] is None]
     for check in targets:
-        status = {True: "met", False: "NOT met", None: "n/a"}[check["met"]]
-        print(f"  [{status:>7}] {check['target']} ({check['engine']}): {check['detail']}")
+        if check["met"] is not None:
+            status = "met" if check["met"] else "NOT met"
+            print(f"  [{status:>7}] {check['target']} ({check['engine']}): {check['detail']}")
+    if unmeasured:
+        # Usually a comparison engine that was not run (at 1M only qdrant_local runs) or a failed workload.
+        print(f"  not measurable in this run: {'; '.join(sorted({c['target'] for c in unmeasured}))}")
     for warning in warnings:
         print("WARNING: " + warning)
     if json_out:

@@ -77,6 +77,22 @@ def peak_rss_bytes() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
+def phase_peak_bytes() -> int | None:
+    """Peak RSS since the last call (Linux VmHWM, then reset through /proc/self/clear_refs), or None.
+
+    Per-phase peaks say where the overall peak comes from (load, reads, reopen). The reset also
+    resets ru_maxrss, so callers take the largest phase peak as the overall one.
+    """
+    try:
+        with open("/proc/self/status") as handle:
+            peak = next(int(line.split()[1]) * 1024 for line in handle if line.startswith("VmHWM:"))
+        with open("/proc/self/clear_refs", "w") as handle:
+            handle.write("5")  # 5 = reset the peak RSS to the current RSS
+        return peak
+    except (OSError, StopIteration, ValueError):
+        return None
+
+
 class ClientAdapter:
     """qdrant_local or qdrant-client (same QdrantClient API), in memory or at a path."""
 
@@ -409,6 +425,7 @@ def run_engine(
         return run_floor(n, dim, policy)
     adapter = make_adapter(engine, threads)
     rss_after_import = peak_rss_bytes()
+    phases: dict[str, int | None] = {"import": phase_peak_bytes()}
     on_disk = engine.endswith(":path") or engine == "qdrant-edge-py"
     writes_only = cap is not None and cap < n
     m = min(cap, n) if writes_only else n  # points actually loaded
@@ -444,10 +461,13 @@ def run_engine(
     has_batch = hasattr(adapter, "prepare_batch")
     record("upsert_batch" if has_batch else "upsert_points", load(adapter, has_batch), True)
 
-    started = time.perf_counter()
+    phases["load"] = phase_peak_bytes()
+    started, started_cpu = time.perf_counter(), time.process_time()
     adapter.create_indexes()
     if not writes_only:  # on a capped subset this would not be comparable (and it is a no-op there anyway)
-        results["create_index"] = {"seconds": time.perf_counter() - started, "repeats": 1}
+        results["create_index"] = {
+            "seconds": time.perf_counter() - started, "cpu_seconds": time.process_time() - started_cpu, "repeats": 1
+        }
 
     flt2, flt50 = adapter.filter(data.FILTER_2PCT), adapter.filter(data.FILTER_50PCT)
     qs = data.queries(dim)
@@ -476,20 +496,22 @@ def run_engine(
         timed("scroll_order", lambda k: adapter.scroll_ordered(), lambda: adapter.scroll_ordered()[:10])
     timed("set_payload_2", lambda k: adapter.set_payload(flt2, {"seen": k}), extrapolate=True)
 
+    phases["reads and set_payload"] = phase_peak_bytes()
     if on_disk:
         adapter.close()
         allocated, apparent = folder_size(main_path)
         factor = scale if writes_only else 1
         results["folder"] = {"bytes": allocated * factor, "apparent_bytes": apparent * factor, "extrapolated": writes_only}
-        timings = []
+        timings, cpu = [], []
         for _ in range(policy["reopen_repeat"]):
-            started = time.perf_counter()
+            started, started_cpu = time.perf_counter(), time.process_time()
             count = adapter.reopen_and_count()
             timings.append(time.perf_counter() - started)
+            cpu.append(time.process_time() - started_cpu)
             if count != m:
                 notes.append(f"reopen counted {count} points, expected {m}")
             adapter.close()
-        record("reopen", {"seconds": statistics.median(timings), "repeats": len(timings)}, True)
+        record("reopen", {"seconds": statistics.median(timings), "cpu_seconds": statistics.median(cpu), "repeats": len(timings)}, True)
         adapter.reopen_and_count()
 
     # Each delete removes another 2% group (10, 11, ...), so at most a few percent of the data goes.
@@ -502,7 +524,10 @@ def run_engine(
     timed("delete_2", delete_next_group, extrapolate=True, repeat=policy["delete_repeat"] + 1)
     if not writes_only:
         # Measured here, before the floor below and the PointStruct run add their own memory.
-        results["peak_rss"] = {"bytes": peak_rss_bytes(), "after_import_bytes": rss_after_import}
+        phases["reopen and delete" if on_disk else "delete"] = phase_peak_bytes()
+        # Resetting VmHWM resets ru_maxrss too, so the overall peak is the largest phase peak.
+        overall = max([peak_rss_bytes()] + [peak for peak in phases.values() if peak is not None])
+        results["peak_rss"] = {"bytes": overall, "after_import_bytes": rss_after_import, "phases": phases}
         if paired_floor:
             try:
                 results["paired_floor"] = paired_floor_ratios(adapter, n, dim, tuple(deleted_groups), policy)
