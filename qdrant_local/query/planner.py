@@ -348,7 +348,7 @@ class Planner:
         store = self.store.vectors.get(using)
         n_slots = self.store.n_slots
         if kind == "dense" and isinstance(store, DenseVectors):
-            return DenseSpace(store, n_slots, using)
+            return DenseSpace(store, n_slots, using, version=self.store.version)
         if kind == "multi" and isinstance(store, MultiVectors):
             return MultiSpace(store, n_slots, using)
         if kind == "sparse" and isinstance(store, SparseVectors):

@@ -12,6 +12,7 @@ and ``k`` (limit + offset) and returns :class:`~.scoring.RankedSlots` in result 
 
 from __future__ import annotations
 
+import weakref
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -38,18 +39,43 @@ def _finish(candidates: np.ndarray, scores: np.ndarray, descending: bool, k: int
     return RankedSlots(candidates[order], np.asarray(scores)[order])
 
 
+# Squared row norms per dense store (Euclid), valid for one collection state.
+_NORMS: weakref.WeakKeyDictionary[DenseVectors, tuple[Any, np.ndarray]] = weakref.WeakKeyDictionary()
+
+
+def _row_norms(store: DenseVectors, n_slots: int, version: Any) -> np.ndarray:
+    """Squared norms of the first ``n_slots`` rows, recomputed only after the collection changed."""
+    key = (version, n_slots, id(store.matrix))
+    cached = _NORMS.get(store)
+    if cached is None or cached[0] != key:
+        cached = (key, scoring.squared_norms(store.matrix[:n_slots]))
+        _NORMS[store] = cached
+    return cached[1]
+
+
 class DenseSpace:
     """A dense vector name: float32 rows, one per slot."""
 
     kind = "dense"
 
-    def __init__(self, store: DenseVectors, n_slots: int, vector_name: str) -> None:
+    def __init__(self, store: DenseVectors, n_slots: int, vector_name: str, version: Any = None) -> None:
+        """``version`` identifies the collection's state (``store.version``): with it, Euclid keeps
+        the rows' squared norms between queries; without it they are recomputed per query."""
         self.store = store
         self.n_slots = n_slots
         self.vector_name = vector_name
         self.distance = store.distance
         self.dim = store.dim
         self.bigger_is_better = scoring.bigger_is_better(self.distance)
+        self._version = version
+
+    @property
+    def row_norms(self) -> np.ndarray | None:
+        if self.distance != scoring.EUCLID:
+            return None
+        if self._version is None:
+            return scoring.squared_norms(self.store.matrix[: self.n_slots])
+        return _row_norms(self.store, self.n_slots, self._version)
 
     def parse(self, vector: Any, what: str = "Query vector") -> np.ndarray:
         return scoring.dense_query(vector, self.dim, self.vector_name, what=what)
@@ -62,10 +88,10 @@ class DenseSpace:
         return scoring.normalize(query) if self.distance == scoring.COSINE else query
 
     def nearest(self, query: np.ndarray, eligible: np.ndarray, k: int) -> RankedSlots:
-        return scoring.rank_dense(self.store.matrix, self.n_slots, eligible, query, self.distance, k)
+        return scoring.rank_dense(self.store.matrix, self.n_slots, eligible, query, self.distance, k, self.row_norms)
 
     def nearest_batch(self, queries: list[np.ndarray], masks: list[np.ndarray], ks: list[int]) -> list[RankedSlots]:
-        return scoring.rank_dense_batch(self.store.matrix, self.n_slots, masks, queries, self.distance, ks)
+        return scoring.rank_dense_batch(self.store.matrix, self.n_slots, masks, queries, self.distance, ks, self.row_norms)
 
     def rank_examples(self, examples: Sequence[np.ndarray], combine: Combine, eligible: np.ndarray, k: int) -> RankedSlots:
         matrix = self.store.matrix
@@ -74,12 +100,14 @@ class DenseSpace:
         if count == 0 or k <= 0:
             return _empty()
         stacked = np.stack(prepared)
+        norms = self.row_norms
         if count <= scoring.GATHER_FRACTION * self.n_slots:
             rows = np.flatnonzero(eligible)
-            keys = np.asarray(combine(list(scoring.approx_core(matrix[rows], stacked, self.distance)), len(rows)))
+            approx = scoring.approx_core(matrix[rows], stacked, self.distance, norms[rows] if norms is not None else None)
+            keys = np.asarray(combine(list(approx), len(rows)))
             candidates = rows[top_candidates(keys, k)]
         else:
-            similarities = scoring.approx_core(matrix[: self.n_slots], stacked, self.distance)
+            similarities = scoring.approx_core(matrix[: self.n_slots], stacked, self.distance, norms)
             keys = np.array(combine(list(similarities), self.n_slots), dtype=np.float64)
             keys[~eligible] = -np.inf
             candidates = top_candidates(keys, k)
