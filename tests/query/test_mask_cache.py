@@ -43,8 +43,8 @@ def test_repeated_filter_after_writes(steps: list, seed: int, distance: str) -> 
                     must = [m.FieldCondition(key="k", match=m.MatchValue(value=point))]
                     if value:
                         must.append(m.HasVectorCondition(has_vector="v"))
-                    results.append(client.query_points("c", query, using="v", query_filter=m.Filter(must=must), limit=50).points)
-                assert_same_points(results[0], results[1], limit=50)
+                    results.append(client.query_points("c", query, using="v", query_filter=m.Filter(must=must), limit=3).points)
+                assert_same_points(results[0], results[1], limit=3)
                 continue
             for client, m in ((oracle, qm), (subject, lm)):
                 if action == "set_payload":
@@ -69,3 +69,24 @@ def test_freeze_is_type_exact() -> None:
     assert freeze(lm.MatchValue(value=1)) == freeze(lm.MatchValue(value=1))
     assert freeze(qm.MatchValue(value="a")) != freeze(qm.MatchValue(value="b"))
     assert freeze(np.arange(3)) != freeze(np.arange(4))
+
+
+def test_euclid_after_rewriting_a_vector() -> None:
+    """Rewriting a point's vector in place must refresh the cached row norms (Euclid)."""
+    oracle, subject = make_clients()
+    try:
+        for client, m in ((oracle, qm), (subject, lm)):
+            client.create_collection("e", vectors_config=m.VectorParams(size=3, distance=m.Distance.EUCLID))
+            points = [m.PointStruct(id=0, vector=[10.0, 10.0, 10.0])]
+            points += [m.PointStruct(id=i, vector=[3.0 + i, 0.0, 0.0]) for i in range(1, 200)]
+            client.upsert("e", points)
+        results = []
+        for client, m in ((oracle, qm), (subject, lm)):
+            client.query_points("e", [0.0, 0.0, 0.0], limit=1)  # norms cached for this state
+            client.upsert("e", [m.PointStruct(id=0, vector=[0.1, 0.0, 0.0])])
+            results.append(client.query_points("e", [0.0, 0.0, 0.0], limit=1).points)
+        assert [p.id for p in results[1]] == [p.id for p in results[0]] == [0]
+        assert_same_points(results[0], results[1], limit=1)
+    finally:
+        oracle.close()
+        subject.close()
