@@ -617,7 +617,7 @@ with_payloads = st.one_of(
 # Inputs that hit a qdrant_local bug already pinned by a test in test_regressions.py; the
 # generators step around them so that hypothesis keeps looking for new ones. Remove an entry
 # once the bug is fixed.
-AVOID: set[str] = {"metadata_null_first_update"}
+AVOID: set[str] = set()
 
 
 def with_vectors_options(kind: CollectionKind) -> st.SearchStrategy[Any]:
