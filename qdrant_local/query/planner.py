@@ -28,6 +28,7 @@ from .. import models
 from .._access import enum_value, field
 from ..engine.collection import Collection
 from ..engine.filters import compile_filter, filter_mask
+from ..engine.paths import extract_values
 from ..engine.projection import compile_payload_selector, select_payload
 from ..engine.vectors import DenseVectors, MultiVectors, SparseVectors
 from ..errors import InvalidInput
@@ -44,6 +45,7 @@ from .requests import (
     vector_kind,
 )
 from .scoring import RankedSlots, threshold_cut
+from .text import bm25_scores, document_tokens, text_query_params
 from .spaces import DenseSpace, MultiSpace, SparseSpace, Space
 
 __all__ = ["Planner", "PrefetchPlan", "Hit", "warn_ignored_search_params"]
@@ -182,10 +184,18 @@ class Planner:
         search_params: Any,
     ) -> list[Hit]:
         corpus = idf_corpus_of(search_params)
+        self._validate_text_queries(query, using, prefetches, corpus)
         if prefetches:
             sources = [self.prefetch(plan, spec) for plan in prefetches]
             return self.merge(sources, query, using, spec, limit, offset, score_threshold, corpus)
         return self.query_collection(query, using, spec, limit, offset, score_threshold, corpus)
+
+    def _validate_text_queries(self, query: ParsedQuery | None, using: str | None, prefetches: list[PrefetchPlan], corpus: Any) -> None:
+        """Reject an invalid text query anywhere in the request before running any of it."""
+        if query is not None and query.kind == "text":
+            text_query_params(query.raw, using, self.collection.payload_schema, corpus)
+        for plan in prefetches:
+            self._validate_text_queries(plan.query, plan.using, plan.prefetch, idf_corpus_of(plan.params))
 
     def prefetch(self, plan: PrefetchPlan, propagated: FilterSpec) -> list[Hit]:
         spec = propagated.merged(plan.filter, plan.exclude)
@@ -305,9 +315,12 @@ class Planner:
         corpus: Any,
         include: list[Any] | None = None,
     ) -> list[Hit]:
-        using = using or ""
         limit = limit or 10
         offset = offset or 0
+        if query is not None and query.kind == "text":
+            # `using` names the payload field of a text query, not a vector
+            return self._query_text(query, using, spec, include, limit, offset, score_threshold, corpus)
+        using = using or ""
         if query is None:
             return self._scroll(spec, include, limit + offset)[offset:]
         kind = query.kind
@@ -532,6 +545,41 @@ class Planner:
 
         ranked = space.rank_examples(examples, combine, self.eligible(spec, include, using), limit + offset)
         return self._cut(ranked, space, score_threshold)[offset:]
+
+    # -- text (BM25) ------------------------------------------------------------------------------
+
+    def _query_text(
+        self,
+        query: ParsedQuery,
+        field_name: str | None,
+        spec: FilterSpec,
+        include: list[Any] | None,
+        limit: int,
+        offset: int,
+        score_threshold: float | None,
+        corpus: Any,
+    ) -> list[Hit]:
+        text, k1, b = text_query_params(query.raw, field_name, self.collection.payload_schema, corpus)
+        store = self.store
+        # The corpus: live points holding at least one token in the field, whatever the filter is.
+        documents = {}
+        for slot in np.flatnonzero(store.live_mask).tolist():
+            tokens = document_tokens(extract_values(store.payloads[slot] or {}, field_name))  # type: ignore[arg-type]
+            if tokens:
+                documents[slot] = tokens
+        scores = bm25_scores(documents, text, k1, b)
+        eligible = self.eligible(spec, include)
+        hits: list[Hit] = []
+        for slot in sorted(scores, key=lambda slot: (-scores[slot], slot)):
+            if len(hits) >= limit + offset:
+                break
+            if not eligible[slot]:
+                continue
+            score = float(np.float32(scores[slot]))  # core scores in f32
+            if score_threshold is not None and score <= score_threshold:
+                break
+            hits.append((slot, score, None))
+        return hits[offset:]
 
     # -- scroll-like queries ---------------------------------------------------------------------
 

@@ -168,10 +168,6 @@ def parse_query(query: Any) -> ParsedQuery | None:
         return ParsedQuery("context", query, pairs=_pairs(field(query, "context")))
     if key == "relevance_feedback":
         return _parse_feedback(query)
-    if key == "text":
-        raise NotSupported(
-            "Text (BM25) queries are not supported by qdrant_local yet; use a sparse vector query instead."
-        )
     return ParsedQuery(key, query)
 
 
