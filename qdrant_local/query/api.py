@@ -12,12 +12,13 @@ from typing import Any, Sequence
 
 from .. import models
 from .._access import field
-from ..engine.projection import compile_payload_selector
+from ..engine.payload import compile_payload_selector
 from ..engine.vectors import DenseVectors
 from ..errors import InvalidInput
 from ..models.query import QueryResponse
 from .legacy import LegacySearchMixin
-from .planner import Hit, Planner, distance_matrix, group_hits, warn_ignored_search_params
+from .groups import distance_matrix, group_hits
+from .planner import Hit, Planner, warn_ignored_search_params
 from .requests import FilterSpec, ParsedQuery, parse_query, validate_prefetches, validate_request
 
 __all__ = ["QueryMixin"]
