@@ -102,24 +102,35 @@ class SparseIndex:
 
     def __init__(self) -> None:
         self._generation = np.zeros(0, dtype=np.int64)
+        self._nnz = np.zeros(0, dtype=np.int64)  # entries of each slot's current vector
         # term -> merged arrays (slots, values, generations)
         self._postings: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
         # term -> appended since the last merge: ([slots], [values], [generations])
         self._pending: dict[int, tuple[list[int], list[float], list[int]]] = {}
+        # Entries held (current or stale) and current; stale ones are normally purged when their
+        # term is queried, and all at once when they outnumber the current ones (write-heavy use).
+        self._held = 0
+        self._current = 0
 
     # -- writes ----------------------------------------------------------------------------------
 
     def _reserve(self, slot: int) -> None:
         if slot >= len(self._generation):
-            grown = np.zeros(max(16, 2 * len(self._generation), slot + 1), dtype=np.int64)
-            grown[: len(self._generation)] = self._generation
-            self._generation = grown
+            capacity = max(16, 2 * len(self._generation), slot + 1)
+            for name in ("_generation", "_nnz"):
+                old = getattr(self, name)
+                grown = np.zeros(capacity, dtype=np.int64)
+                grown[: len(old)] = old
+                setattr(self, name, grown)
 
     def set(self, slot: int, indices: np.ndarray, values: np.ndarray) -> None:
         """Make ``slot`` hold the sparse vector (indices, values), replacing what it held."""
         self._reserve(slot)
-        self._generation[slot] += 1
+        self.remove(slot)
         generation = int(self._generation[slot])
+        self._nnz[slot] = len(indices)
+        self._held += len(indices)
+        self._current += len(indices)
         pending = self._pending
         for term, value in zip(np.asarray(indices).tolist(), np.asarray(values, dtype=np.float64).tolist()):
             entry = pending.get(term)
@@ -133,6 +144,16 @@ class SparseIndex:
         """Forget the vector of ``slot`` (its entries become stale at once)."""
         if slot < len(self._generation):
             self._generation[slot] += 1
+            self._current -= int(self._nnz[slot])
+            self._nnz[slot] = 0
+            if self._held - self._current > max(65536, self._current):
+                self.purge()
+
+    def purge(self) -> None:
+        """Drop every stale entry now (merging pending ones), so memory follows the live vectors."""
+        for term in list(self._pending) + [t for t in list(self._postings) if t not in self._pending]:
+            self.postings(term)
+        self._held = self._current
 
     def clear(self) -> None:
         """Forget everything (the owner rebuilds after a compaction renumbers slots)."""
