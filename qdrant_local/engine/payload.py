@@ -430,7 +430,3 @@ def _delete_at(data: Any, path: Path, position: int) -> None:
                 _delete_at(element, path, position + 1)
     elif isinstance(data, list) and item < len(data):  # type: ignore[operator]
         _delete_at(data[item], path, position + 1)  # type: ignore[index]
-
-
-# Transitional: the query planner still imports the selectors from here (being moved to .projection).
-from .projection import compile_payload_selector, select_payload  # noqa: E402

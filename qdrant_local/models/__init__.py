@@ -13,6 +13,16 @@ from uuid import UUID
 from . import _generated
 from ._generated import *  # noqa: F401,F403
 from .base import Model
+from .query import (
+    ContextExamplePair,
+    DiscoverRequest,
+    NamedSparseVector,
+    NamedVector,
+    RecommendGroupsRequest,
+    RecommendRequest,
+    SearchGroupsRequest,
+    SearchRequest,
+)
 
 # Type aliases that qdrant_client.models exports and user code uses in annotations.
 ExtendedPointId = Union[int, str]
@@ -25,4 +35,7 @@ __all__ = sorted(
     [name for name in vars(_generated) if not name.startswith("_") and isinstance(getattr(_generated, name), type)
      and getattr(_generated, name).__module__ == _generated.__name__]
     + ["ExtendedPointId", "PointId", "Payload", "VectorStruct", "ReadConsistency", "Model"]
+    # The pre-1.14 request models that qdrant-client 1.20 dropped, for the legacy search API.
+    + ["ContextExamplePair", "DiscoverRequest", "NamedSparseVector", "NamedVector", "RecommendGroupsRequest"]
+    + ["RecommendRequest", "SearchGroupsRequest", "SearchRequest"]
 )

@@ -12,7 +12,7 @@ from typing import Any, Sequence
 
 from .. import models
 from .._access import field
-from ..engine.payload import compile_payload_selector
+from ..engine.projection import compile_payload_selector
 from ..engine.vectors import DenseVectors
 from ..errors import InvalidInput
 from ..models.query import QueryResponse

@@ -14,7 +14,7 @@ import numpy as np
 
 from .. import models
 from ..engine.paths import extract_values
-from ..engine.payload import compile_payload_selector, select_payload
+from ..engine.projection import compile_payload_selector, select_payload
 from ..engine.vectors import DenseVectors, MultiVectors, SparseVectors
 from ..ids import order_key
 from .planner import Hit, Planner
