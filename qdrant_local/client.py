@@ -22,6 +22,7 @@ from .engine.collection import Collection
 from .engine.config import CollectionConfig, to_json
 from .engine.database import Database
 from .engine.filters import compile_filter
+from .engine.gcpause import gc_paused
 from .engine.payload import copy_payload, normalize_payload
 from .errors import ClientClosed, InvalidInput, NotSupported, UnsupportedLocation
 from .info import collection_info
@@ -568,9 +569,9 @@ class QdrantClient(QueryMixin):
         timeout: int | None = None,
     ) -> list[models.Record]:
         """Points by id, in request order; missing ids are skipped, duplicates repeated."""
-        with self._database.lock:
+        with self._database.lock, gc_paused():
             found = self._collection(collection_name).retrieve(ids, with_payload, with_vectors)
-        return [_record(parts) for parts in found]
+            return [_record(parts) for parts in found]
 
     def scroll(
         self,
@@ -596,13 +597,13 @@ class QdrantClient(QueryMixin):
         if order_by is not None and offset is not None:
             raise InvalidInput("Offset is not supported in conjunction with `order_by` scroll parameter")
         compiled = compile_filter(scroll_filter)
-        with self._database.lock:
+        with self._database.lock, gc_paused():
             collection = self._collection(collection_name)
             if order_by is not None:
                 found = collection.scroll_by_value(compiled, limit, order_by, with_payload, with_vectors)
                 return [_record(parts) for parts in found], None
             page, next_offset = collection.scroll_by_id(compiled, limit, offset, with_payload, with_vectors)
-        return [_record(parts) for parts in page], next_offset
+            return [_record(parts) for parts in page], next_offset
 
     def count(
         self,

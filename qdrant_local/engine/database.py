@@ -23,6 +23,7 @@ from ..ids import PointId
 from . import operations as ops
 from .collection import Collection
 from .config import CollectionConfig, validate_collection_name
+from .gcpause import gc_paused
 from .journal import Journal
 
 
@@ -98,7 +99,7 @@ class Database:
 
     def write(self, collection_name: str, prepare: Callable[[Collection], ops.PointOperation], wait: bool = True) -> None:
         """Validate with ``prepare``, log, then apply one point operation."""
-        with self.lock:
+        with self.lock, gc_paused():
             collection = self.collection(collection_name)
             op = prepare(collection)
             self._log({"op": "points", "collection": collection.name, "body": op.to_record()}, wait)
@@ -109,7 +110,7 @@ class Database:
         self, collection_name: str, prepares: list[Callable[[Collection], ops.PointOperation]], wait: bool = True
     ) -> None:
         """batch_update_points: every operation applied, or none."""
-        with self.lock:
+        with self.lock, gc_paused():
             collection = self.collection(collection_name)
             journal = Journal(collection)
             applied: list[ops.PointOperation] = []

@@ -12,6 +12,7 @@ from typing import Any, Sequence
 
 from .. import models
 from .._access import field
+from ..engine.gcpause import gc_paused
 from ..engine.projection import compile_payload_selector
 from ..engine.vectors import DenseVectors
 from ..errors import InvalidInput
@@ -221,7 +222,7 @@ class QueryMixin(LegacySearchMixin):
             with_payload, with_vectors, score_threshold, lookup_from,
         )  # fmt: skip
         database = self._database
-        with database.lock:
+        with database.lock, gc_paused():
             planner = Planner(database, collection_name)
             hits = request.execute(planner)
             return QueryResponse(points=planner.points(hits, with_payload, with_vectors))
@@ -252,7 +253,7 @@ class QueryMixin(LegacySearchMixin):
             List of query responses
         """
         database = self._database
-        with database.lock:
+        with database.lock, gc_paused():
             planner = Planner(database, collection_name)
             parsed, hits = _execute_batch(planner, requests)
             return [
@@ -356,7 +357,7 @@ class QueryMixin(LegacySearchMixin):
             True, with_vectors, score_threshold, lookup_from,
         )  # fmt: skip
         database = self._database
-        with database.lock:
+        with database.lock, gc_paused():
             planner = Planner(database, collection_name)
             return _groups(database, planner, request, group_by, limit, group_size, with_payload, with_vectors, with_lookup)
 
@@ -450,7 +451,7 @@ class QueryMixin(LegacySearchMixin):
         if sample is None or sample < 2:
             raise InvalidInput(f"sample value {sample} is invalid. Must be 2 or larger.")
         database = self._database
-        with database.lock:
+        with database.lock, gc_paused():
             planner = Planner(database, collection_name)
             ids, rows = distance_matrix(planner, query_filter, limit, sample, using)
             point_ids = planner.store.point_ids
