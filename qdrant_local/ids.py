@@ -51,6 +51,13 @@ def normalize_id(value: Any) -> PointId:
     raise _not_a_point_id(value)
 
 
+def normalize_ids(values: list[Any]) -> list[PointId]:
+    """Canonical forms of many ids; plain in-range ints (the common case) are checked in bulk."""
+    if values and all(type(value) is int for value in values) and 0 <= min(values) and max(values) <= MAX_INT_ID:
+        return list(values)
+    return [normalize_id(value) for value in values]
+
+
 def try_normalize_id(value: Any) -> PointId | None:
     """Canonical id, or None when the value is not a valid id (retrieve skips such ids silently)."""
     try:

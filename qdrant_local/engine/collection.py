@@ -15,12 +15,12 @@ import numpy as np
 
 from .._access import enum_value, field
 from ..errors import InvalidInput, InvalidVector, PointNotFound
-from ..ids import PointId, normalize_id, try_normalize_id
+from ..ids import PointId, normalize_id, normalize_ids, try_normalize_id
 from . import operations as ops
 from .config import CollectionConfig
 from .filters import CompiledFilter, compile_filter, filter_mask
 from .index import IndexedTarget, PayloadIndexes
-from .payload import delete_payload, normalize_payload, set_payload, validate_key
+from .payload import delete_payload, normalize_payload, normalize_payloads, set_payload, validate_key
 from .payload_values import facet_values, order_values
 from .projection import PayloadSelector, compile_payload_selector, select_payload
 from .points_input import (
@@ -163,8 +163,8 @@ class Collection:
             columns = split_point_vectors(vector_structs, stores, self.config.unnamed)
         if len(raw_ids) == 0:
             raise InvalidInput("Empty update request")
-        point_ids = [normalize_id(p) for p in raw_ids]
-        payloads = [normalize_payload(p) if p is not None else {} for p in payload_list]
+        point_ids = normalize_ids(raw_ids)
+        payloads = normalize_payloads(payload_list)
         vectors = prepare_columns(columns, stores)
         keep = self._upsert_keep_mask(point_ids, compiled, update_mode)
         if not keep.all():

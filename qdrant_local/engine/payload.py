@@ -17,16 +17,19 @@ import dataclasses
 import datetime as _dt
 import enum
 import math
+import re
 import uuid
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from pathlib import PurePath
 from typing import Any
 
+import msgpack
+
 from ..errors import InvalidInput
 from .paths import WILDCARD, Path, format_path, parse_path
 
-__all__ = ["normalize_payload", "copy_payload", "validate_key", "set_payload", "delete_payload"]
+__all__ = ["normalize_payload", "normalize_payloads", "copy_payload", "validate_key", "set_payload", "delete_payload"]
 
 
 # --------------------------------------------------------------------------------------------------
@@ -75,6 +78,37 @@ def _out_of_range(value: int, where: tuple[Any, ...]) -> InvalidInput:
 
 def _bad_text(where: tuple[Any, ...]) -> InvalidInput:
     return InvalidInput(f"Payload text at {_where(where)} is not valid unicode (lone surrogate)")
+
+
+# In a packed request, these bytes may mark what the msgpack fast path cannot vouch for: bin values
+# (bytes, which JSON turns into text) and float64 values with an all-ones exponent (NaN or infinity).
+# They can also occur inside other values; then the request just takes the exact path.
+_UNSURE_BYTES = re.compile(rb"[\xc4-\xc6]|\xcb[\x7f\xff][\xf0-\xff]")
+
+
+def normalize_payloads(payloads: list[Any]) -> list[dict[str, Any]]:
+    """:func:`normalize_payload` of every payload of a request, with a bulk fast path.
+
+    A list of plain JSON payloads makes one msgpack round trip (C speed; it is also a deep copy and
+    rejects what msgpack cannot hold: ints beyond 64 bits, lone surrogates, non-str keys, other
+    types). Anything the round trip cannot vouch for goes through the exact per-payload path.
+    """
+    payloads = [{} if payload is None else payload for payload in payloads]
+    if all(type(payload) is dict for payload in payloads):
+        try:
+            packed = _PACK(payloads)
+        except (TypeError, ValueError, OverflowError, UnicodeEncodeError):
+            packed = None
+        if packed is not None and not _UNSURE_BYTES.search(packed):
+            try:
+                return msgpack.unpackb(packed, raw=False, strict_map_key=True)  # type: ignore[no-any-return]
+            except ValueError:  # a key msgpack accepts but JSON does not
+                pass
+    return [normalize_payload(payload) for payload in payloads]
+
+
+def _PACK(value: Any) -> bytes:
+    return msgpack.packb(value, use_bin_type=True)  # type: ignore[no-any-return]
 
 
 def _is_flat_json(payload: dict[Any, Any]) -> bool:

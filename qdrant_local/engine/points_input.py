@@ -52,6 +52,10 @@ def split_point_vectors(
     vectors: Iterable[Any], stores: dict[str, VectorStore], unnamed_only: bool
 ) -> dict[str, tuple[list[int], list[Any]]]:
     """Group the per-point vector structs of a request by vector name: name -> (positions, values)."""
+    vectors = vectors if isinstance(vectors, list) else list(vectors)
+    if vectors and all(type(vector) is list for vector in vectors):
+        # The common shape, every point with a plain list for the unnamed vector: one column as it is.
+        return {_unnamed_vector_name(stores): (list(range(len(vectors))), vectors)}
     columns: dict[str, tuple[list[int], list[Any]]] = {}
     unnamed: str | None = None
     for position, vector in enumerate(vectors):
@@ -133,6 +137,14 @@ def batch_columns(vectors: Any, count: int, stores: dict[str, VectorStore]) -> d
 
 def read_points(points: Any) -> tuple[list[Any], list[Any], list[Any]]:
     """(ids, vector structs, payloads) of a list of points in any accepted form."""
+    points = points if isinstance(points, list) else list(points)
+    if not any(isinstance(point, dict) for point in points):
+        # Model objects only (ours or qdrant_client's): three comprehensions instead of a loop.
+        return (
+            [getattr(point, "id", None) for point in points],
+            [getattr(point, "vector", None) for point in points],
+            [getattr(point, "payload", None) for point in points],
+        )
     ids, vectors, payloads = [], [], []
     for point in points:
         if isinstance(point, dict):

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from qdrant_client.http import models as qm
 from qdrant_client.local.json_path_parser import parse_json_path
@@ -29,7 +29,14 @@ from qdrant_client.local.payload_value_extractor import value_by_key
 from qdrant_client.local.payload_value_setter import delete_value_by_key, merge_payload, set_value_by_key
 
 from qdrant_local import models as our_models
-from qdrant_local.engine.payload import copy_payload, delete_payload, normalize_payload, set_payload, validate_key
+from qdrant_local.engine.payload import (
+    copy_payload,
+    delete_payload,
+    normalize_payload,
+    normalize_payloads,
+    set_payload,
+    validate_key,
+)
 from qdrant_local.engine.payload_values import facet_counts, facet_values, order_values, to_order_value
 from qdrant_local.engine.projection import compile_payload_selector, select_payload
 from qdrant_local.errors import InvalidInput, InvalidPath
@@ -420,3 +427,45 @@ def test_order_values_match_reference(value: Any) -> None:
 )
 def test_to_order_value_matches_reference(value: Any) -> None:
     assert to_order_value(value) == reference_order_value(value)
+
+
+# ------------------------------------------------------------------------------------------------
+# normalize_payloads: the bulk msgpack fast path agrees with normalize_payload on every input
+
+
+_AWKWARD = st.one_of(
+    st.floats(),  # NaN and infinities included
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.binary(max_size=4),
+    st.text(alphabet=st.characters(codec=None), max_size=4),  # lone surrogates included
+    st.dates(),
+    st.tuples(st.integers(), st.text(max_size=2)),
+)
+
+
+@example([{"a": 1.0}, {"b": float("nan")}])
+@example([{"a": {"b": [float("-inf")]}}])
+@example([{"a": b"bytes"}])
+@example([{"a": "\ud800"}])
+@example([{"a": 2**64}])
+@given(st.lists(st.one_of(st.none(), payloads, st.dictionaries(st.text(max_size=3), _AWKWARD, max_size=3)), max_size=6))
+@settings(max_examples=300)
+def test_normalize_payloads_matches_normalize_payload(batch: list) -> None:
+    try:
+        expected = [normalize_payload(payload) for payload in batch]
+    except InvalidInput as error:
+        with pytest.raises(InvalidInput) as raised:
+            normalize_payloads(batch)
+        assert str(raised.value) == str(error)
+        return
+    result = normalize_payloads(batch)
+    assert result == expected
+    assert [_types(p) for p in result] == [_types(p) for p in expected]  # 1 and 1.0 and True differ
+
+
+def _types(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _types(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_types(v) for v in value]
+    return type(value).__name__
