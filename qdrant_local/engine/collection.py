@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
+import heapq
+
 import msgpack
 import numpy as np
 
@@ -19,6 +21,7 @@ from ..ids import PointId, normalize_id, normalize_ids, try_normalize_id
 from . import operations as ops
 from .config import CollectionConfig
 from .filters import CompiledFilter, compile_filter, filter_mask
+from .paths import make_extractor
 from .index import IndexedTarget, PayloadIndexes
 from .payload import delete_payload, normalize_payload, normalize_payloads, set_payload, validate_key
 from .payload_values import facet_values, order_values
@@ -420,21 +423,32 @@ class Collection:
         validate_key(key)
         start_value = _to_order_value(start_from)
         descending = direction == "desc"
-        mask = self.mask(compiled)
-        entries: list[tuple[Any, PointId, int]] = []
-        seen: set[tuple[Any, PointId]] = set()
+        extract = make_extractor(key)
+        payloads = self.store.payloads
+        values: list[Any] = []  # one entry per (point, distinct order value)
+        slots: list[int] = []
         # Slot order is insertion order, which is how qdrant-client breaks ties (a stable sort).
-        for slot in np.flatnonzero(mask).tolist():
-            point_id = self.store.point_ids[slot]
-            for value in order_values(self.store.payloads[slot], key):  # type: ignore[arg-type]
+        for slot in np.flatnonzero(self.mask(compiled)).tolist():
+            raw = extract(payloads[slot])
+            if not raw:
+                continue
+            if len(raw) == 1 and type(raw[0]) in (int, float):  # the common case: one plain number
+                point_values: Any = raw
+            else:
+                point_values = order_values(payloads[slot], key)  # distinct values, datetimes parsed
+            for value in point_values:
                 if start_value is not None and (value > start_value if descending else value < start_value):
                     continue
-                if (value, point_id) in seen:  # a point appears once per distinct value
-                    continue
-                seen.add((value, point_id))  # type: ignore[arg-type]
-                entries.append((value, point_id, slot))  # type: ignore[arg-type]
-        entries.sort(key=lambda entry: entry[0], reverse=descending)
-        return [(pid, *self.record_parts(slot, selector, with_vectors), value) for value, pid, slot in entries[:limit]]
+                values.append(value)
+                slots.append(slot)
+        # nsmallest / nlargest are documented as equal to sorted(...)[:limit], so ties stay stable.
+        pick = heapq.nlargest if descending else heapq.nsmallest
+        chosen = pick(limit, range(len(values)), key=values.__getitem__)
+        point_ids = self.store.point_ids
+        return [
+            (point_ids[slots[i]], *self.record_parts(slots[i], selector, with_vectors), values[i])  # type: ignore[misc]
+            for i in chosen
+        ]
 
     def count(self, compiled: CompiledFilter | None) -> int:
         if compiled is None:
