@@ -656,21 +656,7 @@ class QdrantClient(QueryMixin):
 
 def _upload_batch(vectors: Any, payload: Iterable[Any] | None, ids: Iterable[Any] | None) -> dict[str, Any] | None:
     """A Batch-shaped dict for upload_collection, or None when there is nothing to upload."""
-    if isinstance(vectors, dict):
-        arrays = {name: values if isinstance(values, np.ndarray) else list(values) for name, values in vectors.items()}
-        counts = {len(values) for values in arrays.values()}
-        if len(counts) > 1:
-            raise InvalidInput("Each named vector should have the same number of vectors")
-        count = counts.pop() if counts else 0
-        columns: Any = arrays
-    elif isinstance(vectors, np.ndarray):
-        count, columns = len(vectors), vectors
-    else:
-        listed = list(vectors)
-        count = len(listed)
-        if listed and isinstance(listed[0], dict):  # a list of named vector dicts
-            return _upload_points_batch(listed, payload, ids)
-        columns = listed
+    columns, count = _vector_columns(vectors)
     if count == 0:
         return None
     id_source = ids if ids is not None else (str(uuid.uuid4()) for _ in itertools.count())
@@ -684,12 +670,22 @@ def _upload_batch(vectors: Any, payload: Iterable[Any] | None, ids: Iterable[Any
     return {"ids": point_ids, "vectors": columns, "payloads": payloads}
 
 
-def _upload_points_batch(listed: list[dict[str, Any]], payload: Iterable[Any] | None, ids: Iterable[Any] | None) -> Any:
-    count = len(listed)
-    point_ids = list(itertools.islice(ids if ids is not None else (str(uuid.uuid4()) for _ in itertools.count()), count))
-    payloads = list(itertools.islice(payload, count)) if payload is not None else [None] * count
-    if len(point_ids) < count:
-        raise InvalidInput("ids iterable is shorter than vectors iterable")
-    if len(payloads) < count:
-        raise InvalidInput("payload iterable is shorter than vectors iterable")
-    return [{"id": i, "vector": v, "payload": p} for i, v, p in zip(point_ids, listed, payloads)] or None
+def _vector_columns(vectors: Any) -> tuple[Any, int]:
+    """upload_collection's vectors as Batch columns, and how many points they hold.
+
+    A 2-D array or a list of vectors is the unnamed column; a dict of named 2-D arrays is a column
+    per name; a list of named-vector dicts becomes a column per name (None where a point lacks it).
+    """
+    if isinstance(vectors, np.ndarray):
+        return vectors, len(vectors)
+    if isinstance(vectors, dict):
+        arrays = {name: values if isinstance(values, np.ndarray) else list(values) for name, values in vectors.items()}
+        counts = {len(values) for values in arrays.values()}
+        if len(counts) > 1:
+            raise InvalidInput("Each named vector should have the same number of vectors")
+        return arrays, counts.pop() if counts else 0
+    listed = list(vectors)
+    if listed and all(isinstance(vector, dict) for vector in listed):
+        names = dict.fromkeys(name for vector in listed for name in vector)
+        return {name: [vector.get(name) for vector in listed] for name in names}, len(listed)
+    return listed, len(listed)
