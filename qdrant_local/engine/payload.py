@@ -192,16 +192,9 @@ def _normalize_value(value: Any, where: tuple[Any, ...], active: set[int]) -> An
 
 def _convert(value: Any, where: tuple[Any, ...], active: set[int]) -> Any:
     """Values JSON lacks, converted the way json.dumps + pydantic's to_jsonable_python do."""
-    if isinstance(value, enum.Enum):
-        # json.dumps writes str/int/float-mixin enums through their base type; others via pydantic.
-        if isinstance(value, str):
-            return str.__str__(value)
-        if isinstance(value, bool):
-            return bool(value)
-        if isinstance(value, int):
-            return int.__int__(value)
-        if isinstance(value, float):
-            return _normalize_value(float.__float__(value), where, active)
+    if isinstance(value, enum.Enum) and not isinstance(value, (str, int, float)):
+        # json.dumps writes str/int/float-mixin enums through their base type (the branches below,
+        # shared with other subclasses of those types); other enums go by their value, as pydantic.
         return _normalize_value(value.value, where, active)
     if isinstance(value, str):
         return str.__str__(value)
