@@ -237,10 +237,12 @@ class DiskStorage:
 
     def _read_snapshot(self, path: str) -> Iterator[dict[str, Any]]:
         count = 0
-        with _mapped(path) as buf:
+        mapped = _mapped(path)
+        with mapped as buf:
             end = len(buf)
             pos = framing.HEADER_SIZE
             while True:
+                mapped.drop_before(pos)
                 if end - pos >= framing.FRAME_HEADER_SIZE and buf[pos : pos + 4] == b"\0\0\0\0":
                     stored_count = framing.read_trailer(buf, pos, end)
                     if stored_count is None:
@@ -263,10 +265,12 @@ class DiskStorage:
 
     def _read_log(self, path: str) -> Iterator[dict[str, Any]]:
         torn: FrameError | None = None
-        with _mapped(path) as buf:
+        mapped = _mapped(path)
+        with mapped as buf:
             end = len(buf)
             pos = framing.HEADER_SIZE
             while pos < end:
+                mapped.drop_before(pos)
                 try:
                     start, stop = framing.read_frame(buf, pos, end)
                 except FrameError as exc:
@@ -505,6 +509,20 @@ class _mapped:
             self._map.madvise(mmap.MADV_SEQUENTIAL)
         self._view = memoryview(self._map)
         return self._view
+
+    #: How far reading must move on before the pages behind it are handed back.
+    DROP_STEP = 32 << 20
+
+    def drop_before(self, offset: int) -> None:
+        """Unmap the pages before ``offset`` (already read), so replaying a large log does not keep the
+        whole file resident in this process on top of the state it builds. Reads stay correct: a
+        dropped page of a read-only file mapping is simply read again from the file if touched."""
+        dropped = getattr(self, "_dropped", 0)
+        if self._map is None or offset - dropped < self.DROP_STEP or not hasattr(self._map, "madvise"):
+            return
+        upto = offset - offset % mmap.PAGESIZE
+        self._map.madvise(mmap.MADV_DONTNEED, dropped, upto - dropped)
+        self._dropped = upto
 
     def __exit__(self, *exc_info: object) -> None:
         try:
