@@ -16,7 +16,6 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 import numpy as np
 
 from . import models
-from ._access import enum_value, field
 from ._operations_input import apply_alias_operations, parse_update_operation
 from .engine.collection import Collection
 from .engine.config import CollectionConfig, to_json
@@ -406,8 +405,6 @@ class QdrantClient(QueryMixin):
         Returns:
             UpdateResult with status COMPLETED.
         """
-        if isinstance(points, (list, tuple)) and len(points) == 0:
-            raise InvalidInput("Empty update request")
         return self._write(collection_name, lambda c: c.prepare_upsert(points, update_filter, update_mode), wait)
 
     def delete(

@@ -23,8 +23,8 @@ from .config import CollectionConfig
 from .filters import CompiledFilter, compile_filter, filter_mask
 from .paths import make_extractor
 from .index import IndexedTarget, PayloadIndexes
-from .payload import delete_payload, normalize_payload, normalize_payloads, set_payload, validate_key
-from .payload_values import facet_values, order_values
+from .payload import copy_payload, delete_payload, normalize_payload, normalize_payloads, set_payload, validate_key
+from .payload_values import facet_values, order_values, to_order_value
 from .projection import PayloadSelector, compile_payload_selector, select_payload
 from .points_input import (
     PreparedVectors,
@@ -315,15 +315,14 @@ class Collection:
     def _apply_SetPayload(self, op: ops.SetPayload) -> None:
         payloads = self.store.payloads
         for slot in self.store.slots_for(op.point_ids):
-            # A private copy per point: stored payloads must never share objects.
-            set_payload(payloads[slot], _copy(op.payload), op.key)  # type: ignore[arg-type]
+            set_payload(payloads[slot], op.payload, op.key)  # type: ignore[arg-type]  # copies the values in
 
     def _apply_OverwritePayload(self, op: ops.OverwritePayload) -> None:
         payloads = self.store.payloads
         slots = self.store.slots_for(op.point_ids)
         for index, slot in enumerate(slots):
             # Each point gets its own copy so a later keyed set_payload cannot alias two points.
-            payloads[slot] = op.payload if index == len(slots) - 1 else _copy(op.payload)
+            payloads[slot] = op.payload if index == len(slots) - 1 else copy_payload(op.payload)
 
     def _apply_DeletePayload(self, op: ops.DeletePayload) -> None:
         payloads = self.store.payloads
@@ -478,23 +477,11 @@ def _is_batch(points: Any) -> bool:
     return not isinstance(points, (list, tuple)) and hasattr(points, "ids") and hasattr(points, "vectors")
 
 
-def _copy(payload: dict[str, Any]) -> dict[str, Any]:
-    from .payload import copy_payload
-
-    return copy_payload(payload)  # type: ignore[no-any-return]
-
-
 def _to_order_value(value: Any) -> Any:
-    """qdrant-client's to_order_value for a start_from bound: numbers as they are, datetimes as microseconds."""
+    """A ``start_from`` bound as an order value (numbers as they are, datetimes as microseconds)."""
     if value is None:
         return None
-    if isinstance(value, bool):
-        raise InvalidInput("start_from must be a number or a datetime")
-    if isinstance(value, (int, float)):
-        return value
-    if hasattr(value, "isoformat"):
-        value = value.isoformat()
-    converted = order_values({"start_from": value}, "start_from")
-    if not converted:
+    converted = to_order_value(value)
+    if converted is None:  # bools, unparseable strings and other types bound nothing: say so
         raise InvalidInput(f"start_from {value!r} is not a number or a datetime")
-    return converted[0]
+    return converted

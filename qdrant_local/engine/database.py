@@ -13,10 +13,7 @@ rejected; only then is it logged, as one record.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
 from typing import Any, Callable, Iterator, Protocol
-
-import numpy as np
 
 from ..errors import ClientClosed, CollectionAlreadyExists, CollectionNotFound, InvalidInput
 from ..ids import PointId

@@ -13,7 +13,6 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from .._access import field
 from ..errors import InvalidInput, InvalidVector
 from .vectors import DenseVectors, MultiVectors, SparseVectors, VectorStore
 

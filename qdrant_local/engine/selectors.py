@@ -10,8 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
 from .._access import field
 from ..errors import InvalidInput
 from ..ids import PointId, normalize_id

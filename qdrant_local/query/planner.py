@@ -29,11 +29,11 @@ from .._access import enum_value, field
 from ..engine.collection import Collection
 from ..engine.filters import compile_filter, filter_mask
 from ..engine.paths import extract_values
-from ..engine.projection import compile_payload_selector, select_payload
+from ..engine.projection import compile_payload_selector
 from ..engine.vectors import DenseVectors, MultiVectors, SparseVectors
 from ..errors import InvalidInput
 from ..ids import normalize_id, try_normalize_id
-from . import formula, fusion, recommend, scoring, sparse
+from . import formula, fusion, recommend, sparse
 from .maskcache import MaskCache
 from .mmr import mmr_select
 from .requests import (
