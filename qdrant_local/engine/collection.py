@@ -21,7 +21,7 @@ from ..ids import PointId, normalize_id, normalize_ids, try_normalize_id
 from . import operations as ops
 from .config import CollectionConfig
 from .filters import CompiledFilter, compile_filter, filter_mask
-from .paths import make_extractor
+from .paths import make_extractor, parse_path
 from .index import IndexedTarget, PayloadIndexes
 from .payload import copy_payload, delete_payload, normalize_payload, normalize_payloads, set_payload, validate_key
 from .payload_values import facet_values, order_values, to_order_value
@@ -422,12 +422,27 @@ class Collection:
         validate_key(key)
         start_value = _to_order_value(start_from)
         descending = direction == "desc"
+        mask = self.mask(compiled)
+        chosen = self._order_from_index(key, mask, limit, start_value, descending)
+        if chosen is None:
+            chosen = self._order_by_scan(key, np.flatnonzero(mask).tolist(), limit, start_value, descending)
+        point_ids = self.store.point_ids
+        return [
+            (point_ids[slot], *self.record_parts(slot, selector, with_vectors), value)  # type: ignore[misc]
+            for slot, value in chosen
+        ]
+
+    def _order_by_scan(
+        self, key: str, slots: list[int], limit: int, start_value: Any, descending: bool
+    ) -> list[tuple[int, Any]]:
+        """The first ``limit`` (slot, order value) entries among ``slots`` (ascending), read from the
+        payloads: a point is listed once per distinct order value."""
         extract = make_extractor(key)
         payloads = self.store.payloads
         values: list[Any] = []  # one entry per (point, distinct order value)
-        slots: list[int] = []
+        entry_slots: list[int] = []
         # Slot order is insertion order, which is how qdrant-client breaks ties (a stable sort).
-        for slot in np.flatnonzero(self.mask(compiled)).tolist():
+        for slot in slots:
             raw = extract(payloads[slot])
             if not raw:
                 continue
@@ -439,15 +454,42 @@ class Collection:
                 if start_value is not None and (value > start_value if descending else value < start_value):
                     continue
                 values.append(value)
-                slots.append(slot)
+                entry_slots.append(slot)
         # nsmallest / nlargest are documented as equal to sorted(...)[:limit], so ties stay stable.
         pick = heapq.nlargest if descending else heapq.nsmallest
-        chosen = pick(limit, range(len(values)), key=values.__getitem__)
-        point_ids = self.store.point_ids
-        return [
-            (point_ids[slots[i]], *self.record_parts(slots[i], selector, with_vectors), values[i])  # type: ignore[misc]
-            for i in chosen
-        ]
+        return [(entry_slots[i], values[i]) for i in pick(limit, range(len(values)), key=values.__getitem__)]
+
+    def _order_from_index(
+        self, key: str, mask: np.ndarray, limit: int, start_value: Any, descending: bool
+    ) -> list[tuple[int, Any]] | None:
+        """What :meth:`_order_by_scan` returns, from the field's payload index when it has a usable
+        order column (slots written since the index was built are read from their payloads); None
+        to scan instead."""
+        if not self.payload_indexes or (type(start_value) is int and abs(start_value) > 2**53):
+            return None
+        try:
+            path = parse_path(key)
+        except ValueError:
+            return None
+        index = self.payload_indexes.index_for(path, self.store)
+        column = index.order_column() if index is not None else None
+        if column is None:
+            return None
+        dirty = index.dirty_slots  # type: ignore[union-attr]
+        dirty = dirty[dirty < len(mask)]
+        rescan = dirty[mask[dirty]].tolist()
+        allowed = mask
+        allowed[dirty] = False
+        chosen = column.top(allowed, limit, start_value, descending)
+        if not rescan:
+            return chosen
+        merged = chosen + self._order_by_scan(key, rescan, limit, start_value, descending)
+        if descending:
+            merged.sort(key=lambda entry: entry[0])  # stable: slot ascending within equal values
+            merged.sort(key=lambda entry: entry[1], reverse=True)
+        else:
+            merged.sort(key=lambda entry: (entry[1], entry[0]))
+        return merged[:limit]
 
     def count(self, compiled: CompiledFilter | None) -> int:
         if compiled is None:

@@ -47,6 +47,7 @@ import numpy as np
 from .conditions import FieldNode
 from .datetimes import parse_timestamp
 from .geo import MEAN_EARTH_RADIUS, is_geo_point
+from .order_column import OrderColumn, build_order_column
 from .paths import Path, make_extractor, parse_path
 from .text import tokenize
 
@@ -141,6 +142,7 @@ class PayloadIndex:
         self._token_keys: dict[str, np.ndarray] | None = None
         self._datetime_column: tuple[list[int], np.ndarray] | None = None
         self._geo_column: tuple[np.ndarray, np.ndarray, np.ndarray, list[Any], np.ndarray] | None = None
+        self._order_column: OrderColumn | None | bool = False  # False: not built yet
 
     def slots_of(self, key: tuple[type, Any]) -> np.ndarray:
         """Slots holding the exact typed value ``key`` (a slot may repeat)."""
@@ -148,6 +150,15 @@ class PayloadIndex:
         if ident is None:
             return self._posting_slots[:0]
         return self._posting_slots[self._offsets[ident] : self._offsets[ident + 1]]
+
+    def order_column(self) -> OrderColumn | None:
+        """The field's order values sorted for scroll(order_by=...), or None when they cannot be
+        ordered exactly from a column (see engine/order_column.py). Dirty slots are not excluded."""
+        if self._order_column is False:
+            self._order_column = build_order_column(
+                self._key_id, self._posting_slots, self._offsets, len(self._other_slots) > 0
+            )
+        return self._order_column  # type: ignore[return-value]
 
     @property
     def n_dirty(self) -> int:
