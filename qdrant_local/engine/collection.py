@@ -274,7 +274,10 @@ class Collection:
         if isinstance(op, ops.Batch):
             version_before = store.version  # its inner operations reported themselves
         store.touch()
-        self.payload_indexes.note_write(store, version_before, touched + store.slots_for(point_ids))
+        if isinstance(op, ops.Delete):
+            self.payload_indexes.note_write(store, version_before, [], removed=touched)
+        else:
+            self.payload_indexes.note_write(store, version_before, touched + store.slots_for(point_ids))
 
     def _apply_Upsert(self, op: ops.Upsert) -> None:
         store = self.store
@@ -393,17 +396,15 @@ class Collection:
         # Deviation: local mode compares a malformed offset as a raw string; the server rejects it.
         start = 0 if offset is None else store.order_position(normalize_id(offset))
         chosen: list[int] = []
-        if compiled is None:
-            chosen = order[start : start + limit + 1].tolist()
-        else:
-            mask = self.mask(compiled)
-            position, chunk = start, max(2 * (limit + 1), 256)
-            while position < len(order) and len(chosen) < limit + 1:
-                window = order[position : position + chunk]
-                chosen.extend(window[mask[window]].tolist())
-                position += chunk
-                chunk *= 2
-            chosen = chosen[: limit + 1]
+        # The order may still list deleted slots, which neither mask lets through.
+        mask = store.live if compiled is None else self.mask(compiled)
+        position, chunk = start, max(2 * (limit + 1), 256)
+        while position < len(order) and len(chosen) < limit + 1:
+            window = order[position : position + chunk]
+            chosen.extend(window[mask[window]].tolist())
+            position += chunk
+            chunk *= 2
+        chosen = chosen[: limit + 1]
         next_offset = store.point_ids[chosen[limit]] if len(chosen) > limit else None
         page = [(store.point_ids[s], *self.record_parts(s, selector, with_vectors)) for s in chosen[:limit]]
         return page, next_offset  # type: ignore[return-value]

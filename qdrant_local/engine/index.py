@@ -165,10 +165,17 @@ class PayloadIndex:
         """How many slots are re-checked per query instead of read from the postings."""
         return len(self.dirty_slots)
 
-    def note_write(self, slots: list[int], version: int, n_slots: int) -> None:
-        """Slots a write touched (removed, added or changed), now at ``version`` with ``n_slots``."""
+    def note_write(self, slots: list[int], version: int, n_slots: int, removed: list[int] = ()) -> None:  # type: ignore[assignment]
+        """Slots a write touched (added or changed) or ``removed``, now at ``version`` with ``n_slots``.
+
+        Removed slots are not re-checked: every answer is cut to its live candidates anyway, so
+        only the per-field point count needs to forget them.
+        """
         if slots:
             self.dirty_slots = np.union1d(self.dirty_slots, np.asarray(slots, dtype=np.int64))
+        if len(removed):
+            gone = np.asarray(removed, dtype=np.int64)
+            self._valued[gone[gone < len(self._valued)]] = False
         self.n_slots = n_slots
         self.version = version
 
@@ -485,15 +492,16 @@ class PayloadIndexes:
             isinstance(node, FieldNode) and node.kind in _INDEXED_KINDS and node.flat and node.path in self._paths
         )
 
-    def note_write(self, store: Any, version_before: int, slots: list[int]) -> None:
-        """A write moved ``store`` from ``version_before`` to its current version, touching ``slots``.
+    def note_write(self, store: Any, version_before: int, slots: list[int], removed: list[int] = ()) -> None:  # type: ignore[assignment]
+        """A write moved ``store`` from ``version_before`` to its current version, touching ``slots``
+        and deleting the points of ``removed``.
 
-        Indexes that were current at ``version_before`` stay current (those slots become dirty);
-        the others are stale already and are left to be rebuilt.
+        Indexes that were current at ``version_before`` stay current (touched slots become dirty,
+        removed ones are simply dead); the others are stale already and are left to be rebuilt.
         """
         for index in self._built.values():
             if getattr(index, "store_id", None) == id(store) and index.version == version_before:
-                index.note_write(slots, store.version, store.n_slots)
+                index.note_write(slots, store.version, store.n_slots, removed)
 
 
 def _geo_prune(node: FieldNode, lats: np.ndarray, lons: np.ndarray) -> np.ndarray | None:

@@ -6,8 +6,10 @@ tombstone (``live[slot] = False``) that compaction reclaims later. Capacity doub
 never copies per point.
 
 The store also keeps scroll order: slots sorted by qdrant-client's id order (integers ascending,
-then UUIDs ascending). It is rebuilt lazily, with one vectorised ``lexsort``, only after the id set
-changed; a scroll page then costs a binary search plus the page itself.
+then UUIDs ascending), built with one vectorised ``lexsort``. Small writes do not rebuild it:
+deleted slots stay listed (scrolls skip them) until they pass a quarter of it, and new integer ids
+are merged in by binary search; only new UUIDs (or compaction) make the next scroll sort again. A
+scroll page then costs a binary search plus the page itself.
 """
 
 from __future__ import annotations
@@ -43,6 +45,9 @@ class PointStore:
         self._key_hi = np.zeros(0, dtype=_U64)
         self._key_lo = np.zeros(0, dtype=_U64)
         self._order: np.ndarray | None = None
+        self._order_dead = 0  # tombstoned slots still listed in _order
+        self._order_new: list[np.ndarray] = []  # integer-id slots added since _order was built
+        self._any_uuid = False
         # Bumped on every change, so caches (payload columns, indexes) can tell they are stale.
         self.version = 0
 
@@ -100,7 +105,10 @@ class PointStore:
         self.live[start : start + count] = True
         self._set_sort_keys(start, point_ids)
         self.n_slots = start + count
-        self._order = None
+        if self._any_uuid:
+            self._order = None
+        elif self._order is not None:
+            self._order_new.append(slots)  # merged into the order when a scroll asks for it
         self.version += 1
         return slots
 
@@ -114,6 +122,7 @@ class PointStore:
                 self._key_int[slot] = point_id
             else:
                 value = uuid.UUID(point_id).int
+                self._any_uuid = True
                 self._is_uuid[slot] = True
                 self._key_hi[slot] = value >> 64
                 self._key_lo[slot] = value & 0xFFFFFFFFFFFFFFFF
@@ -132,7 +141,7 @@ class PointStore:
         self.live[slots] = False
         for vectors in self.vectors.values():
             vectors.erase(slots)
-        self._order = None
+        self._order_dead += len(slots)  # they stay in the scroll order until it is worth a rebuild
         self.version += 1
 
     def revive(self, slot: int, point_id: PointId) -> None:
@@ -141,7 +150,7 @@ class PointStore:
         self.payloads[slot] = {}
         self.slot_of[point_id] = slot
         self.live[slot] = True
-        self._order = None
+        self._order = None  # it may have dropped the slot
         self.version += 1
 
     def touch(self) -> None:
@@ -151,15 +160,38 @@ class PointStore:
     # -- scroll order ----------------------------------------------------------------------------
 
     def ordered_slots(self) -> np.ndarray:
-        """Live slots in scroll order (integer ids ascending, then UUIDs ascending)."""
+        """Slots in scroll order (integer ids ascending, then UUIDs ascending).
+
+        Deleted slots may still be listed (a delete costs nothing here): filter by ``live``. They
+        are dropped once they pass a quarter of the list.
+        """
+        if self._order is not None and self._order_new:
+            if self._any_uuid:
+                self._order = None
+            else:
+                self._order = self._merge_new_integer_ids(self._order, np.concatenate(self._order_new))
+            self._order_new = []
         if self._order is None:
             live = np.flatnonzero(self.live[: self.n_slots])
             keys = (self._key_lo[live], self._key_hi[live], self._key_int[live], self._is_uuid[live])
             self._order = live[np.lexsort(keys)]
+            self._order_dead = 0
+            self._order_new = []
+        elif self._order_dead * 4 > len(self._order):
+            self._order = self._order[self.live[self._order]]
+            self._order_dead = 0
         return self._order
 
+    def _merge_new_integer_ids(self, order: np.ndarray, new: np.ndarray) -> np.ndarray:
+        """``order`` (integer ids only) with the slots ``new`` inserted in place: vectorised, no sort
+        of the whole collection."""
+        keys = self._key_int
+        new = new[np.argsort(keys[new], kind="stable")]
+        return np.insert(order, np.searchsorted(keys[order], keys[new], side="right"), new)
+
     def order_position(self, point_id: PointId) -> int:
-        """Index in :meth:`ordered_slots` of the first id not before ``point_id``."""
+        """Index in :meth:`ordered_slots` of the first id not before ``point_id`` (deleted slots keep
+        their sort keys, so the list stays sorted)."""
         order = self.ordered_slots()
         if isinstance(point_id, int):
             target = (False, point_id, 0, 0)
