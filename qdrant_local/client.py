@@ -48,6 +48,9 @@ class QdrantClient(QueryMixin):
         location: ``":memory:"`` for an in-memory store. Server URLs are not supported: use
             ``qdrant_client.QdrantClient`` for a server.
         path: a folder to persist to (created if missing). One client at a time may open it.
+        read_only: (keyword, ours) with ``path``: follow the folder without taking its lock, while
+            another process writes it; every call first catches up with the writer's committed
+            writes, and writes raise ReadOnlyStorage. Any number of processes may do this.
         The other arguments exist for signature compatibility with qdrant-client; giving ``url``,
         ``host`` or ``api_key`` raises, since there is no server to talk to.
     """
@@ -73,8 +76,14 @@ class QdrantClient(QueryMixin):
         check_compatibility: bool = True,
         pool_size: int | None = None,
         headers: dict[str, str] | None = None,
+        **kwargs: Any,
     ) -> None:
         self._db: Database | None = None
+        read_only = bool(kwargs.pop("read_only", False))
+        if kwargs:
+            raise TypeError(f"QdrantClient() got an unexpected keyword argument {next(iter(kwargs))!r}")
+        if read_only and path is None:
+            raise UnsupportedLocation("read_only=True follows a folder written by another client: give path=...")
         if sum(x is not None for x in (location, url, host, path)) > 1:
             raise UnsupportedLocation("Only one of <location>, <url>, <host> or <path> should be specified.")
         if url is not None or host is not None or api_key is not None:
@@ -94,9 +103,14 @@ class QdrantClient(QueryMixin):
             )
         storage = None
         if path is not None:
-            from .storage.disk import DiskStorage
+            if read_only:
+                from .storage.follower import LogFollower
 
-            storage = DiskStorage(os.fspath(path))
+                storage = LogFollower(os.fspath(path))
+            else:
+                from .storage.disk import DiskStorage
+
+                storage = DiskStorage(os.fspath(path))
         self._location = path if path is not None else ":memory:"
         try:
             self._db = Database(storage)
@@ -129,6 +143,7 @@ class QdrantClient(QueryMixin):
         if self._db is None:  # __init__ failed part-way; nothing was opened
             raise ClientClosed()
         self._db.check_open()
+        self._db.follow()  # a read_only client catches up with the writer; a no-op otherwise
         return self._db
 
     def _collection(self, collection_name: str) -> Collection:

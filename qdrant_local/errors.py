@@ -20,6 +20,7 @@ __all__ = [
     "PointNotFound",
     "ClientClosed",
     "StorageLocked",
+    "ReadOnlyStorage",
     "StorageCorrupted",
     "ForeignStorage",
     "StorageRecoveredWarning",
@@ -105,6 +106,17 @@ class StorageLocked(QdrantLocalError, RuntimeError):
         super().__init__(
             f"Storage folder {path} is already accessed by another instance of Qdrant client. "
             "If you require concurrent access, use Qdrant server instead."
+        )
+
+
+class ReadOnlyStorage(QdrantLocalError, RuntimeError):
+    """A write through a client opened with ``read_only=True``."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        super().__init__(
+            f"This client opened {path} with read_only=True and cannot write to it; open the folder "
+            "without read_only (one writing client at a time) to change it."
         )
 
 

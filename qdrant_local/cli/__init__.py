@@ -9,14 +9,27 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import keyword
 import sys
 from collections.abc import Sequence
 
-SUBCOMMANDS: tuple[str, ...] = ("demo",)
+SUBCOMMANDS: tuple[str, ...] = (
+    "demo",
+    "info",
+    "compact",
+    "export",
+    "import",
+    "migrate",
+    "pull",
+    "import-qdrant-client-folder",
+)
 
 
-def _module(name: str):  # noqa: ANN202 - a subcommand module
-    return importlib.import_module(f"{__name__}.{name.replace('-', '_')}")
+def _module(name: str):
+    module = name.replace("-", "_")
+    if keyword.iskeyword(module):
+        module += "_"  # `import` lives in import_.py
+    return importlib.import_module(f"{__name__}.{module}")
 
 
 def build_parser() -> argparse.ArgumentParser:

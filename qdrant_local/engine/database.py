@@ -208,6 +208,32 @@ class Database:
             if self.storage is not None:
                 self.storage.compact(self.state_records())
 
+    # -- following a writer (read-only clients) -------------------------------------------------
+
+    def follow(self) -> None:
+        """Catch up with what another process wrote, when the storage follows a writer's log
+        (qdrant_local.storage.follower): appended records are replayed; after a compaction the
+        new generation is replayed into a fresh state that then replaces the current one."""
+        poll = getattr(self.storage, "poll", None)
+        if poll is None:
+            return
+        with self.lock:
+            if self.closed:
+                return
+            reset, records = poll()
+            target = Database() if reset else self
+            touched = set()
+            for record in records:
+                target._replay(record)
+                touched.add(record.get("collection") or record.get("name"))
+            if reset:
+                self.collections, self.aliases = target.collections, target.aliases
+                touched = set(self.collections)
+            for name in touched:
+                collection = self.collections.get(name)
+                if collection is not None and (collection.store.tombstones() if reset else collection.store.needs_compaction()):
+                    collection.store.compact()
+
 
 def _touched_ids(op: ops.PointOperation) -> list[PointId]:
     if isinstance(op, ops.Batch):

@@ -1,0 +1,239 @@
+"""LogFollower: read-only access to a folder that another process may be writing.
+
+A follower takes no lock. It reads the current generation (the newest snapshot, then its log) and
+remembers how far into the log it got; each ``poll()`` then reads the frames appended since. Only
+whole frames (length, CRC and body complete) are handed out, and every write request is one frame,
+so a follower never sees part of a request: a frame still being written, or the torn tail a crashed
+writer left behind, is simply not there yet. When the next writer truncates such a tail and appends
+in its place, the follower reads the new frames at the same offset.
+
+Compaction is followed: the writer commits a new generation by renaming ``<g+1>.snapshot`` into place
+and only then deletes the old log (and appends to the new one). A poll that finds the next snapshot,
+or finds its open log unlinked, reloads the newest generation from scratch. Files are read through
+descriptors opened before reading, so a compaction deleting them mid-read does not disturb it (an
+unlinked file stays readable while open); a generation that vanishes between listing and opening is
+listed again.
+
+What a follower shows during and after a writer's crash: the committed prefix, i.e. every request
+whose frame reached the file whole (all ``wait=True`` writes that returned, and those ``wait=False``
+writes the operating system had written), and nothing of the request being written.
+"""
+
+from __future__ import annotations
+
+import mmap
+import os
+from collections.abc import Iterator
+from typing import Any
+
+from qdrant_local.errors import InvalidPath, ReadOnlyStorage, StorageCorrupted
+from qdrant_local.storage import framing
+from qdrant_local.storage.framing import FrameError, HeaderError
+from qdrant_local.storage.layout import list_folder, log_name, snapshot_name
+
+__all__ = ["LogFollower"]
+
+# Bytes of the log read per pread while catching up (a longer frame is read on its own).
+_READ_CHUNK = 16 << 20
+# How many times a generation may vanish between listing the folder and opening its files (each time
+# a compaction committed meanwhile) before giving up; each retry sees a newer generation.
+_OPEN_ATTEMPTS = 50
+
+
+class LogFollower:
+    """The records of a folder written by another client, followed as they are appended."""
+
+    read_only = True
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        """Open the folder ``path`` for reading; it must exist (an empty folder reads as empty)."""
+        self._display_path = os.fsdecode(os.fspath(path))
+        self._folder = os.path.abspath(self._display_path)
+        if not os.path.isdir(self._folder):
+            raise InvalidPath(self._display_path)
+        self._generation = 0
+        self._log_fd: int | None = None
+        self._offset = framing.HEADER_SIZE  # where the next unread frame of the log starts
+        self._closed = False
+
+    # ------------------------------------------------------------------ the Storage protocol (read side)
+
+    def load(self) -> Iterator[dict[str, Any]]:
+        """Every record of the newest generation, as of now."""
+        return self._open_newest()
+
+    def poll(self) -> tuple[bool, Iterator[dict[str, Any]]]:
+        """(reset, records): the records appended since the last call, or, when a compaction switched
+        generation (reset is True), every record of the new generation, to be replayed on an empty state."""
+        if self._closed:
+            return False, iter(())
+        if self._switched():
+            return True, self._open_newest()
+        return False, iter(self._read_new_frames())
+
+    def append(self, record: dict[str, Any], *, sync: bool = True) -> None:
+        raise ReadOnlyStorage(self._display_path)
+
+    def compact(self, records: Any) -> None:
+        raise ReadOnlyStorage(self._display_path)
+
+    def sync(self) -> None:
+        pass
+
+    def should_compact(self, live_bytes: int) -> bool:
+        return False
+
+    def close(self) -> None:
+        self._closed = True
+        fd, self._log_fd = self._log_fd, None
+        if fd is not None:
+            os.close(fd)
+
+    @property
+    def path(self) -> str:
+        return self._display_path
+
+    @property
+    def generation(self) -> int:
+        return self._generation
+
+    # ------------------------------------------------------------------ following
+
+    def _switched(self) -> bool:
+        """Whether the writer committed a newer generation than the one being followed."""
+        if self._log_fd is None:
+            return os.path.exists(os.path.join(self._folder, log_name(0))) or self._newer_snapshot_exists()
+        if os.fstat(self._log_fd).st_nlink == 0:  # our log was deleted: a compaction committed since
+            return True
+        return os.path.exists(os.path.join(self._folder, snapshot_name(self._generation + 1)))
+
+    def _newer_snapshot_exists(self) -> bool:
+        return bool(list_folder(self._folder, self._display_path).snapshots)
+
+    def _open_newest(self) -> Iterator[dict[str, Any]]:
+        """Open the newest generation's files (retrying while compactions replace them) and read them."""
+        for _ in range(_OPEN_ATTEMPTS):
+            listing = list_folder(self._folder, self._display_path)
+            generation = max(listing.snapshots, default=0)
+            try:
+                snapshot_fd = os.open(os.path.join(self._folder, snapshot_name(generation)), os.O_RDONLY) if generation else None
+            except FileNotFoundError:
+                continue  # compacted again meanwhile: list anew
+            try:
+                log_fd = os.open(os.path.join(self._folder, log_name(generation)), os.O_RDONLY)
+            except FileNotFoundError:
+                log_fd = None
+                if generation:  # the snapshot's log goes only when a newer generation committed
+                    _close(snapshot_fd)
+                    continue
+            return self._read_generation(generation, snapshot_fd, log_fd)
+        raise StorageCorrupted(self._folder, None, "the storage kept changing generation while it was being opened")
+
+    def _read_generation(self, generation: int, snapshot_fd: int | None, log_fd: int | None) -> Iterator[dict[str, Any]]:
+        old_fd = self._log_fd
+        self._generation, self._log_fd, self._offset = generation, log_fd, framing.HEADER_SIZE
+        if old_fd is not None:
+            os.close(old_fd)
+        if snapshot_fd is not None:
+            try:
+                yield from _read_snapshot(snapshot_fd, os.path.join(self._folder, snapshot_name(generation)), generation)
+            finally:
+                os.close(snapshot_fd)
+        yield from self._read_new_frames()
+
+    def _read_new_frames(self) -> list[dict[str, Any]]:
+        """The whole frames of the log past the remembered offset; the offset moves past them.
+
+        The log is read with pread, never mapped: a writer that opens after a crash truncates the torn
+        tail, and touching a truncated page of a mapping would kill this process (SIGBUS).
+        """
+        fd = self._log_fd
+        if fd is None:
+            return []
+        path = os.path.join(self._folder, log_name(self._generation))
+        if self._offset == framing.HEADER_SIZE:
+            try:
+                framing.check_header(os.pread(fd, framing.HEADER_SIZE, 0), framing.KIND_LOG, self._generation)
+            except HeaderError as exc:
+                if exc.torn:
+                    return []  # the writer is creating the log
+                raise StorageCorrupted(path, 0, exc.reason) from None
+        records: list[dict[str, Any]] = []
+        size = os.fstat(fd).st_size
+        while self._offset < size:
+            chunk = os.pread(fd, min(size - self._offset, _READ_CHUNK), self._offset)
+            used = _whole_frames(chunk, self._offset, path, records)
+            if used == 0:
+                used = self._read_large_frame(fd, size, path, records)
+                if used == 0:
+                    break  # not whole (yet): being written, or a torn tail the next writer cuts off
+            self._offset += used
+        return records
+
+    def _read_large_frame(self, fd: int, size: int, path: str, records: list[dict[str, Any]]) -> int:
+        """Read one frame longer than a chunk, if it is whole; returns the bytes it took (0 if not)."""
+        head = os.pread(fd, framing.FRAME_HEADER_SIZE, self._offset)
+        if len(head) < framing.FRAME_HEADER_SIZE:
+            return 0
+        length = int.from_bytes(head[:4], "little")
+        if length == 0 or length > framing.MAX_BODY or self._offset + framing.FRAME_HEADER_SIZE + length > size:
+            return 0
+        frame = os.pread(fd, framing.FRAME_HEADER_SIZE + length, self._offset)
+        return _whole_frames(frame, self._offset, path, records)
+
+
+def _whole_frames(data: bytes, base: int, path: str, records: list[dict[str, Any]]) -> int:
+    """Decode the whole frames at the start of ``data`` (file offset ``base``) into ``records``;
+    returns how many bytes they span."""
+    view = memoryview(data)
+    pos, end = 0, len(data)
+    while pos < end:
+        try:
+            start, stop = framing.read_frame(view, pos, end)
+        except FrameError:
+            break
+        try:
+            records.append(framing.unpack_record(view[start:stop], base + pos))
+        except FrameError as exc:
+            raise StorageCorrupted(path, exc.offset, exc.reason) from None
+        pos = stop
+    return pos
+
+
+def _read_snapshot(fd: int, path: str, generation: int) -> Iterator[dict[str, Any]]:
+    """The records of a complete snapshot (snapshots are renamed into place only once whole)."""
+    size = os.fstat(fd).st_size
+    if size < framing.HEADER_SIZE:
+        raise StorageCorrupted(path, 0, "snapshot shorter than its header")
+    mapped = mmap.mmap(fd, size, access=mmap.ACCESS_READ)
+    buf = memoryview(mapped)
+    try:
+        try:
+            framing.check_header(bytes(buf[: framing.HEADER_SIZE]), framing.KIND_SNAPSHOT, generation)
+        except HeaderError as exc:
+            raise StorageCorrupted(path, 0, exc.reason) from None
+        pos, count = framing.HEADER_SIZE, 0
+        while True:
+            if size - pos == framing.TRAILER_SIZE and bytes(buf[pos : pos + 4]) == b"\0\0\0\0":
+                if framing.read_trailer(buf, pos, size) != count:
+                    raise StorageCorrupted(path, pos, "damaged snapshot trailer")
+                return
+            try:
+                start, stop = framing.read_frame(buf, pos, size)
+                record = framing.unpack_record(buf[start:stop], pos)
+            except FrameError as exc:
+                raise StorageCorrupted(path, exc.offset, exc.reason) from None
+            yield record
+            count += 1
+            pos = stop
+    finally:
+        try:
+            buf.release()
+            mapped.close()
+        except BufferError:  # a slice is still referenced (by a traceback): unmapped when it goes
+            pass
+
+
+def _close(fd: int | None) -> None:
+    if fd is not None:
+        os.close(fd)
