@@ -12,11 +12,12 @@ from typing import TYPE_CHECKING, Any
 from . import errors, models
 
 if TYPE_CHECKING:
+    from .async_client import AsyncQdrantClient
     from .client import QdrantClient
 
 __version__ = "0.1.0"
 
-__all__ = ["QdrantClient", "models", "errors", "__version__"]
+__all__ = ["QdrantClient", "AsyncQdrantClient", "models", "errors", "__version__"]
 
 
 def __getattr__(name: str) -> Any:
@@ -26,4 +27,8 @@ def __getattr__(name: str) -> Any:
         from .client import QdrantClient
 
         return QdrantClient
+    if name == "AsyncQdrantClient":
+        from .async_client import AsyncQdrantClient
+
+        return AsyncQdrantClient
     raise AttributeError(f"module 'qdrant_local' has no attribute {name!r}")

@@ -20,6 +20,7 @@ from ._operations_input import apply_alias_operations, parse_update_operation
 from .engine.collection import Collection
 from .engine.config import CollectionConfig, to_json
 from .engine.database import Database
+from .engine.registry import open_folder, release
 from .engine.filters import compile_filter
 from .engine.gcpause import gc_paused
 from .engine.payload import copy_payload, normalize_payload
@@ -47,12 +48,14 @@ class QdrantClient(QueryMixin):
     Args:
         location: ``":memory:"`` for an in-memory store. Server URLs are not supported: use
             ``qdrant_client.QdrantClient`` for a server.
-        path: a folder to persist to (created if missing). One client at a time may open it.
+        path: a folder to persist to (created if missing). Clients on one folder in one process share
+            one engine; another process cannot open the folder while they are open.
         read_only: (keyword, ours) with ``path``: follow the folder without taking its lock, while
             another process writes it; every call first catches up with the writer's committed
             writes, and writes raise ReadOnlyStorage. Any number of processes may do this.
         The other arguments exist for signature compatibility with qdrant-client; giving ``url``,
-        ``host`` or ``api_key`` raises, since there is no server to talk to.
+        ``host`` or ``api_key`` raises, since there is no server to talk to. Unknown keyword arguments
+        are accepted and ignored, as qdrant-client's constructor does.
     """
 
     def __init__(
@@ -80,8 +83,7 @@ class QdrantClient(QueryMixin):
     ) -> None:
         self._db: Database | None = None
         read_only = bool(kwargs.pop("read_only", False))
-        if kwargs:
-            raise TypeError(f"QdrantClient() got an unexpected keyword argument {next(iter(kwargs))!r}")
+        # Other unknown keyword arguments are accepted and ignored, as qdrant-client's constructor does.
         if read_only and path is None:
             raise UnsupportedLocation("read_only=True follows a folder written by another client: give path=...")
         if sum(x is not None for x in (location, url, host, path)) > 1:
@@ -101,30 +103,40 @@ class QdrantClient(QueryMixin):
                 "Give location=':memory:' for an in-memory store or path=... to persist to a folder; "
                 "qdrant_local cannot connect to a Qdrant server (use qdrant_client.QdrantClient for that)."
             )
-        storage = None
-        if path is not None:
-            if read_only:
-                from .storage.follower import LogFollower
-
-                storage = LogFollower(os.fspath(path))
-            else:
-                from .storage.disk import DiskStorage
-
-                storage = DiskStorage(os.fspath(path))
+        if cloud_inference:
+            raise ValueError(
+                "Cloud inference is not supported for local Qdrant, consider using FastEmbed or switch to Qdrant Cloud"
+            )
         self._location = path if path is not None else ":memory:"
-        try:
-            self._db = Database(storage)
-        except BaseException:
-            if storage is not None:
-                storage.close()
-            raise
+        # Every writing client on one folder in this process shares its engine (see engine.registry);
+        # a read-only follower keeps its own.
+        self._shared = path is not None and not read_only
+        if self._shared:
+            self._db = open_folder(os.fspath(path))
+        elif read_only:
+            from .storage.follower import LogFollower
+
+            follower = LogFollower(os.fspath(path))
+            try:
+                self._db = Database(follower)
+            except BaseException:
+                follower.close()
+                raise
+        else:
+            self._db = Database()
 
     # -- lifecycle -------------------------------------------------------------------------------
 
     def close(self, grpc_grace: float | None = None) -> None:
-        """Close the client: flush and release the storage folder. Idempotent."""
-        if self._db is not None:
-            self._db.close()
+        """Close the client: fsync its acknowledged writes and let go of the folder (the last client of a
+        folder in this process releases its lock). Other clients on the same folder stay open. Idempotent."""
+        database, self._db = self._db, None
+        if database is None:
+            return
+        if self._shared:
+            release(database)
+        else:
+            database.close()
 
     def __enter__(self) -> QdrantClient:
         return self

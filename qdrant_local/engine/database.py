@@ -64,6 +64,23 @@ class Database:
             if self.storage is not None:
                 self.storage.close()
 
+    def sync(self) -> None:
+        """Make every acknowledged write durable (fsync the ``wait=False`` ones)."""
+        with self.lock:
+            if not self.closed and self.storage is not None:
+                self.storage.sync()
+
+    def abandon(self) -> None:
+        """In a forked child: stop using the parent's storage without flushing or unlocking it.
+
+        Takes no lock: the thread that held it in the parent does not exist in the child.
+        """
+        self.closed = True
+        storage, self.storage = self.storage, None
+        abandon = getattr(storage, "abandon", None)  # only a locking storage (DiskStorage) has one
+        if abandon is not None:
+            abandon()
+
     def check_open(self) -> None:
         if self.closed:
             raise ClientClosed()

@@ -452,6 +452,21 @@ class DiskStorage:
             if self._lock is not None:
                 self._lock.release()
 
+    def abandon(self) -> None:
+        """Stop using the folder without fsync or unlock: for a copy inherited by ``fork()``.
+
+        The lock and the log belong to the parent process (an ``flock`` lock is shared through the
+        inherited file, so unlocking it here would unlock the parent); only this copy's descriptors close.
+        """
+        if self._closed:
+            return
+        self._closed = True
+        fd, self._log_fd = self._log_fd, None
+        if fd is not None:
+            os.close(fd)
+        if self._lock is not None:
+            self._lock.abandon()
+
     def __del__(self) -> None:
         try:
             self.close()

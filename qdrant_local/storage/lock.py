@@ -46,6 +46,13 @@ class FolderLock:
         """Whether this object still holds the lock."""
         return self._file is not None
 
+    def abandon(self) -> None:
+        """Close this copy of the lock file without unlocking: the lock stays with the process that took it
+        (for a copy inherited by ``fork()``; closing one descriptor of a shared ``flock`` keeps the lock)."""
+        f, self._file = self._file, None
+        if f is not None:
+            f.close()
+
     def release(self) -> None:
         """Drop the lock; the .lock file stays (as with qdrant-client). Safe to call again."""
         f, self._file = self._file, None

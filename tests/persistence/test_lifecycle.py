@@ -1,7 +1,8 @@
 """The process lock and the client's life cycle: one owner per folder, released by close, del and death.
 
-* A second client on the same folder, in this process or another one, fails at construction with a
-  RuntimeError subclass carrying qdrant-client's own message (compared against qdrant-client itself).
+* A client on a folder open in another process fails at construction with a RuntimeError subclass
+  carrying qdrant-client's own message (compared against qdrant-client itself); clients in one process
+  share the folder's engine.
 * close() is idempotent, runs on leaving a ``with`` block, and releases the folder; so do dropping the last
   reference (``del client``) and the death of the owning process (SIGKILL leaves no stale lock).
 * After close() every call raises the same RuntimeError qdrant-client raises on a closed local client.
@@ -63,32 +64,28 @@ def small_store(client: QdrantClient) -> None:
 # ------------------------------------------------------------------------------------------- lock
 
 
-def test_second_client_in_the_same_process_is_refused(tmp_path: Path) -> None:
+def test_second_client_in_the_same_process_shares_the_engine(tmp_path: Path) -> None:
+    """Two clients on one folder in one process share one engine (see tests/async_client/test_registry.py)."""
     path = str(tmp_path / "db")
     first = QdrantClient(path=path)
     small_store(first)
-    with pytest.raises(RuntimeError) as info:
-        QdrantClient(path=path)
-    assert isinstance(info.value, StorageLocked)
-    assert str(info.value) == qdrant_client_lock_message(tmp_path, path)
-    # the refused attempt changed nothing for the owner
-    first.upsert("c", [models.PointStruct(id=9, vector=[1, 1])])
-    state = visible_state(first)
+    second = QdrantClient(path=path)
+    second.upsert("c", [models.PointStruct(id=9, vector=[1, 1])])
+    assert visible_state(first) == visible_state(second)
     first.close()
-    assert visible_state(second := open_client(path)) == state
     second.close()
 
 
-def test_same_folder_through_another_spelling_is_refused(tmp_path: Path) -> None:
+def test_same_folder_through_another_spelling_shares_the_engine(tmp_path: Path) -> None:
     path = tmp_path / "db"
     first = QdrantClient(path=str(path))
+    small_store(first)
     os.symlink(path, tmp_path / "link")
-    try:
-        for other in (str(tmp_path / "." / "db"), Path(path), str(tmp_path / "link")):
-            with pytest.raises(StorageLocked):
-                QdrantClient(path=other)
-    finally:
-        first.close()
+    others = [QdrantClient(path=other) for other in (str(tmp_path / "." / "db"), Path(path), str(tmp_path / "link"))]
+    for other in others:
+        assert other.count("c").count == 5
+        other.close()
+    first.close()
 
 
 OPEN_AND_REPORT = textwrap.dedent(
@@ -173,10 +170,10 @@ def test_close_is_idempotent_and_releases_the_folder(tmp_path: Path) -> None:
     again = open_client(path)
     assert again.count("c").count == 5
     again.close()
-    client.close()  # closing the old one again must not release or disturb anything
     holder = open_client(path)
-    with pytest.raises(StorageLocked):
-        QdrantClient(path=path)
+    client.close()  # closing the old one again must not release or disturb anything
+    assert run_python(OPEN_AND_REPORT, path).returncode == 3  # the folder is still locked
+    assert holder.count("c").count == 5
     holder.close()
 
 
