@@ -25,6 +25,7 @@ smaller is better.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -353,6 +354,10 @@ def threshold_cut(scores: np.ndarray, threshold: float | None, bigger: bool) -> 
 # -- the dense nearest pipeline ------------------------------------------------------------------
 
 
+# Gathers the rows of a selective mask: ``gather(rows) -> matrix[rows]`` (a cache may answer).
+Gather = Callable[[np.ndarray], np.ndarray]
+
+
 def rank_dense(
     matrix: np.ndarray,
     n_slots: int,
@@ -361,14 +366,16 @@ def rank_dense(
     distance: str,
     k: int,
     row_norms: np.ndarray | None = None,
+    gather: Gather | None = None,
 ) -> RankedSlots:
     """Top ``k`` slots of ``mask`` for a nearest query, in result order with qdrant-client's scores.
 
     ``query`` comes from :func:`dense_query` (float64, unnormalised). ``mask`` is a bool array over
     the first ``n_slots`` slots of the eligible rows (live, holding the vector, matching the filter).
-    ``row_norms`` (squared norms of the first ``n_slots`` rows) speeds up Euclid.
+    ``row_norms`` (squared norms of the first ``n_slots`` rows) speeds up Euclid. ``gather`` may
+    serve the rows of a selective mask from a cache.
     """
-    return rank_dense_batch(matrix, n_slots, [mask], [query], distance, [k], row_norms)[0]
+    return rank_dense_batch(matrix, n_slots, [mask], [query], distance, [k], row_norms, gather)[0]
 
 
 def rank_dense_batch(
@@ -379,42 +386,47 @@ def rank_dense_batch(
     distance: str,
     ks: list[int],
     row_norms: np.ndarray | None = None,
+    gather: Gather | None = None,
 ) -> list[RankedSlots]:
-    """:func:`rank_dense` for several queries over the same matrix, sharing one matrix product.
+    """:func:`rank_dense` for several queries over the same matrix, sharing matrix products.
 
-    Queries whose mask is selective are ranked on their gathered rows instead; the rest share a
-    single (m, n) float32 product.
+    Queries whose mask is selective are ranked on their gathered rows (queries with the same mask
+    share one gather and one product); the rest share a single (m, n) float32 product.
     """
     prepared = [normalize(q) if distance == COSINE else q for q in queries]
     results: list[RankedSlots | None] = [None] * len(queries)
     shared: list[int] = []
+    selective: dict[bytes, tuple[np.ndarray, list[int]]] = {}
     for index, mask in enumerate(masks):
         eligible = int(np.count_nonzero(mask))
         if eligible == 0 or ks[index] <= 0:
             results[index] = _empty()
         elif eligible <= GATHER_FRACTION * n_slots:
-            results[index] = _rank_gathered(matrix, mask, prepared[index], distance, ks[index], row_norms)
+            rows = np.flatnonzero(mask)
+            selective.setdefault(rows.tobytes(), (rows, []))[1].append(index)
         else:
             shared.append(index)
+    for rows, group in selective.values():
+        norms = row_norms[rows] if row_norms is not None else None
+        subset = gather(rows) if gather is not None else matrix[rows]
+        for start in range(0, len(group), 64):
+            part = group[start : start + 64]
+            keys = approx_core(subset, np.stack([prepared[i] for i in part]), distance, norms)
+            for row, index in enumerate(part):
+                candidates = rows[top_candidates(keys[row], ks[index])]
+                results[index] = _refine(matrix, candidates, prepared[index], distance, ks[index])
     # Chunks of 64 queries keep the (m, n) key array within a few tens of MB.
     for start in range(0, len(shared), 64):
         group = shared[start : start + 64]
         keys = approx_core(matrix[:n_slots], np.stack([prepared[i] for i in group]), distance, row_norms)
         for row, index in enumerate(group):
             row_keys = keys[row]
-            row_keys[~masks[index]] = -np.inf
+            mask = masks[index]
+            if not mask.all():
+                row_keys[~mask] = -np.inf
             candidates = top_candidates(row_keys, ks[index])
             results[index] = _refine(matrix, candidates, prepared[index], distance, ks[index])
     return results  # type: ignore[return-value]
-
-
-def _rank_gathered(
-    matrix: np.ndarray, mask: np.ndarray, query: np.ndarray, distance: str, k: int, row_norms: np.ndarray | None
-) -> RankedSlots:
-    rows = np.flatnonzero(mask)
-    norms = row_norms[rows] if row_norms is not None else None
-    keys = approx_core(matrix[rows], query[np.newaxis, :], distance, norms)[0]
-    return _refine(matrix, rows[top_candidates(keys, k)], query, distance, k)
 
 
 def _refine(matrix: np.ndarray, candidates: np.ndarray, query: np.ndarray, distance: str, k: int) -> RankedSlots:

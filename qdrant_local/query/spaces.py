@@ -13,6 +13,7 @@ and ``k`` (limit + offset) and returns :class:`~.scoring.RankedSlots` in result 
 from __future__ import annotations
 
 import weakref
+from collections import OrderedDict
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -53,6 +54,41 @@ def _row_norms(store: DenseVectors, n_slots: int, version: Any) -> np.ndarray:
     return cached[1]
 
 
+# Rows of selective filter masks, gathered once per collection state and reused while the same
+# filters repeat (a search on them is then one product over a contiguous copy, as fast as a
+# pre-gathered matrix). The copies of one store may take at most this fraction of its matrix.
+GATHERED_FRACTION = 1 / 16
+_GATHERED: weakref.WeakKeyDictionary[DenseVectors, tuple[Any, OrderedDict[bytes, tuple[np.ndarray, np.ndarray]]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _gatherer(store: DenseVectors, n_slots: int, version: Any) -> scoring.Gather:
+    """``rows -> store.matrix[rows]``, served from copies kept for this collection state."""
+    key = (version, n_slots, id(store.matrix))
+    cached = _GATHERED.get(store)
+    if cached is None or cached[0] != key:
+        cached = (key, OrderedDict())
+        _GATHERED[store] = cached
+    entries = cached[1]
+    budget = GATHERED_FRACTION * n_slots * store.dim * 4
+
+    def gather(rows: np.ndarray) -> np.ndarray:
+        digest = rows.tobytes()
+        hit = entries.get(digest)
+        if hit is not None:
+            entries.move_to_end(digest)
+            return hit[1]
+        subset = store.matrix[rows]
+        if subset.nbytes <= budget:
+            entries[digest] = (rows, subset)
+            while sum(entry[1].nbytes for entry in entries.values()) > budget:
+                entries.popitem(last=False)
+        return subset
+
+    return gather
+
+
 class DenseSpace:
     """A dense vector name: float32 rows, one per slot."""
 
@@ -87,11 +123,20 @@ class DenseSpace:
     def _prepared(self, query: np.ndarray) -> np.ndarray:
         return scoring.normalize(query) if self.distance == scoring.COSINE else query
 
+    @property
+    def gather(self) -> scoring.Gather | None:
+        """Gathers rows through the per-state cache (None when the state is not known)."""
+        return None if self._version is None else _gatherer(self.store, self.n_slots, self._version)
+
     def nearest(self, query: np.ndarray, eligible: np.ndarray, k: int) -> RankedSlots:
-        return scoring.rank_dense(self.store.matrix, self.n_slots, eligible, query, self.distance, k, self.row_norms)
+        return scoring.rank_dense(
+            self.store.matrix, self.n_slots, eligible, query, self.distance, k, self.row_norms, self.gather
+        )
 
     def nearest_batch(self, queries: list[np.ndarray], masks: list[np.ndarray], ks: list[int]) -> list[RankedSlots]:
-        return scoring.rank_dense_batch(self.store.matrix, self.n_slots, masks, queries, self.distance, ks, self.row_norms)
+        return scoring.rank_dense_batch(
+            self.store.matrix, self.n_slots, masks, queries, self.distance, ks, self.row_norms, self.gather
+        )
 
     def rank_examples(self, examples: Sequence[np.ndarray], combine: Combine, eligible: np.ndarray, k: int) -> RankedSlots:
         matrix = self.store.matrix
