@@ -136,6 +136,10 @@ class ClientAdapter:
         """One models.Batch built from the float32 matrix (qdrant-client's pydantic turns it into lists here)."""
         return self.models.Batch(ids=ids, vectors=vectors, payloads=payloads)
 
+    def prepare_batch_lists(self, ids: list[int], vectors: np.ndarray, payloads: list[dict[str, Any]]) -> Any:
+        """One models.Batch whose vectors are Python lists of floats (as from JSON or an embedder)."""
+        return self.models.Batch(ids=ids, vectors=vectors.tolist(), payloads=payloads)
+
     def upsert(self, prepared: Any) -> None:
         """Upsert prepared points or a Batch (wait=True: fsync'd on a path)."""
         self.client.upsert("bench", prepared, wait=True)
@@ -158,6 +162,10 @@ class ClientAdapter:
     def delete(self, flt: Any) -> None:
         """Delete the points matching ``flt``."""
         self.client.delete("bench", points_selector=self.models.FilterSelector(filter=flt))
+
+    def delete_ids(self, ids: list[int]) -> None:
+        """Delete the points ``ids``."""
+        self.client.delete("bench", points_selector=self.models.PointIdsList(points=ids))
 
     # -- reads -----------------------------------------------------------------------------------
 
@@ -257,6 +265,10 @@ class EdgeAdapter:
         """delete_points_by_filter."""
         self.shard.update(self.edge.UpdateOperation.delete_points_by_filter(flt))
 
+    def delete_ids(self, ids: list[int]) -> None:
+        """delete_points."""
+        self.shard.update(self.edge.UpdateOperation.delete_points(ids))
+
     def retrieve(self, ids: list[int]) -> int:
         """Retrieve ``ids`` with payloads."""
         return len(self.shard.retrieve(ids, with_payload=True, with_vector=False))
@@ -328,6 +340,28 @@ class Floor:
             ids = ids[live[ids]]
             self.subsets[tag] = (np.ascontiguousarray(matrix[ids]), ids)
 
+    def faiss_index(self) -> Any:
+        """faiss IndexFlatIP over the unfiltered matrix (one OpenMP thread per BLAS thread), or None."""
+        if not hasattr(self, "_faiss"):
+            try:
+                import faiss
+            except ImportError:
+                self._faiss = None
+            else:
+                faiss.omp_set_num_threads(int(os.environ.get("OPENBLAS_NUM_THREADS", "0")) or os.cpu_count() or 1)
+                matrix, ids = self.subsets[""]
+                index = faiss.IndexFlatIP(matrix.shape[1])
+                index.add(matrix)
+                self._faiss = (index, ids)
+        return self._faiss
+
+    def faiss_search(self, queries: np.ndarray) -> list[list[int]]:
+        """Top-10 ids of each (normalised) query from faiss IndexFlatIP, unfiltered."""
+        index, ids = self.faiss_index()
+        unit = queries / np.linalg.norm(queries, axis=1, keepdims=True)
+        _, found = index.search(np.ascontiguousarray(unit, dtype=np.float32), 10)
+        return ids[found].tolist()
+
     def search(self, tag: str, query: np.ndarray) -> list[int]:
         """Top-10 ids of one query on the subset for ``tag`` ("", "_2" or "_50")."""
         sub, ids = self.subsets[tag]
@@ -364,6 +398,50 @@ def run_floor(n: int, dim: int, policy: dict[str, Any]) -> dict[str, Any]:
         answers["search" + tag] = floor.search(tag, qs[0])
     results["peak_rss"] = {"bytes": peak_rss_bytes()}
     return {"results": results, "answers": answers}
+
+
+def run_faiss(n: int, dim: int, policy: dict[str, Any]) -> dict[str, Any]:
+    """faiss IndexFlatIP's own subprocess: the unfiltered search rows, and its peak RSS."""
+    floor = Floor(n, dim)
+    qs = data.queries(dim)
+    results = {
+        "search": measure(lambda k: floor.faiss_search(qs[k % len(qs)][np.newaxis]), policy["max_repeat"], policy["budget"]),
+        "search_batch": measure(lambda k: floor.faiss_search(batch_of(qs, k)), policy["max_repeat"], policy["budget"]),
+        "peak_rss": {"bytes": peak_rss_bytes()},
+    }
+    return {"results": results, "answers": {"search": floor.faiss_search(qs[:1])[0]}}
+
+
+def paired_faiss_ratios(adapter: Any, floor: Floor, policy: dict[str, Any]) -> dict[str, Any]:
+    """Engine ÷ faiss IndexFlatIP for the unfiltered search rows, interleaved in this process."""
+    if floor.faiss_index() is None:
+        return {}
+    qs = data.queries(floor.subsets[""][0].shape[1])
+    out: dict[str, Any] = {}
+    for kind in ("search", "search_batch"):
+        ours: list[float] = []
+        theirs: list[float] = []
+        spent = 0.0
+        for k in range(policy["max_repeat"] + 1):
+            batch = qs[k % len(qs)][np.newaxis] if kind == "search" else batch_of(qs, k)
+            started = time.perf_counter()
+            if kind == "search":
+                adapter.search(batch[0], None)
+            else:
+                adapter.search_batch(batch, None)
+            middle = time.perf_counter()
+            floor.faiss_search(batch)
+            ended = time.perf_counter()
+            if k == 0:
+                continue
+            ours.append(middle - started)
+            theirs.append(ended - middle)
+            spent += ended - started
+            if spent > policy["budget"]:
+                break
+        out[kind] = {"ratio": statistics.median(ours) / statistics.median(theirs), "engine_seconds": statistics.median(ours),
+                     "faiss_seconds": statistics.median(theirs), "repeats": len(ours)}
+    return out
 
 
 def paired_floor_ratios(adapter: Any, n: int, dim: int, excluded_groups: tuple[int, ...], policy: dict[str, Any]) -> dict[str, Any]:
@@ -407,6 +485,7 @@ def paired_floor_ratios(adapter: Any, n: int, dim: int, excluded_groups: tuple[i
                 "floor_seconds": statistics.median(theirs),
                 "repeats": len(ours),
             }
+    out["faiss"] = paired_faiss_ratios(adapter, floor, policy)
     return out
 
 
@@ -423,6 +502,8 @@ def run_engine(
     warnings.simplefilter("ignore")  # qdrant-client warns about local collections over 20,000 points
     if engine == "numpy-floor":
         return run_floor(n, dim, policy)
+    if engine == "faiss":
+        return run_faiss(n, dim, policy)
     adapter = make_adapter(engine, threads)
     rss_after_import = peak_rss_bytes()
     phases: dict[str, int | None] = {"import": phase_peak_bytes()}
@@ -442,12 +523,16 @@ def run_engine(
                 outcome["cpu_seconds"] *= scale
         results[name] = outcome
 
-    def load(target: Any, batch: bool) -> dict[str, Any]:
-        """Upsert the whole data set into ``target``; wall and CPU seconds spent inside upsert() only."""
+    def load(target: Any, batch: bool | str) -> dict[str, Any]:
+        """Upsert the whole data set into ``target``; wall and CPU seconds spent inside upsert() only.
+
+        ``batch``: False for PointStruct lists, True for Batch from numpy, "lists" for Batch from lists.
+        """
         spent = spent_cpu = 0.0
         chunks = data.batches(m, dim) if batch else data.blocks(m, dim)
+        prepare = {False: "prepare_points", True: "prepare_batch"}.get(batch, "prepare_batch_lists")  # type: ignore[call-overload]
         for ids, vectors, payloads in chunks:
-            prepared = target.prepare_batch(ids, vectors, payloads) if batch else target.prepare_points(ids, vectors, payloads)
+            prepared = getattr(target, prepare)(ids, vectors, payloads)
             started, started_cpu = time.perf_counter(), time.process_time()
             target.upsert(prepared)
             spent += time.perf_counter() - started
@@ -522,6 +607,21 @@ def run_engine(
         adapter.delete(adapter.filter(("group", 10 + k)))
 
     timed("delete_2", delete_next_group, extrapolate=True, repeat=policy["delete_repeat"] + 1)
+
+    # Delete 1,000 ids (half of a 2% group at 100k), then the rest of that group untimed, so the
+    # deleted points are still whole groups for the floor's comparison.
+    id_groups: list[int] = []
+
+    def delete_ids_of_next_group(k: int) -> None:
+        group = 40 + k
+        id_groups.append(group)
+        adapter.delete_ids(list(range(group, m, 50))[:1000])
+
+    if hasattr(adapter, "delete_ids"):
+        timed("delete_ids", delete_ids_of_next_group, repeat=policy["delete_repeat"] + 1)
+        for group in id_groups:
+            adapter.delete(adapter.filter(("group", group)))
+            deleted_groups.append(group)
     if not writes_only:
         # Measured here, before the floor below and the PointStruct run add their own memory.
         phases["reopen and delete" if on_disk else "delete"] = phase_peak_bytes()
@@ -544,6 +644,14 @@ def run_engine(
         adapter.close()
         if second_path:
             shutil.rmtree(second_path, ignore_errors=True)
+        # Batch with Python-list vectors into another fresh collection.
+        third_path = os.path.join(workdir, "lists") if on_disk else None
+        adapter.open(third_path)
+        adapter.create(dim)
+        record("upsert_batch_lists", load(adapter, "lists"), True)
+        adapter.close()
+        if third_path:
+            shutil.rmtree(third_path, ignore_errors=True)
     if writes_only:
         notes.append(f"writes and persistence measured on {m:,} points and extrapolated linearly to {n:,}")
     return {"results": results, "answers": answers, "notes": notes}

@@ -183,7 +183,9 @@ def approx_core(rows: np.ndarray, queries: np.ndarray, distance: str, row_norms:
     queries32 = np.ascontiguousarray(queries, dtype=np.float32)
     m, n = len(queries32), len(rows)
     if distance in (COSINE, DOT) or (distance == EUCLID and row_norms is not None):
-        dots = (rows @ queries32[0])[np.newaxis, :] if m == 1 else queries32 @ rows.T
+        # rows @ queries.T, not queries @ rows.T: OpenBLAS's kernels run the tall-skinny
+        # product several times faster than the short-wide one (0.5 vs 1.7 ms for 8 x 5,000 x 384).
+        dots = (rows @ queries32[0])[np.newaxis, :] if m == 1 else np.ascontiguousarray((rows @ queries32.T).T)
         if distance != EUCLID:
             return dots
         # -|v - q|^2 = 2 v.q - |v|^2 - |q|^2
