@@ -20,7 +20,7 @@ from typing import Any, Iterable
 import numpy as np
 
 from ..ids import PointId
-from .vectors import DenseVectors, MultiVectors, SparseVectors, VectorStore, grow, next_capacity
+from .vectors import DenseVectors, MultiVectors, SparseVectors, VectorStore, next_capacity
 
 _U64 = np.uint64
 
@@ -79,7 +79,10 @@ class PointStore:
             return
         capacity = next_capacity(self.capacity, needed)
         for name in ("live", "_is_uuid", "_key_int", "_key_hi", "_key_lo"):
-            grow(self, name, capacity)
+            old = getattr(self, name)
+            new = np.zeros(capacity, dtype=old.dtype)
+            new[: len(old)] = old
+            setattr(self, name, new)
         for vectors in self.vectors.values():
             vectors.reserve(capacity)
         self.capacity = capacity

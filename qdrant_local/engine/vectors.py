@@ -25,32 +25,16 @@ EPSILON = float(np.finfo(np.float32).eps)
 COSINE, DOT, EUCLID, MANHATTAN = "Cosine", "Dot", "Euclid", "Manhattan"
 
 
-def grow(owner: Any, name: str, capacity: int) -> None:
-    """Give the array ``owner.<name>`` ``capacity`` rows, the new ones zero.
-
-    Resized in place when nothing else refers to it: numpy reallocates, and the C library moves a
-    large block's pages (mremap) instead of copying them, so growing never holds the old and the
-    new matrix at once. When a view of it is alive somewhere, a grown copy replaces it instead.
-    """
-    shape = (capacity, *getattr(owner, name).shape[1:])
-    try:
-        getattr(owner, name).resize(shape, refcheck=True)  # only the attribute may refer to it
-    except ValueError:
-        array = getattr(owner, name)
-        grown = np.zeros(shape, dtype=array.dtype)
-        grown[: len(array)] = array
-        setattr(owner, name, grown)
-
-
-# Capacity doubles while small, then grows by an eighth: a resize zero-fills its new rows (they are
-# resident), so the slack of a large matrix must stay small.
-_DOUBLING_LIMIT = 1 << 16
+def _grow(array: np.ndarray, capacity: int) -> np.ndarray:
+    grown = np.zeros((capacity, *array.shape[1:]), dtype=array.dtype)
+    grown[: len(array)] = array
+    return grown
 
 
 def next_capacity(current: int, needed: int) -> int:
     capacity = max(current, 16)
     while capacity < needed:
-        capacity = capacity * 2 if capacity < _DOUBLING_LIMIT else capacity + capacity // 8
+        capacity *= 2
     return capacity
 
 
@@ -100,8 +84,8 @@ class DenseVectors:
 
     def reserve(self, capacity: int) -> None:
         if capacity > len(self.present):
-            grow(self, "matrix", capacity)
-            grow(self, "present", capacity)
+            self.matrix = _grow(self.matrix, capacity)
+            self.present = _grow(self.present, capacity)
 
     def prepare(self, vectors: Sequence[Any], vector_name: str) -> np.ndarray:
         """Validate a list of dense vectors and return them as one normalised float32 matrix."""
@@ -169,7 +153,7 @@ class MultiVectors:
 
     def reserve(self, capacity: int) -> None:
         if capacity > len(self.present):
-            grow(self, "present", capacity)
+            self.present = _grow(self.present, capacity)
             self.rows.extend([None] * (capacity - len(self.rows)))
 
     def prepare_one(self, vector: Any, vector_name: str) -> np.ndarray:
@@ -248,7 +232,7 @@ class SparseVectors:
 
     def reserve(self, capacity: int) -> None:
         if capacity > len(self.present):
-            grow(self, "present", capacity)
+            self.present = _grow(self.present, capacity)
             self.indices.extend([None] * (capacity - len(self.indices)))
             self.values.extend([None] * (capacity - len(self.values)))
 
