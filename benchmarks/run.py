@@ -1,6 +1,7 @@
 """The one benchmark command: every workload on every installed engine, one table of medians.
 
     python benchmarks/run.py [--quick] [--n N] [--dim D] [--markdown] [--engines E ...]
+    python benchmarks/run.py --scaling [--sizes 10000 100000 1000000] [--engines E ...]
 
 Engines (each in its own fresh subprocess, so import time and peak RSS are per engine):
 qdrant_local (memory and path), qdrant-client local mode (memory and path) and qdrant-edge-py when
@@ -22,6 +23,7 @@ import datetime
 import importlib.metadata
 import importlib.util
 import json
+import math
 import os
 import platform
 import statistics
@@ -90,7 +92,7 @@ def rows_for(n: int) -> list[tuple[str, str, str]]:
         ("scroll_order", "scroll order_by price, limit 100", "ms"),
         ("set_payload_2", "set_payload by filter (2%)", "ms"),
         ("delete_2", "delete by filter (2%)", "ms"),
-        ("delete_ids", "delete 1,000 ids", "ms"),
+        ("delete_ids", "delete 1,000 ids" if n >= 50_000 else f"delete {n // 50:,} ids", "ms"),
         ("reopen", "reopen (open + count)", "ms"),
         ("folder", "folder size on disk", "MiB"),
         ("peak_rss", "peak RSS", "MiB"),
@@ -430,6 +432,10 @@ def main() -> None:
                         help="BLAS threads (and qdrant-edge-py search threads) per engine; 0 = library defaults")
     parser.add_argument("--render", default=None, metavar="JSON",
                         help="print the table of an earlier run's JSON (with --markdown / --cpu) without running anything")
+    parser.add_argument("--scaling", action="store_true",
+                        help="every workload at each of --sizes, with the fitted growth exponent per row")
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000],
+                        help="collection sizes for --scaling (default 10,000 100,000 1,000,000)")
     parser.add_argument("--engine", default=None, help=argparse.SUPPRESS)  # child mode
     args = parser.parse_args()
     if args.n is None:
@@ -452,6 +458,10 @@ def main() -> None:
         outcome = child_main(args.engine, args.n, args.dim, args.quick, cap, args.dir, args.threads or None)
         with open(args.json_out, "w") as handle:
             json.dump(outcome, handle)
+        return
+
+    if args.scaling:
+        scaling(args)
         return
 
     engines_wanted = args.engines or [
@@ -497,6 +507,63 @@ def main() -> None:
         "raw_vector_bytes": raw[0], "raw_payload_bytes": raw[1], "wall_seconds": time.perf_counter() - began,
     }
     report(meta, engines, args, json_out)
+
+
+# Rows whose request is the same size at every collection size: their cost must not grow with it.
+K_SIZED = {"retrieve": "1,000 ids", "scroll_order": "limit 100", "delete_ids": "1,000 ids", "count_2": "index lookup"}
+
+
+def growth_exponent(sizes: list[int], seconds: list[float]) -> float | None:
+    """Least-squares slope of log(seconds) against log(size): 1.0 is linear, 0 is constant."""
+    points = [(math.log(n), math.log(t)) for n, t in zip(sizes, seconds) if t and t > 0]
+    if len(points) < 2:
+        return None
+    mean_x = sum(x for x, _ in points) / len(points)
+    mean_y = sum(y for _, y in points) / len(points)
+    spread = sum((x - mean_x) ** 2 for x, _ in points)
+    return sum((x - mean_x) * (y - mean_y) for x, y in points) / spread if spread else None
+
+
+def scaling(args: argparse.Namespace) -> None:
+    """``--scaling``: run each engine at every size and print each row's cost with its exponent."""
+    engines = args.engines or ["qdrant_local:memory"]
+    results_dir = os.path.join(HERE, "results")
+    os.makedirs(results_dir, exist_ok=True)
+    runs: dict[str, dict[int, Any]] = {}
+    for e in engines:
+        runs[e] = {}
+        for n in args.sizes:
+            print(f"  {e} at {n:,}: running ...", file=sys.stderr)
+            child_args = argparse.Namespace(**{**vars(args), "n": n})
+            runs[e][n] = run_child(e, child_args, os.path.join(results_dir, f".scaling-{os.getpid()}-{n}.json"))
+    with open(args.json_out or os.path.join(results_dir, "scaling.json"), "w") as handle:
+        json.dump({"sizes": args.sizes, "runs": {e: {str(n): r for n, r in by_n.items()} for e, by_n in runs.items()}}, handle)
+    for e in engines:
+        header = ["workload"] + [f"{n:,}" for n in args.sizes] + ["exponent", "request size"]
+        rows = []
+        for key, label, unit in rows_for(args.sizes[-1]):
+            if key in ("import", "import_client"):
+                continue
+            measured = [value({e: runs[e][n]}, e, key) for n in args.sizes]
+            if all(v is None for v in measured):
+                continue
+            if key in K_SIZED:
+                # delete_ids deletes one group of ids (N / 50) below 50,000 points: fit where it is 1,000
+                fitted = [(n, v or 0.0) for n, v in zip(args.sizes, measured) if key != "delete_ids" or n >= 50_000]
+            else:
+                fitted = [(n, v or 0.0) for n, v in zip(args.sizes, measured)]
+            exponent = growth_exponent([n for n, _ in fitted], [v for _, v in fitted])
+            flag = ""
+            if key in K_SIZED and exponent is not None and exponent > 0.3:
+                flag = "  <- grows with the collection"
+            label = label.replace(f"{args.sizes[-1]:,}", "N")
+            rows.append([label + (" (MiB)" if unit == "MiB" else ""), *(format_value(v, unit, False) for v in measured),
+                         "n/a" if exponent is None else f"{exponent:.2f}", K_SIZED.get(key, "grows with N") + flag])
+        print(f"\n{e}: median ms (MiB for sizes) at each collection size; exponent b of cost ~ N^b")
+        print(text_table(header, rows))
+        if args.markdown:
+            print()
+            print(markdown_table(header, rows))
 
 
 def report(meta: dict[str, Any], engines: dict[str, Any], args: argparse.Namespace, json_out: str | None) -> None:

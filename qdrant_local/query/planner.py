@@ -609,10 +609,11 @@ class Planner:
         collection = self.collection
         point_ids = self.store.point_ids
         result = []
+        construct = models.ScoredPoint.model_construct  # every field given: no keyword checks per hit
         for slot, score, order_value in hits:
             payload, vector = collection.record_parts(slot, selector, with_vectors)
             result.append(
-                models.ScoredPoint(
+                construct(
                     id=point_ids[slot],
                     version=0,
                     score=score,
