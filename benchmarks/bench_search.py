@@ -91,7 +91,7 @@ def main() -> None:
 
     ours = qdrant_local.QdrantClient(":memory:")
     load_ours = load(ours, ql_models, vectors, args.distance)
-    matrix = ours._collection(COLLECTION).store.vectors[""].matrix[: args.points]  # the stored rows
+    matrix = ours._database.collection(COLLECTION).store.vectors[""].matrix[: args.points]  # the stored rows
 
     def floor(query: list[float]) -> np.ndarray:
         q = np.asarray(query, dtype=np.float32)

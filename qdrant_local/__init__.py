@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any
 from . import errors, models
 
 if TYPE_CHECKING:
+    from .api import QdrantClient
     from .async_client import AsyncQdrantClient
-    from .client import QdrantClient
 
 __version__ = "0.1.0"
 
@@ -24,7 +24,7 @@ def __getattr__(name: str) -> Any:
     # The client pulls in the whole engine; importing it on first use keeps `import qdrant_local`
     # (and tools that only need models or storage) fast.
     if name == "QdrantClient":
-        from .client import QdrantClient
+        from .api import QdrantClient
 
         return QdrantClient
     if name == "AsyncQdrantClient":

@@ -27,7 +27,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from .client import QdrantClient
+from .api import QdrantClient
 from .errors import NotSupported
 
 __all__ = ["AsyncQdrantClient"]

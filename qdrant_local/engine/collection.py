@@ -23,6 +23,7 @@ from .config import CollectionConfig
 from .filters import CompiledFilter, compile_filter, filter_mask
 from .paths import make_extractor, parse_path
 from .index import IndexedTarget, PayloadIndexes
+from .maskcache import MaskCache
 from .payload import copy_payload, delete_payload, normalize_payload, normalize_payloads, set_payload, validate_key
 from .payload_values import facet_values, order_values, to_order_value
 from .projection import PayloadSelector, compile_payload_selector, select_payload
@@ -51,6 +52,7 @@ class Collection:
             for vector_name, spec in config.vectors.items()
         }
         self.store = PointStore(vectors)
+        self.mask_cache = MaskCache()
 
     def reconfigure(self, config: CollectionConfig) -> None:
         """Adopt an updated configuration (metadata, sparse modifiers, echoed settings)."""
@@ -121,11 +123,17 @@ class Collection:
     # -- reading helpers -------------------------------------------------------------------------
 
     def mask(self, compiled: CompiledFilter | None) -> np.ndarray:
-        """Live slots matching the filter (all live slots for None)."""
-        live = self.store.live_mask
+        """Live slots matching the filter (all live slots for None); a fresh array, from the mask
+        cache when the same filter was evaluated since the last change."""
+        store = self.store
         if compiled is None:
-            return live.copy()
-        return filter_mask(compiled, self.filter_target(), live.copy())
+            return store.live_mask.copy()
+        # The state a mask depends on: every change bumps the version; the vector stores matter to
+        # has_vector conditions (a vector name may be dropped and created again).
+        state = (store.version, store.n_slots, tuple((name, id(v)) for name, v in store.vectors.items()))
+        return self.mask_cache.mask(
+            state, compiled.key, lambda: filter_mask(compiled, self.filter_target(), store.live_mask.copy())
+        )
 
     def filter_target(self) -> Any:
         """What filters run against: the store, seen through its payload indexes when it has any."""
@@ -259,9 +267,8 @@ class Collection:
 
     def apply(self, op: ops.PointOperation) -> None:
         """Perform a prepared (or replayed) operation. Never fails on valid input."""
-        handler = getattr(self, "_apply_" + type(op).__name__)
         if not self.payload_indexes:
-            handler(op)
+            self._perform(op)
             self.store.touch()
             return
         # Payload indexes follow the write: the slots it touches (before and after, so deletes and
@@ -270,7 +277,7 @@ class Collection:
         point_ids = [] if isinstance(op, (ops.Batch, ops.UpdateVectors, ops.DeleteVectors)) else op.point_ids
         touched = store.slots_for(point_ids)
         version_before = store.version
-        handler(op)
+        self._perform(op)
         if isinstance(op, ops.Batch):
             version_before = store.version  # its inner operations reported themselves
         store.touch()
@@ -279,7 +286,31 @@ class Collection:
         else:
             self.payload_indexes.note_write(store, version_before, touched + store.slots_for(point_ids))
 
-    def _apply_Upsert(self, op: ops.Upsert) -> None:
+    def _perform(self, op: ops.PointOperation) -> None:
+        match op:
+            case ops.Upsert():
+                self._apply_upsert(op)
+            case ops.UpdateVectors():
+                self._apply_update_vectors(op)
+            case ops.Delete():
+                self.store.remove(self.store.slots_for(op.point_ids))
+            case ops.SetPayload():
+                self._apply_set_payload(op)
+            case ops.OverwritePayload():
+                self._apply_overwrite_payload(op)
+            case ops.DeletePayload():
+                self._apply_delete_payload(op)
+            case ops.ClearPayload():
+                self._apply_clear_payload(op)
+            case ops.DeleteVectors():
+                self._apply_delete_vectors(op)
+            case ops.Batch():
+                for inner in op.operations:
+                    self.apply(inner)
+            case _:
+                raise TypeError(f"not a point operation: {op!r}")
+
+    def _apply_upsert(self, op: ops.Upsert) -> None:
         store = self.store
         slot_of = store.slot_of
         replaced = [slot_of[p] for p in op.point_ids if p in slot_of]
@@ -307,44 +338,37 @@ class Collection:
             for position, prepared in items:
                 stores[vector_name].write_one(int(slots[position]), prepared)  # type: ignore[union-attr]
 
-    def _apply_UpdateVectors(self, op: ops.UpdateVectors) -> None:
+    def _apply_update_vectors(self, op: ops.UpdateVectors) -> None:
         slot_of = self.store.slot_of
         slots = np.fromiter((slot_of[p] for p in op.point_ids), dtype=np.int64, count=len(op.point_ids))
         self._write_vectors(slots, op.vectors)
 
-    def _apply_Delete(self, op: ops.Delete) -> None:
-        self.store.remove(self.store.slots_for(op.point_ids))
-
-    def _apply_SetPayload(self, op: ops.SetPayload) -> None:
+    def _apply_set_payload(self, op: ops.SetPayload) -> None:
         payloads = self.store.payloads
         for slot in self.store.slots_for(op.point_ids):
             set_payload(payloads[slot], op.payload, op.key)  # type: ignore[arg-type]  # copies the values in
 
-    def _apply_OverwritePayload(self, op: ops.OverwritePayload) -> None:
+    def _apply_overwrite_payload(self, op: ops.OverwritePayload) -> None:
         payloads = self.store.payloads
         slots = self.store.slots_for(op.point_ids)
         for index, slot in enumerate(slots):
             # Each point gets its own copy so a later keyed set_payload cannot alias two points.
             payloads[slot] = op.payload if index == len(slots) - 1 else copy_payload(op.payload)
 
-    def _apply_DeletePayload(self, op: ops.DeletePayload) -> None:
+    def _apply_delete_payload(self, op: ops.DeletePayload) -> None:
         payloads = self.store.payloads
         for slot in self.store.slots_for(op.point_ids):
             delete_payload(payloads[slot], op.keys)  # type: ignore[arg-type]
 
-    def _apply_ClearPayload(self, op: ops.ClearPayload) -> None:
+    def _apply_clear_payload(self, op: ops.ClearPayload) -> None:
         payloads = self.store.payloads
         for slot in self.store.slots_for(op.point_ids):
             payloads[slot] = {}
 
-    def _apply_DeleteVectors(self, op: ops.DeleteVectors) -> None:
+    def _apply_delete_vectors(self, op: ops.DeleteVectors) -> None:
         slots = self.store.slots_for(op.point_ids)
         for vector_name in op.vector_names:
             self.store.vectors[vector_name].erase(slots)
-
-    def _apply_Batch(self, op: ops.Batch) -> None:
-        for inner in op.operations:
-            self.apply(inner)
 
     # -- reads -----------------------------------------------------------------------------------
 

@@ -24,6 +24,7 @@ from .paths import Path, make_extractor
 
 __all__ = [
     "FilterTarget",
+    "PlainTarget",
     "ConditionNode",
     "ConstantNode",
     "FieldNode",
@@ -62,6 +63,25 @@ class FilterTarget(Protocol):
     def vector_mask(self, vector_name: str) -> Optional[np.ndarray]:
         """bool[n_slots]: the slot holds that vector; None when the collection has no such name."""
         ...
+
+    def index_answer(self, node: FieldNode, candidates: Mask) -> Optional[Mask]:
+        """The candidates matching ``node`` when an index answers it cheaply; None to scan payloads."""
+        ...
+
+    def order_must(self, nodes: list[ConditionNode]) -> list[ConditionNode]:
+        """``must`` conditions in the order to run them (those an index answers early)."""
+        ...
+
+
+class PlainTarget:
+    """The seams of :class:`FilterTarget` for a target without payload indexes: every condition
+    scans, in the filter's own order."""
+
+    def index_answer(self, node: FieldNode, candidates: Mask) -> Optional[Mask]:
+        return None
+
+    def order_must(self, nodes: list[ConditionNode]) -> list[ConditionNode]:
+        return nodes
 
 
 class ConditionNode:
@@ -118,7 +138,8 @@ class FieldNode(ConditionNode):
         self._extract = make_extractor(path, flat)
 
     def evaluate(self, target: FilterTarget, candidates: Mask) -> Mask:
-        answered = self._index_answer(target, candidates)
+        # A target with payload indexes (engine/index.py) may answer without scanning payloads.
+        answered = target.index_answer(self, candidates)
         if answered is not None:
             return answered
         out = np.zeros(target.n_slots, dtype=bool)
@@ -132,13 +153,6 @@ class FieldNode(ConditionNode):
         if hits:
             out[hits] = True
         return out
-
-    def _index_answer(self, target: FilterTarget, candidates: Mask) -> Mask | None:
-        # A target with payload indexes (engine/index.py) may answer without scanning payloads.
-        index_answer = getattr(target, "index_answer", None)
-        if index_answer is None:
-            return None
-        return index_answer(self, candidates)  # type: ignore[no-any-return]
 
     def __repr__(self) -> str:
         return f"FieldNode({self.kind}, key={self.key!r}, params={self.params!r})"
@@ -170,7 +184,8 @@ class GeoNode(FieldNode):
         self.points_test = points_test
 
     def evaluate(self, target: FilterTarget, candidates: Mask) -> Mask:
-        answered = self._index_answer(target, candidates)
+        # A target with payload indexes (engine/index.py) may answer without scanning payloads.
+        answered = target.index_answer(self, candidates)
         if answered is not None:
             return answered
         out = np.zeros(target.n_slots, dtype=bool)
@@ -312,7 +327,7 @@ class NestedNode(ConditionNode):
         return f"NestedNode(key={self.key!r}, {self.inner!r})"
 
 
-class _ElementsTarget:
+class _ElementsTarget(PlainTarget):
     """Array elements of nested payloads presented as slots: no ids, no vectors."""
 
     def __init__(self, elements: list[dict[str, Any]]) -> None:
@@ -361,9 +376,8 @@ class FilterNode(ConditionNode):
         must = self.must
         # A target with payload indexes knows which conditions it answers cheaply; running those
         # first leaves only their survivors to the conditions that scan payloads.
-        order_must = getattr(target, "order_must", None)
-        if order_must is not None and len(must) > 1:
-            must = order_must(must)
+        if len(must) > 1:
+            must = target.order_must(must)
         for node in must:
             if not alive.any():
                 return alive

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field as dc_field
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from .._access import enum_value, field
 from ..errors import InvalidInput
+from .payload import copy_payload, normalize_payload
 from .vectors import distance_name
 
 MAX_VECTOR_SIZE = 65536
@@ -166,3 +168,53 @@ class CollectionConfig:
 
     def names_of(self, kind: str) -> list[str]:
         return [name for name, spec in self.vectors.items() if spec.kind == kind]
+
+    def updated(
+        self,
+        vector_names: Iterable[str],
+        sparse_vectors_config: Mapping[str, Any] | None,
+        metadata: Any,
+        echoed: Mapping[str, Any],
+    ) -> tuple[dict[str, Any], bool]:
+        """update_collection: the new configuration JSON, and whether anything was updated.
+
+        Metadata is merged the server's way (a null removes a key); sparse parameters are merged
+        per name; ``echoed`` settings (optimizers, hnsw, quantization, strict mode) replace the old
+        ones and change nothing in-process. Raises, changing nothing, for an unknown vector name.
+        """
+        raw = copy_payload(self.raw)  # to_json would drop metadata nulls
+        for vector_name in vector_names:
+            spec = self.vectors.get(vector_name)
+            if spec is None or spec.kind == "sparse":
+                raise InvalidInput(f"Wrong input: Not existing vector name error: {vector_name}")
+        for vector_name in sparse_vectors_config or {}:
+            spec = self.vectors.get(vector_name)
+            if spec is None or spec.kind != "sparse":
+                raise InvalidInput(f"Vector {vector_name} does not exist in the collection")
+        updated = False
+        if sparse_vectors_config is not None:
+            for vector_name, params in sparse_vectors_config.items():
+                merged = dict(raw["sparse_vectors"].get(vector_name) or {})
+                merged.update(to_json(params) or {})
+                raw["sparse_vectors"][vector_name] = merged
+            updated = True
+        if metadata is not None:
+            raw["metadata"] = _merged_metadata(raw.get("metadata"), normalize_payload(metadata))
+            updated = True
+        for key, value in echoed.items():
+            if value is not None:
+                raw[key] = to_json(value)
+        return raw, updated
+
+
+def _merged_metadata(old: dict[str, Any] | None, new: dict[str, Any]) -> dict[str, Any]:
+    if old is None:
+        # As local mode: with no metadata yet, the given one is stored as it is, nulls included.
+        return new
+    merged = dict(old)
+    for key, value in new.items():
+        if value is None:  # the server's merge: a null removes the key
+            merged.pop(key, None)
+        else:
+            merged[key] = value
+    return merged

@@ -13,13 +13,14 @@ rejected; only then is it logged, as one record.
 from __future__ import annotations
 
 import threading
-from typing import Any, Callable, Iterator, Protocol
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any, Protocol
 
 from ..errors import ClientClosed, CollectionAlreadyExists, CollectionNotFound, InvalidInput
 from ..ids import PointId
 from . import operations as ops
 from .collection import Collection
-from .config import CollectionConfig, validate_collection_name
+from .config import CollectionConfig, validate_collection_name, validate_text
 from .gcpause import gc_paused
 from .journal import Journal
 
@@ -174,12 +175,46 @@ class Database:
             self._log({"op": "aliases", "aliases": aliases}, True)
             self.aliases = dict(aliases)
 
-    def update_config(self, name: str, raw: dict[str, Any]) -> None:
-        """Replace a collection's configuration JSON (metadata, sparse params, echoed settings)."""
+    def change_aliases(self, operations: Iterable[AliasOperation]) -> None:
+        """Create, delete and rename aliases, all or nothing (validated on a copy first)."""
+        with self.lock:
+            self.check_open()
+            self.set_aliases(_changed_aliases(operations, self.aliases, self.collections))
+
+    def update_collection(
+        self,
+        name: str,
+        vector_names: Iterable[str] = (),
+        sparse_vectors_config: Mapping[str, Any] | None = None,
+        metadata: Any = None,
+        echoed: Mapping[str, Any] | None = None,
+    ) -> bool:
+        """Update a collection's configuration (see :meth:`CollectionConfig.updated`); logged only
+        when it changed. Returns whether anything was updated."""
         with self.lock:
             collection = self.collection(name)
-            self._log({"op": "update_collection", "name": collection.name, "config": raw}, True)
-            collection.reconfigure(CollectionConfig.from_json(raw))
+            raw, updated = collection.config.updated(vector_names, sparse_vectors_config, metadata, echoed or {})
+            if raw != collection.config.raw:
+                self._log({"op": "update_collection", "name": collection.name, "config": raw}, True)
+                collection.reconfigure(CollectionConfig.from_json(raw))
+            return updated
+
+    def exists(self, name: str) -> bool:
+        """Whether a collection or an alias has this name."""
+        with self.lock:
+            self.check_open()
+            return name in self.collections or name in self.aliases
+
+    def collection_names(self) -> list[str]:
+        with self.lock:
+            self.check_open()
+            return list(self.collections)
+
+    def alias_map(self) -> dict[str, str]:
+        """A copy of alias -> collection name."""
+        with self.lock:
+            self.check_open()
+            return dict(self.aliases)
 
     def set_payload_index(self, name: str, field_name: str, schema: Any, wait: bool = True) -> None:
         """Record (schema) or drop (None) a payload index."""
@@ -256,3 +291,34 @@ def _touched_ids(op: ops.PointOperation) -> list[PointId]:
     if isinstance(op, ops.Batch):
         return [p for inner in op.operations for p in _touched_ids(inner)]
     return list(op.point_ids)
+
+
+# ("create", collection_name, alias_name), ("delete", alias_name) or ("rename", old_name, new_name)
+AliasOperation = tuple[str, ...]
+
+
+def _changed_aliases(
+    operations: Iterable[AliasOperation], aliases: dict[str, str], collections: Mapping[str, Any]
+) -> dict[str, str]:
+    """The alias map after the operations, computed on a copy; raises without changing anything."""
+    result = dict(aliases)
+    for kind, *names in operations:
+        if kind == "create":
+            collection_name, alias_name = names
+            if collection_name not in collections:
+                raise InvalidInput(f"Collection {collection_name} not found")
+            if alias_name in collections:
+                raise InvalidInput(f"Collection {alias_name} already exists")
+            validate_text(alias_name, "Alias name")
+            result[alias_name] = collection_name
+        elif kind == "delete":
+            result.pop(names[0], None)
+        else:
+            old_name, new_name = names
+            if new_name in collections:
+                raise InvalidInput(f"Collection {new_name} already exists")
+            validate_text(new_name, "Alias name")
+            if old_name not in result:
+                raise InvalidInput(f"Alias {old_name} does not exist")
+            result[new_name] = result.pop(old_name)
+    return result

@@ -13,7 +13,7 @@ objects of either library and plain dicts all work. A clause may hold one condit
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Hashable, Iterable
 
 import numpy as np
 
@@ -31,9 +31,11 @@ from .conditions import (
     HasIdNode,
     HasVectorNode,
     NestedNode,
+    PlainTarget,
     SliceNode,
 )
 from .datetimes import bound_to_microseconds, parse_timestamp
+from .maskcache import Unfreezable, freeze
 from .paths import Path, parse_path
 
 __all__ = [
@@ -63,10 +65,15 @@ _MISSING = object()
 
 
 class CompiledFilter:
-    """A validated filter, ready to evaluate any number of times against any target."""
+    """A validated filter, ready to evaluate any number of times against any target.
 
-    def __init__(self, root: FilterNode) -> None:
+    ``key`` identifies the filter by its structure (equal filters, equal keys), for the
+    collection's mask cache; None when the filter holds a value that cannot be keyed.
+    """
+
+    def __init__(self, root: FilterNode, key: Hashable | None = None) -> None:
         self.root = root
+        self.key = key
 
     @property
     def is_trivial(self) -> bool:
@@ -93,7 +100,11 @@ def compile_filter(filter_obj: Any) -> CompiledFilter | None:
     node = compile_condition(filter_obj)
     if not isinstance(node, FilterNode):
         node = FilterNode([node], None, [], None)
-    return CompiledFilter(node)
+    try:
+        key: Hashable | None = freeze(filter_obj)
+    except Unfreezable:
+        key = None
+    return CompiledFilter(node, key)
 
 
 def filter_mask(compiled: CompiledFilter | None, target: FilterTarget, candidates: np.ndarray) -> np.ndarray:
@@ -106,7 +117,7 @@ def filter_mask(compiled: CompiledFilter | None, target: FilterTarget, candidate
     return compiled.root.evaluate(target, np.asarray(candidates, dtype=bool))
 
 
-class _PointTarget:
+class _PointTarget(PlainTarget):
     """One point as a one-slot target, so single-point checks cost O(1), not O(collection)."""
 
     def __init__(self, payload: dict[str, Any] | None, point_id: Any, vector_names: Iterable[str]) -> None:

@@ -44,7 +44,7 @@ from typing import Any
 
 import numpy as np
 
-from .conditions import FieldNode
+from .conditions import ConditionNode, FieldNode
 from .datetimes import parse_timestamp
 from .geo import MEAN_EARTH_RADIUS, is_geo_point
 from .order_column import OrderColumn, build_order_column
@@ -562,7 +562,7 @@ class IndexedTarget:
     def vector_mask(self, vector_name: str) -> np.ndarray | None:
         return self.store.vector_mask(vector_name)
 
-    def order_must(self, nodes: list[Any]) -> list[Any]:
+    def order_must(self, nodes: list[ConditionNode]) -> list[ConditionNode]:
         """``must`` conditions with those an index covers moved just after the free ones (cost 0:
         constants, has_id), so scanning conditions only see the slots the indexes let through."""
         return sorted(nodes, key=lambda node: min(node.cost, 1) if self.payload_indexes.covers(node) else node.cost)

@@ -20,6 +20,7 @@ from typing import Any, Iterable
 import numpy as np
 
 from ..ids import PointId
+from .conditions import PlainTarget
 from .vectors import DenseVectors, MultiVectors, SparseVectors, VectorStore, next_capacity
 
 _U64 = np.uint64
@@ -28,7 +29,7 @@ _U64 = np.uint64
 COMPACT_MIN_TOMBSTONES = 1024
 
 
-class PointStore:
+class PointStore(PlainTarget):
     """Ids, payloads, tombstones and vectors of one collection, addressed by slot."""
 
     def __init__(self, vectors: dict[str, VectorStore]) -> None:

@@ -15,14 +15,9 @@ import numpy as np
 
 from .._access import enum_value, field
 from ..errors import InvalidVector
-from ..query.multi import MultiIndex
-from ..query.sparse import SparseIndex
-
-# qdrant-client normalises a Cosine vector only when its norm exceeds float32 epsilon; a zero
-# vector is stored as it came.
-EPSILON = float(np.finfo(np.float32).eps)
-
-COSINE, DOT, EUCLID, MANHATTAN = "Cosine", "Dot", "Euclid", "Manhattan"
+from .distance import COSINE, DOT, EUCLID, MANHATTAN, normalize_rows
+from .multi import MultiIndex
+from .sparse import SparseIndex
 
 
 def _grow(array: np.ndarray, capacity: int) -> np.ndarray:
@@ -63,12 +58,6 @@ def _check_finite(array: np.ndarray) -> None:
         # Deviation: local mode accepts infinity (and turns a Cosine vector into NaNs); the server
         # rejects non-finite values, and so do we.
         raise InvalidVector("Vector contains infinite values")
-
-
-def normalize_rows(rows: np.ndarray) -> np.ndarray:
-    """Scale each row to unit length, leaving rows with a norm at or below EPSILON as they are."""
-    norms = np.linalg.norm(rows, axis=-1, keepdims=True)
-    return np.where(norms > EPSILON, rows / np.where(norms > EPSILON, norms, 1.0), rows).astype(np.float32)
 
 
 class DenseVectors:

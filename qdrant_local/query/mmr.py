@@ -17,7 +17,8 @@ from typing import Callable
 import numpy as np
 
 from ..errors import InvalidInput
-from .scoring import COSINE, DOT, EPSILON, EUCLID, MANHATTAN, exact_core
+from ..engine.distance import COSINE, DOT, EUCLID, MANHATTAN, normalize_query
+from .scoring import exact_core
 
 __all__ = ["mmr_select", "dense_relevance", "dense_similarity_matrix", "pairwise_matrix"]
 
@@ -71,10 +72,7 @@ def dense_relevance(query: np.ndarray, vectors: np.ndarray, distance: str) -> np
     """Core similarity of each candidate (float32 rows) to the float64 query, as qdrant-client's MMR
     computes it (the query is normalised here for Cosine)."""
     if distance == COSINE:
-        query = query / (np.linalg.norm(query) or EPSILON)
-        norms = np.linalg.norm(vectors.astype(np.float64), axis=-1)
-        rows = vectors.astype(np.float64) / np.where(norms != 0.0, norms, EPSILON)[:, np.newaxis]
-        return rows @ query
+        return normalize_query(vectors.astype(np.float64)) @ normalize_query(query)
     return np.asarray(exact_core(vectors, np.arange(len(vectors)), query, distance), dtype=np.float64)
 
 
@@ -84,8 +82,7 @@ def dense_similarity_matrix(vectors: np.ndarray, distance: str) -> np.ndarray:
     count = len(rows)
     if distance in (COSINE, DOT):
         if distance == COSINE:
-            norms = np.linalg.norm(rows, axis=-1)
-            rows = rows / np.where(norms != 0.0, norms, EPSILON)[:, np.newaxis]
+            rows = normalize_query(rows)
         return rows @ rows.T
     if distance == EUCLID and count > _EXACT_PAIRS_LIMIT:
         squares = np.einsum("ij,ij->i", rows, rows)

@@ -18,6 +18,7 @@ only for the points returned to the caller. The caller holds the database lock t
 
 from __future__ import annotations
 
+import sys
 import warnings
 from dataclasses import dataclass, field as dc_field
 from typing import Any, Callable, Sequence
@@ -34,7 +35,6 @@ from ..engine.vectors import DenseVectors, MultiVectors, SparseVectors
 from ..errors import InvalidInput
 from ..ids import normalize_id, try_normalize_id
 from . import formula, fusion, recommend, sparse
-from .maskcache import MaskCache
 from .mmr import mmr_select
 from .requests import (
     FilterSpec,
@@ -67,8 +67,19 @@ def warn_ignored_search_params(search_params: Any) -> None:
             "Local mode performs exact (brute-force) search, so `search_params` has no effect, "
             "with the exception of `idf`.",
             UserWarning,
-            stacklevel=5,
+            stacklevel=_caller_stacklevel(),
         )
+
+
+def _caller_stacklevel() -> int:
+    """The ``stacklevel`` of the first frame outside qdrant_local, seen from the function calling
+    this one: a warning then points at the user's line, however deep inside the package it began."""
+    frame = sys._getframe(1)
+    level = 1
+    while frame is not None and frame.f_globals.get("__name__", "").startswith("qdrant_local."):
+        frame = frame.f_back  # type: ignore[assignment]
+        level += 1
+    return level
 
 
 @dataclass
@@ -290,15 +301,7 @@ class Planner:
 
     def eligible(self, spec: FilterSpec, include: list[Any] | None = None, vector_name: str | None = None) -> np.ndarray:
         """Live slots matching the filter (and holding ``vector_name`` when given)."""
-        raw = spec.as_filter(include)
-        if raw is None:
-            mask = self.store.live_mask.copy()
-        else:
-            store = self.store
-            # The state a mask depends on: every change bumps the version; the vector stores
-            # matter to has_vector conditions (a vector name may be dropped and created again).
-            state = (store.version, store.n_slots, tuple((n, id(v)) for n, v in store.vectors.items()))
-            mask = MaskCache.of(self.collection).mask(state, raw, lambda: self.collection.mask(compile_filter(raw)))
+        mask = self.collection.mask(compile_filter(spec.as_filter(include)))
         if vector_name is not None:
             present = self.store.vector_mask(vector_name)
             mask &= present if present is not None else False

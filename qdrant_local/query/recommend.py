@@ -17,7 +17,7 @@ from typing import Sequence
 import numpy as np
 
 from ..errors import InvalidInput
-from .scoring import EPSILON
+from ..engine.distance import EPSILON
 
 __all__ = [
     "fast_sigmoid",

@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from ..engine.distance import COSINE, DOT, EPSILON, EUCLID, MANHATTAN, normalize_query
 from ..errors import InvalidInput, InvalidVector
 
 __all__ = [
@@ -41,7 +42,6 @@ __all__ = [
     "bigger_is_better",
     "dense_query",
     "dense_matrix_query",
-    "normalize",
     "approx_core",
     "squared_norms",
     "exact_core",
@@ -53,11 +53,6 @@ __all__ = [
     "rank_dense_batch",
     "RankedSlots",
 ]
-
-# f32::EPSILON, which qdrant-client (after core) uses as the divisor for zero-norm Cosine vectors.
-EPSILON = 1.1920929e-7
-
-COSINE, DOT, EUCLID, MANHATTAN = "Cosine", "Dot", "Euclid", "Manhattan"
 
 # Rows per chunk for the element-wise distances: 1024 x 384 float32 is 1.5 MB, so a chunk is read
 # from RAM once and stays in cache for the second pass over it; the chunk's small products also stay
@@ -150,13 +145,6 @@ def _check_query_values(array: np.ndarray, what: str) -> None:
             raise InvalidInput(f"{what} must not contain NaN")
         # Deviation: local mode accepts an infinite query and returns NaN scores.
         raise InvalidInput(f"{what} must not contain infinite values")
-
-
-def normalize(query: np.ndarray) -> np.ndarray:
-    """qdrant-client's query normalisation for Cosine (row-wise for a matrix): divide by the norm,
-    or by EPSILON when the norm is zero."""
-    norm = np.linalg.norm(query, axis=-1, keepdims=query.ndim > 1)
-    return query / np.where(norm != 0.0, norm, EPSILON)
 
 
 # -- approximate keys (rank pass) ----------------------------------------------------------------
@@ -395,7 +383,7 @@ def rank_dense_batch(
     Queries whose mask is selective are ranked on their gathered rows (queries with the same mask
     share one gather and one product); the rest share a single (m, n) float32 product.
     """
-    prepared = [normalize(q) if distance == COSINE else q for q in queries]
+    prepared = [normalize_query(q) if distance == COSINE else q for q in queries]
     results: list[RankedSlots | None] = [None] * len(queries)
     shared: list[int] = []
     selective: dict[bytes, tuple[np.ndarray, list[int]]] = {}

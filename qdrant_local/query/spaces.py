@@ -18,6 +18,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from ..engine.distance import COSINE, EUCLID, normalize_query
 from ..engine.vectors import DenseVectors, MultiVectors, SparseVectors
 from . import mmr, multi, scoring, sparse
 from .scoring import DOT, RankedSlots, order_by_score, top_candidates
@@ -107,7 +108,7 @@ class DenseSpace:
 
     @property
     def row_norms(self) -> np.ndarray | None:
-        if self.distance != scoring.EUCLID:
+        if self.distance != EUCLID:
             return None
         if self._version is None:
             return scoring.squared_norms(self.store.matrix[: self.n_slots])
@@ -121,7 +122,7 @@ class DenseSpace:
         return self.store.matrix[slot].astype(np.float64)
 
     def _prepared(self, query: np.ndarray) -> np.ndarray:
-        return scoring.normalize(query) if self.distance == scoring.COSINE else query
+        return normalize_query(query) if self.distance == COSINE else query
 
     @property
     def gather(self) -> scoring.Gather | None:

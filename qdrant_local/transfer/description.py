@@ -62,7 +62,7 @@ class CollectionDescription:
 
 def is_qdrant_local(client: Any) -> bool:
     """Whether ``client`` is one of our clients (which take REST JSON and expose their engine)."""
-    from ..client import QdrantClient
+    from ..api import QdrantClient
 
     return isinstance(client, QdrantClient)
 

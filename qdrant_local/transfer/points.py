@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from ..engine.vectors import COSINE, EPSILON
+from ..engine.distance import COSINE, EPSILON
 from .description import is_qdrant_local
 
 # A stored Cosine row has norm 1 up to float32 rounding; anything further off was not normalised by us.

@@ -22,7 +22,7 @@ from qdrant_client.local.payload_filters import check_filter, validate_filter
 from qdrant_client.local.payload_value_extractor import value_by_key
 
 from qdrant_local import models as our_models
-from qdrant_local.engine.conditions import FieldNode, FilterNode, NestedNode
+from qdrant_local.engine.conditions import FieldNode, FilterNode, NestedNode, PlainTarget
 from qdrant_local.engine.filters import compile_filter, filter_mask, matches_point
 from qdrant_local.engine.paths import extract_values
 from qdrant_local.errors import InvalidInput, InvalidPath, InvalidPointId
@@ -37,7 +37,7 @@ UUID_IDS = [str(uuid.UUID(int=n * 7919 + 13)) for n in range(6)]
 # A store the filters run against
 
 
-class Target:
+class Target(PlainTarget):
     """The FilterTarget protocol over a list of points, with free slots in between."""
 
     def __init__(self, points: list[tuple[Any, dict[str, Any], set[str]]], free_every: int = 3) -> None:

@@ -62,7 +62,7 @@ def test_compaction_reclaims_slots_and_changes_nothing_visible() -> None:
     doomed = list(range(0, n, 2))
     reference.upsert("c", [qdrant_client.models.PointStruct(**_point(i).model_dump()) for i in range(n)])
     client.upsert("c", [_point(i) for i in range(n)])
-    store = client._collection("c").store
+    store = client._database.collection("c").store
     client.delete("c", doomed)
     assert store.tombstones() == 0, "deleting half the points should have compacted the store"
     assert store.n_slots == n - len(doomed)
@@ -85,7 +85,7 @@ def test_small_deletions_do_not_compact() -> None:
     _collection(client)
     client.upsert("c", [_point(i) for i in range(50)])
     client.delete("c", list(range(40)))
-    assert client._collection("c").store.tombstones() == 40
+    assert client._database.collection("c").store.tombstones() == 40
 
 
 def test_reopen_compacts_tombstones(tmp_path) -> None:
@@ -96,6 +96,6 @@ def test_reopen_compacts_tombstones(tmp_path) -> None:
     before = _state(client)
     client.close()
     reopened = QdrantClient(path=str(tmp_path / "db"))
-    assert reopened._collection("c").store.tombstones() == 0
+    assert reopened._database.collection("c").store.tombstones() == 0
     assert _state(reopened) == before
     reopened.close()

@@ -21,7 +21,7 @@ from qdrant_local.models.query import (
     RecommendRequest,
     SearchRequest,
 )
-from qdrant_local.query import legacy
+from qdrant_local.api import legacy
 
 from .oracle import Twin, assert_same_points, dense_twin, make_clients, named_twin
 

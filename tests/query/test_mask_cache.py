@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from qdrant_client import models as qm
 
 from qdrant_local import models as lm
-from qdrant_local.query.maskcache import freeze
+from qdrant_local.engine.maskcache import freeze
 
 from .oracle import assert_same_points, make_clients
 
@@ -90,3 +90,23 @@ def test_euclid_after_rewriting_a_vector() -> None:
     finally:
         oracle.close()
         subject.close()
+
+
+def test_scroll_count_and_facet_use_the_collection_cache() -> None:
+    """The collection owns the cache: a repeated filter is served from it by scroll, count and
+    facet alike, and a write makes every entry stale."""
+    from qdrant_local import QdrantClient
+
+    client = QdrantClient(":memory:")
+    client.create_collection("c", vectors_config=lm.VectorParams(size=2, distance=lm.Distance.DOT))
+    client.upsert("c", [lm.PointStruct(id=i, vector=[1.0, 0.0], payload={"k": i % 3}) for i in range(20)])
+    flt = lm.Filter(must=[lm.FieldCondition(key="k", match=lm.MatchValue(value=1))])
+    cache = client._database.collection("c").mask_cache
+    assert client.count("c", count_filter=flt).count == 7
+    assert len(cache.entries) == 1
+    assert [p.id for p in client.scroll("c", scroll_filter=flt, limit=3)[0]] == [1, 4, 7]
+    assert [(h.value, h.count) for h in client.facet("c", "k", facet_filter=flt).hits] == [(1, 7)]
+    assert len(cache.entries) == 1  # the same compiled-filter key each time
+    client.set_payload("c", {"k": 1}, points=[0])
+    assert client.count("c", count_filter=flt).count == 8
+    assert [p.id for p in client.scroll("c", scroll_filter=flt, limit=3)[0]] == [0, 1, 4]

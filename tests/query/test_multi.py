@@ -8,20 +8,22 @@ from hypothesis import strategies as st
 from qdrant_client.http import models as qm
 from qdrant_client.local.multi_distances import calculate_multi_distance, calculate_multi_distance_core
 
-from qdrant_local.query import multi, scoring
+from qdrant_local.engine.distance import COSINE, DOT, EUCLID, MANHATTAN, normalize_query
+from qdrant_local.engine.multi import MultiIndex
+from qdrant_local.query import multi
 
 DISTANCES = {
-    scoring.COSINE: qm.Distance.COSINE,
-    scoring.DOT: qm.Distance.DOT,
-    scoring.EUCLID: qm.Distance.EUCLID,
-    scoring.MANHATTAN: qm.Distance.MANHATTAN,
+    COSINE: qm.Distance.COSINE,
+    DOT: qm.Distance.DOT,
+    EUCLID: qm.Distance.EUCLID,
+    MANHATTAN: qm.Distance.MANHATTAN,
 }
 DIM = 5
 
 
 def stored(rng: np.random.Generator, distance: str) -> np.ndarray:
     matrix = rng.standard_normal((int(rng.integers(1, 5)), DIM)).astype(np.float32)
-    if distance == scoring.COSINE:
+    if distance == COSINE:
         matrix /= np.linalg.norm(matrix, axis=1, keepdims=True)
     return matrix
 
@@ -34,7 +36,7 @@ def stored(rng: np.random.Generator, distance: str) -> np.ndarray:
 )
 def test_index_scores_match_oracle(distance: str, seed: int, writes: list) -> None:
     rng = np.random.default_rng(seed)
-    index = multi.MultiIndex(DIM)
+    index = MultiIndex(DIM)
     current: dict[int, np.ndarray] = {}
     for slot, keep in writes:
         if keep:

@@ -12,26 +12,27 @@ from hypothesis import strategies as st
 from qdrant_client.http import models as qm
 from qdrant_client.local import distances as qd
 
+from qdrant_local.engine.distance import COSINE, DOT, EUCLID, MANHATTAN, normalize_query
 from qdrant_local.query import recommend, scoring
 
 DISTANCES = {
-    scoring.COSINE: qm.Distance.COSINE,
-    scoring.DOT: qm.Distance.DOT,
-    scoring.EUCLID: qm.Distance.EUCLID,
-    scoring.MANHATTAN: qm.Distance.MANHATTAN,
+    COSINE: qm.Distance.COSINE,
+    DOT: qm.Distance.DOT,
+    EUCLID: qm.Distance.EUCLID,
+    MANHATTAN: qm.Distance.MANHATTAN,
 }
 
 
 def setup(seed: int, distance: str, n: int = 60, dim: int = 6):
     rng = np.random.default_rng(seed)
     matrix = rng.standard_normal((n, dim)).astype(np.float32)
-    if distance == scoring.COSINE:
+    if distance == COSINE:
         matrix /= np.linalg.norm(matrix, axis=1, keepdims=True)
     return rng, matrix
 
 
 def core(matrix: np.ndarray, example: np.ndarray, distance: str) -> np.ndarray:
-    prepared = scoring.normalize(example) if distance == scoring.COSINE else example
+    prepared = normalize_query(example) if distance == COSINE else example
     return scoring.exact_core(matrix, np.arange(len(matrix)), prepared, distance)
 
 

@@ -14,20 +14,21 @@ from qdrant_client.http import models as qm
 from qdrant_client.local.distances import calculate_distance, calculate_distance_core
 
 from qdrant_local.errors import InvalidInput, InvalidVector
+from qdrant_local.engine.distance import COSINE, DOT, EUCLID, MANHATTAN, normalize_query
 from qdrant_local.query import scoring
 
 DISTANCES = {
-    scoring.COSINE: qm.Distance.COSINE,
-    scoring.DOT: qm.Distance.DOT,
-    scoring.EUCLID: qm.Distance.EUCLID,
-    scoring.MANHATTAN: qm.Distance.MANHATTAN,
+    COSINE: qm.Distance.COSINE,
+    DOT: qm.Distance.DOT,
+    EUCLID: qm.Distance.EUCLID,
+    MANHATTAN: qm.Distance.MANHATTAN,
 }
 
 
 def stored_matrix(rng: np.random.Generator, n: int, dim: int, distance: str) -> np.ndarray:
     """Rows as the engine stores them: float32, normalised for Cosine like qdrant-client does."""
     rows = rng.standard_normal((n, dim)).astype(np.float32)
-    if distance == scoring.COSINE:
+    if distance == COSINE:
         norms = np.linalg.norm(rows, axis=1, keepdims=True)
         rows = rows / norms
     return rows
@@ -105,7 +106,7 @@ def test_exact_core_matches_oracle(distance: str, seed: int) -> None:
     matrix = stored_matrix(rng, 50, 12, distance)
     query = rng.standard_normal(12)
     expected = calculate_distance_core(np.array(query.tolist()), matrix.copy(), DISTANCES[distance])
-    prepared = scoring.normalize(query) if distance == scoring.COSINE else query
+    prepared = normalize_query(query) if distance == COSINE else query
     got = scoring.exact_core(matrix, np.arange(50), prepared, distance)
     assert got.dtype == expected.dtype
     np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-7)

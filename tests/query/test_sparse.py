@@ -18,6 +18,7 @@ from qdrant_client.local.sparse_distances import (
 )
 
 from qdrant_local.errors import InvalidInput
+from qdrant_local.engine.sparse import SparseIndex
 from qdrant_local.query import sparse
 
 values_st = st.floats(-10, 10, allow_nan=False, width=32)
@@ -39,8 +40,8 @@ def as_arrays(vector: SparseVector) -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(vector.indices, dtype=np.int64)[order], np.asarray(vector.values, dtype=np.float64)[order]
 
 
-def replay(history: list) -> tuple[sparse.SparseIndex, dict[int, SparseVector]]:
-    index = sparse.SparseIndex()
+def replay(history: list) -> tuple[SparseIndex, dict[int, SparseVector]]:
+    index = SparseIndex()
     current: dict[int, SparseVector] = {}
     for slot, vector in history:
         if vector is None:
@@ -105,7 +106,7 @@ def test_query_validation_messages() -> None:
 
 
 def test_stale_postings_are_purged() -> None:
-    index = sparse.SparseIndex()
+    index = SparseIndex()
     for generation in range(50):
         index.set(0, np.array([7]), np.array([float(generation)]))
         slots, values = index.postings(7)

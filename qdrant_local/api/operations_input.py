@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
 
-from ._access import field
-from .engine import operations as ops
-from .engine.collection import Collection
-from .engine.config import validate_text
-from .errors import InvalidInput
+from .._access import field
+from ..engine import operations as ops
+from ..engine.collection import Collection
+from ..engine.database import AliasOperation
+from ..errors import InvalidInput
 
 Prepare = Callable[[Collection], ops.PointOperation]
 
@@ -67,33 +68,18 @@ def parse_update_operation(operation: Any) -> Prepare:
     return lambda c: c.prepare_delete_vectors(names, selector)
 
 
-def apply_alias_operations(
-    operations: Any, aliases: dict[str, str], collections: dict[str, Any]
-) -> dict[str, str]:
-    """The alias map after the operations, computed on a copy; raises without changing anything."""
-    result = dict(aliases)
+def alias_operations(operations: Iterable[Any]) -> Iterator[AliasOperation]:
+    """Each alias operation (CreateAliasOperation, {"create_alias": ...}, ...) as the engine's tuple;
+    lazily, so an unknown one is reported where the engine's loop reaches it."""
     for operation in operations:
         create = field(operation, "create_alias")
         delete = field(operation, "delete_alias")
         rename = field(operation, "rename_alias")
         if create is not None:
-            collection_name, alias_name = field(create, "collection_name"), field(create, "alias_name")
-            if collection_name not in collections:
-                raise InvalidInput(f"Collection {collection_name} not found")
-            if alias_name in collections:
-                raise InvalidInput(f"Collection {alias_name} already exists")
-            validate_text(alias_name, "Alias name")
-            result[alias_name] = collection_name
+            yield ("create", field(create, "collection_name"), field(create, "alias_name"))
         elif delete is not None:
-            result.pop(field(delete, "alias_name"), None)
+            yield ("delete", field(delete, "alias_name"))
         elif rename is not None:
-            old_name, new_name = field(rename, "old_alias_name"), field(rename, "new_alias_name")
-            if new_name in collections:
-                raise InvalidInput(f"Collection {new_name} already exists")
-            validate_text(new_name, "Alias name")
-            if old_name not in result:
-                raise InvalidInput(f"Alias {old_name} does not exist")
-            result[new_name] = result.pop(old_name)
+            yield ("rename", field(rename, "old_alias_name"), field(rename, "new_alias_name"))
         else:
             raise InvalidInput(f"Unknown operation: {operation!r}")
-    return result

@@ -17,8 +17,10 @@ import numpy as np
 from .. import models
 from .._access import field
 from ..errors import InvalidInput
+from ..query.execution import QueryRequest, run_batch, run_groups, run_query
+from .base import ClientBase
 
-__all__ = ["LegacySearchMixin"]
+__all__ = ["LegacyApi"]
 
 _warned: set[str] = set()
 
@@ -60,8 +62,29 @@ def _discover_query(target: Any, context: Any) -> dict[str, Any]:
     return {"discover": {"target": target, "context": pairs}}
 
 
-class LegacySearchMixin:
-    """Deprecated search methods, answered by ``query_points`` / ``query_points_groups``."""
+class LegacyApi(ClientBase):
+    """Deprecated search methods, answered by the query API's own code."""
+
+    def _query(self, collection_name: str, **options: Any) -> list[models.ScoredPoint]:
+        request = QueryRequest(**options)
+        return run_query(self._database, collection_name, request).points
+
+    def _groups(
+        self,
+        collection_name: str,
+        group_by: str,
+        *,
+        limit: int,
+        group_size: int,
+        with_payload: Any,
+        with_vectors: Any,
+        with_lookup: Any,
+        **query: Any,
+    ) -> models.GroupsResult:
+        request = QueryRequest.for_groups(limit=limit, group_size=group_size, with_vectors=with_vectors, **query)
+        return run_groups(
+            self._database, collection_name, request, group_by, limit, group_size, with_payload, with_vectors, with_lookup
+        )
 
     def search(
         self,
@@ -124,7 +147,7 @@ class LegacySearchMixin:
         """
         _deprecated("search", "query_points")
         vector, using = _named(query_vector)
-        return self.query_points(  # type: ignore[attr-defined,no-any-return]
+        return self._query(
             collection_name,
             query=vector,
             using=using,
@@ -135,7 +158,7 @@ class LegacySearchMixin:
             with_payload=with_payload,
             with_vectors=with_vectors,
             score_threshold=score_threshold,
-        ).points
+        )
 
     def search_batch(
         self,
@@ -174,7 +197,7 @@ class LegacySearchMixin:
                     "score_threshold": field(request, "score_threshold"),
                 }
             )
-        responses = self.query_batch_points(collection_name, queries)  # type: ignore[attr-defined]
+        responses = run_batch(self._database, collection_name, queries)
         return [response.points for response in responses]
 
     def search_groups(
@@ -234,7 +257,7 @@ class LegacySearchMixin:
         """
         _deprecated("search_groups", "query_points_groups")
         vector, using = _named(query_vector)
-        return self.query_points_groups(  # type: ignore[attr-defined,no-any-return]
+        return self._groups(
             collection_name,
             group_by=group_by,
             query=vector,
@@ -314,7 +337,7 @@ class LegacySearchMixin:
             List of recommended points with similarity scores.
         """
         _deprecated("recommend", "query_points")
-        return self.query_points(  # type: ignore[attr-defined,no-any-return]
+        return self._query(
             collection_name,
             query=_recommend_query(positive, negative, strategy),
             using=using,
@@ -326,7 +349,7 @@ class LegacySearchMixin:
             with_vectors=with_vectors,
             score_threshold=score_threshold,
             lookup_from=lookup_from,
-        ).points
+        )
 
     def recommend_batch(
         self,
@@ -364,7 +387,7 @@ class LegacySearchMixin:
             }
             for r in requests
         ]
-        return [response.points for response in self.query_batch_points(collection_name, queries)]  # type: ignore[attr-defined]
+        return [response.points for response in run_batch(self._database, collection_name, queries)]
 
     def recommend_groups(
         self,
@@ -416,7 +439,7 @@ class LegacySearchMixin:
             List of groups with not more than `group_size` hits in each group.
         """
         _deprecated("recommend_groups", "query_points_groups")
-        return self.query_points_groups(  # type: ignore[attr-defined,no-any-return]
+        return self._groups(
             collection_name,
             group_by=group_by,
             query=_recommend_query(positive, negative, strategy),
@@ -505,7 +528,7 @@ class LegacySearchMixin:
         _deprecated("discover", "query_points")
         if target is None and not context:
             raise InvalidInput("No target or context given")
-        return self.query_points(  # type: ignore[attr-defined,no-any-return]
+        return self._query(
             collection_name,
             query=_discover_query(target, context),
             using=using,
@@ -516,7 +539,7 @@ class LegacySearchMixin:
             with_payload=with_payload,
             with_vectors=with_vectors,
             lookup_from=lookup_from,
-        ).points
+        )
 
     def discover_batch(
         self,
@@ -557,4 +580,4 @@ class LegacySearchMixin:
                     "with_vector": field(r, "with_vector"),
                 }
             )
-        return [response.points for response in self.query_batch_points(collection_name, queries)]  # type: ignore[attr-defined]
+        return [response.points for response in run_batch(self._database, collection_name, queries)]

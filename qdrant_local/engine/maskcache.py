@@ -1,13 +1,15 @@
-"""A small cache of filter masks, so a filter repeated across queries is evaluated once.
+"""A small cache of filter masks, so a filter repeated across reads is evaluated once.
 
 Applications tend to query with the same few filters (a tenant, a category) over and over, and a
 payload filter costs a pass over the payloads while the search itself is one matrix product. The
-mask of a filter depends only on the filter and the collection's state, so it is cached per
-collection under ``store.version`` (bumped by every write, delete, rollback and compaction): any
-change makes the entry unreachable.
+mask of a filter depends only on the filter and the collection's state, so each collection owns one
+cache, valid for one state (``store.version`` is bumped by every write, delete, rollback and
+compaction): any change makes the entries unreachable. Scroll, count, facet, the query API and the
+selectors of writes all read masks through it (``Collection.mask``).
 
-Filters are keyed by a structural freeze of the request value (our models, qdrant_client's models,
-dicts, lists, numpy arrays); anything else is simply not cached.
+A compiled filter carries its key (:attr:`CompiledFilter.key`), a structural freeze of the filter
+it was compiled from (our models, qdrant_client's models, dicts, lists, numpy arrays); a filter
+holding anything else has no key and is simply not cached.
 """
 
 from __future__ import annotations
@@ -15,20 +17,19 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import uuid
-import weakref
 from collections import OrderedDict
 from typing import Any, Callable, Hashable
 
 import numpy as np
 
-__all__ = ["MaskCache", "freeze"]
+__all__ = ["MaskCache", "Unfreezable", "freeze"]
 
 # Entries per collection: each holds one bool per slot (100 KB at 100,000 points).
 CAPACITY = 16
 
 
-class _Unfreezable(Exception):
-    pass
+class Unfreezable(Exception):
+    """A value :func:`freeze` cannot key faithfully."""
 
 
 def freeze(value: Any) -> Hashable:
@@ -54,34 +55,23 @@ def freeze(value: Any) -> Hashable:
         fields = getattr(type(value), "model_fields", None)  # pydantic models
         names = tuple(fields) if fields is not None else None
     if names is None:
-        raise _Unfreezable(type(value).__name__)
+        raise Unfreezable(type(value).__name__)
     return (type(value).__name__, tuple((name, freeze(getattr(value, name, None))) for name in names))
 
 
 class MaskCache:
-    """Filter masks of one collection, valid for one ``store.version``."""
-
-    _by_collection: weakref.WeakKeyDictionary[Any, MaskCache] = weakref.WeakKeyDictionary()
+    """Filter masks of one collection, valid for one state of it."""
 
     def __init__(self) -> None:
-        self.version: Any = None
+        self.state: Hashable = None
         self.entries: OrderedDict[Hashable, np.ndarray] = OrderedDict()
 
-    @classmethod
-    def of(cls, collection: Any) -> MaskCache:
-        cache = cls._by_collection.get(collection)
-        if cache is None:
-            cache = cls._by_collection[collection] = cls()
-        return cache
-
-    def mask(self, version: Hashable, raw_filter: Any, compute: Callable[[], np.ndarray]) -> np.ndarray:
-        """The mask of ``raw_filter`` (a fresh array the caller may modify)."""
-        try:
-            key = freeze(raw_filter)
-        except _Unfreezable:
+    def mask(self, state: Hashable, key: Hashable | None, compute: Callable[[], np.ndarray]) -> np.ndarray:
+        """The mask of the filter keyed ``key`` in ``state`` (a fresh array the caller may modify)."""
+        if key is None:
             return compute()
-        if version != self.version:
-            self.version = version
+        if state != self.state:
+            self.state = state
             self.entries.clear()
         cached = self.entries.get(key)
         if cached is None:

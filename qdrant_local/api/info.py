@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import models
-from .engine.collection import Collection
-from .engine.paths import extract_values
-from .models.build import build
+from .. import models
+from ..engine.collection import Collection
+from ..engine.paths import extract_values
+from ..models.build import build
 
 _DEFAULT_HNSW = {"m": 16, "ef_construct": 100, "full_scan_threshold": 10000, "max_indexing_threads": 0}
 _DEFAULT_WAL = {"wal_capacity_mb": 32, "wal_segments_ahead": 0}
