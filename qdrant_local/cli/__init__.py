@@ -22,6 +22,7 @@ SUBCOMMANDS: tuple[str, ...] = (
     "migrate",
     "pull",
     "import-qdrant-client-folder",
+    "serve",
 )
 
 

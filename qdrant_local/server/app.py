@@ -1,0 +1,141 @@
+"""The ASGI application: Starlette routes for every endpoint, api-key checks, Qdrant's envelope.
+
+Handlers run in Starlette's worker-thread pool, so reads proceed while other requests wait on I/O;
+the client's lock serialises what touches the engine, writes included.
+"""
+
+from __future__ import annotations
+
+import hmac
+import time
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+import orjson
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+from .. import __version__
+from . import collections, points, search
+from .calls import Call
+from .endpoint import Endpoint
+from .envelope import RequestError, failure, ok, status_of
+
+__all__ = ["API_VERSION", "ENDPOINTS", "create_app"]
+
+API_VERSION = "1.20.0"
+"""The Qdrant version whose REST API this server speaks (reported by ``GET /``)."""
+
+ENDPOINTS: list[Endpoint] = [*collections.ENDPOINTS, *points.ENDPOINTS, *search.ENDPOINTS]
+
+# Qdrant answers these without an api-key (src/actix/mod.rs: the api-key whitelist).
+_OPEN_PATHS = frozenset({"/", "/healthz", "/readyz", "/livez"})
+
+Scope = MutableMapping[str, Any]
+ASGIApp = Callable[[Scope, Any, Any], Awaitable[None]]
+
+
+def create_app(client: Any, api_key: str | None = None, read_only: bool = False) -> ASGIApp:
+    """The REST API over ``client`` (an open :class:`qdrant_local.QdrantClient`).
+
+    With ``api_key``, every request but the root and health probes needs it in the ``api-key``
+    header (or ``Authorization: Bearer``); with ``read_only``, writes answer 403.
+    """
+    routes = [Route(e.path, _route(client, e, read_only), methods=[e.method]) for e in ENDPOINTS]
+    routes += [
+        Route("/", _root, methods=["GET"]),
+        Route("/healthz", _healthy, methods=["GET"]),
+        Route("/livez", _healthy, methods=["GET"]),
+        Route("/readyz", _ready, methods=["GET"]),
+    ]
+    app = Starlette(routes=routes, exception_handlers={HTTPException: _http_error})
+    return app if api_key is None else ApiKeyGuard(app, api_key)
+
+
+def _route(client: Any, endpoint: Endpoint, read_only: bool) -> Callable[[Request], Awaitable[Response]]:
+    handler = endpoint.handler
+
+    async def respond(request: Request) -> Response:
+        started = time.perf_counter()
+        if read_only and endpoint.writes:
+            return failure(403, "Forbidden: this server is read-only (qdrant-local serve --read-only)", started)
+        try:
+            call = Call(request.path_params, request.query_params, await _json_body(request))
+            result = await run_in_threadpool(handler, client, call)
+        except Exception as exc:  # noqa: BLE001 - every error becomes Qdrant's error envelope
+            return failure(status_of(exc), str(exc) if not isinstance(exc, KeyError) else str(exc.args[0]), started)
+        return ok(result, started)
+
+    respond.__name__ = handler.__name__
+    return respond
+
+
+async def _json_body(request: Request) -> Any:
+    raw = await request.body()
+    if not raw.strip():
+        return None
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise RequestError(400, f"Json deserialize error: {exc}") from None
+
+
+async def _root(request: Request) -> Response:
+    title = f"qdrant - vector search engine (qdrant_local {__version__})"
+    return JSONResponse({"title": title, "version": API_VERSION, "commit": None})
+
+
+async def _healthy(request: Request) -> Response:
+    return PlainTextResponse("healthz check passed")
+
+
+async def _ready(request: Request) -> Response:
+    return PlainTextResponse("all shards are ready")
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    started = time.perf_counter()
+    if exc.status_code == 404:
+        message = f"Not found: no endpoint {request.method} {request.url.path}"
+    elif exc.status_code == 405:
+        message = f"Method not allowed: {request.method} {request.url.path}"
+    else:
+        message = str(exc.detail)
+    return failure(exc.status_code, message, started)
+
+
+class ApiKeyGuard:
+    """ASGI middleware: the api-key check Qdrant makes, with its status codes and plain-text bodies."""
+
+    def __init__(self, app: ASGIApp, api_key: str) -> None:
+        self.app = app
+        self.api_key = api_key.encode()
+
+    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope["path"] in _OPEN_PATHS:
+            await self.app(scope, receive, send)
+            return
+        key = _presented_key(scope)
+        if key is None:
+            message = "Must provide an API key or an Authorization bearer token"
+        elif not hmac.compare_digest(key, self.api_key):
+            message = "Invalid API key or JWT"
+        else:
+            await self.app(scope, receive, send)
+            return
+        await PlainTextResponse(message, status_code=401)(scope, receive, send)
+
+
+def _presented_key(scope: Scope) -> bytes | None:
+    headers = dict(scope["headers"])
+    if b"api-key" in headers:
+        return headers[b"api-key"]
+    authorization = headers.get(b"authorization", b"")
+    if authorization.startswith(b"Bearer "):
+        return authorization[len(b"Bearer ") :]
+    return None
