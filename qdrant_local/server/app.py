@@ -22,8 +22,15 @@ from starlette.routing import Route
 from .. import __version__
 from . import collections, points, search
 from .calls import Call
-from .endpoint import Endpoint
-from .envelope import RequestError, failure, ok, status_of
+from .endpoint import Endpoint, Handler
+from .envelope import (
+    RequestError,
+    failure,
+    failure_body,
+    message_of,
+    ok_body,
+    status_of,
+)
 
 __all__ = ["API_VERSION", "ENDPOINTS", "create_app"]
 
@@ -63,19 +70,25 @@ def _route(client: Any, endpoint: Endpoint, read_only: bool) -> Callable[[Reques
         started = time.perf_counter()
         if read_only and endpoint.writes:
             return failure(403, "Forbidden: this server is read-only (qdrant-local serve --read-only)", started)
-        try:
-            call = Call(request.path_params, request.query_params, await _json_body(request))
-            result = await run_in_threadpool(handler, client, call)
-        except Exception as exc:  # noqa: BLE001 - every error becomes Qdrant's error envelope
-            return failure(status_of(exc), str(exc) if not isinstance(exc, KeyError) else str(exc.args[0]), started)
-        return ok(result, started)
+        raw = await request.body()
+        # Parsing, the call and the JSON encoding all run in a worker thread: the event loop only does I/O.
+        status, body = await run_in_threadpool(_answer, handler, client, request.path_params, request.query_params, raw, started)
+        return Response(body, status_code=status, media_type="application/json")
 
     respond.__name__ = handler.__name__
     return respond
 
 
-async def _json_body(request: Request) -> Any:
-    raw = await request.body()
+def _answer(handler: Handler, client: Any, path: Any, query: Any, raw: bytes, started: float) -> tuple[int, bytes]:
+    """(status, JSON body) for one request: Qdrant's envelope around the handler's result or error."""
+    try:
+        result = handler(client, Call(path, query, _parse_json(raw)))
+        return 200, ok_body(result, started)
+    except Exception as exc:  # noqa: BLE001 - every error becomes Qdrant's error envelope
+        return status_of(exc), failure_body(message_of(exc), started)
+
+
+def _parse_json(raw: bytes) -> Any:
     if not raw.strip():
         return None
     try:

@@ -19,7 +19,7 @@ from starlette.responses import Response
 from ..errors import CollectionAlreadyExists, CollectionNotFound, NotSupported
 from ..models.base import Model
 
-__all__ = ["RequestError", "failure", "ok", "status_of", "to_json"]
+__all__ = ["RequestError", "failure", "failure_body", "message_of", "ok_body", "status_of", "to_json"]
 
 
 class RequestError(Exception):
@@ -67,13 +67,21 @@ def to_json(value: Any) -> bytes:
     return orjson.dumps(value, default=_default, option=orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS)
 
 
-def ok(result: Any, started: float) -> Response:
-    """A 200 response carrying ``result`` in Qdrant's envelope."""
-    body = to_json({"result": result, "status": "ok", "time": time.perf_counter() - started})
-    return Response(body, media_type="application/json")
+def ok_body(result: Any, started: float) -> bytes:
+    """``result`` in Qdrant's success envelope, as JSON."""
+    return to_json({"result": result, "status": "ok", "time": time.perf_counter() - started})
+
+
+def failure_body(message: str, started: float) -> bytes:
+    """Qdrant's error envelope, as JSON."""
+    return to_json({"status": {"error": message}, "time": time.perf_counter() - started})
+
+
+def message_of(exc: BaseException) -> str:
+    """The error text (a KeyError's without the quotes ``str`` adds)."""
+    return str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc)
 
 
 def failure(status: int, message: str, started: float) -> Response:
     """An error response in Qdrant's envelope."""
-    body = to_json({"status": {"error": message}, "time": time.perf_counter() - started})
-    return Response(body, status_code=status, media_type="application/json")
+    return Response(failure_body(message, started), status_code=status, media_type="application/json")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 import signal
 from types import FrameType
 from typing import Any
@@ -19,13 +18,16 @@ class _Stop(Exception):
 
 
 def open_folder(path: str, read_only: bool = False) -> Any:
-    """Open ``path`` with qdrant_local, read-only when asked and supported by the client."""
+    """Open ``path`` with qdrant_local: as the writer (holding the folder's lock), or read-only.
+
+    Read-only opens follow the folder without its lock, so another process may keep writing to it;
+    the server refuses write requests itself.
+    """
     from .. import QdrantClient
 
-    opener: Any = QdrantClient
-    if read_only and "read_only" in inspect.signature(opener).parameters:
-        return opener(path=path, read_only=True)
-    return opener(path=path)
+    if read_only:
+        return QdrantClient(path=path, read_only=True)
+    return QdrantClient(path=path)
 
 
 def serve(

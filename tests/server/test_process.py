@@ -108,6 +108,21 @@ def test_read_only(folder: Path) -> None:
         server.kill()
 
 
+def test_read_only_server_follows_a_writer(folder: Path) -> None:
+    """--read-only opens the folder as a follower: a writer process keeps the lock, the server sees its writes."""
+    with qdrant_local.QdrantClient(path=str(folder)) as writer:
+        writer.create_collection("c", vectors_config={"size": DIM, "distance": "Dot"})
+        server = ServerProcess(folder, "--read-only")
+        try:
+            client = rest_client(server.url)
+            assert client.count("c").count == 0
+            writer.upsert("c", [{"id": 1, "vector": [1.0] * DIM, "payload": {"v": 1}}])
+            assert client.retrieve("c", [1])[0].payload == {"v": 1}
+            client.close()
+        finally:
+            server.kill()
+
+
 def test_remote_client_round_trip_survives_restart(folder: Path) -> None:
     """What qdrant-client wrote through one server process, the next one serves."""
     server = ServerProcess(folder)
