@@ -10,9 +10,11 @@ qdrant-client's REST client does not accept dicts for models.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import qdrant_client
+from differential.specs import Call
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from qdrant_client import models as qm
@@ -40,6 +42,35 @@ def twins(server: ServerProcess) -> Iterator[dict[str, oracle.Twin]]:
         patch.undo()
 
 
+def local_mode_is_deterministic(value: Any) -> bool:
+    """False for a recommend input naming the same example as positive and negative.
+
+    Local mode (the oracle) then compares a vector with itself around an in-place re-normalisation
+    and its ranking changes from call to call (the context-pair scenarios exclude the same case).
+    """
+    if isinstance(value, Call):
+        if value.name == "RecommendInput":
+            negatives = value.kwargs.get("negative") or []
+            if any(example in negatives for example in value.kwargs.get("positive") or []):
+                return False
+        return all(local_mode_is_deterministic(v) for v in value.kwargs.values())
+    if isinstance(value, (list, tuple)):
+        return all(local_mode_is_deterministic(v) for v in value)
+    if isinstance(value, dict):
+        return all(local_mode_is_deterministic(v) for v in value.values())
+    return True
+
+
+class DeterministicDraws:
+    """``st.data()`` whose draws skip what local mode answers at random."""
+
+    def __init__(self, data: st.DataObject) -> None:
+        self._data = data
+
+    def draw(self, strategy: st.SearchStrategy[Any], label: Any = None) -> Any:
+        return self._data.draw(strategy.filter(local_mode_is_deterministic), label=label)
+
+
 SETTINGS = settings(scenarios.SETTINGS, max_examples=12)
 NAMES = st.sampled_from([*oracle.DISTANCES, "named"])
 
@@ -48,35 +79,35 @@ NAMES = st.sampled_from([*oracle.DISTANCES, "named"])
 @SETTINGS
 @given(data=st.data())
 def test_query_points_dense(twins: dict[str, oracle.Twin], distance: str, data: st.DataObject) -> None:
-    scenarios.test_query_points_dense.hypothesis.inner_test(twins, distance, data)
+    scenarios.test_query_points_dense.hypothesis.inner_test(twins, distance, DeterministicDraws(data))
 
 
 @settings(SETTINGS, max_examples=40)
 @given(data=st.data())
 def test_query_points_named_sparse_multi(twins: dict[str, oracle.Twin], data: st.DataObject) -> None:
-    scenarios.test_query_points_named_sparse_multi.hypothesis.inner_test(twins, data)
+    scenarios.test_query_points_named_sparse_multi.hypothesis.inner_test(twins, DeterministicDraws(data))
 
 
 @SETTINGS
 @given(data=st.data(), name=NAMES)
 def test_query_batch_points(twins: dict[str, oracle.Twin], data: st.DataObject, name: str) -> None:
-    scenarios.test_query_batch_points.hypothesis.inner_test(twins, data, name)
+    scenarios.test_query_batch_points.hypothesis.inner_test(twins, DeterministicDraws(data), name)
 
 
 @settings(SETTINGS, max_examples=20)
 @given(data=st.data(), name=NAMES)
 def test_query_points_groups(twins: dict[str, oracle.Twin], data: st.DataObject, name: str) -> None:
-    scenarios.test_query_points_groups.hypothesis.inner_test(twins, data, name)
+    scenarios.test_query_points_groups.hypothesis.inner_test(twins, DeterministicDraws(data), name)
 
 
 @pytest.mark.parametrize("name", ["Cosine", "named"])
 @settings(SETTINGS, max_examples=3)
 @given(limit=st.integers(1, 4), data=st.data())
 def test_search_matrix(twins: dict[str, oracle.Twin], name: str, limit: int, data: st.DataObject) -> None:
-    scenarios.test_search_matrix.hypothesis.inner_test(twins, name, limit, data)
+    scenarios.test_search_matrix.hypothesis.inner_test(twins, name, limit, DeterministicDraws(data))
 
 
 @SETTINGS
 @given(data=st.data(), name=NAMES)
 def test_sample_query(twins: dict[str, oracle.Twin], data: st.DataObject, name: str) -> None:
-    scenarios.test_sample_query.hypothesis.inner_test(twins, data, name)
+    scenarios.test_sample_query.hypothesis.inner_test(twins, DeterministicDraws(data), name)
