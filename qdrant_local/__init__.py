@@ -13,7 +13,7 @@ from . import errors, models
 
 if TYPE_CHECKING:
     from .api import QdrantClient
-    from .async_client import AsyncQdrantClient
+    from .api.async_client import AsyncQdrantClient
 
 __version__ = "0.1.0"
 
@@ -28,7 +28,7 @@ def __getattr__(name: str) -> Any:
 
         return QdrantClient
     if name == "AsyncQdrantClient":
-        from .async_client import AsyncQdrantClient
+        from .api.async_client import AsyncQdrantClient
 
         return AsyncQdrantClient
     raise AttributeError(f"module 'qdrant_local' has no attribute {name!r}")

@@ -21,14 +21,19 @@ from ..engine.database import Database
 from ..engine.registry import open_folder, release
 from ..errors import UnsupportedLocation
 from .collections import CollectionsApi
+from .embedding_models import EmbeddingModelsApi
 from .legacy import LegacyApi
 from .points import PointsApi
 from .query import QueryApi
+from .server_only import ServerOnlyApi
 
 __all__ = ["QdrantClient", "PUBLIC_METHODS"]
 
+#: The qdrant-client release whose interface and local mode this package follows.
+QDRANT_CLIENT_VERSION = "1.20.0"
 
-class QdrantClient(CollectionsApi, PointsApi, QueryApi, LegacyApi):
+
+class QdrantClient(CollectionsApi, PointsApi, QueryApi, LegacyApi, ServerOnlyApi, EmbeddingModelsApi):
     """An embedded Qdrant: ``QdrantClient(":memory:")`` or ``QdrantClient(path="./db")``.
 
     Args:
@@ -67,6 +72,9 @@ class QdrantClient(CollectionsApi, PointsApi, QueryApi, LegacyApi):
         headers: dict[str, str] | None = None,
         **kwargs: Any,
     ) -> None:
+        # As qdrant-client: every argument as given, unknown keyword arguments included.
+        self._init_options = {k: v for k, v in locals().items() if k not in ("self", "__class__", "kwargs")}
+        self._init_options.update(kwargs)
         self._db: Database | None = None
         read_only = bool(kwargs.pop("read_only", False))
         # Other unknown keyword arguments are accepted and ignored, as qdrant-client's constructor does.
@@ -136,11 +144,14 @@ class QdrantClient(CollectionsApi, PointsApi, QueryApi, LegacyApi):
         except Exception:  # interpreter shutdown: nothing useful left to report
             pass
 
-    def info(self) -> models.VersionInfo:
-        """Version information, as qdrant-client's local mode reports it."""
-        from .. import __version__
+    @property
+    def init_options(self) -> dict[str, Any]:
+        """The arguments the client was constructed with (unknown keyword arguments included)."""
+        return self._init_options
 
-        return models.VersionInfo(title="qdrant_local", version=__version__, commit=None)
+    def info(self) -> models.VersionInfo:
+        """Version information, exactly as qdrant-client 1.20's local mode reports it (frameworks read it)."""
+        return models.VersionInfo(title="qdrant - vector search engine", version=QDRANT_CLIENT_VERSION, commit=None)
 
     def compact(self) -> None:
         """Write a snapshot of the current state and start a fresh log (no-op in memory)."""
@@ -150,7 +161,7 @@ class QdrantClient(CollectionsApi, PointsApi, QueryApi, LegacyApi):
 def _public_methods() -> tuple[str, ...]:
     names = [
         name
-        for part in (CollectionsApi, PointsApi, QueryApi, LegacyApi)
+        for part in (CollectionsApi, PointsApi, QueryApi, LegacyApi, ServerOnlyApi, EmbeddingModelsApi)
         for name, value in vars(part).items()
         if not name.startswith("_") and callable(value)
     ]

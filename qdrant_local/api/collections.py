@@ -10,6 +10,7 @@ from typing import Any
 from .. import models
 from ..engine.config import CollectionConfig, to_json
 from ..engine.payload import normalize_payload, validate_key
+from ..engine.vector_names import with_vector_name, without_vector_name
 from ..errors import InvalidInput, NotSupported
 from .base import ClientBase, completed
 from .info import collection_info
@@ -154,6 +155,43 @@ class CollectionsApi(ClientBase):
             },
         )
 
+    def create_vector_name(
+        self,
+        collection_name: str,
+        vector_name: str,
+        vector_name_config: Any,
+        wait: bool = True,
+        ordering: Any = None,
+        timeout: int | None = None,
+    ) -> models.UpdateResult:
+        """Add a named dense (DenseVectorNameConfig) or sparse (SparseVectorNameConfig) vector to a
+        collection; existing points do not have it until they are given one. Re-creating an identical
+        vector is a no-op."""
+        database = self._database
+        with database.lock:
+            collection = database.collection(collection_name)
+            raw = with_vector_name(collection.config, vector_name, vector_name_config)
+            if raw is not None:
+                database.update_config(collection.name, raw)
+        return completed()
+
+    def delete_vector_name(
+        self,
+        collection_name: str,
+        vector_name: str,
+        wait: bool = True,
+        ordering: Any = None,
+        timeout: int | None = None,
+    ) -> models.UpdateResult:
+        """Remove a named vector from a collection and from every point (a missing name is a no-op)."""
+        database = self._database
+        with database.lock:
+            collection = database.collection(collection_name)
+            raw = without_vector_name(collection.config, vector_name)
+            if raw is not None:
+                database.update_config(collection.name, raw)
+        return completed()
+
     def update_collection_aliases(self, change_aliases_operations: Sequence[Any], timeout: int | None = None) -> bool:
         """Create, delete and rename aliases atomically."""
         self._database.change_aliases(alias_operations(change_aliases_operations))
@@ -214,13 +252,3 @@ class CollectionsApi(ClientBase):
 
     def list_snapshots(self, collection_name: str) -> list[Any]:
         return []
-
-    def create_shard_key(
-        self,
-        collection_name: str,
-        shard_key: int | str,
-        shards_number: int | None = None,
-        replication_factor: int | None = None,
-        placement: list[int] | None = None,
-    ) -> bool:
-        raise NotSupported("Sharding is not supported in qdrant_local.")

@@ -6,6 +6,7 @@ from typing import Any
 
 from .. import models
 from ..engine.collection import Collection
+from ..engine.config import SPARSE_DECLARED
 from ..engine.paths import extract_values
 from ..models.build import build
 
@@ -32,7 +33,7 @@ def _vectors_config(collection: Collection) -> Any:
 def _sparse_config(collection: Collection) -> Any:
     sparse = collection.config.raw.get("sparse_vectors") or {}
     if not sparse:
-        return None
+        return {} if collection.config.raw.get(SPARSE_DECLARED) else None
     return {name: build(models.SparseVectorParams, params) for name, params in sparse.items()}
 
 

@@ -17,6 +17,10 @@ from .payload import copy_payload, normalize_payload
 from .vectors import distance_name
 
 MAX_VECTOR_SIZE = 65536
+#: Key of the configuration JSON: sparse vectors were configured, so get_collection shows ``{}``
+#: rather than None when there are none (as local mode does after ``sparse_vectors_config={}`` or
+#: after the last sparse vector is deleted).
+SPARSE_DECLARED = "sparse_declared"
 MAX_VECTOR_NAME_BYTES = 200
 _FORBIDDEN_NAME_CHARS = '<>:"/\\|?*\0\x1f'
 
@@ -151,6 +155,8 @@ class CollectionConfig:
             "unnamed": unnamed,
             "sparse_vectors": {name: spec.params for name, spec in vectors.items() if spec.kind == "sparse"},
         }
+        if sparse_vectors_config is not None:
+            raw[SPARSE_DECLARED] = True
         for key, value in other.items():
             if value is not None:
                 # Metadata is already normalised JSON, where a null is a value to keep.

@@ -52,6 +52,10 @@ def split_point_vectors(
 ) -> dict[str, tuple[list[int], list[Any]]]:
     """Group the per-point vector structs of a request by vector name: name -> (positions, values)."""
     vectors = vectors if isinstance(vectors, list) else list(vectors)
+    if not _has_dense_names(stores):
+        # Deviation: local mode rejects ``vector=[]``; the server takes it as "no vectors" in a
+        # collection without dense vectors (``vectors_config={}``), and so do we.
+        vectors = [None if _is_empty_vector(vector) else vector for vector in vectors]
     if vectors and all(type(vector) is list for vector in vectors):
         # The common shape, every point with a plain list for the unnamed vector: one column as it is.
         return {_unnamed_vector_name(stores): (list(range(len(vectors))), vectors)}
@@ -80,6 +84,14 @@ def split_point_vectors(
             column[0].append(position)
             column[1].append(value)
     return columns
+
+
+def _has_dense_names(stores: dict[str, VectorStore]) -> bool:
+    return any(isinstance(store, (DenseVectors, MultiVectors)) for store in stores.values())
+
+
+def _is_empty_vector(vector: Any) -> bool:
+    return _is_vector_list(vector) and len(vector) == 0
 
 
 def _unnamed_vector_name(stores: dict[str, VectorStore]) -> str:
@@ -120,6 +132,8 @@ def batch_columns(vectors: Any, count: int, stores: dict[str, VectorStore]) -> d
     """Columns of a Batch's ``vectors`` (a list / 2-D array for the unnamed vector, or a dict of them)."""
     if vectors is None:
         return {}
+    if not isinstance(vectors, dict) and not _has_dense_names(stores) and all(_is_empty_vector(v) for v in vectors):
+        return {}  # Deviation: empty vectors in a collection without dense vectors, as split_point_vectors
     if not isinstance(vectors, dict):
         vectors = {_unnamed_vector_name(stores): vectors}
     columns: dict[str, tuple[list[int], list[Any]]] = {}

@@ -72,7 +72,9 @@ class _Registry:
                 database.sync()
                 return
             del self.by_folder[entry.key], self.by_database[id(database)]
-        database.close()
+            # Still under the registry lock: a client opening the folder meanwhile must wait for the
+            # unlock, or it would meet our own lock and get StorageLocked.
+            database.close()
 
     def close_all(self) -> None:
         """At interpreter exit: close every open folder; later releases do nothing."""

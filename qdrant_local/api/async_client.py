@@ -27,8 +27,9 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from .api import QdrantClient
-from .errors import NotSupported
+from ..errors import NotSupported
+from .client import QdrantClient
+from .server_only import ASYNC_LOCAL_CLASS, no_raw_client
 
 __all__ = ["AsyncQdrantClient"]
 
@@ -37,7 +38,7 @@ _BLOCKING = frozenset({"upload_points", "upload_collection"})
 #: Plain methods that need no engine: answered directly.
 _DIRECT = frozenset({"get_embedding_size"})
 #: Written by hand below.
-_OWN = frozenset({"close", "migrate"})
+_OWN = frozenset({"close", "migrate", "http", "grpc_collections", "grpc_points"})
 
 
 class AsyncQdrantClient:
@@ -86,6 +87,21 @@ class AsyncQdrantClient:
     ) -> None:
         """Not available on the async client, as in qdrant-client: use ``QdrantClient.migrate``."""
         raise NotSupported("migrate is not available on AsyncQdrantClient (as in qdrant-client); use QdrantClient.migrate")
+
+    @property
+    def http(self) -> Any:
+        """qdrant-client's REST client: there is none in-process."""
+        raise no_raw_client("REST", ASYNC_LOCAL_CLASS)
+
+    @property
+    def grpc_collections(self) -> Any:
+        """qdrant-client's gRPC collections stub: there is none in-process."""
+        raise no_raw_client("gRPC", ASYNC_LOCAL_CLASS)
+
+    @property
+    def grpc_points(self) -> Any:
+        """qdrant-client's gRPC points stub: there is none in-process."""
+        raise no_raw_client("gRPC", ASYNC_LOCAL_CLASS)
 
     async def __aenter__(self) -> AsyncQdrantClient:  # noqa: PYI034 - typing.Self needs Python 3.11
         return self
