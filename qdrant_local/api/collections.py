@@ -10,7 +10,6 @@ from typing import Any
 from .. import models
 from ..engine.config import CollectionConfig, to_json
 from ..engine.payload import normalize_payload, validate_key
-from ..engine.vector_names import with_vector_name, without_vector_name
 from ..errors import InvalidInput, NotSupported
 from .base import ClientBase, completed
 from .info import collection_info
@@ -167,12 +166,7 @@ class CollectionsApi(ClientBase):
         """Add a named dense (DenseVectorNameConfig) or sparse (SparseVectorNameConfig) vector to a
         collection; existing points do not have it until they are given one. Re-creating an identical
         vector is a no-op."""
-        database = self._database
-        with database.lock:
-            collection = database.collection(collection_name)
-            raw = with_vector_name(collection.config, vector_name, vector_name_config)
-            if raw is not None:
-                database.update_config(collection.name, raw)
+        self._database.create_vector_name(collection_name, vector_name, vector_name_config)
         return completed()
 
     def delete_vector_name(
@@ -184,12 +178,7 @@ class CollectionsApi(ClientBase):
         timeout: int | None = None,
     ) -> models.UpdateResult:
         """Remove a named vector from a collection and from every point (a missing name is a no-op)."""
-        database = self._database
-        with database.lock:
-            collection = database.collection(collection_name)
-            raw = without_vector_name(collection.config, vector_name)
-            if raw is not None:
-                database.update_config(collection.name, raw)
+        self._database.delete_vector_name(collection_name, vector_name)
         return completed()
 
     def update_collection_aliases(self, change_aliases_operations: Sequence[Any], timeout: int | None = None) -> bool:

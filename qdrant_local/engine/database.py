@@ -23,6 +23,7 @@ from .collection import Collection
 from .config import CollectionConfig, validate_collection_name, validate_text
 from .gcpause import gc_paused
 from .journal import Journal
+from .vector_names import with_vector_name, without_vector_name
 
 
 class Storage(Protocol):
@@ -195,9 +196,29 @@ class Database:
             collection = self.collection(name)
             raw, updated = collection.config.updated(vector_names, sparse_vectors_config, metadata, echoed or {})
             if raw != collection.config.raw:
-                self._log({"op": "update_collection", "name": collection.name, "config": raw}, True)
-                collection.reconfigure(CollectionConfig.from_json(raw))
+                self._reconfigure(collection, raw)
             return updated
+
+    def create_vector_name(self, name: str, vector_name: str, name_config: Any) -> None:
+        """Add a named vector to a collection (see :mod:`.vector_names`); re-creating an identical one is a no-op."""
+        with self.lock:
+            collection = self.collection(name)
+            raw = with_vector_name(collection.config, vector_name, name_config)
+            if raw is not None:
+                self._reconfigure(collection, raw)
+
+    def delete_vector_name(self, name: str, vector_name: str) -> None:
+        """Drop a named vector from a collection and its points; a missing name is a no-op."""
+        with self.lock:
+            collection = self.collection(name)
+            raw = without_vector_name(collection.config, vector_name)
+            if raw is not None:
+                self._reconfigure(collection, raw)
+
+    def _reconfigure(self, collection: Collection, raw: dict[str, Any]) -> None:
+        """Log and adopt a new configuration JSON; replay adopts it the same way."""
+        self._log({"op": "update_collection", "name": collection.name, "config": raw}, True)
+        collection.reconfigure(CollectionConfig.from_json(raw))
 
     def exists(self, name: str) -> bool:
         """Whether a collection or an alias has this name."""
