@@ -18,7 +18,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from persistence.helpers import run_python, visible_state
+from ..persistence.helpers import run_python, visible_state
 
 from qdrant_local import QdrantClient, models
 from qdrant_local.errors import ClientClosed

@@ -14,7 +14,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from persistence.helpers import child_env
+from ..persistence.helpers import child_env
 
 from qdrant_local import QdrantClient
 

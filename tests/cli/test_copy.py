@@ -13,7 +13,7 @@ import warnings
 import numpy as np
 import pytest
 import qdrant_client
-from persistence.helpers import child_env
+from ..persistence.helpers import child_env
 from qdrant_client import models as qc_models
 
 from qdrant_local import QdrantClient, models

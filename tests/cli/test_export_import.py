@@ -9,7 +9,7 @@ import sys
 
 import numpy as np
 import pytest
-from persistence.helpers import child_env, visible_state
+from ..persistence.helpers import child_env, visible_state
 
 from qdrant_local import QdrantClient, models
 from qdrant_local.cli import main

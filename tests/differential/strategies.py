@@ -10,7 +10,7 @@ are mixed in to hit the edges.
 
 Inputs on which qdrant_local deliberately deviates from local mode are never generated here
 (negative / >= 2**64 / bool / float ids, NaN or inf, writes naming a missing point, batches that fail
-part-way); tests/test_bad_input.py covers them.
+part-way); tests/api/test_bad_input_writes.py covers them.
 """
 
 from __future__ import annotations

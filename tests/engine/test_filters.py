@@ -521,7 +521,7 @@ def test_derived_filters_match_check_filter(points: list[tuple[Any, dict[str, An
 
 
 # ------------------------------------------------------------------------------------------------
-# Semantics spelled out (from features.md section 2; each also checked against check_filter)
+# Semantics spelled out (local mode's payload_filters.py; each also checked against check_filter)
 
 
 def _verdicts(rest_filter: dict[str, Any], payloads: list[dict[str, Any]]) -> list[bool]:

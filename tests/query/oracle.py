@@ -22,8 +22,8 @@ from qdrant_client import models as qm
 import qdrant_local
 from qdrant_local import models as lm
 
-from differential.compare import builtin_base, plain
-from differential.specs import Call, build, to_rest
+from ..differential.compare import builtin_base, plain
+from ..differential.specs import Call, build, to_rest
 
 TOL = 1e-5
 

@@ -13,7 +13,7 @@ import json
 from typing import Any
 
 import qdrant_client
-from differential.compare import Side
+from ..differential.compare import Side
 from qdrant_client import models as qc_models
 from qdrant_client.http.exceptions import UnexpectedResponse
 

@@ -14,15 +14,16 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from differential import test_collections, test_filters, test_operations
-from differential.compare import Pair, Side
-from differential.specs import Call
-from differential.test_filters import edge_pair, indexed_edge_pair  # noqa: F401 - fixtures, on the server here
-from differential.test_regressions import test_regression  # noqa: F401 - collected here, against the server
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import run_state_machine_as_test
 
+from ..differential import test_collections, test_operations
+from ..differential import test_filter_parity as test_filters
+from ..differential.compare import Pair, Side
+from ..differential.specs import Call
+from ..differential.test_filter_parity import edge_pair, indexed_edge_pair  # noqa: F401 - fixtures, on the server here
+from ..differential.test_regressions import test_regression  # noqa: F401 - collected here, against the server
 from .process import ServerProcess
 from .remote import served_side
 

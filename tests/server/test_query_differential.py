@@ -1,4 +1,4 @@
-"""The query API scenarios of ``tests/query/test_differential.py`` through the server.
+"""The query API scenarios of ``tests/query/test_query_kinds.py`` through the server.
 
 The twin collections are built in local mode and on the server (through qdrant-client's REST client,
 which takes qdrant_client models, so the subject's requests are built with those); every query,
@@ -14,13 +14,13 @@ from typing import Any
 
 import pytest
 import qdrant_client
-from differential.specs import Call
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from qdrant_client import models as qm
-from query import oracle
-from query import test_differential as scenarios
 
+from ..differential.specs import Call
+from ..query import oracle
+from ..query import test_query_kinds as scenarios
 from .process import ServerProcess
 from .remote import ServedClient, reset
 

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from qdrant_local.errors import ClientClosed, InvalidInput, QdrantLocalError, StorageRecoveredWarning
 from qdrant_local.storage import DiskStorage
 from qdrant_local.storage import framing
-from tests.storage.conftest import open_loaded, read_all, storage_files, write_records
+from .helpers import open_loaded, read_all, storage_files, write_records
 
 # Every value type a record may hold (see the storage contract): msgpack with use_bin_type keeps
 # str and bytes apart, and ints up to 2**64-1 and down to -2**63.

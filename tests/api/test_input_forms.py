@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from differential.compare import (
+from ..differential.compare import (
     ORACLE,
     Side,
     assert_same_outcome,
@@ -25,8 +25,8 @@ from differential.compare import (
     run,
     subject_side,
 )
-from differential.specs import Call, build, to_rest, with_numpy_vectors
-from differential.strategies import (
+from ..differential.specs import Call, build, to_rest, with_numpy_vectors
+from ..differential.strategies import (
     AVOID,
     CollectionKind,
     batches,
@@ -43,7 +43,7 @@ from differential.strategies import (
     with_vectors_options,
     write_keys,
 )
-from differential.test_operations import FACET_KEYS, UPDATE_MODES, batch_operations
+from ..differential.test_operations import FACET_KEYS, UPDATE_MODES, batch_operations
 
 FORMS = ["models", "qdrant_client", "dict", "numpy", "numpy_dict"]
 
@@ -181,8 +181,8 @@ def test_forms_agree_with_the_oracle(subject: Side, kind: CollectionKind, data: 
 
 
 def _order_by_compare(expected: Any, actual: Any) -> None:
-    from differential.test_operations import assert_same_order_by_scroll
-    from differential.compare import plain, record_plain
+    from ..differential.test_operations import assert_same_order_by_scroll
+    from ..differential.compare import plain, record_plain
 
     ties: dict[Any, set[Any]] = {}
     for r in expected[0]:

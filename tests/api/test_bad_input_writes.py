@@ -1,4 +1,4 @@
-"""Bad input for collections and point operations: features.md section 4, row by row.
+"""Bad input for collections and point operations, row by row.
 
 Each row runs one request against a populated store and states the expected builtin error class and
 message (or that there is no error), and that a rejected request leaves every collection exactly as
@@ -27,7 +27,7 @@ from typing import Any, Callable
 
 import pytest
 
-from differential.compare import (
+from ..differential.compare import (
     ORACLE,
     Side,
     assert_same,

@@ -12,7 +12,7 @@ import pytest
 
 from qdrant_local.storage import DiskStorage
 from qdrant_local.storage import framing
-from tests.storage.conftest import iter_small_records, open_loaded, read_all, storage_files, write_records
+from .helpers import iter_small_records, open_loaded, read_all, storage_files, write_records
 
 # The operations compact() performs that a crash can fall between.
 _STEP_FUNCTIONS = ("fsync", "replace", "remove", "unlink", "rename")

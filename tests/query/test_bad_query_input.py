@@ -1,4 +1,4 @@
-"""Bad query input (features.md, section 4): the same builtin error as qdrant-client's local mode, with
+"""Bad query input: the same builtin error as qdrant-client's local mode, with
 its message - or, where local mode leaks a raw numpy message, a clear one of our own."""
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import qdrant_client
 
-from differential.compare import Side, subject_side
+from ..differential.compare import Side, subject_side
 
 COLLECTION_METHODS = [
     "create_collection", "recreate_collection", "delete_collection", "collection_exists",

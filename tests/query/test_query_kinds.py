@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from differential.specs import Call, Enum
+from ..differential.specs import Call, Enum
 
 from .oracle import (
     DENSE_DIM,

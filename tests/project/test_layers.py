@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-PACKAGE = Path(__file__).resolve().parent.parent / "qdrant_local"
+PACKAGE = Path(__file__).resolve().parents[2] / "qdrant_local"
 
 # layer -> the layers it must never import
 FORBIDDEN = {
