@@ -17,7 +17,25 @@ if TYPE_CHECKING:
 
 __version__ = "0.1.0"
 
-__all__ = ["QdrantClient", "AsyncQdrantClient", "models", "errors", "__version__"]
+__all__ = ["AsyncQdrantClient", "QdrantClient", "__version__", "errors", "install", "models", "uninstall"]
+
+
+def install() -> None:
+    """Run every ``qdrant_client.QdrantClient(":memory:" | path=...)`` and ``AsyncQdrantClient`` made from now on
+    on qdrant_local's engine; they stay real qdrant_client clients returning qdrant_client's models.
+
+    Needs qdrant-client installed. Idempotent; :func:`uninstall` undoes it.
+    """
+    from ._compat.install import install as _install
+
+    _install()
+
+
+def uninstall() -> None:
+    """Restore qdrant-client's own local mode for clients made from now on. Idempotent."""
+    from ._compat.install import uninstall as _uninstall
+
+    _uninstall()
 
 
 def __getattr__(name: str) -> Any:

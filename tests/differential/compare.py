@@ -64,7 +64,7 @@ ORACLE = Side("oracle", qdrant_client.QdrantClient, qc_models)
 
 
 def subject_name() -> str:
-    """Which implementation is under test: ``qdrant_local`` unless the env var says ``oracle``."""
+    """Which implementation is under test: ``qdrant_local`` unless the env var says ``installed`` or ``oracle``."""
     return os.environ.get(SUBJECT_ENV, "qdrant_local")
 
 
@@ -73,8 +73,13 @@ def subject_side() -> Side:
     name = subject_name()
     if name == "oracle":
         return Side("oracle-as-subject", qdrant_client.QdrantClient, qc_models)
+    if name == "installed":  # qdrant-client's own client with qdrant_local as its engine (install())
+        import qdrant_local
+
+        qdrant_local.install()
+        return Side("installed", qdrant_client.QdrantClient, qc_models)
     if name != "qdrant_local":
-        raise ValueError(f"{SUBJECT_ENV} must be 'qdrant_local' or 'oracle', got {name!r}")
+        raise ValueError(f"{SUBJECT_ENV} must be 'qdrant_local', 'installed' or 'oracle', got {name!r}")
     import qdrant_local
     from qdrant_local import models as ql_models
 

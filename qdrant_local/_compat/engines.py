@@ -1,0 +1,139 @@
+"""qdrant_local as the engine of qdrant-client's local mode.
+
+``qdrant_client.QdrantClient(":memory:" | path=...)`` keeps a ``QdrantLocal`` in ``self._client`` and
+forwards every call to it (``AsyncQdrantClient`` likewise with ``AsyncQdrantLocal``). The classes here take
+that place: they subclass qdrant-client's own engines (so every ``isinstance`` check in qdrant-client and in
+frameworks still holds), forward each call to a :class:`qdrant_local.QdrantClient` and return
+qdrant_client's model instances. Calls our engine has no counterpart for keep qdrant-client's behaviour
+(the cluster, snapshot and shard calls raise as in local mode).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from collections.abc import Callable
+from typing import Any
+
+from qdrant_client.client_base import QdrantBase
+from qdrant_client.local.async_qdrant_local import AsyncQdrantLocal
+from qdrant_client.local.qdrant_local import QdrantLocal
+
+from ..errors import NotSupported
+from .convert import to_qdrant_client
+
+__all__ = ["AsyncLocalEngine", "LocalEngine"]
+
+
+def _open(location: str) -> Any:
+    from ..client import QdrantClient
+
+    return QdrantClient(location) if location == ":memory:" else QdrantClient(path=location)
+
+
+def _forwarded_names() -> list[str]:
+    from ..client import QdrantClient
+
+    return sorted(
+        name for name in vars(QdrantBase) if not name.startswith("_") and name != "close" and hasattr(QdrantClient, name)
+    )
+
+
+def _accepted_keywords(name: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """Local mode's engine takes ``**kwargs`` and ignores what it does not know; so do we."""
+    from ..client import QdrantClient
+
+    parameters = inspect.signature(getattr(QdrantClient, name)).parameters
+    if any(p.kind is p.VAR_KEYWORD for p in parameters.values()):
+        return lambda kwargs: kwargs
+    known = frozenset(parameters)
+    return lambda kwargs: {key: value for key, value in kwargs.items() if key in known}
+
+
+class LocalEngine(QdrantLocal):
+    """Stands in for ``QdrantLocal``: the same constructor, our engine underneath."""
+
+    def __init__(self, location: str, force_disable_check_same_thread: bool = False) -> None:
+        QdrantBase.__init__(self)
+        self.location = location
+        self.persistent = location != ":memory:"
+        self.force_disable_check_same_thread = force_disable_check_same_thread
+        self._closed = False
+        self.engine = _open(location)
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def close(self, **kwargs: Any) -> None:
+        self._closed = True
+        engine = getattr(self, "engine", None)
+        if engine is not None:
+            engine.close()
+
+    def create_vector_name(self, collection_name: str, vector_name: str, vector_name_config: Any, **kwargs: Any) -> Any:
+        raise NotSupported("create_vector_name is not supported by qdrant_local yet")
+
+    def delete_vector_name(self, collection_name: str, vector_name: str, **kwargs: Any) -> Any:
+        raise NotSupported("delete_vector_name is not supported by qdrant_local yet")
+
+
+class AsyncLocalEngine(AsyncQdrantLocal):
+    """Stands in for ``AsyncQdrantLocal``: each call runs in a worker thread, so the event loop keeps running."""
+
+    def __init__(self, location: str, force_disable_check_same_thread: bool = False) -> None:
+        self.location = location
+        self.persistent = location != ":memory:"
+        self.force_disable_check_same_thread = force_disable_check_same_thread
+        self._closed = False
+        self.engine = _open(location)
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    async def close(self, **kwargs: Any) -> None:
+        self._closed = True
+        engine = getattr(self, "engine", None)
+        if engine is not None:
+            await asyncio.to_thread(engine.close)
+
+    async def create_vector_name(
+        self, collection_name: str, vector_name: str, vector_name_config: Any, **kwargs: Any
+    ) -> Any:
+        raise NotSupported("create_vector_name is not supported by qdrant_local yet")
+
+    async def delete_vector_name(self, collection_name: str, vector_name: str, **kwargs: Any) -> Any:
+        raise NotSupported("delete_vector_name is not supported by qdrant_local yet")
+
+
+def _sync_method(name: str) -> Callable[..., Any]:
+    accepted = _accepted_keywords(name)
+
+    def method(self: LocalEngine, *args: Any, **kwargs: Any) -> Any:
+        return to_qdrant_client(getattr(self.engine, name)(*args, **accepted(kwargs)))
+
+    method.__name__ = method.__qualname__ = name
+    return method
+
+
+def _async_method(name: str) -> Callable[..., Any]:
+    accepted = _accepted_keywords(name)
+
+    async def method(self: AsyncLocalEngine, *args: Any, **kwargs: Any) -> Any:
+        call = getattr(self.engine, name)
+        return to_qdrant_client(await asyncio.to_thread(call, *args, **accepted(kwargs)))
+
+    method.__name__ = method.__qualname__ = name
+    return method
+
+
+def _attach() -> None:
+    for name in _forwarded_names():
+        setattr(LocalEngine, name, _sync_method(name))
+        # qdrant-client's async local mode keeps a few methods synchronous (upload_points, upload_collection).
+        is_async = inspect.iscoroutinefunction(getattr(AsyncQdrantLocal, name))
+        setattr(AsyncLocalEngine, name, _async_method(name) if is_async else _sync_method(name))
+
+
+_attach()

@@ -1,0 +1,1 @@
+"""Integration tests: qdrant-client's installed mode, the pytest plugin and the frameworks built on qdrant-client."""

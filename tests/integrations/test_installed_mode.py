@@ -1,0 +1,278 @@
+"""Installed mode: qdrant-client's own QdrantClient with qdrant_local as its engine.
+
+Each scenario runs on qdrant-client's local mode and, after ``install()``, on the same qdrant-client
+class backed by qdrant_local; the results must match value by value and be qdrant_client's own models.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import sys
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+qdrant_client = pytest.importorskip("qdrant_client")
+
+from qdrant_client import AsyncQdrantClient, QdrantClient, models
+from qdrant_client.local.async_qdrant_local import AsyncQdrantLocal
+from qdrant_client.local.qdrant_local import QdrantLocal
+
+import qdrant_local
+
+from .compare import assert_same
+
+DIM = 8
+
+
+def _vector(i: int) -> list[float]:
+    """Distinct per point (no score ties, whose order is unspecified)."""
+    rng = random.Random(i)
+    return [rng.uniform(-1, 1) for _ in range(DIM)]
+
+
+def _sparse(i: int) -> models.SparseVector:
+    rng = random.Random(-i - 1)
+    return models.SparseVector(indices=sorted(rng.sample(range(12), 3)), values=[rng.uniform(0.1, 2) for _ in range(3)])
+
+
+def _points(n: int) -> list[models.PointStruct]:
+    return [
+        models.PointStruct(
+            id=i if i % 3 else str(uuid.UUID(int=i + 1)),
+            vector={"dense": _vector(i), "sparse": _sparse(i)},
+            payload={"group": f"g{i % 4}", "rank": i, "tags": ["a", "b"][: i % 3]},
+        )
+        for i in range(n)
+    ]
+
+
+def _scenario(client: QdrantClient) -> list[Any]:
+    """A tour of qdrant-client's calls; returns every result."""
+    out: list[Any] = []
+    out.append(
+        client.create_collection(
+            "docs",
+            vectors_config={"dense": models.VectorParams(size=DIM, distance=models.Distance.COSINE)},
+            sparse_vectors_config={"sparse": models.SparseVectorParams(modifier=models.Modifier.IDF)},
+        )
+    )
+    out.append(client.upsert("docs", _points(30)))
+    client.upload_points("docs", _points(60)[30:], batch_size=7)
+    out.append(client.count("docs"))
+    near = models.Filter(must=[models.FieldCondition(key="group", match=models.MatchValue(value="g1"))])
+    out.append(client.query_points("docs", query=_vector(3), using="dense", limit=5, with_vectors=True))
+    out.append(client.query_points("docs", query=_vector(3), using="dense", query_filter=near, limit=3))
+    out.append(client.query_points("docs", query=_sparse(2), using="sparse", limit=4))
+    out.append(
+        client.query_points(
+            "docs",
+            prefetch=[
+                models.Prefetch(query=_vector(5), using="dense", limit=10),
+                models.Prefetch(query=_sparse(5), using="sparse", limit=10),
+            ],
+            query=models.FusionQuery(fusion=models.Fusion.RRF),
+            limit=5,
+        )
+    )
+    out.append(client.query_points_groups("docs", query=_vector(1), using="dense", group_by="group", limit=3))
+    out.append(client.scroll("docs", limit=7, with_vectors=True))
+    out.append(client.scroll("docs", scroll_filter=near, order_by="rank", limit=5))
+    out.append(client.retrieve("docs", ids=[1, 2, str(uuid.UUID(int=1))], with_vectors=True))
+    out.append(client.set_payload("docs", payload={"seen": True}, points=[1, 2]))
+    out.append(client.delete("docs", points_selector=models.PointIdsList(points=[4, 5])))
+    out.append(client.facet("docs", key="group"))
+    out.append(client.count("docs", count_filter=near))
+    out.append(client.get_collection("docs").config.params)
+    out.append(client.get_collections())
+    return out
+
+
+@pytest.mark.parametrize("location", [":memory:", "path"])
+def test_installed_client_matches_local_mode(installed: None, tmp_path: Any, location: str) -> None:
+    def open_client(where: str) -> QdrantClient:
+        return QdrantClient(":memory:") if location == ":memory:" else QdrantClient(path=str(tmp_path / where))
+
+    qdrant_local.uninstall()
+    expected_client = open_client("theirs")
+    assert type(expected_client._client) is QdrantLocal
+    expected = _scenario(expected_client)
+    qdrant_local.install()
+    client = open_client("ours")
+    assert isinstance(client, qdrant_client.QdrantClient) and isinstance(client._client, QdrantLocal)
+    assert type(client._client).__module__.startswith("qdrant_local.")
+    actual = _scenario(client)
+    assert_same(expected, actual)
+    for result in actual:  # qdrant_client's own models, not look-alikes
+        if hasattr(result, "model_dump"):
+            assert type(result).__module__.startswith("qdrant_client."), type(result)
+    vectors = client.get_collection("docs").config.params.vectors
+    assert isinstance(vectors["dense"], models.VectorParams)
+    expected_client.close()
+    client.close()
+
+
+def test_path_client_persists_in_our_format(installed: None, tmp_path: Any) -> None:
+    client = QdrantClient(path=str(tmp_path / "db"))
+    client.create_collection("c", vectors_config=models.VectorParams(size=2, distance=models.Distance.DOT))
+    client.upsert("c", [models.PointStruct(id=1, vector=[1.0, 2.0], payload={"k": "v"})])
+    client.close()
+    assert not (tmp_path / "db" / "meta.json").exists()  # qdrant-client's layout is not written
+    reopened = QdrantClient(path=str(tmp_path / "db"))
+    assert reopened.retrieve("c", [1])[0].payload == {"k": "v"}
+    native = qdrant_local.QdrantClient(path=str(tmp_path / "other"))  # the same engine, used directly
+    native.close()
+    reopened.close()
+
+
+def test_results_are_qdrant_client_models(installed: None) -> None:
+    client = QdrantClient(":memory:")
+    client.create_collection(
+        "c",
+        vectors_config=models.VectorParams(size=2, distance=models.Distance.COSINE),
+        sparse_vectors_config={"s": models.SparseVectorParams()},
+    )
+    client.upsert("c", [models.PointStruct(id=1, vector={"": [1.0, 0.0], "s": _sparse(1)})])
+    record = client.retrieve("c", [1], with_vectors=True)[0]
+    assert isinstance(record, models.Record)
+    assert isinstance(record.vector["s"], models.SparseVector)  # what Haystack checks for hybrid search
+    info = client.get_collection("c")
+    assert isinstance(info, models.CollectionInfo) and isinstance(info.status, models.CollectionStatus)
+    assert isinstance(info.config.params.vectors, models.VectorParams)
+    assert info.config.params.vectors.distance is models.Distance.COSINE
+
+
+def test_constructor_features_survive(installed: None) -> None:
+    client = QdrantClient(":memory:", metadata={"from": "haystack"})  # unknown kwargs, as qdrant-client allows
+    assert client.init_options["location"] == ":memory:"
+    assert client.init_options["metadata"] == {"from": "haystack"}
+    twin = AsyncQdrantClient(**client.init_options)
+    assert isinstance(twin._client, AsyncQdrantLocal) and type(twin._client).__module__.startswith("qdrant_local.")
+    asyncio.run(twin.close())
+    client.close()
+    assert client._client.closed
+    client.close()  # idempotent, like local mode
+
+
+def test_remote_clients_are_untouched(installed: None) -> None:
+    from qdrant_client.qdrant_remote import QdrantRemote
+
+    client = QdrantClient(url="http://localhost:1", check_compatibility=False)  # never connects here
+    assert type(client._client) is QdrantRemote
+    client.close()
+
+
+@pytest.mark.parametrize("direction", ["theirs to ours", "ours to theirs"])
+def test_migrate_both_ways(installed: None, direction: str) -> None:
+    qdrant_local.uninstall()
+    theirs = QdrantClient(":memory:")
+    qdrant_local.install()
+    ours = QdrantClient(":memory:")
+    source, destination = (theirs, ours) if direction == "theirs to ours" else (ours, theirs)
+    source.create_collection(
+        "m",
+        vectors_config={"dense": models.VectorParams(size=DIM, distance=models.Distance.COSINE)},
+        sparse_vectors_config={"sparse": models.SparseVectorParams(modifier=models.Modifier.IDF)},
+    )
+    source.upsert("m", _points(25))
+    source.migrate(destination, batch_size=10)
+    assert destination.get_collection("m").config.params == source.get_collection("m").config.params
+    assert_same(
+        source.scroll("m", limit=100, with_vectors=True)[0], destination.scroll("m", limit=100, with_vectors=True)[0]
+    )
+    assert_same(
+        source.query_points("m", query=_vector(2), using="dense", limit=5),
+        destination.query_points("m", query=_vector(2), using="dense", limit=5),
+    )
+
+
+def test_install_is_idempotent_and_uninstall_restores() -> None:
+    import qdrant_client.async_qdrant_client as async_module
+    import qdrant_client.qdrant_client as sync_module
+
+    originals = (sync_module.QdrantLocal, async_module.AsyncQdrantLocal)
+    assert originals == (QdrantLocal, AsyncQdrantLocal)
+    qdrant_local.install()
+    qdrant_local.install()
+    try:
+        client = QdrantClient(":memory:")
+        assert type(client._client) is not QdrantLocal and isinstance(client._client, QdrantLocal)
+    finally:
+        qdrant_local.uninstall()
+    qdrant_local.uninstall()
+    assert (sync_module.QdrantLocal, async_module.AsyncQdrantLocal) == originals
+    assert type(QdrantClient(":memory:")._client) is QdrantLocal
+    assert type(AsyncQdrantClient(":memory:")._client) is AsyncQdrantLocal
+    # The client made while installed keeps working on our engine after uninstall.
+    client.create_collection("c", vectors_config=models.VectorParams(size=2, distance=models.Distance.DOT))
+    assert client.collection_exists("c")
+
+
+def test_import_does_not_pull_in_qdrant_client() -> None:
+    import subprocess
+
+    code = "import sys, qdrant_local; qdrant_local.__version__; assert 'qdrant_client' not in sys.modules"
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def _async_scenario(client: AsyncQdrantClient) -> Callable[[], Any]:
+    async def run() -> list[Any]:
+        out: list[Any] = []
+        out.append(
+            await client.create_collection(
+                "a", vectors_config={"dense": models.VectorParams(size=DIM, distance=models.Distance.COSINE)}
+            )
+        )
+        points = [models.PointStruct(id=p.id, vector={"dense": p.vector["dense"]}, payload=p.payload) for p in _points(20)]
+        out.append(await client.upsert("a", points))
+        client.upload_points("a", points[:5])  # synchronous in qdrant-client's async client too
+        out.append(await client.query_points("a", query=_vector(4), using="dense", limit=4))
+        out.append(await client.scroll("a", limit=5))
+        out.append(await client.count("a"))
+        out.append(await client.get_collection("a"))
+        await client.close()
+        return out
+
+    return run
+
+
+def test_async_client_matches_local_mode(installed: None) -> None:
+    qdrant_local.uninstall()
+    expected = asyncio.run(_async_scenario(AsyncQdrantClient(":memory:"))())
+    qdrant_local.install()
+    client = AsyncQdrantClient(":memory:")
+    assert type(client._client).__module__.startswith("qdrant_local.")
+    actual = asyncio.run(_async_scenario(client)())
+    # get_collection's optimizer status and points count are compared too; the config is the same shape.
+    assert_same(expected, actual)
+
+
+def test_async_client_does_not_block_the_event_loop(installed: None) -> None:
+    async def run() -> tuple[int, int]:
+        client = AsyncQdrantClient(":memory:")
+        await client.create_collection("h", vectors_config=models.VectorParams(size=64, distance=models.Distance.DOT))
+        ticks = 0
+        done = asyncio.Event()
+
+        async def heartbeat() -> None:
+            nonlocal ticks
+            while not done.is_set():
+                ticks += 1
+                await asyncio.sleep(0)
+
+        beat = asyncio.create_task(heartbeat())
+        batch = models.Batch(ids=list(range(50_000)), vectors=[[float(i % 13)] * 64 for i in range(50_000)])
+        await client.upsert("h", batch)
+        await client.query_points("h", query=[1.0] * 64, limit=10)
+        done.set()
+        await beat
+        count = (await client.count("h")).count
+        await client.close()
+        return ticks, count
+
+    ticks, count = asyncio.run(run())
+    assert count == 50_000
+    assert ticks > 10  # the loop kept running while the engine worked in a thread
