@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import math
 import uuid
+from collections.abc import Callable, Iterator
 from typing import Any
 
 TOLERANCE = 1e-5
@@ -57,3 +59,39 @@ def assert_same(expected: Any, actual: Any) -> None:
     """Assert that two results (qdrant-client local mode first) are the same, listing the differences."""
     diffs = differences(plain(expected), plain(actual))
     assert not diffs, "local mode vs qdrant_local:\n  " + "\n  ".join(diffs[:20])
+
+
+@contextlib.contextmanager
+def engine(mode: str) -> Iterator[None]:
+    """Run the block on qdrant-client's own local mode (``"local"``) or with qdrant_local installed."""
+    import qdrant_local
+    from qdrant_local._compat.install import is_installed
+
+    global _mode
+    before, _mode = is_installed(), mode
+    qdrant_local.install() if mode == "installed" else qdrant_local.uninstall()
+    try:
+        yield
+    finally:
+        qdrant_local.install() if before else qdrant_local.uninstall()
+        _mode = None
+
+
+_mode: str | None = None
+
+
+def check_engine(client: Any) -> None:
+    """Assert that a qdrant_client client a framework built runs on the engine of the current mode."""
+    engine_module = type(client._client).__module__
+    expected = "qdrant_local." if _mode == "installed" else "qdrant_client."
+    assert engine_module.startswith(expected), (_mode, engine_module)
+
+
+def assert_same_in_both(scenario: Callable[[], Any]) -> Any:
+    """Run ``scenario`` on local mode and in installed mode; assert equal results; return them."""
+    with engine("local"):
+        expected = scenario()
+    with engine("installed"):
+        actual = scenario()
+    assert_same(expected, actual)
+    return actual
