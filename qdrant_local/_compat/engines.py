@@ -19,6 +19,7 @@ from qdrant_client.client_base import QdrantBase
 from qdrant_client.local.async_qdrant_local import AsyncQdrantLocal
 from qdrant_client.local.qdrant_local import QdrantLocal
 
+from ..engine.gcpause import gc_paused
 from ..errors import NotSupported
 from .convert import to_qdrant_client
 
@@ -111,7 +112,7 @@ def _sync_method(name: str) -> Callable[..., Any]:
     accepted = _accepted_keywords(name)
 
     def method(self: LocalEngine, *args: Any, **kwargs: Any) -> Any:
-        return to_qdrant_client(getattr(self.engine, name)(*args, **accepted(kwargs)))
+        return _call(self.engine, name, args, accepted(kwargs))
 
     method.__name__ = method.__qualname__ = name
     return method
@@ -121,11 +122,17 @@ def _async_method(name: str) -> Callable[..., Any]:
     accepted = _accepted_keywords(name)
 
     async def method(self: AsyncLocalEngine, *args: Any, **kwargs: Any) -> Any:
-        call = getattr(self.engine, name)
-        return to_qdrant_client(await asyncio.to_thread(call, *args, **accepted(kwargs)))
+        # The call and the conversion of its result both run in a worker thread: the loop never waits.
+        return await asyncio.to_thread(_call, self.engine, name, args, accepted(kwargs))
 
     method.__name__ = method.__qualname__ = name
     return method
+
+
+def _call(engine: Any, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    result = getattr(engine, name)(*args, **kwargs)
+    with gc_paused():  # a page of results is thousands of new objects, none in a cycle
+        return to_qdrant_client(result)
 
 
 def _attach() -> None:

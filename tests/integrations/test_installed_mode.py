@@ -276,3 +276,70 @@ def test_async_client_does_not_block_the_event_loop(installed: None) -> None:
     ticks, count = asyncio.run(run())
     assert count == 50_000
     assert ticks > 10  # the loop kept running while the engine worked in a thread
+
+
+def test_conversion_equals_pydantic_validation() -> None:
+    """The fast conversion builds exactly what validating our results' dumps with qdrant_client's models builds."""
+    from qdrant_client.http import models as rest
+
+    from qdrant_local._compat.convert import to_qdrant_client
+
+    ours = qdrant_local.QdrantClient(":memory:")
+    ql = qdrant_local.models
+    ours.create_collection(
+        "c",
+        vectors_config={
+            "dense": ql.VectorParams(size=DIM, distance=ql.Distance.COSINE),
+            "multi": ql.VectorParams(
+                size=2, distance=ql.Distance.DOT, multivector_config=ql.MultiVectorConfig(comparator=ql.MultiVectorComparator.MAX_SIM)
+            ),
+        },
+        sparse_vectors_config={"sparse": ql.SparseVectorParams(modifier=ql.Modifier.IDF)},
+    )
+    ours.create_payload_index("c", "group", ql.PayloadSchemaType.KEYWORD)
+    ours.upsert(
+        "c",
+        [
+            ql.PointStruct(
+                id=i if i % 2 else str(uuid.UUID(int=i + 1)),
+                vector={"dense": _vector(i), "multi": [[1.0, float(i)], [0.5, 2.0]], "sparse": ql.SparseVector(indices=[1, 4], values=[0.5, i + 1.0])},
+                payload={"group": f"g{i % 3}", "n": i},
+            )
+            for i in range(12)
+        ],
+    )
+    ours.update_collection_aliases([ql.CreateAliasOperation(create_alias=ql.CreateAlias(collection_name="c", alias_name="a"))])
+    results = [
+        ours.get_collection("c"),
+        ours.get_collections(),
+        ours.get_aliases(),
+        ours.scroll("c", limit=5, with_vectors=True)[0],
+        ours.query_points("c", query=_vector(1), using="dense", limit=3, with_vectors=True),
+        ours.query_points_groups("c", query=_vector(2), using="dense", group_by="group", limit=2),
+        ours.count("c"),
+        ours.facet("c", "group"),
+        ours.search_matrix_pairs("c", using="dense", sample=4, limit=2),
+        ours.upsert("c", [ql.PointStruct(id=99, vector={"dense": _vector(99)})]),
+    ]
+    for result in results:
+        items = result if isinstance(result, list) else [result]
+        for item in items:
+            expected = getattr(rest, type(item).__name__).model_validate(item.model_dump())
+            converted = to_qdrant_client(item)
+            assert converted == expected, type(item).__name__
+            _assert_same_types(expected, converted)
+    ours.close()
+
+
+def _assert_same_types(expected: Any, actual: Any, path: str = "$") -> None:
+    """Equality alone would let our str-based enums pass for qdrant_client's: compare classes too."""
+    assert type(expected) is type(actual), (path, type(expected), type(actual))
+    if hasattr(type(expected), "model_fields"):
+        for name in type(expected).model_fields:
+            _assert_same_types(getattr(expected, name), getattr(actual, name), f"{path}.{name}")
+    elif isinstance(expected, (list, tuple)):
+        for i, (e, a) in enumerate(zip(expected, actual)):
+            _assert_same_types(e, a, f"{path}[{i}]")
+    elif isinstance(expected, dict):
+        for key in expected:
+            _assert_same_types(expected[key], actual[key], f"{path}.{key}")
