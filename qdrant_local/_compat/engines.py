@@ -10,7 +10,6 @@ qdrant_client's model instances. Calls our engine has no counterpart for keep qd
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 from collections.abc import Callable
 from typing import Any
@@ -26,10 +25,8 @@ from .convert import to_qdrant_client
 __all__ = ["AsyncLocalEngine", "LocalEngine"]
 
 
-def _open(location: str) -> Any:
-    from ..client import QdrantClient
-
-    return QdrantClient(location) if location == ":memory:" else QdrantClient(path=location)
+def _open(client_class: Any, location: str) -> Any:
+    return client_class(location) if location == ":memory:" else client_class(path=location)
 
 
 def _forwarded_names() -> list[str]:
@@ -60,7 +57,9 @@ class LocalEngine(QdrantLocal):
         self.persistent = location != ":memory:"
         self.force_disable_check_same_thread = force_disable_check_same_thread
         self._closed = False
-        self.engine = _open(location)
+        from ..client import QdrantClient
+
+        self.engine = _open(QdrantClient, location)
 
     @property
     def closed(self) -> bool:
@@ -80,14 +79,17 @@ class LocalEngine(QdrantLocal):
 
 
 class AsyncLocalEngine(AsyncQdrantLocal):
-    """Stands in for ``AsyncQdrantLocal``: each call runs in a worker thread, so the event loop keeps running."""
+    """Stands in for ``AsyncQdrantLocal`` over our :class:`qdrant_local.AsyncQdrantClient`: calls (and the
+    conversion of their results) run on that client's worker thread in call order; the loop never waits."""
 
     def __init__(self, location: str, force_disable_check_same_thread: bool = False) -> None:
         self.location = location
         self.persistent = location != ":memory:"
         self.force_disable_check_same_thread = force_disable_check_same_thread
         self._closed = False
-        self.engine = _open(location)
+        from ..async_client import AsyncQdrantClient
+
+        self.engine = _open(AsyncQdrantClient, location)
 
     @property
     def closed(self) -> bool:
@@ -97,7 +99,7 @@ class AsyncLocalEngine(AsyncQdrantLocal):
         self._closed = True
         engine = getattr(self, "engine", None)
         if engine is not None:
-            await asyncio.to_thread(engine.close)
+            await engine.close()
 
     async def create_vector_name(
         self, collection_name: str, vector_name: str, vector_name_config: Any, **kwargs: Any
@@ -122,8 +124,20 @@ def _async_method(name: str) -> Callable[..., Any]:
     accepted = _accepted_keywords(name)
 
     async def method(self: AsyncLocalEngine, *args: Any, **kwargs: Any) -> Any:
-        # The call and the conversion of its result both run in a worker thread: the loop never waits.
-        return await asyncio.to_thread(_call, self.engine, name, args, accepted(kwargs))
+        engine = self.engine
+        return await engine._run(_call, engine._client, name, args, accepted(kwargs))
+
+    method.__name__ = method.__qualname__ = name
+    return method
+
+
+def _blocking_method(name: str) -> Callable[..., Any]:
+    """qdrant-client's async local mode keeps upload_points / upload_collection synchronous; so do we."""
+    accepted = _accepted_keywords(name)
+
+    def method(self: AsyncLocalEngine, *args: Any, **kwargs: Any) -> Any:
+        engine = self.engine
+        return engine._run_blocking(_call, engine._client, name, args, accepted(kwargs))
 
     method.__name__ = method.__qualname__ = name
     return method
@@ -138,9 +152,8 @@ def _call(engine: Any, name: str, args: tuple[Any, ...], kwargs: dict[str, Any])
 def _attach() -> None:
     for name in _forwarded_names():
         setattr(LocalEngine, name, _sync_method(name))
-        # qdrant-client's async local mode keeps a few methods synchronous (upload_points, upload_collection).
         is_async = inspect.iscoroutinefunction(getattr(AsyncQdrantLocal, name))
-        setattr(AsyncLocalEngine, name, _async_method(name) if is_async else _sync_method(name))
+        setattr(AsyncLocalEngine, name, _async_method(name) if is_async else _blocking_method(name))
 
 
 _attach()

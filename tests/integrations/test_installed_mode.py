@@ -343,3 +343,43 @@ def _assert_same_types(expected: Any, actual: Any, path: str = "$") -> None:
     elif isinstance(expected, dict):
         for key in expected:
             _assert_same_types(expected[key], actual[key], f"{path}.{key}")
+
+
+def test_sync_and_async_clients_share_one_folder(installed: None, tmp_path: Any) -> None:
+    """LlamaIndex and Haystack build a sync and an async client from the same path: one engine serves both."""
+    folder = str(tmp_path / "shared")
+    sync_client = QdrantClient(path=folder)
+    async_client = AsyncQdrantClient(path=folder)
+
+    async def run() -> list[Any]:
+        await async_client.create_collection("s", vectors_config=models.VectorParams(size=2, distance=models.Distance.DOT))
+        sync_client.upsert("s", [models.PointStruct(id=1, vector=[1.0, 2.0], payload={"by": "sync"})])
+        records = await async_client.retrieve("s", [1])
+        await async_client.close()
+        return records
+
+    records = asyncio.run(run())
+    assert records[0].payload == {"by": "sync"} and isinstance(records[0], models.Record)
+    assert sync_client.count("s").count == 1  # closing one client leaves the other working
+    sync_client.close()
+
+
+def test_unclosed_installed_clients_exit_silently(tmp_path: Any) -> None:
+    """qdrant-client's local mode prints tracebacks at exit for clients never closed; installed mode does not."""
+    import subprocess
+
+    code = f"""
+import asyncio, qdrant_local
+qdrant_local.install()
+from qdrant_client import AsyncQdrantClient, QdrantClient, models
+sync_client = QdrantClient(path={str(tmp_path / "a")!r})
+sync_client.create_collection("c", vectors_config=models.VectorParams(size=2, distance=models.Distance.DOT))
+memory_client = QdrantClient(":memory:")
+async_client = AsyncQdrantClient(path={str(tmp_path / "b")!r})
+asyncio.run(async_client.get_collections())
+"""
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0 and result.stderr == "", result.stderr
+    reopened = qdrant_local.QdrantClient(path=str(tmp_path / "a"))  # and the folder was released
+    assert reopened.collection_exists("c")
+    reopened.close()
