@@ -30,7 +30,7 @@ def _open(client_class: Any, location: str) -> Any:
 
 
 def _forwarded_names() -> list[str]:
-    from ..client import QdrantClient
+    from ..api import QdrantClient
 
     return sorted(
         name for name in vars(QdrantBase) if not name.startswith("_") and name != "close" and hasattr(QdrantClient, name)
@@ -39,7 +39,7 @@ def _forwarded_names() -> list[str]:
 
 def _accepted_keywords(name: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
     """Local mode's engine takes ``**kwargs`` and ignores what it does not know; so do we."""
-    from ..client import QdrantClient
+    from ..api import QdrantClient
 
     parameters = inspect.signature(getattr(QdrantClient, name)).parameters
     if any(p.kind is p.VAR_KEYWORD for p in parameters.values()):
@@ -57,7 +57,7 @@ class LocalEngine(QdrantLocal):
         self.persistent = location != ":memory:"
         self.force_disable_check_same_thread = force_disable_check_same_thread
         self._closed = False
-        from ..client import QdrantClient
+        from ..api import QdrantClient
 
         self.engine = _open(QdrantClient, location)
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-import qdrant_local.client  # noqa: F401  (the inner sessions run in this process: C extensions such as
+import qdrant_local.api  # noqa: F401  (the inner sessions run in this process: C extensions such as
 
 # numpy's must be imported out here, or pytester's module cleanup after one run breaks the next)
 
