@@ -19,7 +19,6 @@ from qdrant_client.local.async_qdrant_local import AsyncQdrantLocal
 from qdrant_client.local.qdrant_local import QdrantLocal
 
 from ..engine.gcpause import gc_paused
-from ..errors import NotSupported
 from .convert import to_qdrant_client
 
 __all__ = ["AsyncLocalEngine", "LocalEngine"]
@@ -71,12 +70,6 @@ class LocalEngine(QdrantLocal):
         if engine is not None:
             engine.close()
 
-    def create_vector_name(self, collection_name: str, vector_name: str, vector_name_config: Any, **kwargs: Any) -> Any:
-        raise NotSupported("create_vector_name is not supported by qdrant_local yet")
-
-    def delete_vector_name(self, collection_name: str, vector_name: str, **kwargs: Any) -> Any:
-        raise NotSupported("delete_vector_name is not supported by qdrant_local yet")
-
 
 class AsyncLocalEngine(AsyncQdrantLocal):
     """Stands in for ``AsyncQdrantLocal`` over our :class:`qdrant_local.AsyncQdrantClient`: calls (and the
@@ -87,7 +80,7 @@ class AsyncLocalEngine(AsyncQdrantLocal):
         self.persistent = location != ":memory:"
         self.force_disable_check_same_thread = force_disable_check_same_thread
         self._closed = False
-        from ..async_client import AsyncQdrantClient
+        from ..api.async_client import AsyncQdrantClient
 
         self.engine = _open(AsyncQdrantClient, location)
 
@@ -100,14 +93,6 @@ class AsyncLocalEngine(AsyncQdrantLocal):
         engine = getattr(self, "engine", None)
         if engine is not None:
             await engine.close()
-
-    async def create_vector_name(
-        self, collection_name: str, vector_name: str, vector_name_config: Any, **kwargs: Any
-    ) -> Any:
-        raise NotSupported("create_vector_name is not supported by qdrant_local yet")
-
-    async def delete_vector_name(self, collection_name: str, vector_name: str, **kwargs: Any) -> Any:
-        raise NotSupported("delete_vector_name is not supported by qdrant_local yet")
 
 
 def _sync_method(name: str) -> Callable[..., Any]:
