@@ -20,6 +20,7 @@ from .. import models
 from ..engine.database import Database
 from ..engine.registry import open_folder, release
 from ..errors import UnsupportedLocation
+from ..transfer.client_methods import TransferMethods
 from .collections import CollectionsApi
 from .embedding_models import EmbeddingModelsApi
 from .legacy import LegacyApi
@@ -33,7 +34,7 @@ __all__ = ["QdrantClient", "PUBLIC_METHODS"]
 QDRANT_CLIENT_VERSION = "1.20.0"
 
 
-class QdrantClient(CollectionsApi, PointsApi, QueryApi, LegacyApi, ServerOnlyApi, EmbeddingModelsApi):
+class QdrantClient(CollectionsApi, PointsApi, QueryApi, LegacyApi, ServerOnlyApi, EmbeddingModelsApi, TransferMethods):
     """An embedded Qdrant: ``QdrantClient(":memory:")`` or ``QdrantClient(path="./db")``.
 
     Args:

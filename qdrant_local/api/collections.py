@@ -10,7 +10,7 @@ from typing import Any
 from .. import models
 from ..engine.config import CollectionConfig, to_json
 from ..engine.payload import normalize_payload, validate_key
-from ..errors import InvalidInput, NotSupported
+from ..errors import InvalidInput
 from .base import ClientBase, completed
 from .info import collection_info
 from .operations_input import alias_operations
@@ -233,11 +233,3 @@ class CollectionsApi(ClientBase):
         """Drop a payload index."""
         self._database.set_payload_index(collection_name, field_name, None, wait)
         return completed()
-
-    # -- not supported in-process ----------------------------------------------------------------
-
-    def create_snapshot(self, collection_name: str, wait: bool = True) -> Any:
-        raise NotSupported("Snapshots are not supported in qdrant_local; the storage folder is its own backup.")
-
-    def list_snapshots(self, collection_name: str) -> list[Any]:
-        return []

@@ -31,7 +31,7 @@ from qdrant_local.storage import framing
 from qdrant_local.storage.framing import FrameError, HeaderError
 from qdrant_local.storage.layout import list_folder, log_name, snapshot_name
 
-__all__ = ["LogFollower"]
+__all__ = ["LogFollower", "read_snapshot_file"]
 
 # Bytes of the log read per pread while catching up (a longer frame is read on its own).
 _READ_CHUNK = 16 << 20
@@ -232,6 +232,15 @@ def _read_snapshot(fd: int, path: str, generation: int) -> Iterator[dict[str, An
             mapped.close()
         except BufferError:  # a slice is still referenced (by a traceback): unmapped when it goes
             pass
+
+
+def read_snapshot_file(path: str, generation: int) -> Iterator[dict[str, Any]]:
+    """The records of a snapshot-format file (a storage snapshot, or a collection archive)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        yield from _read_snapshot(fd, path, generation)
+    finally:
+        os.close(fd)
 
 
 def _close(fd: int | None) -> None:

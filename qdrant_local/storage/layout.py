@@ -5,7 +5,8 @@ A folder holds, besides ``.lock``:
 * ``<gen>.snapshot``: the whole state as of compaction ``gen`` (8+ decimal digits, gen >= 1);
 * ``<gen>.log``: the records appended since that snapshot (``00000000.log`` has no snapshot: the
   state before the first compaction starts empty);
-* ``<name>.tmp``: a file being written by a compaction; never read, removed when the folder opens.
+* ``<name>.tmp``: a file being written by a compaction; never read, removed when the folder opens;
+* ``snapshots/``: collection archives made by ``create_snapshot`` (never read when opening).
 
 Hidden files other than ``.lock`` (``.DS_Store``, NFS ``.nfsXXXX`` placeholders of deleted files) are
 ignored; any other name means the folder is not ours and it is refused without touching it.
@@ -21,6 +22,8 @@ from qdrant_local.errors import ForeignStorage
 
 __all__ = ["FolderListing", "snapshot_name", "log_name", "tmp_name", "list_folder", "fsync_dir"]
 
+#: The folder of collection archives written by create_snapshot (see qdrant_local/transfer/archive.py).
+SNAPSHOTS_DIR = "snapshots"
 _NAME = re.compile(r"^(\d{8,20})\.(snapshot|log)(\.tmp)?$")
 # What qdrant-client's local mode writes (see its qdrant_local.py): meta.json, collection/<name>/...,
 # and the pre-1.1.7 storage.dbm.
@@ -58,6 +61,8 @@ def list_folder(folder: str, display_path: str) -> FolderListing:
     for name in sorted(os.listdir(folder)):
         if name.startswith("."):
             continue  # .lock, and hidden files that file managers and NFS create behind our back
+        if name == SNAPSHOTS_DIR and os.path.isdir(os.path.join(folder, name)):
+            continue  # collection archives (create_snapshot), not storage files
         match = _NAME.match(name)
         if match is None or not os.path.isfile(os.path.join(folder, name)):
             foreign.append(name)
