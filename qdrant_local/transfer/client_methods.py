@@ -65,7 +65,8 @@ class TransferMethods:
     # -- snapshots (qdrant_local archives of one collection) ----------------------------------------
 
     def _snapshot_folder(self) -> Any:
-        from .archive import SNAPSHOTS_DIR, SnapshotFolder
+        from ..storage.layout import SNAPSHOTS_DIR
+        from .archive import SnapshotFolder
 
         folder = getattr(self, "_snapshots", None)
         if folder is None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import warnings
+from pathlib import Path
 
 import pytest
 import qdrant_client
@@ -70,7 +71,7 @@ def test_bad_archives_and_names_change_nothing(client, tmp_path) -> None:
     with pytest.raises(InvalidInput, match="checksum"):
         client.recover_snapshot("dense", path, checksum="0" * 64)
     damaged = tmp_path / "damaged.snapshot"
-    data = bytearray(open(path, "rb").read())
+    data = bytearray(Path(path).read_bytes())
     data[len(data) // 2] ^= 0xFF
     damaged.write_bytes(bytes(data))
     with pytest.raises(StorageCorrupted):
