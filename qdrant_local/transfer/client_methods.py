@@ -109,7 +109,8 @@ class TransferMethods:
     def delete_snapshot(self, collection_name: str, snapshot_name: str, wait: bool = True, **kwargs: Any) -> bool:
         """Delete one archive of a collection; an unknown name raises."""
         _no_extra("delete_snapshot", kwargs)
-        self._snapshot_folder().delete(collection_name, snapshot_name)
+        collection = self._database.collection(collection_name)
+        self._snapshot_folder().delete(collection.name, snapshot_name)
         return True
 
     def recover_snapshot(

@@ -19,9 +19,8 @@ import qdrant_client
 
 import qdrant_local
 
-#: Collection and full snapshots and migrate are being built elsewhere (the "Serve, move and share"
-#: issue); until they exist they may be missing. Once present they are checked like every other name.
-PENDING = {"create_full_snapshot", "delete_full_snapshot", "list_full_snapshots", "delete_snapshot", "recover_snapshot", "migrate"}
+#: Names allowed to be missing (none left: snapshots, full snapshots and migrate exist).
+PENDING: set[str] = set()
 
 PAIRS = [
     pytest.param(qdrant_client.QdrantClient, qdrant_local.QdrantClient, id="QdrantClient"),

@@ -11,7 +11,7 @@ import qdrant_client
 from persistence.helpers import visible_state
 
 from qdrant_local import QdrantClient, models
-from qdrant_local.errors import InvalidInput, NotSupported, StorageCorrupted
+from qdrant_local.errors import ClientClosed, InvalidInput, NotSupported, StorageCorrupted
 from qdrant_local.transfer.description import describe_local
 
 from .data import add_indexes_and_aliases, fill
@@ -131,3 +131,21 @@ def test_client_migrate_has_qdrant_clients_behaviour_and_carries_indexes(client,
     for name in ("dense", "mixed", "empty"):
         assert describe_local(ours, name) == describe_local(client, name)  # payload indexes, metadata, aliases
         assert stored_vectors(ours, name) == stored_vectors(client, name)
+
+
+def test_every_transfer_method_raises_the_closed_error_after_close(tmp_path) -> None:
+    client = QdrantClient(path=tmp_path / "db")
+    fill(client, models)
+    snapshot = client.create_snapshot("dense")
+    client.close()
+    calls = [
+        lambda: client.create_snapshot("dense"),
+        lambda: client.list_snapshots("dense"),
+        lambda: client.delete_snapshot("dense", snapshot.name),
+        lambda: client.recover_snapshot("dense", snapshot.name),
+        lambda: client.migrate(QdrantClient(":memory:")),
+        lambda: client.save(tmp_path / "saved"),
+    ]
+    for call in calls:
+        with pytest.raises(ClientClosed):
+            call()

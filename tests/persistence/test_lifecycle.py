@@ -309,7 +309,6 @@ def calls(module: Any) -> dict[str, Call]:
         "discover": lambda c: c.discover("c", target=1),
         "discover_batch": lambda c: c.discover_batch("c", [{"target": 1, "limit": 3}]),
         "info": lambda c: c.info(),
-        "list_snapshots": lambda c: c.list_snapshots("c"),
         # what only a cluster answers, and the model catalogue: local mode answers these even when closed
         "cluster_collection_update": lambda c: c.cluster_collection_update("c", None),
         "cluster_status": lambda c: c.cluster_status(),
@@ -330,6 +329,10 @@ def calls(module: Any) -> dict[str, Call]:
         "list_sparse_models": lambda c: c.list_sparse_models(),
         "list_late_interaction_text_models": lambda c: c.list_late_interaction_text_models(),
         "list_late_interaction_multimodal_models": lambda c: c.list_late_interaction_multimodal_models(),
+        # whole-storage snapshots: local mode's answers, closed or not
+        "list_full_snapshots": lambda c: c.list_full_snapshots(),
+        "create_full_snapshot": lambda c: c.create_full_snapshot(),
+        "delete_full_snapshot": lambda c: c.delete_full_snapshot("s"),
     }
 
 
@@ -391,7 +394,10 @@ def test_every_call_after_close_raises_like_qdrant_client(
     assert not mismatches, mismatches
     # methods added later must be covered too: every public method is in the table or in the lifecycle set
     public = {n for n in dir(QdrantClient) if not n.startswith("_") and callable(getattr(QdrantClient, n))}
-    known = {name.split()[0] for name in ours_calls} | {"close", "compact", "create_snapshot", "create_shard_key"}
+    # Snapshots, migrate and save are real here (local mode has none, or lets list_snapshots answer []):
+    # tests/cli/test_snapshots_save_migrate.py checks that they raise the closed error.
+    transfer = {"create_snapshot", "list_snapshots", "delete_snapshot", "recover_snapshot", "migrate", "save"}
+    known = {name.split()[0] for name in ours_calls} | {"close", "compact", "create_shard_key"} | transfer
     assert public <= known, f"add these methods to calls(): {sorted(public - known)}"
 
 
