@@ -26,10 +26,10 @@ import os
 from collections.abc import Iterator
 from typing import Any
 
-from qdrant_local.errors import InvalidPath, ReadOnlyStorage, StorageCorrupted
+from qdrant_local.errors import ForeignStorage, InvalidPath, ReadOnlyStorage, StorageCorrupted
 from qdrant_local.storage import framing
 from qdrant_local.storage.framing import FrameError, HeaderError
-from qdrant_local.storage.layout import list_folder, log_name, snapshot_name
+from qdrant_local.storage.layout import FolderListing, list_folder, log_name, snapshot_name
 
 __all__ = ["LogFollower", "read_snapshot_file"]
 
@@ -108,12 +108,23 @@ class LogFollower:
         return os.path.exists(os.path.join(self._folder, snapshot_name(self._generation + 1)))
 
     def _newer_snapshot_exists(self) -> bool:
-        return bool(list_folder(self._folder, self._display_path).snapshots)
+        return bool(self._list().snapshots)
+
+    def _list(self) -> FolderListing:
+        """list_folder, tolerating the writer's compaction deleting a listed file before it is examined
+        (list_folder would take the vanished name for a stranger's)."""
+        for _ in range(_OPEN_ATTEMPTS):
+            try:
+                return list_folder(self._folder, self._display_path)
+            except ForeignStorage as exc:
+                if all(os.path.lexists(os.path.join(self._folder, name)) for name in exc.names):
+                    raise
+        return list_folder(self._folder, self._display_path)
 
     def _open_newest(self) -> Iterator[dict[str, Any]]:
         """Open the newest generation's files (retrying while compactions replace them) and read them."""
         for _ in range(_OPEN_ATTEMPTS):
-            listing = list_folder(self._folder, self._display_path)
+            listing = self._list()
             generation = max(listing.snapshots, default=0)
             try:
                 snapshot_fd = os.open(os.path.join(self._folder, snapshot_name(generation)), os.O_RDONLY) if generation else None
