@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 import qdrant_client
-from persistence.helpers import visible_state
+from ..persistence.helpers import visible_state
 
 from qdrant_local import QdrantClient, models
 from qdrant_local.errors import ClientClosed, InvalidInput, NotSupported, StorageCorrupted
