@@ -13,7 +13,6 @@ import warnings
 import numpy as np
 import pytest
 import qdrant_client
-from ..persistence.helpers import child_env
 from qdrant_client import models as qc_models
 
 from qdrant_local import QdrantClient, models
@@ -22,6 +21,7 @@ from qdrant_local.transfer.copy import copy_collections
 from qdrant_local.transfer.description import describe_client, describe_local
 from qdrant_local.transfer.export_format import TransferError
 
+from ..persistence.helpers import child_env
 from .data import PAYLOADS, add_indexes_and_aliases, fill
 
 

@@ -9,12 +9,12 @@ import sys
 
 import numpy as np
 import pytest
-from ..persistence.helpers import child_env, visible_state
 
 from qdrant_local import QdrantClient, models
 from qdrant_local.cli import main
 from qdrant_local.transfer.description import describe_local
 
+from ..persistence.helpers import child_env, visible_state
 from .data import add_indexes_and_aliases, fill
 
 

@@ -8,12 +8,17 @@ from pathlib import Path
 
 import pytest
 import qdrant_client
-from ..persistence.helpers import visible_state
 
 from qdrant_local import QdrantClient, models
-from qdrant_local.errors import ClientClosed, InvalidInput, NotSupported, StorageCorrupted
+from qdrant_local.errors import (
+    ClientClosed,
+    InvalidInput,
+    NotSupported,
+    StorageCorrupted,
+)
 from qdrant_local.transfer.description import describe_local
 
+from ..persistence.helpers import visible_state
 from .data import add_indexes_and_aliases, fill
 from .test_copy import points_of
 from .test_export_import import stored_vectors
