@@ -23,7 +23,6 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-
 import workloads_data as data
 
 # Per-workload measurement policy: at most ``max_repeat`` timed runs, and stop early once the timed

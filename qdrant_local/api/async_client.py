@@ -131,7 +131,7 @@ def _direct_method(name: str, function: Callable[..., Any]) -> Callable[..., Any
     return _like(method, function)
 
 
-def _coroutine_classmethod(name: str, function: Callable[..., Any]) -> classmethod:  # type: ignore[type-arg]
+def _coroutine_classmethod(name: str, function: Callable[..., Any]) -> classmethod:
     async def method(cls: type, *args: Any, **kwargs: Any) -> Any:
         return getattr(QdrantClient, name)(*args, **kwargs)
 

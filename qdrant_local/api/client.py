@@ -106,9 +106,9 @@ class QdrantClient(CollectionsApi, PointsApi, QueryApi, LegacyApi, ServerOnlyApi
         # Every writing client on one folder in this process shares its engine (see engine.registry);
         # a read-only follower keeps its own.
         self._shared = path is not None and not read_only
-        if self._shared:
+        if path is not None and self._shared:
             self._db = open_folder(os.fspath(path))
-        elif read_only:
+        elif path is not None and read_only:
             from ..storage.follower import LogFollower
 
             follower = LogFollower(os.fspath(path))

@@ -13,7 +13,14 @@ from typing import Any
 
 from .. import models
 from ..models.query import QueryResponse
-from ..query.execution import QueryRequest, check_matrix_arguments, run_batch, run_distance_matrix, run_groups, run_query
+from ..query.execution import (
+    QueryRequest,
+    check_matrix_arguments,
+    run_batch,
+    run_distance_matrix,
+    run_groups,
+    run_query,
+)
 from .base import ClientBase
 
 

@@ -8,9 +8,8 @@ The database logs the operation between the two, so a rejected request leaves no
 
 from __future__ import annotations
 
-from typing import Any, Iterable
-
 import heapq
+from typing import Any, Iterable
 
 import msgpack
 import numpy as np
@@ -21,12 +20,11 @@ from ..ids import PointId, normalize_id, normalize_ids, try_normalize_id
 from . import operations as ops
 from .config import CollectionConfig
 from .filters import CompiledFilter, compile_filter, filter_mask
-from .paths import make_extractor, parse_path
 from .index import IndexedTarget, PayloadIndexes
 from .maskcache import MaskCache
+from .paths import make_extractor, parse_path
 from .payload import copy_payload, delete_payload, normalize_payload, normalize_payloads, set_payload, validate_key
 from .payload_values import facet_values, order_values, to_order_value
-from .projection import PayloadSelector, compile_payload_selector, select_payload
 from .points_input import (
     PreparedVectors,
     batch_columns,
@@ -34,6 +32,7 @@ from .points_input import (
     read_points,
     split_point_vectors,
 )
+from .projection import PayloadSelector, compile_payload_selector, select_payload
 from .selectors import Selector, parse_selector
 from .store import PointStore, make_vector_store
 from .vectors import DenseVectors, MultiVectors
@@ -92,8 +91,8 @@ class Collection:
                 else:
                     sparse[name] = [(int(p), vectors.raw(int(slots[p]))) for p in positions]
             yield ops.Upsert(
-                [store.point_ids[s] for s in slots.tolist()],  # type: ignore[misc]
-                [store.payloads[s] for s in slots.tolist()],  # type: ignore[misc]
+                [store.point_ids[s] for s in slots.tolist()],
+                [store.payloads[s] for s in slots.tolist()],
                 PreparedVectors(dense, multi, sparse),  # type: ignore[arg-type]
             )
 
@@ -154,7 +153,7 @@ class Collection:
             return list(dict.fromkeys(selector.point_ids))
         slots = np.flatnonzero(self.mask(selector.filter))
         point_ids = self.store.point_ids
-        return [point_ids[slot] for slot in slots.tolist()]  # type: ignore[misc]
+        return [point_ids[slot] for slot in slots.tolist()]
 
     # -- prepare: validation into resolved operations --------------------------------------------
 
@@ -331,12 +330,12 @@ class Collection:
         stores = self.store.vectors
         for vector_name, (positions, rows) in vectors.dense.items():
             stores[vector_name].write(slots[positions], rows)  # type: ignore[union-attr]
-        for vector_name, items in vectors.multi.items():
-            for position, matrix in items:
-                stores[vector_name].write_one(int(slots[position]), matrix)  # type: ignore[union-attr]
-        for vector_name, items in vectors.sparse.items():
-            for position, prepared in items:
-                stores[vector_name].write_one(int(slots[position]), prepared)  # type: ignore[union-attr]
+        for vector_name, matrices in vectors.multi.items():
+            for position, matrix in matrices:
+                stores[vector_name].write_one(int(slots[position]), matrix)  # type: ignore[union-attr,arg-type]
+        for vector_name, sparse_vectors in vectors.sparse.items():
+            for position, prepared in sparse_vectors:
+                stores[vector_name].write_one(int(slots[position]), prepared)  # type: ignore[union-attr,arg-type]
 
     def _apply_update_vectors(self, op: ops.UpdateVectors) -> None:
         slot_of = self.store.slot_of
@@ -404,7 +403,9 @@ class Collection:
         found = []
         for raw_id in ids:
             point_id = try_normalize_id(raw_id)
-            slot = self.store.slot_of.get(point_id) if point_id is not None else None
+            if point_id is None:
+                continue
+            slot = self.store.slot_of.get(point_id)
             if slot is None:
                 continue
             found.append((point_id, *self.record_parts(slot, selector, with_vectors)))
@@ -528,7 +529,7 @@ class Collection:
         counts: dict[tuple[int, Any], int] = {}
         payloads = self.store.payloads
         for slot in np.flatnonzero(self.mask(compiled)).tolist():
-            for value in facet_values(payloads[slot], key):  # type: ignore[arg-type]
+            for value in facet_values(payloads[slot], key):
                 tagged = (_TYPE_TAG[type(value)], value)
                 counts[tagged] = counts.get(tagged, 0) + 1
         ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))

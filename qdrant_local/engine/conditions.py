@@ -258,7 +258,7 @@ class HasVectorNode(ConditionNode):
         present = target.vector_mask(self.vector_name)
         if present is None:
             return np.zeros(target.n_slots, dtype=bool)
-        return candidates & present  # type: ignore[no-any-return]
+        return candidates & present
 
     def __repr__(self) -> str:
         return f"HasVectorNode({self.vector_name!r})"

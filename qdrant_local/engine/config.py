@@ -7,8 +7,9 @@ back into models. Names and sizes are validated with qdrant-client's messages.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field as dc_field
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from dataclasses import field as dc_field
 from typing import Any
 
 from .._access import enum_value, field

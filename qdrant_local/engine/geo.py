@@ -159,7 +159,7 @@ def radius_points_test(center_lon: float, center_lat: float, radius: float) -> P
         close = np.abs(distance - radius) <= _RADIUS_MARGIN * abs(radius)
         for i in np.flatnonzero(close).tolist():
             result[i] = geo_distance(float(lons[i]), float(lats[i]), center_lon, center_lat) < radius
-        return result  # type: ignore[no-any-return]
+        return result
 
     return within_radius
 

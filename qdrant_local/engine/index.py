@@ -118,11 +118,11 @@ class PayloadIndex:
         # postings of key id k are _posting_slots[_offsets[k]:_offsets[k + 1]]
         self._offsets = np.zeros(len(key_id) + 1, dtype=np.int64)
         np.cumsum(np.bincount(ids, minlength=len(key_id)), out=self._offsets[1:])
-        values = np.asarray(numeric_values, dtype=np.float64)
-        value_order = np.argsort(values, kind="stable")  # NaN sorts last
-        self._numeric_values = values[value_order]
+        numbers = np.asarray(numeric_values, dtype=np.float64)
+        value_order = np.argsort(numbers, kind="stable")  # NaN sorts last
+        self._numeric_values = numbers[value_order]
         self._numeric_slots = np.asarray(numeric_slots, dtype=np.int64)[value_order]
-        self._numeric_not_nan = int(np.count_nonzero(~np.isnan(values)))
+        self._numeric_not_nan = int(np.count_nonzero(~np.isnan(numbers)))
         # Keys a numeric range cannot take from the column: bools and huge ints (few, in practice).
         self._inexact_keys = [
             key for key in key_id if key[0] is bool or (key[0] is int and not -_EXACT_INT <= key[1] <= _EXACT_INT)
@@ -362,6 +362,7 @@ class PayloadIndex:
             one_by_one = np.flatnonzero(keep & ~exact)  # ints beyond 2**53: Python's exact test
         parts = []
         if len(batch):
+            assert points_test is not None  # only a batch test fills ``batch``
             with np.errstate(all="ignore"):
                 parts.append(slots[batch[points_test(lats[batch], lons[batch])]])
         value_test = node.value_test

@@ -44,7 +44,7 @@ class Journal:
             if slot is None:
                 self.saved[point_id] = None
                 continue
-            vectors = {}
+            vectors: dict[str, Any] = {}
             for name, vector_store in store.vectors.items():
                 if not vector_store.present[slot]:
                     vectors[name] = None
@@ -76,5 +76,5 @@ class Journal:
                 elif isinstance(vector_store, DenseVectors):
                     vector_store.write(slots, value[np.newaxis, :])
                 else:
-                    vector_store.write_one(saved.slot, value)  # type: ignore[union-attr]
+                    vector_store.write_one(saved.slot, value)
         store.touch()

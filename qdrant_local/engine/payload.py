@@ -101,14 +101,14 @@ def normalize_payloads(payloads: list[Any]) -> list[dict[str, Any]]:
             packed = None
         if packed is not None and not _UNSURE_BYTES.search(packed):
             try:
-                return msgpack.unpackb(packed, raw=False, strict_map_key=True)  # type: ignore[no-any-return]
+                return msgpack.unpackb(packed, raw=False, strict_map_key=True)
             except ValueError:  # a key msgpack accepts but JSON does not
                 pass
     return [normalize_payload(payload) for payload in payloads]
 
 
 def _PACK(value: Any) -> bytes:
-    return msgpack.packb(value, use_bin_type=True)  # type: ignore[no-any-return]
+    return msgpack.packb(value, use_bin_type=True)
 
 
 def _is_flat_json(payload: dict[Any, Any]) -> bool:

@@ -103,10 +103,10 @@ def select_payload(payload: dict[str, Any] | None, selector: PayloadSelector) ->
     if payload is None:
         payload = {}
     if mode == "all":
-        return copy_payload(payload)  # type: ignore[no-any-return]
+        return copy_payload(payload)
     if mode == "include":
-        return _include(payload, selector.tree)  # type: ignore[no-any-return]
-    return _exclude(payload, selector.tree)  # type: ignore[no-any-return]
+        return _include(payload, selector.tree)
+    return _exclude(payload, selector.tree)
 
 
 def _include(value: Any, tree: _Tree) -> Any:

@@ -113,7 +113,7 @@ class SparseIndex:
             slots, values, generations = slots[valid], values[valid], generations[valid]
             merged = (slots, values, generations)
         if len(slots):
-            self._postings[term] = merged  # type: ignore[assignment]
+            self._postings[term] = merged
         else:
             self._postings.pop(term, None)
         return slots, values

@@ -134,7 +134,7 @@ class Model:
         try:
             return bool(self.__dict__ == other.__dict__)
         except ValueError:  # numpy arrays among the fields: compare their plain forms
-            return self.model_dump(mode="json") == other.model_dump(mode="json")  # type: ignore[attr-defined]
+            return self.model_dump(mode="json") == other.model_dump(mode="json")
 
     __hash__ = None  # type: ignore[assignment]  # mutable, like pydantic models
 

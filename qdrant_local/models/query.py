@@ -117,9 +117,9 @@ class RecommendRequest(Model):
     """Recommendation request: positive and negative examples (point ids or vectors)."""
 
     shard_key: ShardKeySelector = None
-    positive: Optional[List[RecommendExample]] = Factory(list)
+    positive: Optional[List[RecommendExample]] = Factory(list)  # type: ignore[assignment]
     """Look for vectors closest to those"""
-    negative: Optional[List[RecommendExample]] = Factory(list)
+    negative: Optional[List[RecommendExample]] = Factory(list)  # type: ignore[assignment]
     """Try to avoid vectors like this"""
     strategy: Optional[RecommendStrategy] = None
     """How to use positive and negative examples to find the results"""
@@ -138,8 +138,8 @@ class RecommendRequest(Model):
 
 class RecommendGroupsRequest(Model):
     shard_key: ShardKeySelector = None
-    positive: Optional[List[RecommendExample]] = Factory(list)
-    negative: Optional[List[RecommendExample]] = Factory(list)
+    positive: Optional[List[RecommendExample]] = Factory(list)  # type: ignore[assignment]
+    negative: Optional[List[RecommendExample]] = Factory(list)  # type: ignore[assignment]
     strategy: Optional[RecommendStrategy] = None
     filter: Optional[Filter] = None
     params: Optional[SearchParams] = None

@@ -15,7 +15,7 @@ condition once as a vectorised mask.
 from __future__ import annotations
 
 import math
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Sequence, TypeGuard
 
 from .._access import field
 from ..engine.datetimes import parse_datetime
@@ -111,7 +111,7 @@ class FormulaPoint:
 # -- validation (before any point is scored) ------------------------------------------------------
 
 
-def validate_expression(expression: Any, validate_condition: Callable[[Any], None]) -> None:
+def validate_expression(expression: Any, validate_condition: Callable[[Any], object]) -> None:
     """Reject what core refuses while parsing the formula; ``validate_condition`` checks a filter
     condition the way a filter is checked."""
     kind = expression_kind(expression)
@@ -308,7 +308,7 @@ def _evaluate_variable(variable: str, point: FormulaPoint, defaults: dict[str, A
     if isinstance(parsed, str):
         value = _payload_value(parsed, point.payload, defaults)
         if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return value  # type: ignore[return-value]
+            return value
         raise InvalidInput(
             f"Expected number value for {parsed} in the payload and/or in the formula defaults. "
             "Error: Value is not a number"
@@ -319,7 +319,7 @@ def _evaluate_variable(variable: str, point: FormulaPoint, defaults: dict[str, A
             return score
     default = defaults.get(_score_default_key(parsed))
     if default is not None:
-        return default  # type: ignore[no-any-return]
+        return default
     return DEFAULT_SCORE
 
 
@@ -346,7 +346,7 @@ def _evaluate_div(params: Any, point: FormulaPoint, defaults: dict[str, Any]) ->
     if right == 0.0:
         by_zero_default = field(params, "by_zero_default")
         if by_zero_default is not None:
-            return by_zero_default  # type: ignore[no-any-return]
+            return by_zero_default
         raise non_finite_error(f"{left}/{right}")
     result = left / right
     if math.isfinite(result):
@@ -381,7 +381,7 @@ def _evaluate_geo_distance(params: Any, point: FormulaPoint, defaults: dict[str,
     raise InvalidInput(f"Expected geo point for {to} in the payload and/or in the formula defaults.")
 
 
-def _is_coordinate(value: Any) -> bool:
+def _is_coordinate(value: Any) -> TypeGuard[float]:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 

@@ -80,11 +80,11 @@ def distance_matrix(
     store_kind = {DenseVectors: "dense", SparseVectors: "sparse", MultiVectors: "multi"}[type(store.vectors[using])]
     space = planner._space(store_kind, using)
     rows: list[list[Hit]] = []
-    for position, slot in enumerate(slots.tolist()):
+    for slot in slots.tolist():
         others = np.zeros(store.n_slots, dtype=bool)
         others[slots] = True
         others[slot] = False
-        query = space.stored(slot)
+        query: Any = space.stored(slot)
         ranked = space.nearest(query, others & eligible, limit)
         rows.append([(int(s), float(v), None) for s, v in zip(ranked.slots.tolist(), ranked.scores.tolist())])
     return [store.point_ids[slot] for slot in slots.tolist()], rows

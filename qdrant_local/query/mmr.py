@@ -12,12 +12,12 @@ matrix product (dense) and each greedy step is one vectorised pass over the pend
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 
-from ..errors import InvalidInput
 from ..engine.distance import COSINE, DOT, EUCLID, MANHATTAN, normalize_query
+from ..errors import InvalidInput
 from .scoring import exact_core
 
 __all__ = ["mmr_select", "dense_relevance", "dense_similarity_matrix", "pairwise_matrix"]
@@ -97,7 +97,7 @@ def dense_similarity_matrix(vectors: np.ndarray, distance: str) -> np.ndarray:
     raise InvalidInput(f"Unknown distance type {distance}")
 
 
-def pairwise_matrix(items: list, similarity: Callable[[object, object], float]) -> np.ndarray:
+def pairwise_matrix(items: list[Any], similarity: Callable[[Any, Any], float]) -> np.ndarray:
     """(c, c) matrix of ``similarity(items[i], items[j])`` for sparse and multivector candidates."""
     count = len(items)
     result = np.empty((count, count), dtype=np.float64)

@@ -18,9 +18,11 @@ only for the points returned to the caller. The caller holds the database lock t
 
 from __future__ import annotations
 
+import functools
 import sys
 import warnings
-from dataclasses import dataclass, field as dc_field
+from dataclasses import dataclass
+from dataclasses import field as dc_field
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -45,8 +47,8 @@ from .requests import (
     vector_kind,
 )
 from .scoring import RankedSlots, threshold_cut
+from .spaces import DenseSpace, MultiSpace, Space, SparseSpace
 from .text import bm25_scores, document_tokens, text_query_params
-from .spaces import DenseSpace, MultiSpace, SparseSpace, Space
 
 __all__ = ["Planner", "PrefetchPlan", "Hit", "warn_ignored_search_params"]
 
@@ -69,6 +71,11 @@ def warn_ignored_search_params(search_params: Any) -> None:
             UserWarning,
             stacklevel=_caller_stacklevel(),
         )
+
+
+def _check_at(condition: Callable[[Any, int], bool], slot: int, cond: Any) -> bool:
+    """``condition(cond, slot)`` with the slot bound first (a formula point's condition test)."""
+    return condition(cond, slot)
 
 
 def _caller_stacklevel() -> int:
@@ -270,7 +277,7 @@ class Planner:
         rescored: list[Hit] = []
         for slot in slots:
             payload = self.store.payloads[slot] or {}
-            point = formula.FormulaPoint(slot, payload, scores, lambda cond, slot=slot: condition(cond, slot))
+            point = formula.FormulaPoint(slot, payload, scores, functools.partial(_check_at, condition, slot))
             value = formula.evaluate(expression, point, defaults)
             with np.errstate(over="ignore", invalid="ignore"):
                 value32 = np.float32(value)  # core scores in f32

@@ -16,8 +16,8 @@ from typing import Sequence
 
 import numpy as np
 
-from ..errors import InvalidInput
 from ..engine.distance import EPSILON
+from ..errors import InvalidInput
 
 __all__ = [
     "fast_sigmoid",

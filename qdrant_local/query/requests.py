@@ -12,7 +12,8 @@ and ``_validate_prefetch``).
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field as dc_field
+from dataclasses import dataclass
+from dataclasses import field as dc_field
 from typing import Any
 
 import numpy as np

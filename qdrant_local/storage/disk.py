@@ -243,7 +243,7 @@ class DiskStorage:
             pos = framing.HEADER_SIZE
             while True:
                 mapped.drop_before(pos)
-                if end - pos >= framing.FRAME_HEADER_SIZE and buf[pos : pos + 4] == b"\0\0\0\0":
+                if end - pos >= framing.FRAME_HEADER_SIZE and buf[pos : pos + 4] == b"\0\0\0\0":  # type: ignore[comparison-overlap]  # memoryview == bytes compares contents
                     stored_count = framing.read_trailer(buf, pos, end)
                     if stored_count is None:
                         raise StorageCorrupted(path, pos, "damaged snapshot trailer, or data after it")

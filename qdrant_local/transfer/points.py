@@ -83,7 +83,7 @@ def _write_exact(client: Any, collection_name: str, points: list[dict[str, Any]]
 
 
 def _raw(point: dict[str, Any], name: str) -> Any:
-    vector = point.get("vector")
+    vector: Any = point.get("vector")
     return vector if name == "" and not isinstance(vector, dict) else vector[name]
 
 

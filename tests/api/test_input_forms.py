@@ -181,8 +181,8 @@ def test_forms_agree_with_the_oracle(subject: Side, kind: CollectionKind, data: 
 
 
 def _order_by_compare(expected: Any, actual: Any) -> None:
-    from ..differential.test_operations import assert_same_order_by_scroll
     from ..differential.compare import plain, record_plain
+    from ..differential.test_operations import assert_same_order_by_scroll
 
     ties: dict[Any, set[Any]] = {}
     for r in expected[0]:

@@ -20,10 +20,11 @@ from typing import Any
 
 import numpy as np
 import pytest
-from ..persistence.helpers import run_python, visible_state
 
 from qdrant_local import AsyncQdrantClient, QdrantClient, models
 from qdrant_local.errors import ClientClosed, PointNotFound
+
+from ..persistence.helpers import run_python, visible_state
 
 DIM = 8
 

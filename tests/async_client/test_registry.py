@@ -18,10 +18,11 @@ import threading
 from pathlib import Path
 
 import pytest
-from ..persistence.helpers import run_python, visible_state
 
 from qdrant_local import QdrantClient, models
 from qdrant_local.errors import ClientClosed
+
+from ..persistence.helpers import run_python, visible_state
 
 # Run in a fresh interpreter: exit 3 if the folder is locked, else print the number of points in "c".
 PROBE = textwrap.dedent(

@@ -14,9 +14,10 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from ..persistence.helpers import child_env
 
 from qdrant_local import QdrantClient
+
+from ..persistence.helpers import child_env
 
 PRELUDE = """
 import asyncio, sys, threading, time

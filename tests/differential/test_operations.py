@@ -22,8 +22,8 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 
 from .compare import (
     Pair,
-    examples,
     assert_same,
+    examples,
     plain,
     record_plain,
     subject_side,

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import uuid
-
-import numpy as np
-import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from qdrant_local import QdrantClient, models
 from qdrant_local.engine.store import COMPACT_MIN_TOMBSTONES, PointStore

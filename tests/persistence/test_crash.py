@@ -21,7 +21,6 @@ import os
 import random
 import select
 import signal
-import sys
 import time
 import warnings
 from pathlib import Path

@@ -13,6 +13,7 @@ import pytest
 from qdrant_client import models as qm
 
 from qdrant_local import models as lm
+from qdrant_local.api import legacy
 from qdrant_local.models.query import (
     ContextExamplePair,
     DiscoverRequest,
@@ -21,7 +22,6 @@ from qdrant_local.models.query import (
     RecommendRequest,
     SearchRequest,
 )
-from qdrant_local.api import legacy
 
 from .oracle import Twin, assert_same_points, dense_twin, make_clients, named_twin
 

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from qdrant_client.http import models as qm
 from qdrant_client.local.multi_distances import calculate_multi_distance, calculate_multi_distance_core
 
-from qdrant_local.engine.distance import COSINE, DOT, EUCLID, MANHATTAN, normalize_query
+from qdrant_local.engine.distance import COSINE, DOT, EUCLID, MANHATTAN
 from qdrant_local.engine.multi import MultiIndex
 from qdrant_local.query import multi
 

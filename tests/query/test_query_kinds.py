@@ -18,7 +18,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ..differential.specs import Call, Enum
-
 from .oracle import (
     DENSE_DIM,
     DISTANCES,

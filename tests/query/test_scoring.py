@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 from qdrant_client.http import models as qm
 from qdrant_client.local.distances import calculate_distance, calculate_distance_core
 
-from qdrant_local.errors import InvalidInput, InvalidVector
 from qdrant_local.engine.distance import COSINE, DOT, EUCLID, MANHATTAN, normalize_query
+from qdrant_local.errors import InvalidInput, InvalidVector
 from qdrant_local.query import scoring
 
 DISTANCES = {

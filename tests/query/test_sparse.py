@@ -17,8 +17,8 @@ from qdrant_client.local.sparse_distances import (
     sparse_avg,
 )
 
-from qdrant_local.errors import InvalidInput
 from qdrant_local.engine.sparse import SparseIndex
+from qdrant_local.errors import InvalidInput
 from qdrant_local.query import sparse
 
 values_st = st.floats(-10, 10, allow_nan=False, width=32)

@@ -8,8 +8,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from ..differential.compare import Side
 
+from ..differential.compare import Side
 from .process import ServerProcess
 from .remote import served_side
 

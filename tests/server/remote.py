@@ -13,9 +13,10 @@ import json
 from typing import Any
 
 import qdrant_client
-from ..differential.compare import Side
 from qdrant_client import models as qc_models
 from qdrant_client.http.exceptions import UnexpectedResponse
+
+from ..differential.compare import Side
 
 
 def rest_client(url: str, **kwargs: Any) -> qdrant_client.QdrantClient:

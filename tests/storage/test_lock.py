@@ -15,6 +15,7 @@ import pytest
 import qdrant_local.storage
 from qdrant_local.errors import ForeignStorage, StorageCorrupted, StorageLocked
 from qdrant_local.storage import DiskStorage
+
 from .helpers import open_loaded, read_all, storage_files, write_records
 
 _REPO_ROOT = str(Path(qdrant_local.storage.__file__).resolve().parents[2])

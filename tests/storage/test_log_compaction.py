@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from qdrant_local.storage import DiskStorage
-from qdrant_local.storage import framing
+from qdrant_local.storage import DiskStorage, framing
+
 from .helpers import iter_small_records, open_loaded, read_all, storage_files, write_records
 
 # The operations compact() performs that a crash can fall between.

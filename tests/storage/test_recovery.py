@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from qdrant_local.errors import StorageCorrupted, StorageRecoveredWarning
-from qdrant_local.storage import DiskStorage
-from qdrant_local.storage import framing
+from qdrant_local.storage import DiskStorage, framing
+
 from .helpers import frame_offsets, open_loaded, read_all, storage_files, write_records
 
 RECORDS = [{"op": "upsert", "id": 1, "v": b"\x01" * 12}, {"op": "delete", "id": 2}, {"op": "set", "p": {"k": "é"}}]

@@ -12,8 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from qdrant_local.errors import ClientClosed, InvalidInput, QdrantLocalError, StorageRecoveredWarning
-from qdrant_local.storage import DiskStorage
-from qdrant_local.storage import framing
+from qdrant_local.storage import DiskStorage, framing
+
 from .helpers import open_loaded, read_all, storage_files, write_records
 
 # Every value type a record may hold (see the storage contract): msgpack with use_bin_type keeps
