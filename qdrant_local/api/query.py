@@ -58,7 +58,6 @@ class QueryApi(ClientBase):
                 - If `SparseVector` - use as a sparse vector for nearest search.
                 - If `Query` - use as a query for specific search type.
                 - If `NumpyArray` - use as a dense vector for nearest search.
-                - If `Document` - infer vector from the document text and use it for nearest search (requires `fastembed` package installed).
                 - If `None` - return first `limit` points from the collection.
             prefetch: prefetch queries to make a selection of the data to be used with the main query
             query_filter:
@@ -94,18 +93,9 @@ class QueryApi(ClientBase):
                 Defines a location (collection and vector field name), used to lookup vectors for recommendations,
                     discovery and context queries.
                 If `None` - current collection will be used.
-            consistency:
-                Read consistency of the search. Defines how many replicas should be queried before returning the result. Values:
-
-                - int - number of replicas to query, values should present in all queried replicas
-                - 'majority' - query all replicas, but return values present in the majority of replicas
-                - 'quorum' - query the majority of replicas, return values present in all of them
-                - 'all' - query all replicas, and return values present in all replicas
-            shard_key_selector:
-                This parameter allows to specify which shards should be queried.
-                If `None` - query all shards. Only works for collections with `custom` sharding method.
-            timeout:
-                Overrides global timeout for this search. Unit is seconds.
+            consistency: Read consistency across replicas (ignored in-process: there is one copy).
+            shard_key_selector: Shards to query (ignored in-process: there is one shard).
+            timeout: Overrides the global timeout (ignored in-process).
 
         Examples:
 
@@ -147,15 +137,8 @@ class QueryApi(ClientBase):
         Args:
             collection_name: Name of the collection
             requests: List of query requests
-            consistency:
-                Read consistency of the search. Defines how many replicas should be queried before returning the result. Values:
-
-                - int - number of replicas to query, values should present in all queried replicas
-                - 'majority' - query all replicas, but return values present in the majority of replicas
-                - 'quorum' - query the majority of replicas, return values present in all of them
-                - 'all' - query all replicas, and return values present in all replicas
-            timeout:
-                Overrides global timeout for this search. Unit is seconds.
+            consistency: Read consistency across replicas (ignored in-process: there is one copy).
+            timeout: Overrides the global timeout (ignored in-process).
 
         Returns:
             List of query responses
@@ -195,7 +178,6 @@ class QueryApi(ClientBase):
                 - If `SparseVector` - use as a sparse vector for nearest search.
                 - If `Query` - use as a query for specific search type.
                 - If `NumpyArray` - use as a dense vector for nearest search.
-                - If `Document` - infer vector from the document text and use it for nearest search (requires `fastembed` package installed).
                 - If `None` - return first `limit` points from the collection.
             prefetch: prefetch queries to make a selection of the data to be used with the main query
             query_filter:
@@ -234,18 +216,9 @@ class QueryApi(ClientBase):
             lookup_from:
                 Defines a location (collection and vector field name), used to lookup vectors being referenced in the query as IDs.
                 If `None` - current collection will be used.
-            consistency:
-                Read consistency of the search. Defines how many replicas should be queried before returning the result. Values:
-
-                - int - number of replicas to query, values should present in all queried replicas
-                - 'majority' - query all replicas, but return values present in the majority of replicas
-                - 'quorum' - query the majority of replicas, return values present in all of them
-                - 'all' - query all replicas, and return values present in all replicas
-            shard_key_selector:
-                This parameter allows to specify which shards should be queried.
-                If `None` - query all shards. Only works for collections with `custom` sharding method.
-            timeout:
-                Overrides global timeout for this search. Unit is seconds.
+            consistency: Read consistency across replicas (ignored in-process: there is one copy).
+            shard_key_selector: Shards to query (ignored in-process: there is one shard).
+            timeout: Overrides the global timeout (ignored in-process).
 
         Returns:
             List of groups with not more than `group_size` hits in each group.
@@ -279,14 +252,9 @@ class QueryApi(ClientBase):
             limit: How many neighbors per sample to find.
             sample: How many points to select and search within.
             using: Name of the vectors to use for search. If `None`, use default vectors.
-            consistency: Read consistency of the search. Defines how many replicas should be queried before returning the result. Values:
-                - int: Number of replicas to query, values should be present in all queried replicas.
-                - 'majority': Query all replicas, but return values present in the majority of replicas.
-                - 'quorum': Query the majority of replicas, return values present in all of them.
-                - 'all': Query all replicas, and return values present in all replicas.
-            timeout: Overrides global timeout for this search. Unit is seconds.
-            shard_key_selector: This parameter allows specifying which shards should be queried.
-                If `None`, query all shards. Only works for collections with the `custom` sharding method.
+            consistency: Read consistency across replicas (ignored in-process: there is one copy).
+            timeout: Overrides the global timeout (ignored in-process).
+            shard_key_selector: Shards to query (ignored in-process: there is one shard).
 
         Returns:
             Distance matrix using a pair-based encoding.
@@ -320,14 +288,9 @@ class QueryApi(ClientBase):
             limit: How many neighbors per sample to find.
             sample: How many points to select and search within.
             using: Name of the vectors to use for search. If `None`, use default vectors.
-            consistency: Read consistency of the search. Defines how many replicas should be queried before returning the result. Values:
-                - int: Number of replicas to query, values should present in all queried replicas.
-                - 'majority': Query all replicas, but return values present in the majority of replicas.
-                - 'quorum': Query the majority of replicas, return values present in all of them.
-                - 'all': Query all replicas and return values present in all replicas.
-            timeout: Overrides global timeout for this search. Unit is seconds.
-            shard_key_selector: This parameter allows specifying which shards should be queried.
-                If `None`, query all shards. Only works for collections with the `custom` sharding method.
+            consistency: Read consistency across replicas (ignored in-process: there is one copy).
+            timeout: Overrides the global timeout (ignored in-process).
+            shard_key_selector: Shards to query (ignored in-process: there is one shard).
 
         Returns:
             Distance matrix using an offset-based encoding.
