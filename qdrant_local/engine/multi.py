@@ -13,6 +13,7 @@ import numpy as np
 
 from ..errors import InvalidInput
 from .distance import COSINE, DOT, EUCLID, MANHATTAN
+from .growth import grown, next_capacity
 
 __all__ = ["MultiIndex"]
 
@@ -36,21 +37,14 @@ class MultiIndex:
 
     def _reserve_slots(self, slot: int) -> None:
         if slot >= len(self.count):
-            capacity = max(16, 2 * len(self.count), slot + 1)
-            for name in ("start", "count"):
-                old = getattr(self, name)
-                new = np.zeros(capacity, dtype=np.int64)
-                new[: len(old)] = old
-                setattr(self, name, new)
+            capacity = next_capacity(len(self.count), slot + 1)
+            self.start, self.count = grown(self.start, capacity), grown(self.count, capacity)
 
     def _reserve_rows(self, needed: int) -> None:
         if needed > len(self.rows):
-            capacity = max(64, 2 * len(self.rows), needed)
-            rows = np.zeros((capacity, self.dim), dtype=np.float32)
-            rows[: self.used] = self.rows[: self.used]
-            norms = np.zeros(capacity, dtype=np.float32)
-            norms[: self.used] = self.row_norms[: self.used]
-            self.rows, self.row_norms = rows, norms
+            capacity = next_capacity(len(self.rows), needed, minimum=64)
+            self.rows = grown(self.rows, capacity, self.used)
+            self.row_norms = grown(self.row_norms, capacity, self.used)
 
     def set(self, slot: int, matrix: np.ndarray) -> None:
         """Make ``slot`` hold ``matrix`` (k, dim) float32, already normalised for Cosine."""

@@ -17,6 +17,8 @@ import math
 
 import numpy as np
 
+from .growth import grown, next_capacity
+
 __all__ = ["SparseIndex", "SparseArrays", "idf"]
 
 SparseArrays = tuple[np.ndarray, np.ndarray]  # (indices int64 ascending, values float64)
@@ -49,12 +51,8 @@ class SparseIndex:
 
     def _reserve(self, slot: int) -> None:
         if slot >= len(self._generation):
-            capacity = max(16, 2 * len(self._generation), slot + 1)
-            for name in ("_generation", "_nnz"):
-                old = getattr(self, name)
-                grown = np.zeros(capacity, dtype=np.int64)
-                grown[: len(old)] = old
-                setattr(self, name, grown)
+            capacity = next_capacity(len(self._generation), slot + 1)
+            self._generation, self._nnz = grown(self._generation, capacity), grown(self._nnz, capacity)
 
     def set(self, slot: int, indices: np.ndarray, values: np.ndarray) -> None:
         """Make ``slot`` hold the sparse vector (indices, values), replacing what it held."""

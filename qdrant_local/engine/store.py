@@ -21,7 +21,8 @@ import numpy as np
 
 from ..ids import PointId
 from .conditions import PlainTarget
-from .vectors import DenseVectors, MultiVectors, SparseVectors, VectorStore, next_capacity
+from .growth import grown, next_capacity
+from .vectors import DenseVectors, MultiVectors, SparseVectors, VectorStore
 
 _U64 = np.uint64
 
@@ -80,10 +81,7 @@ class PointStore(PlainTarget):
             return
         capacity = next_capacity(self.capacity, needed)
         for name in ("live", "_is_uuid", "_key_int", "_key_hi", "_key_lo"):
-            old = getattr(self, name)
-            new = np.zeros(capacity, dtype=old.dtype)
-            new[: len(old)] = old
-            setattr(self, name, new)
+            setattr(self, name, grown(getattr(self, name), capacity))
         for vectors in self.vectors.values():
             vectors.reserve(capacity)
         self.capacity = capacity

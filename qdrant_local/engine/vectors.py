@@ -16,21 +16,9 @@ import numpy as np
 from .._access import enum_value, field
 from ..errors import InvalidVector
 from .distance import COSINE, DOT, EUCLID, MANHATTAN, normalize_rows
+from .growth import grown
 from .multi import MultiIndex
 from .sparse import SparseIndex
-
-
-def _grow(array: np.ndarray, capacity: int) -> np.ndarray:
-    grown = np.zeros((capacity, *array.shape[1:]), dtype=array.dtype)
-    grown[: len(array)] = array
-    return grown
-
-
-def next_capacity(current: int, needed: int) -> int:
-    capacity = max(current, 16)
-    while capacity < needed:
-        capacity *= 2
-    return capacity
 
 
 def _float_matrix(vectors: Sequence[Any], dim: int) -> np.ndarray | None:
@@ -73,8 +61,8 @@ class DenseVectors:
 
     def reserve(self, capacity: int) -> None:
         if capacity > len(self.present):
-            self.matrix = _grow(self.matrix, capacity)
-            self.present = _grow(self.present, capacity)
+            self.matrix = grown(self.matrix, capacity)
+            self.present = grown(self.present, capacity)
 
     def prepare(self, vectors: Sequence[Any], vector_name: str) -> np.ndarray:
         """Validate a list of dense vectors and return them as one normalised float32 matrix."""
@@ -142,7 +130,7 @@ class MultiVectors:
 
     def reserve(self, capacity: int) -> None:
         if capacity > len(self.present):
-            self.present = _grow(self.present, capacity)
+            self.present = grown(self.present, capacity)
             self.rows.extend([None] * (capacity - len(self.rows)))
 
     def prepare_one(self, vector: Any, vector_name: str) -> np.ndarray:
@@ -221,7 +209,7 @@ class SparseVectors:
 
     def reserve(self, capacity: int) -> None:
         if capacity > len(self.present):
-            self.present = _grow(self.present, capacity)
+            self.present = grown(self.present, capacity)
             self.indices.extend([None] * (capacity - len(self.indices)))
             self.values.extend([None] * (capacity - len(self.values)))
 
