@@ -40,6 +40,3 @@ def enum_value(value: Any) -> Any:
     return getattr(value, "value", value)
 
 
-def is_mapping_like(obj: Any) -> bool:
-    """True for dicts; models are not mappings."""
-    return isinstance(obj, dict)

@@ -138,9 +138,6 @@ class Collection:
         """What filters run against: the store, seen through its payload indexes when it has any."""
         return IndexedTarget(self.store, self.payload_indexes) if self.payload_indexes else self.store
 
-    def existing_slot(self, point_id: PointId) -> int | None:
-        return self.store.slot_of.get(point_id)
-
     def resolve(self, selector: Selector, *, require_existing: bool) -> list[PointId]:
         """Canonical ids a selector names; with ``require_existing`` a missing id is an error."""
         if selector.point_ids is not None:

@@ -173,9 +173,6 @@ class CollectionConfig:
         vectors.update({name: parse_sparse_params(p, name) for name, p in sparse.items()})
         return cls(vectors=vectors, unnamed=unnamed, raw=raw)
 
-    def names_of(self, kind: str) -> list[str]:
-        return [name for name, spec in self.vectors.items() if spec.kind == kind]
-
     def updated(
         self,
         vector_names: Iterable[str],

@@ -31,7 +31,6 @@ from .conditions import (
     HasIdNode,
     HasVectorNode,
     NestedNode,
-    PlainTarget,
     SliceNode,
 )
 from .datetimes import bound_to_microseconds, parse_timestamp
@@ -44,7 +43,6 @@ __all__ = [
     "compile_filter",
     "compile_condition",
     "filter_mask",
-    "matches_point",
 ]
 
 _FILTER_FIELDS = ("must", "should", "must_not", "min_should")
@@ -80,10 +78,6 @@ class CompiledFilter:
         """True when the filter constrains nothing (``Filter()``, empty clauses)."""
         return self.root.is_trivial
 
-    def evaluate(self, target: FilterTarget, candidates: np.ndarray) -> np.ndarray:
-        """Same as :func:`filter_mask`."""
-        return filter_mask(self, target, candidates)
-
     def __repr__(self) -> str:
         return f"CompiledFilter({self.root!r})"
 
@@ -115,35 +109,6 @@ def filter_mask(compiled: CompiledFilter | None, target: FilterTarget, candidate
     if compiled is None or compiled.root.is_trivial:
         return np.array(candidates, dtype=bool, copy=True)
     return compiled.root.evaluate(target, np.asarray(candidates, dtype=bool))
-
-
-class _PointTarget(PlainTarget):
-    """One point as a one-slot target, so single-point checks cost O(1), not O(collection)."""
-
-    def __init__(self, payload: dict[str, Any] | None, point_id: Any, vector_names: Iterable[str]) -> None:
-        self.n_slots = 1
-        self.payloads = [payload if payload is not None else {}]
-        self.point_ids = [point_id]
-        self.slot_of = {} if point_id is None else {point_id: 0}
-        self._vector_names = frozenset(vector_names)
-
-    def vector_mask(self, vector_name: str) -> np.ndarray | None:
-        return np.array([vector_name in self._vector_names])
-
-
-_ONE = np.ones(1, dtype=bool)
-
-
-def matches_point(
-    compiled: CompiledFilter | None,
-    payload: dict[str, Any] | None,
-    point_id: Any = None,
-    vector_names: Iterable[str] = (),
-) -> bool:
-    """Whether one point (canonical id, payload, names of the vectors it holds) passes the filter."""
-    if compiled is None:
-        return True
-    return bool(compiled.root.evaluate(_PointTarget(payload, point_id, vector_names), _ONE)[0])
 
 
 # --------------------------------------------------------------------------------------------------
@@ -312,13 +277,8 @@ def _compile_field_condition(condition: Any) -> ConditionNode:
 
 
 def _any_value_node(kind: str, key: str, path: Path, params: dict[str, Any], value_test: Callable[[Any], bool]) -> FieldNode:
-    def matches(values: list[Any]) -> bool:
-        for value in values:
-            if value_test(value):
-                return True
-        return False
-
-    return FieldNode(kind, key, path, params, matches, value_test)
+    """A node that matches a point when any one of its values passes ``value_test``."""
+    return FieldNode(kind, key, path, params, _any_of(value_test), value_test)
 
 
 def _whole_field_node(kind: str, key: str, path: Path, flag: bool) -> FieldNode:

@@ -255,15 +255,6 @@ def exact_core(matrix: np.ndarray, slots: np.ndarray, query: np.ndarray, distanc
     return out
 
 
-def core_to_display(core: np.ndarray, distance: str) -> np.ndarray:
-    """Turn approximate core keys into approximate display scores (for thresholds on candidates)."""
-    if distance == EUCLID:
-        return np.sqrt(np.maximum(-core, 0.0))
-    if distance == MANHATTAN:
-        return -core
-    return core
-
-
 # -- selection -----------------------------------------------------------------------------------
 
 
