@@ -223,84 +223,120 @@ def non_finite_error(expression: str) -> InvalidInput:
 def evaluate(expression: Any, point: FormulaPoint, defaults: dict[str, Any]) -> float:
     """The value of ``expression`` for one point (qdrant-client's ``evaluate_expression``)."""
     kind = expression_kind(expression)
-    if kind == "const":
-        return float(expression)
-    if kind == "variable":
-        return _evaluate_variable(expression, point, defaults)
-    if kind == "condition":
-        return 1.0 if point.condition(expression) else 0.0
-    if kind == "mult":
-        factors: list[float] = []
-        for inner in field(expression, "mult", []):
-            factor = evaluate(inner, point, defaults)
-            if factor == 0.0:  # a zero factor ends the product, skipping what follows
-                return factor
-            factors.append(factor)
-        return math.prod(factors)
-    if kind == "sum":
-        return sum(evaluate(inner, point, defaults) for inner in field(expression, "sum", []))
-    if kind == "max":
-        maximum = -math.inf
-        for inner in field(expression, "max", []):  # core folds: NaN operands are skipped
-            maximum = max(maximum, evaluate(inner, point, defaults))
-        return maximum
-    if kind == "min":
-        minimum = math.inf
-        for inner in field(expression, "min", []):
-            minimum = min(minimum, evaluate(inner, point, defaults))
-        return minimum
-    if kind == "neg":
-        return -evaluate(field(expression, "neg"), point, defaults)
-    if kind == "abs":
-        return abs(evaluate(field(expression, "abs"), point, defaults))
-    if kind == "div":
-        return _evaluate_div(field(expression, "div"), point, defaults)
-    if kind == "sqrt":
-        value = evaluate(field(expression, "sqrt"), point, defaults)
-        if value >= 0:
-            return math.sqrt(value)
-        raise non_finite_error(f"√{value}")
-    if kind == "pow":
-        return _evaluate_pow(field(expression, "pow"), point, defaults)
-    if kind == "exp":
-        value = evaluate(field(expression, "exp"), point, defaults)
-        try:
-            return math.exp(value)
-        except OverflowError:
-            raise non_finite_error(f"exp({value})") from None
-    if kind in ("log10", "ln"):
-        value = evaluate(field(expression, kind), point, defaults)
+    evaluator = _EVALUATORS.get(kind)
+    if evaluator is None:  # the decay functions
+        return _evaluate_decay(kind, field(expression, kind), point, defaults)
+    return evaluator(expression, point, defaults)
+
+
+Evaluator = Callable[[Any, FormulaPoint, dict[str, Any]], float]
+
+
+def _operand(kind: str, expression: Any, point: FormulaPoint, defaults: dict[str, Any]) -> float:
+    """The value of the single operand of a unary operator."""
+    return evaluate(field(expression, kind), point, defaults)
+
+
+def _mult(expression: Any, point: FormulaPoint, defaults: dict[str, Any]) -> float:
+    factors: list[float] = []
+    for inner in field(expression, "mult", []):
+        factor = evaluate(inner, point, defaults)
+        if factor == 0.0:  # a zero factor ends the product, skipping what follows
+            return factor
+        factors.append(factor)
+    return math.prod(factors)
+
+
+def _max(expression: Any, point: FormulaPoint, defaults: dict[str, Any]) -> float:
+    maximum = -math.inf
+    for inner in field(expression, "max", []):  # core folds: NaN operands are skipped
+        maximum = max(maximum, evaluate(inner, point, defaults))
+    return maximum
+
+
+def _min(expression: Any, point: FormulaPoint, defaults: dict[str, Any]) -> float:
+    minimum = math.inf
+    for inner in field(expression, "min", []):
+        minimum = min(minimum, evaluate(inner, point, defaults))
+    return minimum
+
+
+def _sqrt(expression: Any, point: FormulaPoint, defaults: dict[str, Any]) -> float:
+    value = _operand("sqrt", expression, point, defaults)
+    if value >= 0:
+        return math.sqrt(value)
+    raise non_finite_error(f"√{value}")
+
+
+def _exp(expression: Any, point: FormulaPoint, defaults: dict[str, Any]) -> float:
+    value = _operand("exp", expression, point, defaults)
+    try:
+        return math.exp(value)
+    except OverflowError:
+        raise non_finite_error(f"exp({value})") from None
+
+
+def _logarithm(kind: str) -> Evaluator:
+    def logarithm(expression: Any, point: FormulaPoint, defaults: dict[str, Any]) -> float:
+        value = _operand(kind, expression, point, defaults)
         if value > 0:
             try:
                 return math.log10(value) if kind == "log10" else math.log(value)
             except OverflowError:
                 pass
         raise non_finite_error(f"{kind}({value})")
-    if kind == "acosh":
-        value = evaluate(field(expression, "acosh"), point, defaults)
-        if value >= 1:
-            try:
-                result = math.acosh(value)
-            except OverflowError:
-                pass
-            else:
-                if math.isfinite(result):
-                    return result
-        raise non_finite_error(f"acosh({value})")
-    if kind == "geo_distance":
-        return _evaluate_geo_distance(field(expression, "geo_distance"), point, defaults)
-    if kind == "datetime":
-        return float(parse_datetime_constant(field(expression, "datetime")).timestamp())
-    if kind == "datetime_key":
-        key = field(expression, "datetime_key")
-        value = _payload_value(key, point.payload, defaults)
-        parsed = parse_datetime(value) if isinstance(value, str) else None
-        if parsed is None:
-            raise InvalidInput(
-                f"Expected datetime for {key} in the payload and/or in the formula defaults."
-            )
-        return float(parsed.timestamp())
-    return _evaluate_decay(kind, field(expression, kind), point, defaults)
+
+    return logarithm
+
+
+def _acosh(expression: Any, point: FormulaPoint, defaults: dict[str, Any]) -> float:
+    value = _operand("acosh", expression, point, defaults)
+    if value >= 1:
+        try:
+            result = math.acosh(value)
+        except OverflowError:
+            pass
+        else:
+            if math.isfinite(result):
+                return result
+    raise non_finite_error(f"acosh({value})")
+
+
+def _datetime_key(expression: Any, point: FormulaPoint, defaults: dict[str, Any]) -> float:
+    key = field(expression, "datetime_key")
+    value = _payload_value(key, point.payload, defaults)
+    parsed = parse_datetime(value) if isinstance(value, str) else None
+    if parsed is None:
+        raise InvalidInput(f"Expected datetime for {key} in the payload and/or in the formula defaults.")
+    return float(parsed.timestamp())
+
+
+# Every expression kind but the decay functions (which share _evaluate_decay).
+_EVALUATORS: dict[str, Evaluator] = {
+    "const": lambda expression, point, defaults: float(expression),
+    "variable": lambda expression, point, defaults: _evaluate_variable(expression, point, defaults),
+    "condition": lambda expression, point, defaults: 1.0 if point.condition(expression) else 0.0,
+    "mult": _mult,
+    "sum": lambda expression, point, defaults: sum(evaluate(inner, point, defaults) for inner in field(expression, "sum", [])),
+    "max": _max,
+    "min": _min,
+    "neg": lambda expression, point, defaults: -_operand("neg", expression, point, defaults),
+    "abs": lambda expression, point, defaults: abs(_operand("abs", expression, point, defaults)),
+    "div": lambda expression, point, defaults: _evaluate_div(field(expression, "div"), point, defaults),
+    "sqrt": _sqrt,
+    "pow": lambda expression, point, defaults: _evaluate_pow(field(expression, "pow"), point, defaults),
+    "exp": _exp,
+    "log10": _logarithm("log10"),
+    "ln": _logarithm("ln"),
+    "acosh": _acosh,
+    "geo_distance": lambda expression, point, defaults: _evaluate_geo_distance(
+        field(expression, "geo_distance"), point, defaults
+    ),
+    "datetime": lambda expression, point, defaults: float(
+        parse_datetime_constant(field(expression, "datetime")).timestamp()
+    ),
+    "datetime_key": _datetime_key,
+}
 
 
 def _evaluate_variable(variable: str, point: FormulaPoint, defaults: dict[str, Any]) -> float:
