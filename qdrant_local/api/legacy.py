@@ -110,7 +110,8 @@ class LegacyApi(ClientBase):
             collection_name: Collection to search in
             query_vector:
                 Search for vectors closest to this.
-                Can be either a vector itself, or a named vector, or a named sparse vector, or a tuple of vector name and vector itself
+                Can be either a vector itself, or a named vector, or a named sparse vector, or a tuple of vector name
+                and vector itself
             query_filter:
                 - Exclude vectors which doesn't fit given conditions.
                 - If `None` - search among all vectors
@@ -229,7 +230,8 @@ class LegacyApi(ClientBase):
             collection_name: Collection to search in
             query_vector:
                 Search for vectors closest to this.
-                Can be either a vector itself, or a named vector, or a named sparse vector, or a tuple of vector name and vector itself
+                Can be either a vector itself, or a named vector, or a named sparse vector, or a tuple of vector name
+                and vector itself
             group_by: Name of the payload field to group by.
                 Field must be of type "keyword" or "integer".
                 Nested fields are specified using dot notation, e.g. "nested_field.subfield".
@@ -483,16 +485,22 @@ class LegacyApi(ClientBase):
             target:
                 Look for vectors closest to this.
 
-                When using the target (with or without context), the integer part of the score represents the rank with respect to the context, while the decimal part of the score relates to the distance to the target.
+                When using the target (with or without context), the integer part of the score represents the rank with
+                respect to the context, while the decimal part of the score relates to the distance to the target.
 
             context:
                 Pairs of { positive, negative } examples to constrain the search.
 
-                When using only the context (without a target), a special search - called context search - is performed where pairs of points are used to generate a loss that guides the search towards the zone where most positive examples overlap. This means that the score minimizes the scenario of finding a point closer to a negative than to a positive part of a pair.
+                When using only the context (without a target), a special search - called context search - is performed
+                where pairs of points are used to generate a loss that guides the search towards the zone where most
+                positive examples overlap. This means that the score minimizes the scenario of finding a point closer to
+                a negative than to a positive part of a pair.
 
-                Since the score of a context relates to loss, the maximum score a point can get is 0.0, and it becomes normal that many points can have a score of 0.0.
+                Since the score of a context relates to loss, the maximum score a point can get is 0.0, and it becomes
+                normal that many points can have a score of 0.0.
 
-                For discovery search (when including a target), the context part of the score for each pair is calculated +1 if the point is closer to a positive than to a negative part of a pair, and -1 otherwise.
+                For discovery search (when including a target), the context part of the score for each pair is
+                calculated +1 if the point is closer to a positive than to a negative part of a pair, and -1 otherwise.
 
             query_filter:
                 Look only for points which satisfies this conditions
@@ -504,7 +512,8 @@ class LegacyApi(ClientBase):
                 Max number of result to return
 
             offset:
-                Offset of the first result to return. May be used to paginate results. Note: large offset values may cause performance issues.
+                Offset of the first result to return. May be used to paginate results. Note: large offset values may
+                cause performance issues.
 
             with_payload:
                 Select which payload to return with the response. Default: None
@@ -516,7 +525,8 @@ class LegacyApi(ClientBase):
                 Define which vector to use for recommendation, if not specified - try to use default vector.
 
             lookup_from:
-                The location used to lookup vectors. If not specified - use current collection. Note: the other collection should have the same vector size as the current collection.
+                The location used to lookup vectors. If not specified - use current collection. Note: the other
+                collection should have the same vector size as the current collection.
 
             consistency: Read consistency of the search (ignored in-process).
             shard_key_selector: Shards to query (ignored in-process).

@@ -214,7 +214,8 @@ class QueryApi(ClientBase):
                 with the same id as the group id. In addition, the parameter allows to specify
                 which parts of the record should be returned, like in `with_payload` and `with_vectors` parameters.
             lookup_from:
-                Defines a location (collection and vector field name), used to lookup vectors being referenced in the query as IDs.
+                Defines a location (collection and vector field name), used to lookup vectors being referenced in the
+                query as IDs.
                 If `None` - current collection will be used.
             consistency: Read consistency across replicas (ignored in-process: there is one copy).
             shard_key_selector: Shards to query (ignored in-process: there is one shard).
