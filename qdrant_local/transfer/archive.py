@@ -77,8 +77,8 @@ def write_archive(path: str, records: Iterator[dict[str, Any]]) -> tuple[int, st
             os.remove(temporary)
         raise
     checksum = digest.hexdigest()
-    with open(path + CHECKSUM_SUFFIX, "w", encoding="ascii") as f:
-        f.write(checksum)
+    with open(path + CHECKSUM_SUFFIX, "w", encoding="ascii") as checksum_file:
+        checksum_file.write(checksum)
     fsync_dir(os.path.dirname(path))
     return size, checksum
 
