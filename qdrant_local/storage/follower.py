@@ -67,9 +67,14 @@ class LogFollower:
         generation (reset is True), every record of the new generation, to be replayed on an empty state."""
         if self._closed:
             return False, iter(())
-        if self._switched():
+        if self._log_fd is None:
+            if self._log_created():
+                return True, self._open_newest()
+            return False, iter(())
+        log = os.fstat(self._log_fd)  # one call: whether the log was deleted, and how long it is
+        if log.st_nlink == 0 or self._next_snapshot_exists():
             return True, self._open_newest()
-        return False, iter(self._read_new_frames())
+        return False, iter(self._read_new_frames(log.st_size))
 
     def append(self, record: dict[str, Any], *, sync: bool = True) -> None:
         raise ReadOnlyStorage(self._display_path)
@@ -99,16 +104,16 @@ class LogFollower:
 
     # ------------------------------------------------------------------ following
 
-    def _switched(self) -> bool:
-        """Whether the writer committed a newer generation than the one being followed."""
-        if self._log_fd is None:
-            return os.path.exists(os.path.join(self._folder, log_name(0))) or self._newer_snapshot_exists()
-        if os.fstat(self._log_fd).st_nlink == 0:  # our log was deleted: a compaction committed since
-            return True
+    # A compaction committed since the last poll when the followed log was deleted (st_nlink 0: the writer
+    # deletes it right after the commit, and a writer that crashed before deleting it deletes it when it
+    # opens, before any new write) or, should that deletion have failed, when the next snapshot exists.
+
+    def _next_snapshot_exists(self) -> bool:
         return os.path.exists(os.path.join(self._folder, snapshot_name(self._generation + 1)))
 
-    def _newer_snapshot_exists(self) -> bool:
-        return bool(self._list().snapshots)
+    def _log_created(self) -> bool:
+        """Whether a folder that had no log yet has one (or a snapshot) now."""
+        return os.path.exists(os.path.join(self._folder, log_name(0))) or bool(self._list().snapshots)
 
     def _list(self) -> FolderListing:
         """list_folder, tolerating the writer's compaction deleting a listed file before it is examined
@@ -152,7 +157,7 @@ class LogFollower:
                 os.close(snapshot_fd)
         yield from self._read_new_frames()
 
-    def _read_new_frames(self) -> list[dict[str, Any]]:
+    def _read_new_frames(self, size: int | None = None) -> list[dict[str, Any]]:
         """The whole frames of the log past the remembered offset; the offset moves past them.
 
         The log is read with pread, never mapped: a writer that opens after a crash truncates the torn
@@ -170,7 +175,8 @@ class LogFollower:
                     return []  # the writer is creating the log
                 raise StorageCorrupted(path, 0, exc.reason) from None
         records: list[dict[str, Any]] = []
-        size = os.fstat(fd).st_size
+        if size is None:
+            size = os.fstat(fd).st_size
         while self._offset < size:
             chunk = os.pread(fd, min(size - self._offset, _READ_CHUNK), self._offset)
             used = _whole_frames(chunk, self._offset, path, records)

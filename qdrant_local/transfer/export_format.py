@@ -39,8 +39,21 @@ class TransferError(InvalidInput):
     """A transfer could not be done as asked (bad file, mismatching counts, existing collection)."""
 
 
-def _dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+try:  # orjson (the `server` extra) writes and reads the same JSON about ten times faster
+    import orjson
+
+    def _dumps(value: Any) -> str:
+        return orjson.dumps(value).decode("utf-8")
+
+    _loads: Any = orjson.loads
+    _DECODE_ERRORS: tuple[type[Exception], ...] = (orjson.JSONDecodeError,)
+except ImportError:  # pragma: no cover - the standard library gives the same bytes, slower
+
+    def _dumps(value: Any) -> str:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+    _loads = json.loads
+    _DECODE_ERRORS = (json.JSONDecodeError,)
 
 
 def export_collections(
@@ -111,8 +124,8 @@ def _next_object(iterator: Iterator[tuple[int, str]]) -> tuple[int, dict[str, An
         if not line.strip():
             continue
         try:
-            value = json.loads(line)
-        except json.JSONDecodeError as exc:
+            value = _loads(line)
+        except _DECODE_ERRORS as exc:
             raise TransferError(f"line {number}: not JSON ({exc})") from None
         if not isinstance(value, dict):
             raise TransferError(f"line {number}: expected a JSON object")

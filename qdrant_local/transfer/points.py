@@ -28,6 +28,8 @@ def vector_json(vector: Any) -> Any:
     if isinstance(vector, np.ndarray):
         return vector.tolist()
     if isinstance(vector, (list, tuple)):
+        if all(type(v) is float for v in vector):
+            return vector  # a dense vector as scroll returns it: already plain JSON
         return [vector_json(v) if isinstance(v, (list, tuple, np.ndarray)) else float(v) for v in vector]
     indices = getattr(vector, "indices", None)
     if indices is not None:  # a SparseVector model, ours or qdrant-client's
