@@ -15,6 +15,7 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
+
 from ..persistence.helpers import child_env
 
 GENERATOR = Path(__file__).resolve().parents[2] / "tools" / "generate_async_stub.py"
