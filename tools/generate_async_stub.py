@@ -65,9 +65,15 @@ def _import_source(name: str, value: Any) -> tuple[str, str]:
 
 def _import_lines(imports: dict[str, tuple[str, str]]) -> list[str]:
     by_module: dict[str, list[str]] = {}
+    plain: list[str] = []  # top-level modules: ``import os``
     for name, (module, attribute) in imports.items():
-        by_module.setdefault(module, []).append(attribute if attribute == name else f"{attribute} as {name}")
-    return [f"from {module} import {', '.join(sorted(names))}" for module, names in sorted(by_module.items())]
+        imported = attribute if attribute == name else f"{attribute} as {name}"
+        if module:
+            by_module.setdefault(module, []).append(imported)
+        else:
+            plain.append(f"import {imported}")
+    froms = [f"from {module} import {', '.join(sorted(names))}" for module, names in sorted(by_module.items())]
+    return sorted(plain) + froms
 
 
 def _parameters(signature: inspect.Signature) -> str:
