@@ -9,14 +9,18 @@
   bare HTTP client (httpx, the body encoded by orjson straight from numpy). Building the points is not
   timed. Target: through the server at least half the in-process rate.
 * query: median latency of ``--queries`` single top-10 queries without a filter (random vectors, no
-  payload). Target: within 2 ms of in-process.
+  payload), the three clients taking turns (as the upsert batches do), so that all see the same load;
+  the answers must agree. Also the median of a request that does no work (``GET /healthz``): the cost
+  of an HTTP round trip on this machine at that moment. Target: within 2 ms of in-process.
 * QPS: queries per second over ``--seconds`` from 1 client process, then from ``--clients`` client
   processes at once (qdrant-client REST clients). Target: more with 8 than with 1.
 * ``--frameworks``: median latency of a cheap request (count) and a small query against the server's
-  Starlette app and a bare ASGI app calling the same handlers, both under uvicorn (the choice of
-  framework, measured).
+  Starlette app and a bare ASGI app calling the same handlers, under uvicorn with its pure-Python
+  HTTP parser (h11) and with httptools + uvloop (the choice of framework, measured).
 
-Every number is a median of one run on a shared machine; read the ratios.
+Every number is a median of one run on a shared machine; read the ratios. On an oversubscribed
+machine multi-threaded BLAS makes every search several times slower and noisier, in-process and
+served alike; ``OPENBLAS_NUM_THREADS=1`` (inherited by the server process) measures both without it.
 """
 
 from __future__ import annotations
@@ -110,6 +114,117 @@ def rest_client(url: str) -> Any:
 # -- measurements ----------------------------------------------------------------------------------------
 
 
+class InProcess:
+    """qdrant_local in this process, on its own folder: the baseline."""
+
+    name = "in-process"
+
+    def __init__(self, folder: str, dim: int) -> None:
+        from qdrant_local import QdrantClient, models
+
+        self.models = models
+        self.client = QdrantClient(path=folder)
+        self.client.create_collection(COLLECTION, vectors_config=models.VectorParams(size=dim, distance=models.Distance.COSINE))
+
+    def prepare(self, vectors: np.ndarray, payloads: list[dict], ids: range) -> Any:
+        return [self.models.PointStruct(id=i, vector=vectors[k].tolist(), payload=payloads[k]) for k, i in enumerate(ids)]
+
+    def upsert(self, points: Any) -> None:
+        self.client.upsert(COLLECTION, points, wait=True)
+
+    def query(self, vector: np.ndarray) -> Any:
+        return [p.id for p in self.client.query_points(COLLECTION, query=vector.tolist(), limit=10, with_payload=False).points]
+
+    def close(self) -> None:
+        self.client.close()
+
+
+class RestClient(InProcess):
+    """qdrant-client's REST client against a server of its own."""
+
+    name = "qdrant-client REST"
+
+    def __init__(self, folder: str, dim: int) -> None:
+        from qdrant_client import models
+
+        self.server = Server(folder)
+        self.models = models
+        self.client = rest_client(self.server.url)
+        self.client.create_collection(COLLECTION, vectors_config=models.VectorParams(size=dim, distance=models.Distance.COSINE))
+
+    def close(self) -> None:
+        self.client.close()
+        self.server.stop()
+
+
+class BareHttp:
+    """httpx with bodies encoded by orjson straight from numpy, against a server of its own."""
+
+    name = "bare HTTP"
+
+    def __init__(self, folder: str, dim: int) -> None:
+        import httpx
+        import orjson
+
+        self.dumps = lambda body: orjson.dumps(body, option=orjson.OPT_SERIALIZE_NUMPY)
+        self.server_seconds: list[float] = []
+        self.server = Server(folder)
+        self.http = httpx.Client(base_url=self.server.url, timeout=300, headers={"content-type": "application/json"})
+        self.http.put(f"/collections/{COLLECTION}", content=self.dumps({"vectors": {"size": dim, "distance": "Cosine"}})).raise_for_status()
+
+    def prepare(self, vectors: np.ndarray, payloads: list[dict], ids: range) -> Any:
+        return {"points": [{"id": i, "vector": vectors[k], "payload": payloads[k]} for k, i in enumerate(ids)]}
+
+    def upsert(self, body: Any) -> None:
+        self.http.put(f"/collections/{COLLECTION}/points?wait=true", content=self.dumps(body)).raise_for_status()
+
+    def ping(self) -> None:
+        self.http.get("/healthz").raise_for_status()
+
+    def query(self, vector: np.ndarray) -> Any:
+        response = self.http.post(f"/collections/{COLLECTION}/points/query", content=self.dumps({"query": vector, "limit": 10}))
+        response.raise_for_status()
+        body = response.json()
+        self.server_seconds.append(body["time"])  # the envelope's time: spent inside the server
+        return [p["id"] for p in body["result"]["points"]]
+
+    def close(self) -> None:
+        self.http.close()
+        self.server.stop()
+
+
+def upsert_seconds(targets: list[Any], vectors: np.ndarray, payloads: list[dict], batch: int) -> dict[str, float]:
+    """Seconds each target spends in its upsert calls; batches interleaved, so all see the same load."""
+    totals = {target.name: 0.0 for target in targets}
+    for start in range(0, len(vectors), batch):
+        ids = range(start, min(start + batch, len(vectors)))
+        for target in targets:
+            work = target.prepare(vectors[start : ids.stop], payloads[start : ids.stop], ids)
+            started = time.perf_counter()
+            target.upsert(work)
+            totals[target.name] += time.perf_counter() - started
+    return totals
+
+
+def query_ms(targets: list[Any], queries: np.ndarray) -> dict[str, float]:
+    """Median latency per target of the same single queries, interleaved; every target must agree."""
+    timings: dict[str, list[float]] = {target.name: [] for target in targets}
+    timings["ping"] = []
+    for vector in queries:
+        started = time.perf_counter()
+        targets[-1].ping()  # the floor: an HTTP round trip that does no work
+        timings["ping"].append(time.perf_counter() - started)
+        answers = []
+        for target in targets:
+            started = time.perf_counter()
+            answers.append(target.query(vector))
+            timings[target.name].append(time.perf_counter() - started)
+        if any(answer != answers[0] for answer in answers):
+            raise AssertionError(f"targets disagree: {answers}")
+    timings["inside the server"] = targets[-1].server_seconds
+    return {name: statistics.median(values) * 1000 for name, values in timings.items()}
+
+
 def median_ms(action: Callable[[Any], Any], inputs: Any) -> float:
     timings = []
     for item in inputs:
@@ -117,63 +232,6 @@ def median_ms(action: Callable[[Any], Any], inputs: Any) -> float:
         action(item)
         timings.append(time.perf_counter() - started)
     return statistics.median(timings) * 1000
-
-
-def timed_batches(upsert: Callable[[int, int], Any], n: int, batch: int) -> float:
-    started = time.perf_counter()
-    for start in range(0, n, batch):
-        upsert(start, min(start + batch, n))
-    return time.perf_counter() - started
-
-
-def in_process(folder: str, vectors: np.ndarray, payloads: list[dict], batch: int, queries: np.ndarray) -> dict[str, float]:
-    from qdrant_local import QdrantClient, models
-
-    n, dim = vectors.shape
-    points = [models.PointStruct(id=i, vector=vectors[i].tolist(), payload=payloads[i]) for i in range(n)]
-    with QdrantClient(path=folder) as client:
-        client.create_collection(COLLECTION, vectors_config=models.VectorParams(size=dim, distance=models.Distance.COSINE))
-        seconds = timed_batches(lambda a, b: client.upsert(COLLECTION, points[a:b], wait=True), n, batch)
-        latency = median_ms(lambda q: client.query_points(COLLECTION, query=q, limit=10, with_payload=False), queries)
-    return {"upsert_s": seconds, "query_ms": latency}
-
-
-def through_rest_client(url: str, vectors: np.ndarray, payloads: list[dict], batch: int, queries: np.ndarray) -> dict[str, float]:
-    from qdrant_client import models
-
-    n, dim = vectors.shape
-    points = [models.PointStruct(id=i, vector=vectors[i].tolist(), payload=payloads[i]) for i in range(n)]
-    client = rest_client(url)
-    client.create_collection(COLLECTION, vectors_config=models.VectorParams(size=dim, distance=models.Distance.COSINE))
-    seconds = timed_batches(lambda a, b: client.upsert(COLLECTION, points[a:b], wait=True), n, batch)
-    query_list = [q.tolist() for q in queries]
-    latency = median_ms(lambda q: client.query_points(COLLECTION, query=q, limit=10, with_payload=False), query_list)
-    client.close()
-    return {"upsert_s": seconds, "query_ms": latency}
-
-
-def through_bare_http(url: str, vectors: np.ndarray, payloads: list[dict], batch: int, queries: np.ndarray) -> dict[str, float]:
-    import httpx
-    import orjson
-
-    n, dim = vectors.shape
-    name = COLLECTION + "_bare"
-    with httpx.Client(base_url=url, timeout=300) as http:
-        http.put(f"/collections/{name}", json={"vectors": {"size": dim, "distance": "Cosine"}}).raise_for_status()
-
-        def upsert(a: int, b: int) -> None:
-            body = {"points": [{"id": i, "vector": vectors[i], "payload": payloads[i]} for i in range(a, b)]}
-            content = orjson.dumps(body, option=orjson.OPT_SERIALIZE_NUMPY)
-            http.put(f"/collections/{name}/points?wait=true", content=content, headers={"content-type": "application/json"}).raise_for_status()
-
-        seconds = timed_batches(upsert, n, batch)
-
-        def query(q: np.ndarray) -> None:
-            content = orjson.dumps({"query": q, "limit": 10}, option=orjson.OPT_SERIALIZE_NUMPY)
-            http.post(f"/collections/{name}/points/query", content=content, headers={"content-type": "application/json"}).raise_for_status()
-
-        latency = median_ms(query, queries)
-    return {"upsert_s": seconds, "query_ms": latency}
 
 
 def _query_worker(url: str, dim: int, seconds: float, seed: int, ready: Any, done: Any) -> None:
@@ -248,44 +306,59 @@ def bare_asgi_app(client: Any) -> Any:
 
 
 def serve_variant(variant: str, path: str, port: int) -> None:
+    """Run one framework variant: ``starlette`` or ``bare``, with ``+h11`` or ``+httptools`` (and uvloop)."""
     import uvicorn
 
     from qdrant_local import QdrantClient
     from qdrant_local.server import create_app
 
+    framework, _, protocol = variant.partition("+")
     client = QdrantClient(path=path)
-    app = create_app(client) if variant == "starlette" else bare_asgi_app(client)
+    app = create_app(client) if framework == "starlette" else bare_asgi_app(client)
+    loop = "uvloop" if protocol == "httptools" else "asyncio"
     try:
-        uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False, lifespan="off")
+        uvicorn.run(app, host="127.0.0.1", port=port, http=protocol, loop=loop, log_level="warning", access_log=False, lifespan="off")
     finally:
         client.close()
 
 
+VARIANTS = ("starlette+h11", "bare+h11", "starlette+httptools", "bare+httptools")
+
+
 def frameworks(dim: int, requests: int) -> list[tuple[str, float, float]]:
+    """Median latency per variant; every variant runs at once and they take turns, so all see the same load."""
     import httpx
 
     from qdrant_local import QdrantClient
 
-    folder = tempfile.mkdtemp(prefix="bench_server_fw_")
+    root = tempfile.mkdtemp(prefix="bench_server_fw_")
+    servers: dict[str, Server] = {}
     try:
         vectors, payloads = dataset(1000, dim)
-        with QdrantClient(path=folder) as client:
-            client.create_collection(COLLECTION, vectors_config={"size": dim, "distance": "Cosine"})
-            client.upsert(COLLECTION, {"ids": list(range(1000)), "vectors": vectors, "payloads": payloads})
         query = {"query": vectors[0].tolist(), "limit": 10}
-        rows = []
-        for variant in ("starlette", "bare"):
-            server = Server(folder, variant=variant)
-            try:
-                with httpx.Client(base_url=server.url) as http:
-                    count_ms = median_ms(lambda _: http.post(f"/collections/{COLLECTION}/points/count", json={}).raise_for_status(), range(requests))
-                    query_ms = median_ms(lambda _: http.post(f"/collections/{COLLECTION}/points/query", json=query).raise_for_status(), range(requests))
-            finally:
-                server.stop()
-            rows.append((variant, count_ms, query_ms))
-        return rows
+        for variant in VARIANTS:
+            folder = os.path.join(root, variant)
+            with QdrantClient(path=folder) as client:
+                client.create_collection(COLLECTION, vectors_config={"size": dim, "distance": "Cosine"})
+                client.upsert(COLLECTION, {"ids": list(range(1000)), "vectors": vectors, "payloads": payloads})
+            servers[variant] = Server(folder, variant=variant)
+        clients = {variant: httpx.Client(base_url=server.url) for variant, server in servers.items()}
+        timings: dict[tuple[str, str], list[float]] = {(v, kind): [] for v in VARIANTS for kind in ("count", "query")}
+        for _ in range(requests):
+            for variant, http in clients.items():
+                for kind, path, body in (("count", "count", {}), ("query", "query", query)):
+                    started = time.perf_counter()
+                    http.post(f"/collections/{COLLECTION}/points/{path}", json=body).raise_for_status()
+                    timings[variant, kind].append(time.perf_counter() - started)
+        for http in clients.values():
+            http.close()
+        return [
+            (v, statistics.median(timings[v, "count"]) * 1000, statistics.median(timings[v, "query"]) * 1000) for v in VARIANTS
+        ]
     finally:
-        shutil.rmtree(folder, ignore_errors=True)
+        for server in servers.values():
+            server.stop()
+        shutil.rmtree(root, ignore_errors=True)
 
 
 # -- main ----------------------------------------------------------------------------------------------------
@@ -300,6 +373,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--frameworks", action="store_true", help="also compare Starlette with a bare ASGI app")
+    parser.add_argument("--frameworks-only", action="store_true", help="only the framework comparison")
     parser.add_argument("--serve-variant", help=argparse.SUPPRESS)
     parser.add_argument("--path", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
@@ -308,44 +382,55 @@ def main() -> None:
         serve_variant(args.serve_variant, args.path, args.port)
         return
 
+    if args.frameworks_only:
+        print_frameworks(args.dim)
+        return
     vectors, payloads = dataset(args.n, args.dim)
     queries = query_vectors(args.queries, args.dim)
     root = tempfile.mkdtemp(prefix="bench_server_")
+    targets: list[Any] = []
     try:
-        local = in_process(os.path.join(root, "local"), vectors, payloads, args.batch, queries)
-        server = Server(os.path.join(root, "served"))
-        try:
-            remote = through_rest_client(server.url, vectors, payloads, args.batch, queries)
-            bare = through_bare_http(server.url, vectors, payloads, args.batch, queries)
-            one = qps(server.url, args.dim, 1, args.seconds)
-            many = qps(server.url, args.dim, args.clients, args.seconds)
-        finally:
-            server.stop()
+        for cls, folder in ((InProcess, "local"), (RestClient, "rest"), (BareHttp, "bare")):
+            targets.append(cls(os.path.join(root, folder), args.dim))
+        upsert_s = upsert_seconds(targets, vectors, payloads, args.batch)
+        latency = query_ms(targets, queries)
+        url = targets[1].server.url
+        one = qps(url, args.dim, 1, args.seconds)
+        many = qps(url, args.dim, args.clients, args.seconds)
     finally:
+        for target in targets:
+            target.close()
         shutil.rmtree(root, ignore_errors=True)
 
     n = args.n
-    rate = {name: n / r["upsert_s"] for name, r in (("local", local), ("rest", remote), ("bare", bare))}
+    rate = {name: n / seconds for name, seconds in upsert_s.items()}
+    local, rest, bare = (t.name for t in (InProcess, RestClient, BareHttp))
     print(f"\n{n:,} points x dim {args.dim}, batches of {args.batch}, wait=true; {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; "
-          f"{os.cpu_count()} cores, Python {sys.version.split()[0]}\n")
+          f"{os.cpu_count()} cores, Python {sys.version.split()[0]}, OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}\n")
     print("| measure | in-process | server, qdrant-client REST | server, bare HTTP (httpx + orjson) | target | met (REST / bare) |")
     print("|---|---:|---:|---:|---|---|")
     print(
-        f"| upsert, points/s | {rate['local']:,.0f} | {rate['rest']:,.0f} ({rate['rest'] / rate['local']:.2f}x) | "
-        f"{rate['bare']:,.0f} ({rate['bare'] / rate['local']:.2f}x) | >= 0.5x in-process | "
-        f"{_yes(rate['rest'] >= rate['local'] / 2)} / {_yes(rate['bare'] >= rate['local'] / 2)} |"
+        f"| upsert, points/s | {rate[local]:,.0f} | {rate[rest]:,.0f} ({rate[rest] / rate[local]:.2f}x) | "
+        f"{rate[bare]:,.0f} ({rate[bare] / rate[local]:.2f}x) | >= 0.5x in-process | "
+        f"{_yes(rate[rest] >= rate[local] / 2)} / {_yes(rate[bare] >= rate[local] / 2)} |"
     )
     print(
-        f"| single query top-10, median ms | {local['query_ms']:.2f} | {remote['query_ms']:.2f} (+{remote['query_ms'] - local['query_ms']:.2f}) | "
-        f"{bare['query_ms']:.2f} (+{bare['query_ms'] - local['query_ms']:.2f}) | <= in-process + 2 ms | "
-        f"{_yes(remote['query_ms'] <= local['query_ms'] + 2)} / {_yes(bare['query_ms'] <= local['query_ms'] + 2)} |"
+        f"| single query top-10, median ms | {latency[local]:.2f} | {latency[rest]:.2f} (+{latency[rest] - latency[local]:.2f}) | "
+        f"{latency[bare]:.2f} (+{latency[bare] - latency[local]:.2f}) | <= in-process + 2 ms | "
+        f"{_yes(latency[rest] <= latency[local] + 2)} / {_yes(latency[bare] <= latency[local] + 2)} |"
     )
+    print(f"| of which inside the server (the envelope's `time`), median ms | | | {latency['inside the server']:.2f} | | |")
+    print(f"| HTTP round trip that does no work (GET /healthz), median ms | | | {latency['ping']:.2f} | | |")
     print(f"| QPS, 1 client -> {args.clients} clients (REST) | | {one:.1f} -> {many:.1f} ({many / one:.2f}x) | | more with {args.clients} | {_yes(many > one)} |")
     if args.frameworks:
-        print("\n| framework (uvicorn, same handlers) | count, median ms | query 1k x dim, median ms |")
-        print("|---|---:|---:|")
-        for variant, count_ms, query_ms in frameworks(args.dim, 300):
-            print(f"| {variant} | {count_ms:.3f} | {query_ms:.3f} |")
+        print_frameworks(args.dim)
+
+
+def print_frameworks(dim: int) -> None:
+    print("\n| framework + HTTP parser (uvicorn, same handlers) | count, median ms | query 1k x dim, median ms |")
+    print("|---|---:|---:|")
+    for variant, count_latency, query_latency in frameworks(dim, 300):
+        print(f"| {variant} | {count_latency:.3f} | {query_latency:.3f} |")
 
 
 def _yes(flag: bool) -> str:
