@@ -7,6 +7,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -32,7 +33,9 @@ class ServerProcess:
         self.url = f"http://127.0.0.1:{self.port}"
         command = [sys.executable, "-m", "qdrant_local", "serve", "--path", str(path), "--port", str(self.port), "--log-level", "warning", *extra]
         env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
-        self.process = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        # stderr goes to a file, not a pipe: a pipe nobody reads could fill up and stall the server.
+        self._stderr = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 - closed by kill()
+        self.process = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=self._stderr, text=True)
         try:
             self._wait_ready()
         except BaseException:
@@ -43,8 +46,7 @@ class ServerProcess:
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                _, err = self.process.communicate(timeout=STOP_TIMEOUT)
-                raise RuntimeError(f"server exited with {self.process.returncode}: {err}")
+                raise RuntimeError(f"server exited with {self.process.returncode}: {self.stderr()}")
             try:
                 with urllib.request.urlopen(self.url + "/healthz", timeout=2) as response:
                     if response.status == 200:
@@ -53,18 +55,26 @@ class ServerProcess:
                 time.sleep(0.05)
         raise TimeoutError(f"server on {self.url} not ready after {START_TIMEOUT} s")
 
+    def stderr(self) -> str:
+        if self._stderr.closed:
+            return ""
+        self._stderr.seek(0)
+        return self._stderr.read()
+
     def stop(self, sig: int = signal.SIGTERM) -> tuple[int, str]:
         """Send ``sig``, wait for the exit; returns (exit code, stderr)."""
         if self.process.poll() is None:
             self.process.send_signal(sig)
         try:
-            _, err = self.process.communicate(timeout=STOP_TIMEOUT)
+            self.process.wait(timeout=STOP_TIMEOUT)
         except subprocess.TimeoutExpired:
             self.kill()
             raise
-        return self.process.returncode, err
+        return self.process.returncode, self.stderr()
 
     def kill(self) -> None:
+        """Kill the process if it still runs (idempotent)."""
         if self.process.poll() is None:
             self.process.kill()
-        self.process.communicate(timeout=STOP_TIMEOUT)
+        self.process.wait(timeout=STOP_TIMEOUT)
+        self._stderr.close()
