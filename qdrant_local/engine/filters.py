@@ -455,21 +455,37 @@ def _is_datetime_range(range_obj: Any) -> bool:
     return False
 
 
+def _range_bounds(range_obj: Any, convert: Callable[[str, Any], Any]) -> dict[str, Any]:
+    """lt, gt, gte, lte of a range, each converted (None when absent); ``convert(name, bound)`` raises
+    InvalidInput for a bound it cannot read."""
+    bounds: dict[str, Any] = {}
+    for name in _BOUNDS:
+        bound = field(range_obj, name)
+        bounds[name] = None if bound is None else convert(name, bound)
+    return bounds
+
+
+def _number_bound(name: str, bound: Any) -> float:
+    if isinstance(bound, bool) or not isinstance(bound, (int, float)):
+        raise InvalidInput(f"range.{name} must be a number, got {bound!r}")
+    try:
+        return float(bound)  # pydantic's float field turns ints into floats
+    except OverflowError:
+        raise InvalidInput(f"range.{name} is out of range: {bound!r}") from None
+
+
+def _datetime_bound(name: str, bound: Any) -> int:
+    try:
+        return bound_to_microseconds(bound)
+    except (ValueError, OverflowError, OSError):
+        raise InvalidInput(f"range.{name} is not a valid datetime: {bound!r}") from None
+
+
 def _compile_range(key: str, path: Path, range_obj: Any) -> FieldNode:
     _check_fields(range_obj, _BOUNDS, "range")
     if _is_datetime_range(range_obj):
         return _compile_datetime_range(key, path, range_obj)
-    bounds: dict[str, float | None] = {}
-    for name in _BOUNDS:
-        bound = field(range_obj, name)
-        if bound is not None:
-            if isinstance(bound, bool) or not isinstance(bound, (int, float)):
-                raise InvalidInput(f"range.{name} must be a number, got {bound!r}")
-            try:
-                bound = float(bound)  # pydantic's float field turns ints into floats
-            except OverflowError:
-                raise InvalidInput(f"range.{name} is out of range: {bound!r}") from None
-        bounds[name] = bound
+    bounds = _range_bounds(range_obj, _number_bound)
     lt, gt, gte, lte = (bounds[name] for name in _BOUNDS)
 
     def value_test(value: Any) -> bool:
@@ -488,16 +504,7 @@ def _compile_range(key: str, path: Path, range_obj: Any) -> FieldNode:
 
 
 def _compile_datetime_range(key: str, path: Path, range_obj: Any) -> FieldNode:
-    bounds: dict[str, int | None] = {}
-    for name in _BOUNDS:
-        bound = field(range_obj, name)
-        if bound is None:
-            bounds[name] = None
-            continue
-        try:
-            bounds[name] = bound_to_microseconds(bound)
-        except (ValueError, OverflowError, OSError):
-            raise InvalidInput(f"range.{name} is not a valid datetime: {bound!r}") from None
+    bounds = _range_bounds(range_obj, _datetime_bound)
     lt, gt, gte, lte = (bounds[name] for name in _BOUNDS)
 
     def value_test(value: Any) -> bool:
