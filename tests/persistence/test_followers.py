@@ -115,3 +115,24 @@ def test_readers_take_no_lock_and_need_an_existing_folder(tmp_path) -> None:
     with pytest.raises(InvalidPath):
         QdrantClient(path=tmp_path / "missing", read_only=True)
     assert not (tmp_path / "missing").exists()
+
+
+def test_an_async_client_can_follow_too(tmp_path) -> None:
+    import asyncio
+
+    from qdrant_local import AsyncQdrantClient
+
+    writer = QdrantClient(path=tmp_path)
+    writer.create_collection("a", vectors_config=models.VectorParams(size=2, distance=models.Distance.DOT))
+
+    async def follow() -> None:
+        reader = AsyncQdrantClient(path=tmp_path, read_only=True)
+        assert (await reader.count("a")).count == 0
+        writer.upsert("a", [models.PointStruct(id=1, vector=[1.0, 2.0])])
+        assert (await reader.count("a")).count == 1
+        with pytest.raises(ReadOnlyStorage):
+            await reader.upsert("a", [models.PointStruct(id=2, vector=[1.0, 2.0])])
+        await reader.close()
+
+    asyncio.run(follow())
+    writer.close()
