@@ -7,8 +7,9 @@ how the scanning path (a stable sort) breaks ties. A page is then a binary searc
 ``start_from`` plus the page itself, walked in chunks through the filter mask.
 
 It is only built when float64 orders the field exactly as Python would: every point holds at
-most one order value, no NaN, no integer (or microsecond stamp) beyond 2**53 and no value the
-postings do not hold (objects, nested arrays, str / int / float subclasses). Otherwise
+most one order value, no NaN, no float zero (0.0 and -0.0 share a posting key), no integer (or
+microsecond stamp) beyond 2**53 and no value the postings do not hold (objects, nested arrays,
+str / int / float subclasses). Otherwise
 :func:`build_order_column` returns None and the caller scans.
 """
 
@@ -84,7 +85,8 @@ def build_order_column(
 ) -> OrderColumn | None:
     """The order column of an index's postings (``posting_slots[offsets[k]:offsets[k + 1]]`` hold key
     ``k``), or None when float64 cannot order the field exactly (see the module docstring)."""
-    if has_others:
+    if has_others or (float, 0.0) in key_id:
+        # 0.0 and -0.0 share one posting key, so the column could not say which one a point holds.
         return None
     n_keys = len(key_id)
     key_values = np.zeros(n_keys, dtype=np.float64)

@@ -20,7 +20,7 @@ IDS = list(range(12))
 # Mostly single numbers or datetimes (the column's case), sometimes what makes it fall back.
 order_scalars = st.one_of(
     st.integers(-3, 3),
-    st.sampled_from([0.5, 1.0, -1.5, 2.0, 2**53 + 1, 1e300]),
+    st.sampled_from([0.5, 1.0, -1.5, 2.0, 2**53 + 1, 1e300, 0.0, -0.0]),
     st.sampled_from(["2024-01-02T03:04:05Z", "2024-01-02", "2023-12-31T23:59:59z", "not a date", "x"]),
     st.booleans(),
     st.none(),
@@ -114,3 +114,14 @@ def test_multi_valued_field_falls_back_to_scanning() -> None:
     index = collection.payload_indexes.index_for(parse_path("v"), collection.store)
     assert index.order_column() is None
     assert [r.id for r in client.scroll("c", limit=4, order_by="v")[0]] == [3, 2, 1, 0]
+
+
+def test_signed_zeros_keep_their_sign() -> None:
+    indexed, plain = _client(True, "float"), _client(False, "float")
+    points = [models.PointStruct(id=i, vector=[1.0, 0.5], payload={"v": v, "g": 0}) for i, v in enumerate([-0.0, 0.0, 1.5, 0.0])]
+    for client in (indexed, plain):
+        client.upsert("c", points)
+    for direction in ("asc", "desc"):
+        expected = [(p[0], repr(p[1])) for p in _page(plain, direction, None, 4, None)]
+        for _ in range(2):
+            assert [(p[0], repr(p[1])) for p in _page(indexed, direction, None, 4, None)] == expected
