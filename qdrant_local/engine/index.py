@@ -3,8 +3,10 @@
 A :class:`PayloadIndex` covers one indexed field (one parsed key path). It holds, for the live
 points of a :class:`~.store.PointStore` at one ``store.version``:
 
-* postings: for each exact, type-tagged scalar value (``(int, 5)``, ``(float, 5.0)``, ``(bool, True)``
-  and ``(str, "x")`` are four different keys, as matching is strictly typed) the slots holding it;
+* postings: for each exact, type-tagged scalar value (``(int, 5)``, ``(bool, True)`` and ``(str, "x")``
+  are three different keys, as matching is strictly typed) the slots holding it; floats, which no
+  match condition takes, share one key (their values kept per posting), so a field of distinct
+  prices costs no dict entry per point;
 * a numeric column: every int / float value (ints only while exact in float64) with its slot,
   sorted by value, so a numeric range is two binary searches.
 
@@ -86,6 +88,7 @@ class PayloadIndex:
         other_slots: list[int] = []
         subclass_slots: list[int] = []
         valued_slots: list[int] = []
+        float_values: list[float] = []
         for slot in np.flatnonzero(live[:n_slots]).tolist():
             values = extract(payloads[slot])
             if values:
@@ -101,23 +104,38 @@ class PayloadIndex:
                         if isinstance(value, (str, int, float)):
                             subclass_slots.append(slot)
                     continue
+                if value_type is float:
+                    # Floats share one posting key (no match condition takes a float operand), so
+                    # a float field of distinct prices costs no dict entry per point.
+                    occurrence_ids.append(-1)
+                    occurrence_slots.append(slot)
+                    numeric_values.append(value)
+                    numeric_slots.append(slot)
+                    float_values.append(value)
+                    continue
                 key = (value_type, value)
                 ident = key_id.get(key)
                 if ident is None:
                     ident = key_id[key] = len(key_id)
                 occurrence_ids.append(ident)
                 occurrence_slots.append(slot)
-                if (value_type is float) or (value_type is int and -_EXACT_INT <= value <= _EXACT_INT):
+                if value_type is int and -_EXACT_INT <= value <= _EXACT_INT:
                     numeric_values.append(value)
                     numeric_slots.append(slot)
         self._key_id = key_id
+        # Key id of the float bucket (after the other keys), or None when the field holds no float.
+        self._float_key = len(key_id) if float_values else None
+        self._n_keys = len(key_id) + (1 if float_values else 0)
+        # The bucket's values in posting order (occurrence order, as the stable sort keeps it).
+        self._float_values = np.asarray(float_values, dtype=np.float64)
         ids = np.asarray(occurrence_ids, dtype=np.int64)
+        ids[ids < 0] = len(key_id)
         slots = np.asarray(occurrence_slots, dtype=np.int64)
         order = np.argsort(ids, kind="stable")
         self._posting_slots = slots[order]
         # postings of key id k are _posting_slots[_offsets[k]:_offsets[k + 1]]
-        self._offsets = np.zeros(len(key_id) + 1, dtype=np.int64)
-        np.cumsum(np.bincount(ids, minlength=len(key_id)), out=self._offsets[1:])
+        self._offsets = np.zeros(self._n_keys + 1, dtype=np.int64)
+        np.cumsum(np.bincount(ids, minlength=self._n_keys), out=self._offsets[1:])
         numbers = np.asarray(numeric_values, dtype=np.float64)
         value_order = np.argsort(numbers, kind="stable")  # NaN sorts last
         self._numeric_values = numbers[value_order]
@@ -146,6 +164,11 @@ class PayloadIndex:
 
     def slots_of(self, key: tuple[type, Any]) -> np.ndarray:
         """Slots holding the exact typed value ``key`` (a slot may repeat)."""
+        if key[0] is float:  # not asked by any condition today (match operands are bool / int / str)
+            if self._float_key is None:
+                return self._posting_slots[:0]
+            bucket = self._posting_slots[self._offsets[self._float_key] : self._offsets[self._float_key + 1]]
+            return bucket[self._float_values == key[1]]
         ident = self._key_id.get(key)
         if ident is None:
             return self._posting_slots[:0]
@@ -156,7 +179,8 @@ class PayloadIndex:
         ordered exactly from a column (see engine/order_column.py). Dirty slots are not excluded."""
         if self._order_column is False:
             self._order_column = build_order_column(
-                self._key_id, self._posting_slots, self._offsets, len(self._other_slots) > 0
+                self._key_id, self._posting_slots, self._offsets, self._float_key, self._float_values,
+                len(self._other_slots) > 0,
             )
         return self._order_column  # type: ignore[return-value]
 
@@ -256,8 +280,8 @@ class PayloadIndex:
             return np.concatenate(parts) if parts else self._posting_slots[:0]
         if self._posting_keys is None:
             # key id of each posting (the postings are grouped by key id)
-            self._posting_keys = np.repeat(np.arange(len(self._key_id), dtype=np.int64), np.diff(self._offsets))
-        wanted = np.zeros(len(self._key_id), dtype=bool)
+            self._posting_keys = np.repeat(np.arange(self._n_keys, dtype=np.int64), np.diff(self._offsets))
+        wanted = np.zeros(self._n_keys, dtype=bool)
         wanted[key_ids] = True
         return self._posting_slots[wanted[self._posting_keys]]
 

@@ -7,15 +7,13 @@ how the scanning path (a stable sort) breaks ties. A page is then a binary searc
 ``start_from`` plus the page itself, walked in chunks through the filter mask.
 
 It is only built when float64 orders the field exactly as Python would: every point holds at
-most one order value, no NaN, no float zero (0.0 and -0.0 share a posting key), no integer (or
-microsecond stamp) beyond 2**53 and no value the postings do not hold (objects, nested arrays,
-str / int / float subclasses). Otherwise
+most one order value, no NaN, no integer (or microsecond stamp) beyond 2**53 and no value the
+postings do not hold (objects, nested arrays, str / int / float subclasses). Otherwise
 :func:`build_order_column` returns None and the caller scans.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from typing import Any
 
@@ -81,14 +79,19 @@ class OrderColumn:
 
 
 def build_order_column(
-    key_id: dict[tuple[type, Any], int], posting_slots: np.ndarray, offsets: np.ndarray, has_others: bool
+    key_id: dict[tuple[type, Any], int],
+    posting_slots: np.ndarray,
+    offsets: np.ndarray,
+    float_key: int | None,
+    float_values: np.ndarray,
+    has_others: bool,
 ) -> OrderColumn | None:
     """The order column of an index's postings (``posting_slots[offsets[k]:offsets[k + 1]]`` hold key
-    ``k``), or None when float64 cannot order the field exactly (see the module docstring)."""
-    if has_others or (float, 0.0) in key_id:
-        # 0.0 and -0.0 share one posting key, so the column could not say which one a point holds.
+    ``k``; the float bucket ``float_key`` holds ``float_values`` in posting order), or None when
+    float64 cannot order the field exactly (see the module docstring)."""
+    if has_others:
         return None
-    n_keys = len(key_id)
+    n_keys = len(offsets) - 1
     key_values = np.zeros(n_keys, dtype=np.float64)
     key_has = np.zeros(n_keys, dtype=bool)
     key_int = np.zeros(n_keys, dtype=bool)
@@ -96,32 +99,35 @@ def build_order_column(
         order_value = _order_value(kind, value)
         if order_value is None:
             continue
-        if (type(order_value) is float and math.isnan(order_value)) or (
-            type(order_value) is int and not -_EXACT <= order_value <= _EXACT
-        ):
-            return None  # NaN, or an int float64 would round
+        if not -_EXACT <= order_value <= _EXACT:
+            return None  # an int (or a microsecond stamp) float64 would round
         key_values[ident] = order_value
         key_has[ident] = True
-        key_int[ident] = type(order_value) is int
+        key_int[ident] = True  # ints and microsecond stamps
     posting_keys = np.repeat(np.arange(n_keys, dtype=np.int64), np.diff(offsets))
+    values = key_values[posting_keys]
+    if float_key is not None:
+        if np.isnan(float_values).any():
+            return None
+        key_has[float_key] = True
+        values[offsets[float_key] : offsets[float_key + 1]] = float_values  # each posting its own value
     keep = key_has[posting_keys]
     slots = posting_slots[keep]
-    keys = posting_keys[keep]
     if len(np.unique(slots)) != len(slots):
         return None  # some point holds several order values: the scanning path lists it once per value
-    values = key_values[keys]
+    values = values[keep]
+    is_int = key_int[posting_keys[keep]]
     order = np.lexsort((slots, values))
-    return OrderColumn(values[order], slots[order], key_int[keys][order])
+    return OrderColumn(values[order], slots[order], is_int[order])
 
 
 _ORDER_OF: dict[type, Callable[[Any], Any]] = {
     bool: lambda value: None,
     int: lambda value: value,
-    float: lambda value: value,
     str: parse_timestamp,
 }
 
 
 def _order_value(kind: type, value: Any) -> int | float | None:
-    """``to_order_value`` of an exact-typed scalar posting key."""
+    """``to_order_value`` of an exact-typed posting key (bool, int or str; floats are bucketed)."""
     return _ORDER_OF[kind](value)
