@@ -323,14 +323,16 @@ class Floor:
 
     Filtered searches use only the matching rows, gathered beforehand (an index handed over for free),
     so they are a floor for any filtered search too. ``excluded_groups`` leaves out points an engine
-    has deleted (delete-by-filter removes whole ``group`` values), so both search the same points.
+    has deleted (delete-by-filter removes whole ``group`` values) and ``excluded_ids`` the points it
+    deleted by id, so both search the same points.
     """
 
-    def __init__(self, n: int, dim: int, excluded_groups: tuple[int, ...] = ()) -> None:
+    def __init__(self, n: int, dim: int, excluded_groups: tuple[int, ...] = (), excluded_ids: tuple[int, ...] = ()) -> None:
         matrix = data.matrix(n, dim)
         matrix /= np.linalg.norm(matrix, axis=1, keepdims=True)  # Cosine: Qdrant stores normalised vectors
         ids_all = np.arange(n)
         live = ~np.isin(ids_all % 50, excluded_groups)
+        live[np.asarray(excluded_ids, dtype=np.int64)] = False
         self.subsets: dict[str, tuple[np.ndarray, np.ndarray]] = {
             "": (matrix, ids_all) if live.all() else (np.ascontiguousarray(matrix[live]), ids_all[live])
         }
@@ -443,14 +445,16 @@ def paired_faiss_ratios(adapter: Any, floor: Floor, policy: dict[str, Any]) -> d
     return out
 
 
-def paired_floor_ratios(adapter: Any, n: int, dim: int, excluded_groups: tuple[int, ...], policy: dict[str, Any]) -> dict[str, Any]:
+def paired_floor_ratios(
+    adapter: Any, n: int, dim: int, excluded_groups: tuple[int, ...], policy: dict[str, Any], excluded_ids: tuple[int, ...] = ()
+) -> dict[str, Any]:
     """Engine ÷ floor for every search row, measured in this process with the two runs interleaved.
 
     On a shared machine the load changes from minute to minute, and a memory-bound matrix-vector
     product feels it most: timing the floor in its own subprocess minutes apart can be off by 2x.
     Alternating engine and floor on the same queries makes the ratio robust to that drift.
     """
-    floor = Floor(n, dim, excluded_groups)
+    floor = Floor(n, dim, excluded_groups, excluded_ids)
     qs = data.queries(dim)
     out: dict[str, Any] = {}
     for tag in floor.subsets:
@@ -607,20 +611,17 @@ def run_engine(
 
     timed("delete_2", delete_next_group, extrapolate=True, repeat=policy["delete_repeat"] + 1)
 
-    # Delete 1,000 ids (half of a 2% group at 100k), then the rest of that group untimed, so the
-    # deleted points are still whole groups for the floor's comparison.
-    id_groups: list[int] = []
+    # Delete 1,000 ids (half of a 2% group at 100k); the floor leaves them out too. Fewer points go
+    # than a compaction needs, so the peak RSS of this phase stays comparable between runs.
+    deleted_ids: list[int] = []
 
     def delete_ids_of_next_group(k: int) -> None:
-        group = 40 + k
-        id_groups.append(group)
-        adapter.delete_ids(list(range(group, m, 50))[:1000])
+        ids = list(range(40 + k, m, 50))[:1000]
+        deleted_ids.extend(ids)
+        adapter.delete_ids(ids)
 
     if hasattr(adapter, "delete_ids"):
         timed("delete_ids", delete_ids_of_next_group, repeat=policy["delete_repeat"] + 1)
-        for group in id_groups:
-            adapter.delete(adapter.filter(("group", group)))
-            deleted_groups.append(group)
     if not writes_only:
         # Measured here, before the floor below and the PointStruct run add their own memory.
         phases["reopen and delete" if on_disk else "delete"] = phase_peak_bytes()
@@ -629,7 +630,7 @@ def run_engine(
         results["peak_rss"] = {"bytes": overall, "after_import_bytes": rss_after_import, "phases": phases}
         if paired_floor:
             try:
-                results["paired_floor"] = paired_floor_ratios(adapter, n, dim, tuple(deleted_groups), policy)
+                results["paired_floor"] = paired_floor_ratios(adapter, n, dim, tuple(deleted_groups), policy, tuple(deleted_ids))
             except Exception as error:
                 notes.append(f"paired floor failed: {type(error).__name__}: {str(error)[:200]}")
     adapter.close()
