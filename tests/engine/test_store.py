@@ -96,3 +96,22 @@ def test_reopen_compacts_tombstones(tmp_path) -> None:
     assert reopened._database.collection("c").store.tombstones() == 0
     assert _state(reopened) == before
     reopened.close()
+
+
+def test_dense_compaction_moves_rows_in_place() -> None:
+    """Rows move down inside the same matrix (no second copy), which then shrinks; a live view
+    keeps the old size but the rows past the kept ones read as zero."""
+    for keep_view in (False, True):
+        store = DenseVectors(3, "Dot")
+        store.reserve(8192)
+        store.matrix[:5000] = np.arange(5000, dtype=np.float32)[:, None]
+        store.present[:5000] = True
+        keep = np.flatnonzero(np.arange(5000) % 3 != 0)
+        view = store.matrix[:10] if keep_view else None
+        before = id(store.matrix)
+        store.compact(keep, 4096)
+        assert id(store.matrix) == before
+        assert len(store.matrix) == (8192 if keep_view else 4096)
+        assert (store.matrix[: len(keep), 0] == keep).all() and not store.matrix[len(keep) :].any()
+        assert store.present.sum() == len(keep) and len(store.present) == 4096
+        del view
