@@ -19,7 +19,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.dirname(HERE))
 
-import workloads_data as data
+import workloads_data as data  # noqa: E402
 
 # Source file of the allocating frame (innermost qdrant_local frame) -> structure name.
 STRUCTURES = [
