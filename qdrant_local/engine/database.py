@@ -8,6 +8,11 @@ records through the same ``apply`` code.
 batch_update_points is all-or-nothing: each operation is prepared against the state the previous
 ones left, applied with an undo journal, and the whole batch is rolled back if any operation is
 rejected; only then is it logged, as one record.
+
+Ownership: ``apply`` hands an operation's payload objects to the store (a payload written to several
+points is copied for all but one), so once applied an operation's values belong to the points and
+later writes mutate them. An operation's record is therefore taken, as a deep copy, before it is
+applied; a batch logs those copies, never the operations after they ran.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from .collection import Collection
 from .config import CollectionConfig, validate_collection_name, validate_text
 from .gcpause import gc_paused
 from .journal import Journal
+from .payload import copy_payload
 from .vector_names import with_vector_name, without_vector_name
 
 
@@ -129,14 +135,14 @@ class Database:
         with self.lock, gc_paused():
             collection = self.collection(collection_name)
             journal = Journal(collection)
-            applied: list[ops.PointOperation] = []
+            records: list[dict[str, Any]] = []
             try:
                 for prepare in prepares:
                     op = prepare(collection)
                     journal.capture(_touched_ids(op))
+                    records.append(copy_payload(op.to_record()))  # frozen before apply gives its values away
                     collection.apply(op)
-                    applied.append(op)
-                self._log({"op": "points", "collection": collection.name, "body": ops.Batch(applied).to_record()}, wait)
+                self._log({"op": "points", "collection": collection.name, "body": ops.batch_record(records)}, wait)
             except BaseException:
                 journal.rollback()
                 raise

@@ -139,7 +139,12 @@ class Batch:
     operations: list[Any] = field(default_factory=list)
 
     def to_record(self) -> dict[str, Any]:
-        return {"op": "batch", "ops": [op.to_record() for op in self.operations]}
+        return batch_record([op.to_record() for op in self.operations])
+
+
+def batch_record(records: list[dict[str, Any]]) -> dict[str, Any]:
+    """The record of a batch made of its operations' records."""
+    return {"op": "batch", "ops": records}
 
 
 PointOperation = Upsert | UpdateVectors | Delete | SetPayload | OverwritePayload | DeletePayload | ClearPayload | DeleteVectors | Batch

@@ -10,6 +10,7 @@ offsets, and payload-ordered scrolls (whose tie order is slot order).
 
 from __future__ import annotations
 
+import functools
 import uuid
 from pathlib import Path
 from typing import Any, Callable
@@ -394,3 +395,136 @@ def test_any_sequence_survives_reopen_and_compaction(tmp_path_factory: Any, data
     finally:
         disk.close()
         memory.close()
+
+
+# ------------------------------------------------------------ one payload written to many points
+
+SHARED_IDS = tuple(range(6))
+# Nested values, so that a later keyed write or nested delete on one point would show on every point that
+# shared the object.
+shared_values = st.recursive(
+    st.one_of(st.integers(0, 3), st.sampled_from(["y", "z"])),
+    lambda inner: st.one_of(
+        st.lists(inner, min_size=1, max_size=3), st.dictionaries(st.sampled_from(("y", "z")), inner, min_size=1, max_size=2)
+    ),
+    max_leaves=5,
+)
+shared_payloads = st.dictionaries(st.sampled_from(("k", "n")), shared_values, min_size=1, max_size=2)
+NESTED_KEYS = ("k", "k[0]", "k[0].y", "k[].y", "k.y", "k.y[0]", "k[]", "n", "n.z")
+
+
+@st.composite
+def many_points_selector(draw: st.DrawFn) -> Any:
+    """Several points: by ids, or by a filter that matches several of them."""
+    if draw(st.booleans()):
+        return models.PointIdsList(points=draw(st.lists(st.sampled_from(SHARED_IDS), min_size=2, max_size=5, unique=True)))
+    # "g" is written once per point at setup and never touched by the batches
+    return models.FilterSelector(filter=models.Filter(must=[models.FieldCondition(key="g", match=models.MatchValue(value=draw(st.integers(0, 1))))]))
+
+
+@st.composite
+def follow_up(draw: st.DrawFn) -> Any:
+    """A write that changes some of the points in place: keyed set, nested delete, overwrite, merge."""
+    points = draw(st.lists(st.sampled_from(SHARED_IDS), min_size=1, max_size=3, unique=True))
+    kind = draw(st.sampled_from(["set_key", "set", "delete", "overwrite"]))
+    if kind == "set_key":
+        return models.SetPayloadOperation(
+            set_payload=models.SetPayload(payload=draw(shared_payloads), points=points, key=draw(st.sampled_from(NESTED_KEYS)))
+        )
+    if kind == "set":
+        return models.SetPayloadOperation(set_payload=models.SetPayload(payload=draw(shared_payloads), points=points))
+    if kind == "delete":
+        keys = draw(st.lists(st.sampled_from(NESTED_KEYS), min_size=1, max_size=2))
+        return models.DeletePayloadOperation(delete_payload=models.DeletePayload(keys=keys, points=points))
+    return models.OverwritePayloadOperation(overwrite_payload=models.SetPayload(payload=draw(shared_payloads), points=points))
+
+
+@st.composite
+def shared_payload_batch(draw: st.DrawFn) -> list[Any]:
+    """One payload written to many points (upsert of one object, set, overwrite; by ids or by filter), then
+    in-place changes to some of them, all in one batch_update_points."""
+    first_kind = draw(st.sampled_from(["upsert", "set", "set_key", "overwrite"]))
+    payload = draw(shared_payloads)
+    if first_kind == "upsert":
+        ids = draw(st.lists(st.sampled_from(SHARED_IDS), min_size=2, max_size=4, unique=True))
+        # the very same dict object for every point, as a caller building PointStructs in a loop would
+        first: Any = models.UpsertOperation(
+            upsert=models.PointsList(
+                points=[models.PointStruct(id=i, vector=[1.0, 0.0], payload={**payload, "g": i % 2}) for i in ids]
+            )
+        )
+    else:
+        selector = draw(many_points_selector())
+        target = {"points": selector.points} if isinstance(selector, models.PointIdsList) else {"filter": selector.filter}
+        if first_kind == "overwrite":
+            first = models.OverwritePayloadOperation(overwrite_payload=models.SetPayload(payload=payload, **target))
+        else:
+            key = draw(st.sampled_from(NESTED_KEYS)) if first_kind == "set_key" else None
+            first = models.SetPayloadOperation(set_payload=models.SetPayload(payload=payload, key=key, **target))
+    return [first, *draw(st.lists(follow_up(), min_size=1, max_size=3))]
+
+
+def payload_state(client: QdrantClient) -> list[Any]:
+    return [(r.id, r.payload) for r in client.scroll("c", limit=100, with_payload=True)[0]]
+
+
+def assert_no_shared_payload_objects(client: QdrantClient) -> None:
+    """No dict or list inside one point's payload is also inside another point's (or twice in one)."""
+    store = client._db.collections["c"].store  # type: ignore[union-attr]
+    seen: dict[int, Any] = {}
+    for slot in range(store.n_slots):
+        if not store.live[slot]:
+            continue
+        stack = [store.payloads[slot]]
+        while stack:
+            value = stack.pop()
+            if isinstance(value, (dict, list)):
+                assert id(value) not in seen, f"point {store.point_ids[slot]} shares a payload object with {seen[id(value)]}"
+                seen[id(value)] = store.point_ids[slot]
+                stack.extend(value.values() if isinstance(value, dict) else value)
+
+
+@settings(max_examples=500 if STRESS else 60)
+@given(batches=st.lists(shared_payload_batch(), min_size=1, max_size=5))
+def test_one_payload_written_to_many_points_replays_exactly(tmp_path_factory: Any, batches: list[list[Any]]) -> None:
+    path: Path = tmp_path_factory.mktemp("db")
+    memory = QdrantClient(":memory:")
+    disk = open_client(path)
+    try:
+        for client in (memory, disk):
+            client.create_collection("c", vectors_config=models.VectorParams(size=2, distance="Dot"))
+            client.upsert("c", [models.PointStruct(id=i, vector=[1.0, 0.0], payload={"g": i % 2}) for i in SHARED_IDS])
+        for batch in batches:
+            request = functools.partial(QdrantClient.batch_update_points, collection_name="c", update_operations=batch)
+            assert outcome(request, disk) == outcome(request, memory)
+            live = payload_state(memory)
+            assert payload_state(disk) == live
+            assert_no_shared_payload_objects(memory)
+            assert_no_shared_payload_objects(disk)
+            disk.close()
+            disk = open_client(path)
+            assert payload_state(disk) == live, f"reopen changed the state after {batch!r}"
+            assert_no_shared_payload_objects(disk)
+    finally:
+        disk.close()
+        memory.close()
+
+
+def test_nested_delete_on_one_of_two_overwritten_points_survives_reopen(tmp_path: Path) -> None:
+    """The issue's case: after reopen point 3 kept ``y`` (it used to lose it with point 4)."""
+    with QdrantClient(path=str(tmp_path)) as client:
+        client.create_collection("c", vectors_config=models.VectorParams(size=2, distance="Dot"))
+        client.upsert("c", [models.PointStruct(id=i, vector=[1.0, 0.0]) for i in (3, 4)])
+        client.batch_update_points(
+            "c",
+            [
+                models.OverwritePayloadOperation(
+                    overwrite_payload=models.SetPayload(payload={"k": [{"y": 1, "z": 2}]}, points=[3, 4])
+                ),
+                models.DeletePayloadOperation(delete_payload=models.DeletePayload(keys=["k[0].y"], points=[4])),
+            ],
+        )
+        live = payload_state(client)
+    assert live == [(3, {"k": [{"y": 1, "z": 2}]}), (4, {"k": [{"z": 2}]})]
+    with QdrantClient(path=str(tmp_path)) as client:
+        assert payload_state(client) == live
