@@ -24,6 +24,7 @@ __all__ = [
     "StorageCorrupted",
     "ForeignStorage",
     "StorageRecoveredWarning",
+    "CompactionFailedWarning",
     "UnsupportedLocation",
     "NotSupported",
 ]
@@ -160,4 +161,12 @@ class StorageRecoveredWarning(RuntimeWarning):
     """Opening a storage folder repaired the damage a crash leaves behind (a torn last record).
 
     Only data that was never acknowledged as durable is dropped; the warning names the file and offset.
+    """
+
+
+class CompactionFailedWarning(RuntimeWarning):
+    """The automatic compaction that follows a write failed (disk full, I/O error).
+
+    The write itself was committed before compaction started, so it stands; the folder keeps its
+    current snapshot and log, and compaction is tried again once the log has grown further.
     """

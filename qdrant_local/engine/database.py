@@ -18,10 +18,11 @@ applied; a batch logs those copies, never the operations after they ran.
 from __future__ import annotations
 
 import threading
+import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, Protocol
 
-from ..errors import ClientClosed, CollectionAlreadyExists, CollectionNotFound, InvalidInput
+from ..errors import ClientClosed, CollectionAlreadyExists, CollectionNotFound, CompactionFailedWarning, InvalidInput
 from ..ids import PointId
 from . import operations as ops
 from .collection import Collection
@@ -112,7 +113,17 @@ class Database:
         if collection is not None and collection.store.needs_compaction():
             collection.store.compact()
         if self.storage is not None and self.storage.should_compact(self._live_bytes()):
-            self.compact()
+            try:
+                self.compact()
+            except Exception as exc:
+                # The write is committed (logged and applied): it must not be reported as failed. The
+                # storage keeps its current files and retries once the log has grown further.
+                warnings.warn(
+                    f"automatic compaction of storage {getattr(self.storage, 'path', '')} failed ({exc!r}); "
+                    "the write succeeded and compaction will be retried later",
+                    CompactionFailedWarning,
+                    stacklevel=4,
+                )
 
     def _live_bytes(self) -> int:
         return sum(collection.estimated_bytes() for collection in self.collections.values())

@@ -11,7 +11,11 @@ Durability. ``append(sync=True)`` returns after the frame is written and fsync'd
 returns after the os-level write (the data survives a crash of the process, not of the machine); the
 next ``append(sync=True)``, ``sync()``, ``compact()`` or ``close()`` makes it durable. A write that
 fails part-way (disk full) is cut back off the file, so the log never keeps a half record behind a
-live writer.
+live writer. An fsync that fails after ``append(sync=True)`` wrote its frame cuts that frame back off
+the file too (best effort: the truncation is itself only as durable as the failing disk allows), so
+the record the caller was told failed is not replayed by the next open; after a failed fsync the
+storage refuses every further write (the kernel may have dropped other dirty pages: "fsyncgate"),
+and the folder must be reopened.
 
 Compaction from generation g to n = g + 1 (each step is safe to crash after):
 
@@ -119,6 +123,7 @@ class DiskStorage:
         self._lock = FolderLock(self._folder, self._display_path)
         self._packer = msgpack.Packer(use_bin_type=True)
         self._dirty = False  # bytes written to the log since its last fsync
+        self._compact_retry_size = 0  # after a failed compaction: the log size at which should_compact() retries
         self._failed: BaseException | None = None  # a write that could not be undone
         self._load_state = "new"  # -> "loading" -> "ready"
         self._closed = False
@@ -314,11 +319,25 @@ class DiskStorage:
             raise
         if len(body) > framing.MAX_BODY:
             raise InvalidInput(f"a storage record is limited to {framing.MAX_BODY} bytes, got {len(body)}")
+        size_before = self._log_size
         self._write(framing.encode_frame_header(body), body)
-        if sync:
-            self._fsync_log()
-        else:
+        if not sync:
             self._dirty = True
+            return
+        try:
+            self._fsync_log()
+        except OSError:
+            self._cut_back(size_before)  # the caller is told this write failed: it must not come back
+            raise
+
+    def _cut_back(self, size: int) -> None:
+        """Best effort: truncate the log to ``size`` after a write the caller is told failed."""
+        assert self._log_fd is not None  # invariant: the log is open while the storage is
+        try:
+            os.ftruncate(self._log_fd, size)
+        except OSError:
+            return  # self._failed is already set: no further write, and the record stays a torn-tail candidate
+        self._log_size = size
 
     def sync(self) -> None:
         """fsync the records appended with sync=False (no-op when there are none)."""
@@ -370,8 +389,16 @@ class DiskStorage:
         return self._display_path
 
     def should_compact(self, live_bytes: int) -> bool:
-        """Whether the log has grown enough, relative to ``live_bytes`` of live data, to be worth compacting."""
-        return self._log_size > self.COMPACT_MIN_LOG_BYTES and self._log_size > self.COMPACT_RATIO * live_bytes
+        """Whether the log has grown enough, relative to ``live_bytes`` of live data, to be worth compacting.
+
+        After a failed compaction, not before the log has grown by another COMPACT_MIN_LOG_BYTES (so a full
+        disk does not make every write attempt a whole snapshot).
+        """
+        return (
+            self._log_size > self.COMPACT_MIN_LOG_BYTES
+            and self._log_size > self.COMPACT_RATIO * live_bytes
+            and self._log_size >= self._compact_retry_size
+        )
 
     def compact(self, records: Iterable[dict[str, Any]]) -> None:
         """Replace snapshot + log by a snapshot of ``records`` (the whole current state) and an empty log.
@@ -393,13 +420,15 @@ class DiskStorage:
             fsync_dir(self._folder)
             os.replace(snapshot_tmp, self._file(snapshot_name(new)))  # the commit point
         except Exception:
-            # Not committed: the old generation is still the truth; remove what was written for the new one.
+            # Not committed: the old generation is still the truth; remove what was written for the new one
+            # (best effort: what cannot be removed now is a leftover the next open deletes).
+            self._compact_retry_size = self._log_size + self.COMPACT_MIN_LOG_BYTES
             if new_fd is not None:
                 os.close(new_fd)
             for leftover in (snapshot_tmp, new_log):
                 try:
                     os.remove(leftover)
-                except FileNotFoundError:
+                except OSError:
                     pass
             raise
         old_fd, self._log_fd = self._log_fd, new_fd
