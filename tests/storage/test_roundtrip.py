@@ -194,7 +194,8 @@ def test_should_compact_policy(folder: Path) -> None:
     storage.close()
 
 
-def test_failed_fsync_refuses_further_writes(folder: Path, monkeypatch) -> None:
+def test_failed_fsync_cuts_the_record_back_and_refuses_further_writes(folder: Path, monkeypatch) -> None:
+    """The caller is told the write failed, so the next open must not replay it (issue 8 item 2)."""
     storage, _ = open_loaded(folder)
     storage.append({"durable": 1})
 
@@ -208,7 +209,7 @@ def test_failed_fsync_refuses_further_writes(folder: Path, monkeypatch) -> None:
     with pytest.raises(QdrantLocalError, match="reopen"):
         storage.append({"refused": 3})
     storage.close()
-    assert read_all(folder) == [{"durable": 1}, {"maybe": 2}]
+    assert read_all(folder) == [{"durable": 1}]
 
 
 def test_close_while_loading_leaves_the_torn_tail_for_the_next_open(folder: Path) -> None:
