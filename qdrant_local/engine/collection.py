@@ -74,27 +74,54 @@ class Collection:
             self.payload_schema[field_name] = schema
         self.payload_indexes.set_fields(list(self.payload_schema))
 
-    def state_operations(self, chunk: int) -> Iterable[ops.Upsert]:
-        """The live points as upserts of ``chunk`` points each, in slot order (for snapshots)."""
+    def state_operations(self, max_points: int, max_bytes: int) -> Iterable[ops.Upsert]:
+        """The live points as upserts, in slot order (for snapshots), each at most ``max_points`` points and,
+        packed, about ``max_bytes`` at most (a single point larger than that gets an upsert of its own).
+
+        Vector bytes are known per point; the payloads of a chunk are measured by packing them once, and a
+        chunk over the budget is halved until it fits, so any dimension and payload size compacts.
+        """
         store = self.store
         live = np.flatnonzero(store.live_mask)
-        for start in range(0, len(live), chunk):
-            slots = live[start : start + chunk]
-            dense, multi, sparse = {}, {}, {}
-            for name, vectors in store.vectors.items():
-                present = vectors.present[slots]
-                positions = np.flatnonzero(present)
-                if isinstance(vectors, DenseVectors):
-                    dense[name] = (positions, vectors.matrix[slots[positions]])
-                elif isinstance(vectors, MultiVectors):
-                    multi[name] = [(int(p), vectors.rows[int(slots[p])]) for p in positions]
-                else:
-                    sparse[name] = [(int(p), vectors.raw(int(slots[p]))) for p in positions]
-            yield ops.Upsert(
-                [store.point_ids[s] for s in slots.tolist()],
-                [store.payloads[s] for s in slots.tolist()],
-                PreparedVectors(dense, multi, sparse),  # type: ignore[arg-type]
-            )
+        per_point = 16 + sum(v.dim * 4 for v in store.vectors.values() if isinstance(v, DenseVectors))
+        step = max(1, min(max_points, max_bytes // per_point))
+        for start in range(0, len(live), step):
+            yield from self._state_chunks(live[start : start + step], per_point, max_bytes)
+
+    def _state_chunks(self, slots: np.ndarray, per_point: int, max_bytes: int) -> Iterable[ops.Upsert]:
+        store = self.store
+        payloads = [store.payloads[s] for s in slots.tolist()]
+        size = per_point * len(slots) + len(msgpack.packb(payloads, use_bin_type=True)) + self._ragged_bytes(slots)
+        if size > max_bytes and len(slots) > 1:
+            half = len(slots) // 2
+            yield from self._state_chunks(slots[:half], per_point, max_bytes)
+            yield from self._state_chunks(slots[half:], per_point, max_bytes)
+            return
+        dense, multi, sparse = {}, {}, {}
+        for name, vectors in store.vectors.items():
+            positions = np.flatnonzero(vectors.present[slots])
+            if isinstance(vectors, DenseVectors):
+                dense[name] = (positions, vectors.matrix[slots[positions]])
+            elif isinstance(vectors, MultiVectors):
+                multi[name] = [(int(p), vectors.rows[int(slots[p])]) for p in positions]
+            else:
+                sparse[name] = [(int(p), vectors.raw(int(slots[p]))) for p in positions]
+        yield ops.Upsert(
+            [store.point_ids[s] for s in slots.tolist()],  # type: ignore[misc]
+            payloads,  # type: ignore[arg-type]
+            PreparedVectors(dense, multi, sparse),  # type: ignore[arg-type]
+        )
+
+    def _ragged_bytes(self, slots: np.ndarray) -> int:
+        """Bytes of the multivectors and sparse vectors of ``slots`` (dense ones are counted per point)."""
+        total = 0
+        for vectors in self.store.vectors.values():
+            if isinstance(vectors, DenseVectors):
+                continue
+            for slot in slots[vectors.present[slots]].tolist():
+                raw = vectors.raw(slot)
+                total += 16 + (sum(part.nbytes for part in raw) if isinstance(raw, tuple) else raw.nbytes)  # type: ignore[union-attr]
+        return total
 
     def estimated_bytes(self, sample_size: int = 32) -> int:
         """About how many bytes a snapshot of this collection takes (for the compaction policy).

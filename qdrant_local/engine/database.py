@@ -44,7 +44,10 @@ class Storage(Protocol):
     def close(self) -> None: ...
 
 
+#: A snapshot holds the points in upserts of at most this many points ...
 SNAPSHOT_CHUNK = 4096
+#: ... and about this many bytes (the storage may ask for less: ``snapshot_record_bytes``).
+SNAPSHOT_RECORD_BYTES = 64 << 20
 
 
 class Database:
@@ -282,11 +285,12 @@ class Database:
 
     def state_records(self) -> Iterator[dict[str, Any]]:
         """The whole current state as a stream of records that replay to it (for a snapshot)."""
+        record_bytes = min(SNAPSHOT_RECORD_BYTES, getattr(self.storage, "snapshot_record_bytes", SNAPSHOT_RECORD_BYTES))
         for name, collection in self.collections.items():
             yield {"op": "create_collection", "name": name, "config": collection.config.raw}
             for field_name, schema in collection.payload_schema.items():
                 yield {"op": "payload_index", "name": name, "field": field_name, "schema": schema}
-            for op in collection.state_operations(SNAPSHOT_CHUNK):
+            for op in collection.state_operations(SNAPSHOT_CHUNK, record_bytes):
                 yield {"op": "points", "collection": name, "body": op.to_record()}
         if self.aliases:
             yield {"op": "aliases", "aliases": dict(self.aliases)}

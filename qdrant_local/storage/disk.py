@@ -379,6 +379,11 @@ class DiskStorage:
         return self._log_size
 
     @property
+    def snapshot_record_bytes(self) -> int:
+        """How large the records given to compact() should be at most: a quarter of the record limit."""
+        return framing.MAX_BODY // 4
+
+    @property
     def generation(self) -> int:
         """Number of compactions this folder went through (names the current snapshot and log)."""
         return self._generation
@@ -454,7 +459,10 @@ class DiskStorage:
                     raise InvalidInput(f"a storage record must be a dict, not {type(record).__name__}")
                 body = packer.pack(record)
                 if len(body) > framing.MAX_BODY:
-                    raise InvalidInput(f"a storage record is limited to {framing.MAX_BODY} bytes, got {len(body)}")
+                    # Not the user's input: the engine cuts snapshot records by bytes (snapshot_record_bytes).
+                    raise QdrantLocalError(
+                        f"a snapshot record is limited to {framing.MAX_BODY} bytes, got {len(body)}"
+                    )
                 f.write(framing.encode_frame_header(body))
                 f.write(body)
                 count += 1

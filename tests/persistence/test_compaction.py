@@ -241,3 +241,47 @@ def test_compact_in_memory_is_a_no_op() -> None:
     client.compact()
     assert client.count("c").count == 3
     client.close()
+
+
+@pytest.mark.parametrize("shape", ["large vectors", "large payloads", "large sparse and multivectors"])
+def test_compaction_works_at_any_data_size(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, shape: str) -> None:
+    """Snapshot records are cut by bytes, not by a number of points (issue 8 item 3).
+
+    The record limit is lowered from 1 GiB to 256 KiB so that a few MiB stand for 4,096 points of a very large
+    dimension; a single point larger than a quarter of the limit still gets a record of its own.
+    """
+    from qdrant_local.storage import framing
+
+    monkeypatch.setattr(framing, "MAX_BODY", 256 << 10)
+    path = tmp_path / "db"
+    client = open_client(path)
+    rng = np.random.default_rng(0)
+    if shape == "large vectors":
+        create(client, size=1024)
+        rows = rng.standard_normal((600, 1024), dtype=np.float32)
+        for start in range(0, 600, 50):
+            client.upsert("c", models.Batch(ids=list(range(start, start + 50)), vectors=rows[start : start + 50].tolist()))
+    elif shape == "large payloads":
+        create(client)
+        points = [models.PointStruct(id=i, vector=vectors(1, i)[0].tolist(), payload={"text": "x" * (20_000 + 30_000 * (i == 7))}) for i in range(60)]
+        for start in range(0, 60, 5):
+            client.upsert("c", points[start : start + 5])
+    else:
+        client.create_collection(
+            "c",
+            vectors_config={"m": models.VectorParams(size=64, distance="Dot", multivector_config=models.MultiVectorConfig(comparator="max_sim"))},
+            sparse_vectors_config={"s": models.SparseVectorParams()},
+        )
+        for i in range(40):
+            client.upsert("c", [models.PointStruct(id=i, vector={
+                "m": rng.standard_normal((100, 64), dtype=np.float32).tolist(),
+                "s": models.SparseVector(indices=list(range(0, 6000, 2)), values=[1.0] * 3000),
+            })])
+    state = visible_state(client)
+    client.compact()
+    assert generation(path) == 1
+    assert visible_state(client) == state
+    client.close()
+    reopened = open_client(path)
+    assert visible_state(reopened) == state
+    reopened.close()
