@@ -65,6 +65,8 @@ class Database:
             for collection in self.collections.values():
                 if collection.store.tombstones():
                     collection.store.compact()
+            if getattr(storage, "needs_upgrade", False):
+                self.compact()  # a folder in an older storage format is rewritten in the current one
 
     # -- lifecycle -------------------------------------------------------------------------------
 

@@ -47,18 +47,26 @@ Reading (``load``):
   end the file. Anything else (cut short, CRC mismatch, bytes after the trailer) -> StorageCorrupted
   at the offset of the bad frame. A snapshot was fsync'd before its rename, so no crash explains this.
 * Log: frames are read until the end of the file. Let ``p`` be the offset of the first frame that is
-  not whole (header or body cut short by the end of file, zero or > 1 GiB length, CRC mismatch):
+  not whole. Format 2 frame headers carry their own checksum, so what the reader may trust is known
+  (``framing.FrameError.kind``):
 
-  - if no whole frame starts at any byte offset after ``p`` (checked exhaustively, with the cheap
-    tests vectorised), the bytes from ``p`` on are a torn tail: a write cut short by a crash. They
-    are dropped, the file is truncated to ``p`` and fsync'd, and a StorageRecoveredWarning names the
-    file, the offset and the number of bytes dropped;
-  - otherwise records follow the damage: StorageCorrupted(file, p, reason). So a flipped byte in the
-    last record recovers (that record is lost, as if the write had been torn), one in any earlier
-    record is an error. If a damaged tail happens to contain a whole valid frame, this errs on the
-    side of the error rather than silently dropping it.
-  - a frame whose CRC matches but whose body is not a msgpack map is never a crash artefact:
+  - the header is intact (or cut short by the end of the file) and declares a body that runs past the
+    end of the file: a write cut short by a crash. Everything after ``p`` lies inside that one record,
+    so it is dropped whatever its bytes are (raw vector bytes that happen to look like a frame included);
+  - the header is intact, the frame lies inside the file but its body CRC fails: if the frame ends
+    exactly at the end of the file it is a damaged last record and is dropped the same way; otherwise
+    records follow it -> StorageCorrupted(file, p, reason);
+  - the header is intact but declares a zero or > 1 GiB length: never a crash artefact -> StorageCorrupted;
+  - the header itself is damaged: its length cannot be trusted, so the rest of the file is searched
+    (every byte offset, the cheap tests vectorised) for a whole frame (header and body checksums valid).
+    None: a damaged tail, dropped. One: acknowledged records may follow -> StorageCorrupted.
+  - a frame whose checksums match but whose body is not a msgpack map is never a crash artefact:
     StorageCorrupted at its offset.
+
+  Dropping means: the file is truncated to ``p`` and fsync'd, and a StorageRecoveredWarning names the
+  file, the offset and the number of bytes dropped. Logs in format 1 (no frame header checksum) follow
+  the damaged-header rule for every damaged frame; a folder in format 1 is rewritten in format 2 by a compaction
+  as soon as a writer opens it (``needs_upgrade``).
 
   Limitation: records appended with sync=False and lost in a machine crash on a filesystem that writes
   pages out of order can leave a hole followed by whole records; that is reported as StorageCorrupted
@@ -81,7 +89,7 @@ import msgpack
 from qdrant_local.errors import ClientClosed, InvalidInput, QdrantLocalError, StorageCorrupted, StorageRecoveredWarning
 from qdrant_local.storage import framing
 from qdrant_local.storage.framing import FrameError, HeaderError
-from qdrant_local.storage.layout import fsync_dir, list_folder, log_name, snapshot_name, tmp_name
+from qdrant_local.storage.layout import fsync_dir, list_folder, log_name, make_folder, snapshot_name, tmp_name
 from qdrant_local.storage.lock import FolderLock
 
 __all__ = ["DiskStorage"]
@@ -114,7 +122,7 @@ class DiskStorage:
         self._display_path = os.fsdecode(os.fspath(path))
         # Internal paths are absolute so a later os.chdir() cannot redirect writes.
         self._folder = os.path.abspath(self._display_path)
-        os.makedirs(self._folder, exist_ok=True)  # FileExistsError for a file, like qdrant-client
+        make_folder(self._folder)  # FileExistsError for a file, like qdrant-client; durable when new
         # Refuse a foreign folder before the lock would create .lock in it, so it is left untouched.
         # (With a .lock already there, the lock comes first: its holder, if any, is the better answer.
         # _open_generation lists the folder again under the lock; that listing is the one used.)
@@ -160,12 +168,13 @@ class DiskStorage:
                 + "; refusing to replay it on the wrong base",
             )
         self._generation = generation
+        self._snapshot_version = framing.FORMAT_VERSION
         if generation:
             snapshot = self._file(snapshot_name(generation))
             with open(snapshot, "rb") as f:
                 head = f.read(framing.HEADER_SIZE)
             try:
-                framing.check_header(head, framing.KIND_SNAPSHOT, generation)
+                self._snapshot_version = framing.check_header(head, framing.KIND_SNAPSHOT, generation)
             except HeaderError as exc:
                 raise StorageCorrupted(snapshot, 0, exc.reason) from None
         log = self._file(log_name(generation))
@@ -180,6 +189,7 @@ class DiskStorage:
                     "exists); records written after the last compaction may be lost",
                 )
             self._log_fd, self._log_size = self._create_log(generation)
+            self._log_version = framing.FORMAT_VERSION
             fsync_dir(self._folder)
             return
         self._log_fd = os.open(log, _OPEN_LOG_FLAGS)
@@ -187,7 +197,7 @@ class DiskStorage:
         with open(log, "rb") as f:
             head = f.read(framing.HEADER_SIZE)
         try:
-            framing.check_header(head, framing.KIND_LOG, generation)
+            self._log_version = framing.check_header(head, framing.KIND_LOG, generation)
         except HeaderError as exc:
             if not exc.torn:  # (a zero-length file counts as torn: b"" is a prefix of every header)
                 raise StorageCorrupted(log, 0, exc.reason) from None
@@ -200,6 +210,7 @@ class DiskStorage:
             os.ftruncate(self._log_fd, 0)
             self._log_size = 0
             self._write(framing.encode_header(framing.KIND_LOG, generation))
+            self._log_version = framing.FORMAT_VERSION
             os.fsync(self._log_fd)
 
     def _create_log(self, generation: int) -> tuple[int, int]:
@@ -242,14 +253,15 @@ class DiskStorage:
 
     def _read_snapshot(self, path: str) -> Iterator[dict[str, Any]]:
         count = 0
+        version = self._snapshot_version
         mapped = _mapped(path)
         with mapped as buf:
             end = len(buf)
             pos = framing.HEADER_SIZE
             while True:
                 mapped.drop_before(pos)
-                if end - pos >= framing.FRAME_HEADER_SIZE and buf[pos : pos + 4] == b"\0\0\0\0":  # type: ignore[comparison-overlap]  # memoryview == bytes compares contents
-                    stored_count = framing.read_trailer(buf, pos, end)
+                if framing.is_trailer_start(buf, pos, end, version):
+                    stored_count = framing.read_trailer(buf, pos, end, version)
                     if stored_count is None:
                         raise StorageCorrupted(path, pos, "damaged snapshot trailer, or data after it")
                     if stored_count != count:
@@ -260,7 +272,7 @@ class DiskStorage:
                 if pos == end:
                     raise StorageCorrupted(path, pos, "snapshot ends without its trailer (file cut short)")
                 try:
-                    start, stop = framing.read_frame(buf, pos, end)
+                    start, stop = framing.read_frame(buf, pos, end, version)
                     record = framing.unpack_record(buf[start:stop], pos)
                 except FrameError as exc:
                     raise StorageCorrupted(path, exc.offset, exc.reason) from None
@@ -270,6 +282,7 @@ class DiskStorage:
 
     def _read_log(self, path: str) -> Iterator[dict[str, Any]]:
         torn: FrameError | None = None
+        version = self._log_version
         mapped = _mapped(path)
         with mapped as buf:
             end = len(buf)
@@ -277,13 +290,9 @@ class DiskStorage:
             while pos < end:
                 mapped.drop_before(pos)
                 try:
-                    start, stop = framing.read_frame(buf, pos, end)
+                    start, stop = framing.read_frame(buf, pos, end, version)
                 except FrameError as exc:
-                    following = framing.find_whole_frame(buf, pos + 1, end)
-                    if following is not None:
-                        raise StorageCorrupted(
-                            path, pos, f"{exc.reason}, and a whole record follows at offset {following}"
-                        ) from None
+                    _check_tail(path, buf, exc, end, version)
                     torn = exc
                     break
                 try:
@@ -320,7 +329,7 @@ class DiskStorage:
         if len(body) > framing.MAX_BODY:
             raise InvalidInput(f"a storage record is limited to {framing.MAX_BODY} bytes, got {len(body)}")
         size_before = self._log_size
-        self._write(framing.encode_frame_header(body), body)
+        self._write(framing.encode_frame_header(body, self._log_version), body)
         if not sync:
             self._dirty = True
             return
@@ -377,6 +386,11 @@ class DiskStorage:
     def log_bytes(self) -> int:
         """Current size of the log file in bytes (header included)."""
         return self._log_size
+
+    @property
+    def needs_upgrade(self) -> bool:
+        """Whether the current files are in an older format: the next compaction rewrites them."""
+        return min(self._log_version, self._snapshot_version) < framing.FORMAT_VERSION
 
     @property
     def snapshot_record_bytes(self) -> int:
@@ -438,6 +452,7 @@ class DiskStorage:
             raise
         old_fd, self._log_fd = self._log_fd, new_fd
         self._generation, self._log_size, self._dirty = new, framing.HEADER_SIZE, False
+        self._log_version = self._snapshot_version = framing.FORMAT_VERSION
         assert old_fd is not None  # invariant: the log is open while the storage is
         os.close(old_fd)
         fsync_dir(self._folder)  # make the commit durable before the old generation disappears
@@ -529,6 +544,28 @@ class DiskStorage:
                 f"storage {self._display_path} refused a write after an earlier write failed and could not be "
                 f"undone ({self._failed!r}); reopen it"
             )
+
+
+def _check_tail(path: str, buf: memoryview, damage: FrameError, end: int, version: int) -> None:
+    """Raise StorageCorrupted unless the frame ``damage`` describes is a torn (or damaged) last record.
+
+    The bytes after a frame with an intact header belong to that frame up to its declared end, whatever
+    they contain; so a body cut short by the end of the file is a torn tail, and a damaged body that ends
+    exactly at the end of the file a damaged last record. Only when the frame header itself is damaged
+    (or the file is in format 1, whose frame headers carry no checksum) is the rest searched for a whole
+    frame, since acknowledged records may follow.
+    """
+    if damage.kind == "cut":
+        return
+    if damage.kind == "body":
+        if damage.end == end:
+            return
+        raise StorageCorrupted(path, damage.offset, f"{damage.reason}; more records follow at offset {damage.end}")
+    if damage.kind == "invalid":
+        raise StorageCorrupted(path, damage.offset, f"{damage.reason} in an intact frame header")
+    following = framing.find_whole_frame(buf, damage.offset + 1, end, version)
+    if following is not None:
+        raise StorageCorrupted(path, damage.offset, f"{damage.reason}, and a whole record follows at offset {following}")
 
 
 def _write_all(fd: int, chunks: Iterable[bytes]) -> int:

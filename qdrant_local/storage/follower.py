@@ -54,6 +54,7 @@ class LogFollower:
         self._generation = 0
         self._log_fd: int | None = None
         self._offset = framing.HEADER_SIZE  # where the next unread frame of the log starts
+        self._log_version = framing.FORMAT_VERSION  # format of the log being tailed (read from its header)
         self._closed = False
 
     # ------------------------------------------------------------------ the Storage protocol (read side)
@@ -169,7 +170,9 @@ class LogFollower:
         path = os.path.join(self._folder, log_name(self._generation))
         if self._offset == framing.HEADER_SIZE:
             try:
-                framing.check_header(os.pread(fd, framing.HEADER_SIZE, 0), framing.KIND_LOG, self._generation)
+                self._log_version = framing.check_header(
+                    os.pread(fd, framing.HEADER_SIZE, 0), framing.KIND_LOG, self._generation
+                )
             except HeaderError as exc:
                 if exc.torn:
                     return []  # the writer is creating the log
@@ -179,7 +182,7 @@ class LogFollower:
             size = os.fstat(fd).st_size
         while self._offset < size:
             chunk = os.pread(fd, min(size - self._offset, _READ_CHUNK), self._offset)
-            used = _whole_frames(chunk, self._offset, path, records)
+            used = _whole_frames(chunk, self._offset, path, records, self._log_version)
             if used == 0:
                 used = self._read_large_frame(fd, size, path, records)
                 if used == 0:
@@ -189,24 +192,25 @@ class LogFollower:
 
     def _read_large_frame(self, fd: int, size: int, path: str, records: list[dict[str, Any]]) -> int:
         """Read one frame longer than a chunk, if it is whole; returns the bytes it took (0 if not)."""
-        head = os.pread(fd, framing.FRAME_HEADER_SIZE, self._offset)
-        if len(head) < framing.FRAME_HEADER_SIZE:
+        head_size = framing.frame_header_size(self._log_version)
+        head = os.pread(fd, head_size, self._offset)
+        if len(head) < head_size:
             return 0
         length = int.from_bytes(head[:4], "little")
-        if length == 0 or length > framing.MAX_BODY or self._offset + framing.FRAME_HEADER_SIZE + length > size:
+        if length == 0 or length > framing.MAX_BODY or self._offset + head_size + length > size:
             return 0
-        frame = os.pread(fd, framing.FRAME_HEADER_SIZE + length, self._offset)
-        return _whole_frames(frame, self._offset, path, records)
+        frame = os.pread(fd, head_size + length, self._offset)
+        return _whole_frames(frame, self._offset, path, records, self._log_version)
 
 
-def _whole_frames(data: bytes, base: int, path: str, records: list[dict[str, Any]]) -> int:
+def _whole_frames(data: bytes, base: int, path: str, records: list[dict[str, Any]], version: int) -> int:
     """Decode the whole frames at the start of ``data`` (file offset ``base``) into ``records``;
     returns how many bytes they span."""
     view = memoryview(data)
     pos, end = 0, len(data)
     while pos < end:
         try:
-            start, stop = framing.read_frame(view, pos, end)
+            start, stop = framing.read_frame(view, pos, end, version)
         except FrameError:
             break
         try:
@@ -226,17 +230,17 @@ def _read_snapshot(fd: int, path: str, generation: int) -> Iterator[dict[str, An
     buf = memoryview(mapped)
     try:
         try:
-            framing.check_header(bytes(buf[: framing.HEADER_SIZE]), framing.KIND_SNAPSHOT, generation)
+            version = framing.check_header(bytes(buf[: framing.HEADER_SIZE]), framing.KIND_SNAPSHOT, generation)
         except HeaderError as exc:
             raise StorageCorrupted(path, 0, exc.reason) from None
         pos, count = framing.HEADER_SIZE, 0
         while True:
-            if size - pos == framing.TRAILER_SIZE and bytes(buf[pos : pos + 4]) == b"\0\0\0\0":
-                if framing.read_trailer(buf, pos, size) != count:
+            if size - pos == framing.trailer_size(version) and framing.is_trailer_start(buf, pos, size, version):
+                if framing.read_trailer(buf, pos, size, version) != count:
                     raise StorageCorrupted(path, pos, "damaged snapshot trailer")
                 return
             try:
-                start, stop = framing.read_frame(buf, pos, size)
+                start, stop = framing.read_frame(buf, pos, size, version)
                 record = framing.unpack_record(buf[start:stop], pos)
             except FrameError as exc:
                 raise StorageCorrupted(path, exc.offset, exc.reason) from None

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 from qdrant_local.errors import ForeignStorage
 
-__all__ = ["FolderListing", "snapshot_name", "log_name", "tmp_name", "list_folder", "fsync_dir"]
+__all__ = ["FolderListing", "snapshot_name", "log_name", "tmp_name", "list_folder", "fsync_dir", "make_folder"]
 
 #: The folder of collection archives written by create_snapshot (see qdrant_local/transfer/archive.py).
 SNAPSHOTS_DIR = "snapshots"
@@ -99,3 +99,20 @@ def fsync_dir(folder: str) -> None:
     finally:
         os.close(fd)
 
+
+
+def make_folder(folder: str) -> None:
+    """Create ``folder`` and its missing parents, durably: each new directory's entry is fsync'd in its
+    parent, so a power loss cannot drop a folder whose writes were acknowledged. FileExistsError if
+    ``folder`` is a file (as qdrant-client raises)."""
+    missing = []
+    current = folder
+    while not os.path.exists(current):
+        missing.append(current)
+        parent = os.path.dirname(current)
+        if parent == current:
+            break
+        current = parent
+    os.makedirs(folder, exist_ok=True)
+    for created in reversed(missing):
+        fsync_dir(os.path.dirname(created))

@@ -358,3 +358,95 @@ def test_missing_and_empty_folders_start_empty_stores(tmp_path: Path) -> None:
         client.close()
         assert re.fullmatch(r"\d+", storage_file(path, ".log").stem)
         assert folder_bytes(path) > 0
+
+
+# ---------------------------------------------------------------- the user's bytes never decide (item 7)
+
+
+def vector_holding_a_whole_frame(dim: int) -> list[float]:
+    """A vector whose float32 bytes contain a whole, valid record frame (all of its floats finite)."""
+    import msgpack
+    import numpy as np
+
+    for salt in range(10_000):
+        body = msgpack.packb({"op": "delete_collection", "name": f"docs{salt}"}, use_bin_type=True)
+        frame = framing.encode_frame_header(body) + body
+        data = frame + b"\0" * (-len(frame) % 4)
+        floats = np.frombuffer(data, dtype="<f4")
+        if np.isfinite(floats).all() and len(floats) <= dim:
+            padded = np.zeros(dim, dtype=np.float32)
+            padded[: len(floats)] = floats
+            return padded.tolist()
+    raise AssertionError("no salt gives finite floats")
+
+
+def test_a_torn_record_whose_vector_bytes_form_a_whole_frame_is_still_a_torn_tail(tmp_path: Path) -> None:
+    """Raw float32 bytes can look like a record frame; cut short by a crash, the record is still a torn tail
+    (it used to be refused with "a whole record follows")."""
+    path = tmp_path / "db"
+    dim = 32
+    client = QdrantClient(path=str(path))
+    client.create_collection("docs", vectors_config=models.VectorParams(size=dim, distance=models.Distance.DOT))
+    client.upsert("docs", [models.PointStruct(id=1, vector=[1.0] * dim)])
+    expected = visible_state(client)
+    client.upsert("docs", [models.PointStruct(id=2, vector=vector_holding_a_whole_frame(dim), payload={"pad": "x" * 64})])
+    client.close()
+    log = storage_file(path, ".log")
+    data = log.read_bytes()
+    last = frame_offsets(log)[-2]
+    assert framing.find_whole_frame(memoryview(data), last + 1, len(data)) is not None, "the vector holds a frame"
+    log.write_bytes(data[:-40])  # the crash cut the record after its vector, inside the payload
+    client, warned = open_recovering(path)
+    assert len(warned) == 1 and f"byte offset {last}" in warned[0]
+    assert visible_state(client) == expected
+    client.upsert("docs", [models.PointStruct(id=3, vector=[2.0] * dim)])
+    state = visible_state(client)
+    client.close()
+    assert visible_state(reopened := open_client(path)) == state
+    reopened.close()
+
+
+def downgrade_to_format_1(path: Path) -> None:
+    """Rewrite every storage file of ``path`` in format 1 (8-byte frame headers), as an older qdrant_local wrote it."""
+    for file in sorted(path.glob("*.log")) + sorted(path.glob("*.snapshot")):
+        data = file.read_bytes()
+        kind = framing.KIND_LOG if file.suffix == ".log" else framing.KIND_SNAPSHOT
+        out = [framing.encode_header(kind, int(file.stem), version=1)]
+        pos, count = framing.HEADER_SIZE, 0
+        while pos < len(data):
+            (length,) = struct.unpack_from("<I", data, pos)
+            if length == 0:
+                out.append(framing.encode_trailer(count, version=1))
+                break
+            body = data[pos + framing.FRAME_HEADER_SIZE : pos + framing.FRAME_HEADER_SIZE + length]
+            out.append(framing.encode_frame_header(body, version=1) + body)
+            pos += framing.FRAME_HEADER_SIZE + length
+            count += 1
+        file.write_bytes(b"".join(out))
+
+
+@pytest.mark.parametrize("compact_after", [None, 4])
+def test_a_folder_in_format_1_opens_and_is_rewritten_in_format_2(
+    tmp_path: Path, expected_states: list[dict[str, Any]], compact_after: int | None
+) -> None:
+    path = tmp_path / "db"
+    write_folder(path, compact_after=compact_after)
+    downgrade_to_format_1(path)
+    assert storage_file(path, ".log").read_bytes()[8:10] == b"\x01\x00"
+    client = open_client(path)
+    assert visible_state(client) == expected_states[N_REQUESTS]
+    client.close()
+    generation = 2 if compact_after else 1  # the open compacted the folder into the current format
+    assert storage_file(path, ".log").name == f"{generation:08d}.log"
+    for file in (storage_file(path, ".log"), storage_file(path, ".snapshot")):
+        assert file.read_bytes()[8:10] == framing.FORMAT_VERSION.to_bytes(2, "little")
+    assert_works_after(path, expected_states[N_REQUESTS])
+
+
+def test_a_newer_format_is_refused_clearly(tmp_path: Path) -> None:
+    path = tmp_path / "db"
+    write_folder(path)
+    log = storage_file(path, ".log")
+    data = log.read_bytes()
+    log.write_bytes(framing.encode_header(framing.KIND_LOG, 0, version=framing.FORMAT_VERSION + 1) + data[framing.HEADER_SIZE :])
+    assert_refused(path, StorageCorrupted, str(log), "unsupported storage format version 3", "newer qdrant_local")

@@ -108,13 +108,39 @@ def test_new_folder_is_created_with_parents_and_initialised(tmp_path: Path) -> N
     assert (path / "00000000.log").read_bytes() == framing.encode_header(framing.KIND_LOG, 0)
 
 
-def test_frame_bytes_are_length_crc_msgpack(folder: Path) -> None:
+def test_a_new_folder_and_its_new_parents_are_fsynced_in_their_parents(tmp_path: Path, monkeypatch) -> None:
+    """Durability of a new folder (issue 8 item 8): a power loss cannot drop a folder whose writes were
+    acknowledged, because every directory the storage created is fsync'd in its parent before any write."""
+    synced: list[tuple[int, int]] = []
+    original = os.fsync
+
+    def recording_fsync(fd: int) -> None:
+        info = os.fstat(fd)
+        synced.append((info.st_dev, info.st_ino))
+        original(fd)
+
+    monkeypatch.setattr(os, "fsync", recording_fsync)
+    path = tmp_path / "a" / "b" / "c"
+    storage, _ = open_loaded(path)
+    storage.append({"x": 1})
+    storage.close()
+    for directory in (tmp_path, tmp_path / "a", tmp_path / "a" / "b", path):
+        info = directory.stat()
+        assert (info.st_dev, info.st_ino) in synced, f"{directory} was never fsync'd"
+    # ... and the parent before the first record was fsync'd
+    info = tmp_path.stat()
+    log = (path / "00000000.log").stat()
+    assert synced.index((info.st_dev, info.st_ino)) < len(synced) - 1 - synced[::-1].index((log.st_dev, log.st_ino))
+
+
+def test_frame_bytes_are_length_crc_header_crc_msgpack(folder: Path) -> None:
     write_records(folder, [{"k": "v"}])
     data = (folder / "00000000.log").read_bytes()
     body = msgpack.packb({"k": "v"}, use_bin_type=True)
     import zlib
 
-    assert data[framing.HEADER_SIZE :] == len(body).to_bytes(4, "little") + zlib.crc32(body).to_bytes(4, "little") + body
+    head = len(body).to_bytes(4, "little") + zlib.crc32(body).to_bytes(4, "little")
+    assert data[framing.HEADER_SIZE :] == head + zlib.crc32(head).to_bytes(4, "little") + body
 
 
 def test_append_refuses_non_dict_and_unpackable_values_without_writing(folder: Path) -> None:
