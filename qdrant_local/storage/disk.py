@@ -89,7 +89,7 @@ import msgpack
 from qdrant_local.errors import ClientClosed, InvalidInput, QdrantLocalError, StorageCorrupted, StorageRecoveredWarning
 from qdrant_local.storage import framing
 from qdrant_local.storage.framing import FrameError, HeaderError
-from qdrant_local.storage.layout import fsync_dir, list_folder, log_name, make_folder, snapshot_name, tmp_name
+from qdrant_local.storage.layout import check_folder_path, fsync_dir, list_folder, log_name, make_folder, snapshot_name, tmp_name
 from qdrant_local.storage.lock import FolderLock
 
 __all__ = ["DiskStorage"]
@@ -120,6 +120,7 @@ class DiskStorage:
         self._log_fd: int | None = None
 
         self._display_path = os.fsdecode(os.fspath(path))
+        check_folder_path(self._display_path)
         # Internal paths are absolute so a later os.chdir() cannot redirect writes.
         self._folder = os.path.abspath(self._display_path)
         make_folder(self._folder)  # FileExistsError for a file, like qdrant-client; durable when new

@@ -29,7 +29,7 @@ from typing import Any
 from qdrant_local.errors import ForeignStorage, InvalidPath, ReadOnlyStorage, StorageCorrupted
 from qdrant_local.storage import framing
 from qdrant_local.storage.framing import FrameError, HeaderError
-from qdrant_local.storage.layout import FolderListing, list_folder, log_name, snapshot_name
+from qdrant_local.storage.layout import FolderListing, check_folder_path, list_folder, log_name, snapshot_name
 
 __all__ = ["LogFollower", "read_snapshot_file"]
 
@@ -48,6 +48,7 @@ class LogFollower:
     def __init__(self, path: str | os.PathLike[str]) -> None:
         """Open the folder ``path`` for reading; it must exist (an empty folder reads as empty)."""
         self._display_path = os.fsdecode(os.fspath(path))
+        check_folder_path(self._display_path)
         self._folder = os.path.abspath(self._display_path)
         if not os.path.isdir(self._folder):
             raise InvalidPath(self._display_path)

@@ -18,9 +18,9 @@ import os
 import re
 from dataclasses import dataclass, field
 
-from qdrant_local.errors import ForeignStorage
+from qdrant_local.errors import ForeignStorage, UnsupportedLocation
 
-__all__ = ["FolderListing", "snapshot_name", "log_name", "tmp_name", "list_folder", "fsync_dir", "make_folder"]
+__all__ = ["FolderListing", "snapshot_name", "log_name", "tmp_name", "list_folder", "fsync_dir", "make_folder", "check_folder_path"]
 
 #: The folder of collection archives written by create_snapshot (see qdrant_local/transfer/archive.py).
 SNAPSHOTS_DIR = "snapshots"
@@ -116,3 +116,12 @@ def make_folder(folder: str) -> None:
     os.makedirs(folder, exist_ok=True)
     for created in reversed(missing):
         fsync_dir(os.path.dirname(created))
+
+
+def check_folder_path(display_path: str) -> None:
+    """Refuse a path that names no folder: ``""`` would silently turn the working directory into a store."""
+    if not display_path:
+        raise UnsupportedLocation(
+            "path='' names no folder (it would make the current directory a storage folder): give the folder "
+            "to persist to, e.g. path='./db', or use ':memory:'"
+        )

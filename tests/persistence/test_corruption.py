@@ -344,6 +344,23 @@ def test_a_file_as_path_raises_like_qdrant_client(tmp_path: Path) -> None:
     assert str(ours.value) == str(theirs.value)
 
 
+@pytest.mark.parametrize("read_only", [False, True])
+def test_an_empty_path_is_refused_and_the_working_directory_untouched(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, read_only: bool
+) -> None:
+    """QdrantClient(path="") used to make the current directory a storage folder (issue 8 item 9)."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "notes.txt").write_text("mine")
+    kwargs = {"read_only": True} if read_only else {}
+    with pytest.raises(ValueError, match="path='' names no folder"):
+        QdrantClient(path="", **kwargs)
+    assert sorted(os.listdir(tmp_path)) == ["notes.txt"]
+    os.remove(tmp_path / "notes.txt")
+    with pytest.raises(ValueError, match="path='' names no folder"):
+        QdrantClient(path="", **kwargs)  # an empty working directory is not taken either
+    assert os.listdir(tmp_path) == []
+
+
 def test_missing_and_empty_folders_start_empty_stores(tmp_path: Path) -> None:
     nested = tmp_path / "a" / "b" / "db"
     empty = tmp_path / "empty"
