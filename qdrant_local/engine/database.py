@@ -22,7 +22,7 @@ import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, Protocol
 
-from ..errors import ClientClosed, CollectionAlreadyExists, CollectionNotFound, CompactionFailedWarning, InvalidInput
+from ..errors import ClientClosed, CollectionAlreadyExists, CollectionNotFound, CompactionFailedWarning, InvalidInput, StorageCorrupted
 from ..ids import PointId
 from . import operations as ops
 from .collection import Collection
@@ -30,6 +30,7 @@ from .config import CollectionConfig, validate_collection_name, validate_text
 from .gcpause import gc_paused
 from .journal import Journal
 from .payload import copy_payload
+from .replay import BadRecord, check_database_record, check_point_operation
 from .vector_names import with_vector_name, without_vector_name
 
 
@@ -269,9 +270,36 @@ class Database:
     # -- replay and compaction -------------------------------------------------------------------
 
     def _replay(self, record: dict[str, Any]) -> None:
+        """Apply one stored record, checked first (engine/replay.py); a record that cannot be applied is
+        StorageCorrupted at its file and offset, whatever went wrong."""
+        try:
+            self._apply_record(record)
+        except StorageCorrupted:
+            raise
+        except BadRecord as exc:
+            raise self._corrupted(exc.reason) from None
+        except Exception as exc:
+            raise self._corrupted(f"record does not replay ({type(exc).__name__}: {exc})") from exc
+
+    def _corrupted(self, reason: str) -> StorageCorrupted:
+        file, offset = getattr(self.storage, "record_position", None) or (getattr(self.storage, "path", "?"), None)
+        return StorageCorrupted(file, offset, reason)
+
+    def _apply_record(self, record: dict[str, Any]) -> None:
+        check_database_record(record, self.collections)
         kind = record["op"]
         if kind == "points":
-            self.collections[record["collection"]].apply(ops.from_record(record["body"]))
+            collection = self.collections[record["collection"]]
+            in_snapshot = bool(getattr(self.storage, "in_snapshot", False))
+            body = record["body"]
+            if body.get("op") == "batch":
+                inner = body.get("ops")
+                if not isinstance(inner, list) or not all(isinstance(op, dict) for op in inner):
+                    raise BadRecord("batch: operations are not a list of maps")
+                for op in inner:  # each checked against the state the previous ones left
+                    collection.apply(check_point_operation(op, collection, in_snapshot=in_snapshot))
+            else:
+                collection.apply(check_point_operation(body, collection, in_snapshot=in_snapshot))
         elif kind == "create_collection":
             self.collections[record["name"]] = Collection(record["name"], CollectionConfig.from_json(record["config"]))
         elif kind == "delete_collection":
@@ -280,10 +308,8 @@ class Database:
             self.aliases = dict(record["aliases"])
         elif kind == "update_collection":
             self.collections[record["name"]].reconfigure(CollectionConfig.from_json(record["config"]))
-        elif kind == "payload_index":
-            self.collections[record["name"]].set_payload_index(record["field"], record["schema"])
         else:
-            raise ValueError(f"unknown record {kind!r}")
+            self.collections[record["name"]].set_payload_index(record["field"], record["schema"])
 
     def state_records(self) -> Iterator[dict[str, Any]]:
         """The whole current state as a stream of records that replay to it (for a snapshot)."""

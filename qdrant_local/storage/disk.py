@@ -132,7 +132,11 @@ class DiskStorage:
         self._lock = FolderLock(self._folder, self._display_path)
         self._packer = msgpack.Packer(use_bin_type=True)
         self._dirty = False  # bytes written to the log since its last fsync
-        self._compact_retry_size = 0  # after a failed compaction: the log size at which should_compact() retries
+        self._compact_retry_size = 0
+        #: (file, offset) of the record load() yielded last, and whether it came from the snapshot: what a
+        #: replay error names (StorageCorrupted(file, offset, ...)).
+        self.record_position: tuple[str, int] | None = None
+        self.in_snapshot = False  # after a failed compaction: the log size at which should_compact() retries
         self._failed: BaseException | None = None  # a write that could not be undone
         self._load_state = "new"  # -> "loading" -> "ready"
         self._closed = False
@@ -277,6 +281,7 @@ class DiskStorage:
                     record = framing.unpack_record(buf[start:stop], pos)
                 except FrameError as exc:
                     raise StorageCorrupted(path, exc.offset, exc.reason) from None
+                self.record_position, self.in_snapshot = (path, pos), True
                 yield record
                 count += 1
                 pos = stop
@@ -300,6 +305,7 @@ class DiskStorage:
                     record = framing.unpack_record(buf[start:stop], pos)
                 except FrameError as exc:
                     raise StorageCorrupted(path, exc.offset, exc.reason) from None
+                self.record_position, self.in_snapshot = (path, pos), False
                 yield record
                 pos = stop
         if torn is not None:

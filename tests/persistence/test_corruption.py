@@ -467,3 +467,88 @@ def test_a_newer_format_is_refused_clearly(tmp_path: Path) -> None:
     data = log.read_bytes()
     log.write_bytes(framing.encode_header(framing.KIND_LOG, 0, version=framing.FORMAT_VERSION + 1) + data[framing.HEADER_SIZE :])
     assert_refused(path, StorageCorrupted, str(log), "unsupported storage format version 3", "newer qdrant_local")
+
+
+# ------------------------------------------------ records with a valid checksum that cannot be replayed
+
+
+def _upsert(ids: list[Any], dense: dict[str, Any] | None = None, payloads: Any = None) -> dict[str, Any]:
+    import numpy as np
+
+    rows = np.ones((len(ids), 4), dtype="<f4")
+    positions = np.arange(len(ids), dtype="<i8")
+    vectors = dense if dense is not None else {"": [positions.tobytes(), 4, rows.tobytes()]}
+    return {
+        "op": "points",
+        "collection": "docs",
+        "body": {
+            "op": "upsert",
+            "ids": ids,
+            "payloads": [{}] * len(ids) if payloads is None else payloads,
+            "vectors": {"dense": vectors, "multi": {}, "sparse": {}},
+        },
+    }
+
+
+CRAFTED_RECORDS: dict[str, tuple[Any, str]] = {
+    "unknown record kind": ({"op": "bogus"}, "unknown record kind 'bogus'"),
+    "no kind": ({"name": "docs"}, "unknown record kind None"),
+    "missing collection": (
+        {"op": "points", "collection": "nope", "body": {"op": "delete", "ids": [1]}},
+        "collection 'nope' does not exist",
+    ),
+    "unknown point operation": ({"op": "points", "collection": "docs", "body": {"op": "explode"}}, "unknown point operation"),
+    "negative id": (_upsert([-1]), "-1 is not a valid point id"),
+    "malformed uuid": (_upsert(["not-a-uuid"]), "'not-a-uuid' is not a valid point id"),
+    "uuid not canonical": (_upsert(["8D2F6A4E-1C3B-4A5D-9E7F-0A1B2C3D4E5F"]), "is not a valid point id"),
+    "id twice in one upsert": (_upsert([5, 5]), "a point id appears twice"),
+    "vector bytes too short": (_upsert([5], {"": [b"\0" * 8, 4, b"\0" * 12]}), "bytes do not match"),
+    "wrong dimension": (_upsert([5], {"": [b"\0" * 8, 3, b"\0" * 12]}), "has dimension 3, the collection 4"),
+    "unknown vector name": (_upsert([5], {"v": [b"\0" * 8, 4, b"\0" * 16]}), "no dense vector named 'v'"),
+    "position out of range": (_upsert([5], {"": [(7).to_bytes(8, "little"), 4, b"\0" * 16]}), "a position names no point"),
+    "payload not a map": (_upsert([5], payloads=[[1, 2]]), "a payload is not a map"),
+    "payload count": (_upsert([5], payloads=[]), "not one payload per point"),
+    "vectors missing": ({"op": "points", "collection": "docs", "body": {"op": "upsert", "ids": [1], "payloads": [{}]}}, "'vectors'"),
+    "update of a missing point": (
+        {"op": "points", "collection": "docs", "body": {"op": "update_vectors", "ids": [12345], "vectors": {"dense": {}, "multi": {}, "sparse": {}}}},
+        "update_vectors names points that do not exist",
+    ),
+    "bad key path": ({"op": "points", "collection": "docs", "body": {"op": "delete_payload", "ids": [11], "keys": ["a[x"]}}, "is not a valid path"),
+    "batch not a list": ({"op": "points", "collection": "docs", "body": {"op": "batch", "ops": 5}}, "batch: operations"),
+    "delete of a missing collection": ({"op": "delete_collection", "name": "nope"}, "collection 'nope' does not exist"),
+    "collection created twice": ({"op": "create_collection", "name": "docs", "config": {}}, "created twice"),
+    "alias to a missing collection": ({"op": "aliases", "aliases": {"a": "nope"}}, "which does not exist"),
+    "name not text": ({"op": "delete_collection", "name": 5}, "field 'name' is int"),
+    "unreadable config": ({"op": "create_collection", "name": "new", "config": {"vectors": 5}}, "record does not replay"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CRAFTED_RECORDS))
+def test_a_record_with_a_valid_checksum_that_cannot_be_replayed_is_storage_corrupted(tmp_path: Path, case: str) -> None:
+    """Never KeyError, IndexError, AttributeError, a bare ValueError or an InvalidInput (issue 8 item 6)."""
+    import msgpack
+
+    record, reason = CRAFTED_RECORDS[case]
+    path = tmp_path / "db"
+    write_folder(path, count=3)
+    log = storage_file(path, ".log")
+    offset = log.stat().st_size
+    body = msgpack.packb(record, use_bin_type=True)
+    with open(log, "ab") as f:
+        f.write(framing.encode_frame_header(body) + body)
+    error = assert_refused(path, StorageCorrupted, str(log), f"byte offset {offset}", reason)
+    assert type(error) is StorageCorrupted
+
+
+def test_a_point_twice_in_a_snapshot_is_storage_corrupted(tmp_path: Path) -> None:
+    """A duplicated id used to load, with count and scroll disagreeing (issue 8 item 6)."""
+    path = tmp_path / "db"
+    write_folder(path, compact_after=N_REQUESTS)
+    snapshot = storage_file(path, ".snapshot")
+    data = snapshot.read_bytes()
+    offsets = frame_offsets(snapshot)
+    last, end = offsets[-2], offsets[-1]
+    count = len(offsets) - 1
+    duplicated = data[:end] + data[last:end] + framing.encode_trailer(count + 1)
+    snapshot.write_bytes(duplicated)
+    assert_refused(path, StorageCorrupted, str(snapshot), f"byte offset {end}", "appears twice in the snapshot")
