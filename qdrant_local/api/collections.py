@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from .. import models
-from ..engine.config import CollectionConfig, to_json
+from ..engine.config import CollectionConfig, to_json, validate_collection_name
 from ..engine.payload import normalize_payload, validate_key
 from ..errors import InvalidInput
 from .base import ClientBase, completed
@@ -51,10 +51,10 @@ class CollectionsApi(ClientBase):
         Returns:
             True.
         """
-        config = CollectionConfig.from_request(
+        config = _collection_config(
             vectors_config,
             sparse_vectors_config,
-            metadata=normalize_payload(metadata) if metadata is not None else None,
+            metadata=metadata,
             shard_number=shard_number,
             sharding_method=sharding_method,
             replication_factor=replication_factor,
@@ -99,10 +99,15 @@ class CollectionsApi(ClientBase):
             stacklevel=2,
         )
         arguments = dict(locals())
-        arguments.pop("self")
+        for name in ("self", "collection_name", "timeout"):
+            arguments.pop(name)
+        # Everything is validated before the old collection is deleted (issue 8 item 4).
+        validate_collection_name(collection_name)
+        config = _collection_config(**arguments)
         with self._database.lock:
             self.delete_collection(collection_name)
-            return self.create_collection(**arguments)
+            self._database.create_collection(collection_name, config)
+        return True
 
     def delete_collection(self, collection_name: str, timeout: int | None = None) -> bool:
         """Delete a collection and its aliases. Returns whether it existed."""
@@ -233,3 +238,13 @@ class CollectionsApi(ClientBase):
         """Drop a payload index."""
         self._database.set_payload_index(collection_name, field_name, None, wait)
         return completed()
+
+
+def _collection_config(vectors_config: Any, sparse_vectors_config: Any, metadata: Any, **other: Any) -> CollectionConfig:
+    """The validated configuration of a create (or recreate) request; raises before anything changes."""
+    return CollectionConfig.from_request(
+        vectors_config,
+        sparse_vectors_config,
+        metadata=normalize_payload(metadata) if metadata is not None else None,
+        **other,
+    )

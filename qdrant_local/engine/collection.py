@@ -16,7 +16,7 @@ import numpy as np
 
 from .._access import enum_value, field
 from ..errors import InvalidInput, InvalidVector, PointNotFound
-from ..ids import PointId, normalize_id, normalize_ids, try_normalize_id
+from ..ids import PointId, normalize_id, normalize_ids
 from . import operations as ops
 from .config import CollectionConfig
 from .filters import CompiledFilter, compile_filter, filter_mask
@@ -424,11 +424,11 @@ class Collection:
     def retrieve(self, ids: Iterable[Any], with_payload: Any, with_vectors: Any) -> list[tuple[PointId, Any, Any]]:
         selector = compile_payload_selector(with_payload)
         self.check_with_vectors(with_vectors)
+        # Deviation: local mode skips a malformed id (-1, "not-a-uuid") silently; the server rejects the
+        # request, as has_id and scroll offsets here do.
+        point_ids = [normalize_id(raw_id) for raw_id in ids]
         found = []
-        for raw_id in ids:
-            point_id = try_normalize_id(raw_id)
-            if point_id is None:
-                continue
+        for point_id in point_ids:
             slot = self.store.slot_of.get(point_id)
             if slot is None:
                 continue

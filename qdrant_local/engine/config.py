@@ -14,8 +14,12 @@ from typing import Any
 
 from .._access import enum_value, field
 from ..errors import InvalidInput
+from ..models import _generated as _models
+from .modelcheck import check_json, check_model_json
 from .payload import copy_payload, normalize_payload
 from .vectors import distance_name
+
+_FIELD_SCHEMA = str(_models.CreateFieldIndex.__annotations__["field_schema"])
 
 MAX_VECTOR_SIZE = 65536
 #: Key of the configuration JSON: sparse vectors were configured, so get_collection shows ``{}``
@@ -64,6 +68,14 @@ def validate_vector_name(vector_name: Any, kind: str) -> str:
     if kind == "sparse" and vector_name == "":
         raise InvalidInput("Sparse vector name cannot be empty")
     return vector_name
+
+
+def validate_index_schema(schema: Any) -> None:
+    """Raise InvalidInput unless ``schema`` (JSON) is a payload index schema the server accepts: a
+    PayloadSchemaType name or one of the *IndexParams objects."""
+    if schema is None:
+        raise InvalidInput("field_schema must be specified")
+    check_json(_FIELD_SCHEMA, schema, "payload index schema")
 
 
 def to_json(value: Any) -> Any:
@@ -158,10 +170,12 @@ class CollectionConfig:
         }
         if sparse_vectors_config is not None:
             raw[SPARSE_DECLARED] = True
-        for key, value in other.items():
-            if value is not None:
-                # Metadata is already normalised JSON, where a null is a value to keep.
-                raw[key] = value if key == "metadata" else to_json(value)
+        echoed = {key: to_json(value) for key, value in other.items() if value is not None and key != "metadata"}
+        # Checked before anything is logged: a wrong shape would break get_collection for ever (issue 8 item 5).
+        check_model_json(_models.CreateCollection, echoed, "collection config")
+        raw.update(echoed)
+        if other.get("metadata") is not None:
+            raw["metadata"] = other["metadata"]  # already normalised JSON, where a null is a value to keep
         return cls(vectors=vectors, unnamed=unnamed, raw=raw)
 
     @classmethod
@@ -205,9 +219,9 @@ class CollectionConfig:
         if metadata is not None:
             raw["metadata"] = _merged_metadata(raw.get("metadata"), normalize_payload(metadata))
             updated = True
-        for key, value in echoed.items():
-            if value is not None:
-                raw[key] = to_json(value)
+        settings = {key: to_json(value) for key, value in echoed.items() if value is not None}
+        check_model_json(_models.UpdateCollection, settings, "collection config")
+        raw.update(settings)
         return raw, updated
 
 

@@ -26,7 +26,7 @@ from ..errors import ClientClosed, CollectionAlreadyExists, CollectionNotFound, 
 from ..ids import PointId
 from . import operations as ops
 from .collection import Collection
-from .config import CollectionConfig, validate_collection_name, validate_text
+from .config import CollectionConfig, validate_collection_name, validate_index_schema, validate_text
 from .gcpause import gc_paused
 from .journal import Journal
 from .payload import copy_payload
@@ -264,6 +264,8 @@ class Database:
         """Record (schema) or drop (None) a payload index."""
         with self.lock:
             collection = self.collection(name)
+            if schema is not None:
+                validate_index_schema(schema)  # before logging: a bad schema would break the collection for ever
             self._log({"op": "payload_index", "name": collection.name, "field": field_name, "schema": schema}, wait)
             collection.set_payload_index(field_name, schema)
 

@@ -23,7 +23,6 @@ from ..ids import normalize_id
 from . import geo, text
 from .conditions import (
     ConditionNode,
-    ConstantNode,
     FieldNode,
     FilterNode,
     FilterTarget,
@@ -38,10 +37,10 @@ from .maskcache import Unfreezable, freeze
 from .paths import Path, parse_path
 
 __all__ = [
-    "FilterTarget",
     "CompiledFilter",
-    "compile_filter",
+    "FilterTarget",
     "compile_condition",
+    "compile_filter",
     "filter_mask",
 ]
 
@@ -91,6 +90,7 @@ def compile_filter(filter_obj: Any) -> CompiledFilter | None:
     """
     if filter_obj is None:
         return None
+    check_filter_depth(filter_obj)
     node = compile_condition(filter_obj)
     if not isinstance(node, FilterNode):
         node = FilterNode([node], None, [], None)
@@ -109,6 +109,35 @@ def filter_mask(compiled: CompiledFilter | None, target: FilterTarget, candidate
     if compiled is None or compiled.root.is_trivial:
         return np.array(candidates, dtype=bool, copy=True)
     return compiled.root.evaluate(target, np.asarray(candidates, dtype=bool))
+
+
+#: The deepest nesting of filters (and nested conditions) accepted: the server's JSON parser stops at 128.
+MAX_FILTER_DEPTH = 128
+
+
+def check_filter_depth(filter_obj: Any) -> None:
+    """Raise InvalidInput when filters nest deeper than MAX_FILTER_DEPTH (walked without recursion, so a
+    filter nested 10,000 deep is a clear error, not a RecursionError)."""
+    stack = [(filter_obj, 1)]
+    while stack:
+        obj, depth = stack.pop()
+        if isinstance(obj, (str, bytes, int, float, list, tuple)) or obj is None or _has(obj, "key"):
+            continue  # a field condition (or garbage compile_condition reports): no deeper level
+        if depth > MAX_FILTER_DEPTH:
+            raise InvalidInput(f"Filter is nested deeper than {MAX_FILTER_DEPTH} levels")
+        nested = field(obj, "nested", None)
+        if nested is not None and not isinstance(nested, (str, bytes, int, float, list, tuple)):
+            stack.append((field(nested, "filter", None), depth + 1))
+            continue
+        for clause in ("must", "should", "must_not"):
+            value = field(obj, clause, None)
+            children = value if isinstance(value, (list, tuple)) else [value]
+            stack.extend((child, depth + 1) for child in children if child is not None)
+        min_should = field(obj, "min_should", None)
+        if min_should is not None and not isinstance(min_should, (str, bytes, int, float, list, tuple)):
+            conditions = field(min_should, "conditions", None)
+            if isinstance(conditions, (list, tuple)):
+                stack.extend((child, depth + 1) for child in conditions)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -272,8 +301,9 @@ def _compile_field_condition(condition: Any) -> ConditionNode:
         if geo_obj is not None:
             params, value_test, points_test = compile_geo(geo_obj)
             return GeoNode(kind, key, path, params, _any_of(value_test), value_test, points_test)
-    # Mirrors local mode: a FieldCondition with no condition in it matches nothing.
-    return ConstantNode(False)
+    # Deviation: local mode lets a FieldCondition without any condition match nothing; the server rejects
+    # the request (validate_field_condition).
+    raise InvalidInput("Validation error in JSON body: [match: At least one field condition must be specified]")
 
 
 def _any_value_node(kind: str, key: str, path: Path, params: dict[str, Any], value_test: Callable[[Any], bool]) -> FieldNode:

@@ -29,7 +29,16 @@ import msgpack
 from ..errors import InvalidInput
 from .paths import WILDCARD, Path, format_path, parse_path
 
-__all__ = ["normalize_payload", "normalize_payloads", "copy_payload", "validate_key", "set_payload", "delete_payload"]
+__all__ = [
+    "MAX_PAYLOAD_DEPTH",
+    "check_payload_depth",
+    "copy_payload",
+    "delete_payload",
+    "normalize_payload",
+    "normalize_payloads",
+    "set_payload",
+    "validate_key",
+]
 
 
 # --------------------------------------------------------------------------------------------------
@@ -56,6 +65,7 @@ def normalize_payload(payload: Any) -> dict[str, Any]:
         raise InvalidInput(f"Payload must be a dict, got {type(payload).__name__}")
     if type(payload) is dict and _is_flat_json(payload):
         return dict(payload)  # the common case, a flat dict of JSON scalars: a shallow copy is a deep one
+    check_payload_depth(payload)  # first, without recursion: the normaliser below then recurses < 128 levels
     return _normalize_dict(payload, (), set())
 
 
@@ -101,10 +111,22 @@ def normalize_payloads(payloads: list[Any]) -> list[dict[str, Any]]:
             packed = None
         if packed is not None and not _UNSURE_BYTES.search(packed):
             try:
-                return msgpack.unpackb(packed, raw=False, strict_map_key=True)
+                unpacked: list[dict[str, Any]] = msgpack.unpackb(packed, raw=False, strict_map_key=True)
             except ValueError:  # a key msgpack accepts but JSON does not
-                pass
+                unpacked = []
+            if unpacked:
+                for payload in unpacked:
+                    if not _is_flat(payload):
+                        check_payload_depth(payload)
+                return unpacked
     return [normalize_payload(payload) for payload in payloads]
+
+
+def _is_flat(payload: dict[str, Any]) -> bool:
+    for value in payload.values():
+        if type(value) in _CONTAINERS:
+            return False
+    return True
 
 
 def _PACK(value: Any) -> bytes:
@@ -320,20 +342,54 @@ def _format_duration(value: _dt.timedelta) -> str:
 
 
 def copy_payload(value: Any) -> Any:
-    """Deep copy of a JSON value (dicts, lists, scalars); several times faster than copy.deepcopy."""
+    """Deep copy of a JSON value (dicts, lists, scalars); several times faster than copy.deepcopy.
+
+    Iterative (an explicit stack, no recursion), so copying works at any nesting depth whatever the
+    caller's own stack depth (replay of an old folder, a deep caller).
+    """
     kind = type(value)
     if kind is dict:
-        copied = value.copy()
-        for k, v in copied.items():
+        root: Any = value.copy()
+    elif kind is list:
+        root = value.copy()
+    else:
+        return value
+    pending = [root]
+    while pending:
+        container = pending.pop()
+        items = container.items() if type(container) is dict else enumerate(container)
+        for k, v in items:
             if type(v) in _CONTAINERS:  # only nested containers need their own copies
-                copied[k] = copy_payload(v)
-        return copied
-    if kind is list:
-        return [copy_payload(v) if type(v) in _CONTAINERS else v for v in value]
-    return value
+                copied = v.copy()
+                container[k] = copied
+                pending.append(copied)
+    return root
 
 
 _CONTAINERS = frozenset((dict, list))
+
+#: The deepest nesting of objects and arrays a payload may hold (the payload itself is level 1): the
+#: server's JSON parser stops at 128 levels.
+MAX_PAYLOAD_DEPTH = 128
+
+
+def check_payload_depth(value: Any, what: str = "Payload") -> None:
+    """Raise InvalidInput when ``value`` nests dicts and lists (or tuples) deeper than MAX_PAYLOAD_DEPTH.
+
+    Walked with an explicit stack, so it cannot overflow whatever the depth; circular references are
+    left to the normaliser, which names them.
+    """
+    stack = [(value, 1)]
+    seen = {id(value)}  # each container once: a circular reference ends here and is reported as such later
+    while stack:
+        container, depth = stack.pop()
+        if depth > MAX_PAYLOAD_DEPTH:
+            raise InvalidInput(f"{what} is nested deeper than {MAX_PAYLOAD_DEPTH} levels")
+        children = container.values() if isinstance(container, Mapping) else container
+        for child in children:
+            if isinstance(child, (Mapping, list, tuple)) and id(child) not in seen:
+                seen.add(id(child))
+                stack.append((child, depth + 1))
 
 
 # --------------------------------------------------------------------------------------------------

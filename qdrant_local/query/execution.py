@@ -15,6 +15,7 @@ from ..engine.gcpause import gc_paused
 from ..engine.projection import compile_payload_selector
 from ..engine.vectors import DenseVectors
 from ..errors import InvalidInput
+from ..ids import try_normalize_id
 from ..models.query import QueryResponse
 from .groups import distance_matrix, group_hits
 from .planner import Hit, Planner, _parse_value, warn_ignored_search_params
@@ -258,7 +259,9 @@ def _groups(
     for group_id, hits_of_group in group_hits(planner, hits, group_by, limit, group_size, with_payload, with_vectors):
         lookup = None
         if lookup_collection is not None:
-            found = lookup_collection.retrieve([group_id], lookup_payload, lookup_vectors)
+            # A group value that is no point id (a tag, "k") looks up nothing, as in local mode.
+            valid = try_normalize_id(group_id) is not None
+            found = lookup_collection.retrieve([group_id], lookup_payload, lookup_vectors) if valid else []
             if found:
                 point_id, payload, vector = found[0]
                 lookup = models.Record(id=point_id, payload=payload, vector=vector, shard_key=None, order_value=None)

@@ -86,10 +86,24 @@ from typing import Any
 
 import msgpack
 
-from qdrant_local.errors import ClientClosed, InvalidInput, QdrantLocalError, StorageCorrupted, StorageRecoveredWarning
+from qdrant_local.errors import (
+    ClientClosed,
+    InvalidInput,
+    QdrantLocalError,
+    StorageCorrupted,
+    StorageRecoveredWarning,
+)
 from qdrant_local.storage import framing
 from qdrant_local.storage.framing import FrameError, HeaderError
-from qdrant_local.storage.layout import check_folder_path, fsync_dir, list_folder, log_name, make_folder, snapshot_name, tmp_name
+from qdrant_local.storage.layout import (
+    check_folder_path,
+    fsync_dir,
+    list_folder,
+    log_name,
+    make_folder,
+    snapshot_name,
+    tmp_name,
+)
 from qdrant_local.storage.lock import FolderLock
 
 __all__ = ["DiskStorage"]

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 from qdrant_local.errors import ForeignStorage, UnsupportedLocation
 
-__all__ = ["FolderListing", "snapshot_name", "log_name", "tmp_name", "list_folder", "fsync_dir", "make_folder", "check_folder_path"]
+__all__ = ["FolderListing", "check_folder_path", "fsync_dir", "list_folder", "log_name", "make_folder", "snapshot_name", "tmp_name"]
 
 #: The folder of collection archives written by create_snapshot (see qdrant_local/transfer/archive.py).
 SNAPSHOTS_DIR = "snapshots"

@@ -196,6 +196,43 @@ def _dict_rows() -> list[Row]:
     ]
 
 
+def _deep(levels: int) -> dict[str, Any]:
+    """A payload of ``levels`` nested objects (the payload itself is the first)."""
+    value: Any = 1
+    for _ in range(levels - 1):  # with the payload itself: ``levels`` objects
+        value = {"a": value}
+    return {"deep": value}
+
+
+def _deep_filter(m: ModuleType, levels: int, nested: bool = False) -> Any:
+    """A filter ``levels`` filters deep (each nested condition adds a nested filter level too)."""
+    current = m.Filter(must=[m.FieldCondition(key="city", match=m.MatchValue(value="Oslo"))])
+    for _ in range(levels - 1):
+        inner = m.NestedCondition(nested=m.Nested(key="obj", filter=current)) if nested else current
+        current = m.Filter(must=[inner])
+    return current
+
+
+def _empty_field_condition_rows() -> list[Row]:
+    message = "Validation error in JSON body: [match: At least one field condition must be specified]"
+
+    def condition(m: ModuleType) -> Any:
+        return m.Filter(must=[m.FieldCondition(key="city")])
+
+    calls: dict[str, Call] = {
+        "scroll": lambda c, m: c.scroll("c", scroll_filter=condition(m)),
+        "count": lambda c, m: c.count("c", count_filter=condition(m)),
+        "delete": lambda c, m: c.delete("c", m.FilterSelector(filter=condition(m))),
+        "set_payload": lambda c, m: c.set_payload("c", {"x": 1}, condition(m)),
+        "query": lambda c, m: c.query_points("c", query=[1.0, 0.0, 0.0], query_filter=condition(m)),
+        "REST dict": lambda c, m: c.count("c", count_filter={"must": [{"key": "city"}]}),
+    }
+    return [
+        Row(f"field condition without a condition ({name})", DEVIATION, call, ValueError, message)
+        for name, call in calls.items()
+    ]
+
+
 ROWS: list[Row] = [
     # -------------------------------------------------------------- collections
     Row("upsert to a missing collection", SAME, lambda c, m: c.upsert("zz", [P(m, 9)]), ValueError, "Collection zz not found"),
@@ -309,7 +346,41 @@ ROWS: list[Row] = [
     Row("facet limit 0", SAME, lambda c, m: c.facet("c", "city", limit=0), ValueError, "limit value 0 is invalid. Must be 1 or larger."),
     Row("min_should min_count 0", SAME, lambda c, m: c.count("c", count_filter=m.Filter(min_should=m.MinShould(conditions=[m.HasIdCondition(has_id=[1])], min_count=0))), ValueError,
         "min_count value 0 is invalid. Must be 1 or larger."),
-    Row("retrieve skips invalid and missing ids, keeps duplicates", SAME, lambda c, m: c.retrieve("c", ["abc", 1, 999, 1, UUID_A.upper()]), None),
+    Row("retrieve skips missing ids, keeps duplicates", SAME, lambda c, m: c.retrieve("c", [1, 999, 1, UUID_A.upper()]), None),
+    # Deviation (issue 8 item 11): local mode skips a malformed id; the server rejects the request, as has_id does.
+    Row("retrieve with a negative id", DEVIATION, lambda c, m: c.retrieve("c", [1, -1]), ValueError,
+        "value -1 is not a valid point ID, valid values are either an unsigned integer or a UUID"),
+    Row("retrieve with a malformed UUID", DEVIATION, lambda c, m: c.retrieve("c", ["not-a-uuid", 1]), ValueError,
+        "Point id not-a-uuid is not a valid UUID"),
+    # Deviation (issue 8 item 12): local mode lets a FieldCondition without a condition match nothing.
+    *_empty_field_condition_rows(),
+    # Deviation (issue 8 item 10): one explicit depth limit, 128 levels, as the server's JSON parser.
+    Row("payload nested 1000 deep (upsert)", DEVIATION, lambda c, m: c.upsert("c", [P(m, 9, payload=_deep(1000))]), ValueError,
+        "Payload is nested deeper than 128 levels"),
+    Row("payload nested 129 deep (set_payload)", DEVIATION, lambda c, m: c.set_payload("c", _deep(129), [1]), ValueError,
+        "Payload is nested deeper than 128 levels"),
+    Row("payload nested 128 deep is accepted", DEVIATION, lambda c, m: c.set_payload("c", _deep(128), [1]), None, changes=True),
+    Row("filter nested 10000 deep", DEVIATION, lambda c, m: c.count("c", count_filter=_deep_filter(m, 10_000)), ValueError,
+        "Filter is nested deeper than 128 levels"),
+    Row("nested conditions 5000 deep", DEVIATION, lambda c, m: c.scroll("c", scroll_filter=_deep_filter(m, 5000, nested=True)), ValueError,
+        "Filter is nested deeper than 128 levels"),
+    Row("filter nested 128 deep is accepted", DEVIATION, lambda c, m: c.count("c", count_filter=_deep_filter(m, 128)), None),
+    # Deviation (issue 8 items 4, 5): local mode deletes first / stores anything; the server rejects the request.
+    Row("recreate_collection with an invalid size keeps the old collection", DEVIATION,
+        lambda c, m: c.recreate_collection("c", vectors_config=m.VectorParams(size=0, distance=m.Distance.DOT)), ValueError,
+        "Vector size 0 is invalid. Must be from 1 to 65536."),
+    Row("recreate_collection with a bad optimizers_config keeps the old collection", DEVIATION,
+        lambda c, m: c.recreate_collection("c", vectors_config=vp(m), optimizers_config=5), ValueError,
+        "Format error in collection config: optimizers_config: expected an object (OptimizersConfigDiff), got 5"),
+    Row("update_collection optimizers_config=5", DEVIATION, lambda c, m: c.update_collection("c", optimizers_config=5), ValueError,
+        "Format error in collection config: optimizers_config: expected an object (OptimizersConfigDiff), got 5"),
+    Row("update_collection hnsw m as text", DEVIATION, lambda c, m: c.update_collection("c", hnsw_config={"m": "x"}), ValueError,
+        "Format error in collection config: hnsw_config: m: expected an integer, got 'x'"),
+    *[
+        Row(f"create_payload_index schema {schema!r}", DEVIATION, lambda c, m, schema=schema: c.create_payload_index("c", "city", field_schema=schema),
+            ValueError)
+        for schema in ("nonsense", {"type": "bogus"}, 5, {"type": "keyword", "bogus": 1}, {"type": "integer", "lookup": "x"})
+    ],
     Row("filter on a missing field (must)", SAME, lambda c, m: c.count("c", count_filter=m.Filter(must=[m.FieldCondition(key="zz", match=m.MatchValue(value=1))]))),
     Row("filter on a missing field (must_not)", SAME, lambda c, m: c.count("c", count_filter=m.Filter(must_not=[m.FieldCondition(key="zz", match=m.MatchValue(value=1))]))),
     Row("filter on a missing field (except)", SAME, lambda c, m: c.count("c", count_filter=m.Filter(must=[m.FieldCondition(key="zz", match=m.MatchExcept(**{"except": [1]}))]))),

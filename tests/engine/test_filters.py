@@ -700,10 +700,13 @@ def test_bare_condition_is_a_must_filter() -> None:
     assert mask.tolist() == [True, False]
 
 
-def test_field_condition_without_condition_matches_nothing() -> None:
-    # Mirrors local mode (check_condition falls through to False).
-    assert _verdicts({"must_not": [{"key": "a"}]}, [{"a": 1}, {}]) == [True, True]
-    assert _verdicts({"should": [{"key": "a"}]}, [{"a": 1}, {}]) == [False, False]
+@pytest.mark.parametrize("clause", ["must", "should", "must_not"])
+def test_field_condition_without_condition_is_rejected(clause: str) -> None:
+    # Deviation (issue 8 item 12): local mode lets it match nothing; the server rejects the request.
+    with pytest.raises(InvalidInput, match="At least one field condition must be specified"):
+        compile_filter({clause: [{"key": "a"}]})
+    with pytest.raises(InvalidInput, match="At least one field condition must be specified"):
+        compile_filter({"must": [{"nested": {"key": "n", "filter": {clause: [{"key": "a"}]}}}]})
 
 
 # ------------------------------------------------------------------------------------------------

@@ -131,7 +131,8 @@ def assert_works_after(path: Path, expected: dict[str, Any]) -> None:
     client.upsert("docs", [models.PointStruct(id=999, vector=[1, 2, 3, 4], payload={"after": True})])
     state = visible_state(client)
     client.close()
-    assert visible_state(reopened := open_client(path)) == state
+    reopened = open_client(path)
+    assert visible_state(reopened) == state
     reopened.close()
 
 
@@ -419,7 +420,8 @@ def test_a_torn_record_whose_vector_bytes_form_a_whole_frame_is_still_a_torn_tai
     client.upsert("docs", [models.PointStruct(id=3, vector=[2.0] * dim)])
     state = visible_state(client)
     client.close()
-    assert visible_state(reopened := open_client(path)) == state
+    reopened = open_client(path)
+    assert visible_state(reopened) == state
     reopened.close()
 
 

@@ -129,7 +129,8 @@ def test_failed_automatic_compaction_is_a_warning_and_the_write_stands(
         assert seed < 3000, "compaction was never retried"
     state = visible_state(client)
     client.close()
-    assert visible_state(reopened := open_client(path)) == state
+    reopened = open_client(path)
+    assert visible_state(reopened) == state
     reopened.close()
 
 
@@ -150,7 +151,8 @@ def test_explicit_compact_reports_its_failure_and_changes_nothing(tmp_path: Path
     state = visible_state(client)
     client.close()
     assert sorted(os.listdir(path)) == [".lock", "00000000.log"]
-    assert visible_state(reopened := open_client(path)) == state
+    reopened = open_client(path)
+    assert visible_state(reopened) == state
     reopened.close()
 
 
@@ -193,7 +195,8 @@ def test_failed_fsync_cuts_the_write_back_and_reopen_never_replays_it(
         client.set_payload("c", {"later": 1}, [1])
     assert visible_state(client) == state
     client.close()
-    assert visible_state(reopened := open_client(path)) == state
+    reopened = open_client(path)
+    assert visible_state(reopened) == state
     upsert(reopened, range(3), seed=2)  # reopening makes the folder writable again
     reopened.close()
 
@@ -249,7 +252,8 @@ def test_really_full_disk_during_automatic_compaction(small_tmpfs: Path, small_c
     assert storage_of(client).generation == 0
     state = visible_state(client)
     client.close()
-    assert visible_state(reopened := open_client(path)) == state
+    reopened = open_client(path)
+    assert visible_state(reopened) == state
     filler.unlink()  # space again: compaction catches up as the log grows
     seed = 2000
     while storage_of(reopened).generation == 0:
@@ -258,5 +262,6 @@ def test_really_full_disk_during_automatic_compaction(small_tmpfs: Path, small_c
         assert seed < 3000, "compaction was never retried"
     state = visible_state(reopened)
     reopened.close()
-    assert visible_state(again := open_client(path)) == state
+    again = open_client(path)
+    assert visible_state(again) == state
     again.close()
