@@ -22,7 +22,14 @@ import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, Protocol
 
-from ..errors import ClientClosed, CollectionAlreadyExists, CollectionNotFound, CompactionFailedWarning, InvalidInput, StorageCorrupted
+from ..errors import (
+    ClientClosed,
+    CollectionAlreadyExists,
+    CollectionNotFound,
+    CompactionFailedWarning,
+    InvalidInput,
+    StorageCorrupted,
+)
 from ..ids import PointId
 from . import operations as ops
 from .collection import Collection
@@ -121,7 +128,7 @@ class Database:
         if self.storage is not None and self.storage.should_compact(self._live_bytes()):
             try:
                 self.compact()
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - whatever failed, the committed write stands
                 # The write is committed (logged and applied): it must not be reported as failed. The
                 # storage keeps its current files and retries once the log has grown further.
                 warnings.warn(
