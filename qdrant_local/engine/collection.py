@@ -107,8 +107,8 @@ class Collection:
             else:
                 sparse[name] = [(int(p), vectors.raw(int(slots[p]))) for p in positions]
         yield ops.Upsert(
-            [store.point_ids[s] for s in slots.tolist()],  # type: ignore[misc]
-            payloads,  # type: ignore[arg-type]
+            [store.point_ids[s] for s in slots.tolist()],
+            payloads,
             PreparedVectors(dense, multi, sparse),  # type: ignore[arg-type]
         )
 

@@ -66,7 +66,11 @@ def _problem(annotation: str, value: Any) -> str | None:
         if any(problem is None for problem in problems):
             return None
         # For an object, the option whose only problem is not its kind ("type") is the one the caller meant.
-        meant = [p for p in problems if p and isinstance(value, dict) and "unknown variant" not in p and not p.startswith("expected")]
+        meant = [
+            p
+            for p in problems
+            if p and isinstance(value, dict) and "unknown variant" not in p and not p.startswith("expected")
+        ]
         return meant[0] if len(meant) == 1 else f"{_shown(value)} matches none of {', '.join(options)}"
     if annotation in _NONE:
         return None if value is None else f"expected null, got {_shown(value)}"
@@ -92,7 +96,11 @@ def _problem(annotation: str, value: Any) -> str | None:
     cls = getattr(_generated, annotation, None)
     if isinstance(cls, type) and issubclass(cls, Enum):
         allowed = [member.value for member in cls]
-        return None if value in allowed and type(value) is not bool else f"unknown variant {_shown(value)}, expected one of {allowed}"
+        return (
+            None
+            if value in allowed and type(value) is not bool
+            else f"unknown variant {_shown(value)}, expected one of {allowed}"
+        )
     if isinstance(cls, type) and issubclass(cls, Model):
         return _model_problem(cls, value)
     return None  # Literal[...], StrictInt and other names: not checked
@@ -114,7 +122,9 @@ def _split(arguments: str) -> list[str]:
 
 
 def _is_optional(annotation: str) -> bool:
-    return annotation.startswith("Optional[") or (annotation.startswith("Union[") and "None" in _split(annotation[6:-1]))
+    return annotation.startswith("Optional[") or (
+        annotation.startswith("Union[") and "None" in _split(annotation[6:-1])
+    )
 
 
 def _annotations(cls: type) -> dict[str, str]:

@@ -69,7 +69,8 @@ def check_database_record(record: dict[str, Any], collections: dict[str, Any]) -
             _str_field(record, "field")
     else:
         aliases = record.get("aliases")
-        _require(isinstance(aliases, dict), "aliases are not a map")
+        if not isinstance(aliases, dict):
+            raise BadRecord("aliases are not a map")
         for alias, target in aliases.items():
             _require(type(alias) is str and type(target) is str, "an alias or its collection is not text")
             _require(target in collections, f"alias {alias!r} names collection {target!r}, which does not exist")
@@ -77,18 +78,19 @@ def check_database_record(record: dict[str, Any], collections: dict[str, Any]) -
 
 def _point_ids(record: dict[str, Any], *, unique: bool) -> list[PointId]:
     ids = record.get("ids")
-    _require(isinstance(ids, list), "point ids are not a list")
-    if ids and all(type(point_id) is int for point_id in ids) and 0 <= min(ids) and max(ids) <= MAX_INT_ID:  # type: ignore[union-attr]
+    if not isinstance(ids, list):
+        raise BadRecord("point ids are not a list")
+    if ids and all(type(point_id) is int for point_id in ids) and 0 <= min(ids) and max(ids) <= MAX_INT_ID:
         pass  # the common case, checked in bulk
     else:
-        for point_id in ids:  # type: ignore[union-attr]
+        for point_id in ids:
             valid = (type(point_id) is int and 0 <= point_id <= MAX_INT_ID) or (
                 type(point_id) is str and try_normalize_id(point_id) == point_id
             )
             _require(valid, f"{point_id!r} is not a valid point id")
     if unique:
-        _require(len(set(ids)) == len(ids), "a point id appears twice in one operation")  # type: ignore[arg-type]
-    return ids  # type: ignore[return-value]
+        _require(len(set(ids)) == len(ids), "a point id appears twice in one operation")
+    return ids
 
 
 _OPERATION_FIELDS: dict[str, dict[str, type | tuple[type, ...]]] = {
@@ -106,7 +108,8 @@ _OPERATION_FIELDS: dict[str, dict[str, type | tuple[type, ...]]] = {
 def check_point_operation(body: dict[str, Any], collection: Any, *, in_snapshot: bool) -> ops.PointOperation:
     """Check one point operation record (not a batch) against ``collection`` and build it."""
     kind = body.get("op")
-    _require(kind in _OPERATION_FIELDS, f"unknown point operation {kind!r}")
+    if not isinstance(kind, str) or kind not in _OPERATION_FIELDS:
+        raise BadRecord(f"unknown point operation {kind!r}")
     for name, expected in _OPERATION_FIELDS[kind].items():
         _require(isinstance(body.get(name), expected), f"{kind}: field {name!r} has the wrong type")
     store = collection.store
@@ -147,23 +150,33 @@ def _check_vectors(record: dict[str, Any], count: int, stores: dict[str, Any]) -
         _require(isinstance(record.get(kind), dict), f"vectors: {kind!r} is not a map")
     for name, entry in record["dense"].items():
         store = stores.get(name)
-        _require(isinstance(store, DenseVectors), f"no dense vector named {name!r}")
+        if not isinstance(store, DenseVectors):
+            raise BadRecord(f"no dense vector named {name!r}")
         _require(isinstance(entry, list) and len(entry) == 3, f"dense vector {name!r}: malformed entry")
         positions, dim, rows = entry
-        _require(isinstance(positions, bytes) and isinstance(rows, bytes) and type(dim) is int, f"dense vector {name!r}: malformed entry")
+        _require(
+            isinstance(positions, bytes) and isinstance(rows, bytes) and type(dim) is int,
+            f"dense vector {name!r}: malformed entry",
+        )
         _require(dim == store.dim, f"dense vector {name!r} has dimension {dim}, the collection {store.dim}")
         _require(len(positions) % 8 == 0, f"dense vector {name!r}: positions are not 64-bit integers")
         _check_position_array(np.frombuffer(positions, dtype="<i8"), count, name)
-        _require(len(rows) == len(positions) // 8 * dim * 4, f"dense vector {name!r}: {len(rows)} bytes do not match its rows")
+        _require(
+            len(rows) == len(positions) // 8 * dim * 4,
+            f"dense vector {name!r}: {len(rows)} bytes do not match its rows",
+        )
     for name, items in record["multi"].items():
         store = stores.get(name)
-        _require(isinstance(store, MultiVectors), f"no multivector named {name!r}")
+        if not isinstance(store, MultiVectors):
+            raise BadRecord(f"no multivector named {name!r}")
         _require(isinstance(items, list), f"multivector {name!r}: malformed entry")
         for item in items:
             _require(isinstance(item, list) and len(item) == 3, f"multivector {name!r}: malformed entry")
             _, dim, matrix = item
             _require(dim == store.dim and isinstance(matrix, bytes), f"multivector {name!r}: wrong dimension")
-            _require(len(matrix) > 0 and len(matrix) % (dim * 4) == 0, f"multivector {name!r}: byte length {len(matrix)}")
+            _require(
+                len(matrix) > 0 and len(matrix) % (dim * 4) == 0, f"multivector {name!r}: byte length {len(matrix)}"
+            )
         _check_positions([item[0] for item in items], count, name)
     for name, items in record["sparse"].items():
         _require(isinstance(stores.get(name), SparseVectors), f"no sparse vector named {name!r}")
@@ -171,15 +184,21 @@ def _check_vectors(record: dict[str, Any], count: int, stores: dict[str, Any]) -
         for item in items:
             _require(isinstance(item, list) and len(item) == 3, f"sparse vector {name!r}: malformed entry")
             _, indices, values = item
-            _require(isinstance(indices, bytes) and isinstance(values, bytes), f"sparse vector {name!r}: malformed entry")
-            _require(len(indices) == len(values) and len(indices) % 4 == 0, f"sparse vector {name!r}: byte lengths differ")
+            _require(
+                isinstance(indices, bytes) and isinstance(values, bytes), f"sparse vector {name!r}: malformed entry"
+            )
+            _require(
+                len(indices) == len(values) and len(indices) % 4 == 0, f"sparse vector {name!r}: byte lengths differ"
+            )
             _require(_distinct(np.frombuffer(indices, dtype="<u4")), f"sparse vector {name!r}: an index appears twice")
         _check_positions([item[0] for item in items], count, name)
 
 
 def _check_position_array(positions: np.ndarray, count: int, name: str) -> None:
     if positions.size:
-        _require(bool(positions.min() >= 0) and bool(positions.max() < count), f"vector {name!r}: a position names no point")
+        _require(
+            bool(positions.min() >= 0) and bool(positions.max() < count), f"vector {name!r}: a position names no point"
+        )
         _require(_distinct(positions), f"vector {name!r}: a point has two vectors")
 
 

@@ -181,8 +181,11 @@ def test_failed_fsync_cuts_the_write_back_and_reopen_never_replays_it(
             client.delete("c", [1, 2])
         elif request_kind == "batch":
             client.batch_update_points(
-                "c", [models.DeleteOperation(delete=models.PointIdsList(points=[3])),
-                      models.SetPayloadOperation(set_payload=models.SetPayload(payload={"lost": 1}, points=[4]))]
+                "c",
+                [
+                    models.DeleteOperation(delete=models.PointIdsList(points=[3])),
+                    models.SetPayloadOperation(set_payload=models.SetPayload(payload={"lost": 1}, points=[4])),
+                ],
             )
         else:
             client.create_collection("d", vectors_config=models.VectorParams(size=2, distance="Dot"))
@@ -211,7 +214,9 @@ def small_tmpfs(tmp_path: Path) -> Iterator[Path]:
     mount_point.mkdir()
     if shutil.which("mount") is None or os.name != "posix" or os.geteuid() != 0:
         pytest.skip("mounting a tmpfs needs root")
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mount_point)], capture_output=True, check=False)
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mount_point)], capture_output=True, check=False
+    )
     if done.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode(errors='replace').strip()}")
     try:
