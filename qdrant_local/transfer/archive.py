@@ -3,7 +3,7 @@
 An archive is written in the storage's snapshot format (see storage/framing.py): the 24-byte header
 of a snapshot of generation 0 (a generation the storage never uses), then CRC-framed msgpack records
 that replay to the collection: ``create_collection``, one ``payload_index`` per index, then
-``points`` upserts of up to 4096 points each holding the stored float32 vectors, then the trailer
+``points`` upserts of up to 4096 points (and a quarter of the record limit) each holding the stored float32 vectors, then the trailer
 with the record count. It is a qdrant_local archive: a Qdrant server cannot restore it (use
 ``migrate`` to move a collection to a server).
 
@@ -43,7 +43,7 @@ def collection_records(collection: Any) -> Iterator[dict[str, Any]]:
     yield {"op": "create_collection", "name": collection.name, "config": collection.config.raw}
     for field_name, schema in collection.payload_schema.items():
         yield {"op": "payload_index", "name": collection.name, "field": field_name, "schema": schema}
-    for op in collection.state_operations(POINTS_PER_RECORD):
+    for op in collection.state_operations(POINTS_PER_RECORD, framing.MAX_BODY // 4):
         yield {"op": "points", "collection": collection.name, "body": op.to_record()}
 
 
