@@ -436,8 +436,14 @@ def main() -> None:
                         help="every workload at each of --sizes, with the fitted growth exponent per row")
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000],
                         help="collection sizes for --scaling (default 10,000 100,000 1,000,000)")
+    parser.add_argument("--ann", action="store_true",
+                        help="approximate search (the ann extra) beside qdrant-edge-py's HNSW: runs bench_ann.py")
     parser.add_argument("--engine", default=None, help=argparse.SUPPRESS)  # child mode
     args = parser.parse_args()
+    if args.ann:
+        import bench_ann
+
+        sys.exit(bench_ann.main(["--n", str(args.n or 100_000)]))
     if args.n is None:
         args.n = 5_000 if args.quick else 100_000
     if args.path_cap is None:

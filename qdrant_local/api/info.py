@@ -93,10 +93,13 @@ def collection_info(collection: Collection) -> models.CollectionInfo:
         else None,
         metadata=raw.get("metadata"),
     )
+    indexes = collection.vector_indexes.values()  # HNSW indexes (the ann extra), else none
+    building = any(index.busy for index in indexes)
     return models.CollectionInfo(
-        status=models.CollectionStatus.GREEN,
+        # As the server: yellow while an index is being built (searches stay exact meanwhile).
+        status=models.CollectionStatus.YELLOW if building else models.CollectionStatus.GREEN,
         optimizer_status=models.OptimizersStatusOneOf.OK,
-        indexed_vectors_count=0,
+        indexed_vectors_count=sum(index.indexed_count for index in indexes),
         points_count=len(collection.store),
         segments_count=1,
         config=config,

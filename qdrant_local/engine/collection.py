@@ -52,6 +52,9 @@ class Collection:
         }
         self.store = PointStore(vectors)
         self.mask_cache = MaskCache()
+        # HNSW indexes by dense vector name, kept by the database's AnnService (engine/ann) when
+        # the ann extra is installed; empty otherwise.
+        self.vector_indexes: dict[str, Any] = {}
 
     def reconfigure(self, config: CollectionConfig) -> None:
         """Adopt an updated configuration (metadata, sparse modifiers, echoed settings)."""

@@ -31,6 +31,7 @@ from ..errors import (
     StorageCorrupted,
 )
 from ..ids import PointId
+from . import ann
 from . import operations as ops
 from .collection import Collection
 from .config import CollectionConfig, validate_collection_name, validate_index_schema, validate_text
@@ -67,6 +68,8 @@ class Database:
         self.aliases: dict[str, str] = {}
         self.storage = storage
         self.closed = False
+        self.ann = ann.make_service(self.lock, storage)  # None without the ann extra
+        self._replaying = True
         if storage is not None:
             for record in storage.load():
                 self._replay(record)
@@ -75,10 +78,15 @@ class Database:
                     collection.store.compact()
             if getattr(storage, "needs_upgrade", False):
                 self.compact()  # a folder in an older storage format is rewritten in the current one
+        self._replaying = False
+        if self.ann is not None:
+            self.ann.opened(self.collections)
 
     # -- lifecycle -------------------------------------------------------------------------------
 
     def close(self) -> None:
+        if self.ann is not None:
+            self.ann.close()  # cancels a running index build, waits for it (outside the lock)
         with self.lock:
             if self.closed:
                 return
@@ -125,6 +133,8 @@ class Database:
     def _after_write(self, collection: Collection | None = None) -> None:
         if collection is not None and collection.store.needs_compaction():
             collection.store.compact()
+        if collection is not None and self.ann is not None:
+            self.ann.after_write(collection)
         if self.storage is not None and self.storage.should_compact(self._live_bytes()):
             try:
                 self.compact()
@@ -183,7 +193,12 @@ class Database:
             if name in self.aliases:
                 raise InvalidInput(f"Alias {name} already exists")
             self._log({"op": "create_collection", "name": name, "config": config.raw}, True)
-            self.collections[name] = Collection(name, config)
+            self._add_collection(Collection(name, config))
+
+    def _add_collection(self, collection: Collection) -> None:
+        self.collections[collection.name] = collection
+        if self.ann is not None:
+            self.ann.attach(collection)
 
     def delete_collection(self, name: str) -> bool:
         with self.lock:
@@ -197,7 +212,9 @@ class Database:
             return True
 
     def _drop_collection(self, name: str) -> None:
-        del self.collections[name]
+        dropped = self.collections.pop(name)
+        if self.ann is not None:
+            self.ann.detach(dropped, remove_files=not self._replaying)
         self.aliases = {alias: target for alias, target in self.aliases.items() if target != name}
 
     def set_aliases(self, aliases: dict[str, str]) -> None:
@@ -249,6 +266,9 @@ class Database:
         """Log and adopt a new configuration JSON; replay adopts it the same way."""
         self._log({"op": "update_collection", "name": collection.name, "config": raw}, True)
         collection.reconfigure(CollectionConfig.from_json(raw))
+        if self.ann is not None:
+            self.ann.attach(collection)
+            self.ann.after_write(collection)
 
     def exists(self, name: str) -> bool:
         """Whether a collection or an alias has this name."""
@@ -310,13 +330,19 @@ class Database:
             else:
                 collection.apply(check_point_operation(body, collection, in_snapshot=in_snapshot))
         elif kind == "create_collection":
-            self.collections[record["name"]] = Collection(record["name"], CollectionConfig.from_json(record["config"]))
+            self._add_collection(Collection(record["name"], CollectionConfig.from_json(record["config"])))
         elif kind == "delete_collection":
             self._drop_collection(record["name"])
         elif kind == "aliases":
             self.aliases = dict(record["aliases"])
         elif kind == "update_collection":
             self.collections[record["name"]].reconfigure(CollectionConfig.from_json(record["config"]))
+            collection = self.collections[record["name"]]
+            collection.reconfigure(CollectionConfig.from_json(record["config"]))
+            if self.ann is not None:
+                self.ann.attach(collection)
+        elif kind == "payload_index":
+            self.collections[record["name"]].set_payload_index(record["field"], record["schema"])
         else:
             self.collections[record["name"]].set_payload_index(record["field"], record["schema"])
 
@@ -358,12 +384,17 @@ class Database:
                 target._replay(record)
                 touched.add(record.get("collection") or record.get("name"))
             if reset:
+                if self.ann is not None:
+                    for collection in self.collections.values():
+                        self.ann.detach(collection, remove_files=False)
                 self.collections, self.aliases = target.collections, target.aliases
                 touched = set(self.collections)
             for name in touched:
                 collection = self.collections.get(name)
                 if collection is not None and (collection.store.tombstones() if reset else collection.store.needs_compaction()):
                     collection.store.compact()
+                if collection is not None and self.ann is not None:
+                    self.ann.after_write(collection)  # followers build their own indexes, in memory
 
 
 def _touched_ids(op: ops.PointOperation) -> list[PointId]:

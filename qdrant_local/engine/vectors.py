@@ -62,6 +62,9 @@ class DenseVectors:
         self.distance = distance
         self.matrix = np.zeros((0, dim), dtype=np.float32)
         self.present = np.zeros(0, dtype=bool)
+        # Told of every change (``changed(slots)``, ``compacted(keep)``), so that an approximate
+        # index (engine/ann) can tell which of its rows are stale without scanning.
+        self.observers: list[Any] = []
 
     def reserve(self, capacity: int) -> None:
         if capacity > len(self.present):
@@ -99,9 +102,13 @@ class DenseVectors:
     def write(self, slots: np.ndarray, rows: np.ndarray) -> None:
         self.matrix[slots] = rows
         self.present[slots] = True
+        for observer in self.observers:
+            observer.changed(slots)
 
     def erase(self, slots: np.ndarray | list[int]) -> None:
         self.present[slots] = False
+        for observer in self.observers:
+            observer.changed(slots)
 
     def compact(self, keep: np.ndarray, capacity: int) -> None:
         """Keep only the rows of ``keep`` (old slots, ascending), renumbered 0..len(keep)-1.
@@ -127,6 +134,8 @@ class DenseVectors:
             except ValueError:
                 pass
         self.matrix[count:] = 0.0
+        for observer in self.observers:
+            observer.compacted(keep)
 
     def read(self, slot: int) -> list[float]:
         return self.matrix[slot].tolist()

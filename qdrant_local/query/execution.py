@@ -18,6 +18,7 @@ from ..errors import InvalidInput
 from ..ids import try_normalize_id
 from ..models.query import QueryResponse
 from .groups import distance_matrix, group_hits
+from . import approximate
 from .planner import Hit, Planner, _parse_value, warn_ignored_search_params
 from .requests import FilterSpec, ParsedQuery, parse_query, validate_prefetches, validate_request
 from .spaces import DenseSpace
@@ -110,7 +111,8 @@ class QueryRequest:
 
     def prepare(self, planner: Planner) -> None:
         """Resolve point ids against the collection (once) and check the payload selector."""
-        warn_ignored_search_params(self.search_params)
+        if not planner.collection.vector_indexes:  # with an HNSW index, search_params do apply
+            warn_ignored_search_params(self.search_params)
         self.resolved, mentioned = planner.resolve(self.parsed, self.using, self.lookup_from)
         self.spec = FilterSpec(self.query_filter, mentioned)
         self.prefetches = planner.plan_prefetches(self.prefetch)
@@ -210,6 +212,7 @@ def _execute_batch(planner: Planner, raw_requests: Sequence[Any]) -> tuple[list[
             and not request.prefetches
             and resolved.nearest.kind == "dense"
             and isinstance(planner.store.vectors.get(using), DenseVectors)
+            and not approximate.uses_index(planner.collection, using, request.search_params)
         )
         if not simple:
             results[index] = request.execute(planner)

@@ -36,7 +36,7 @@ from ..engine.projection import compile_payload_selector
 from ..engine.vectors import DenseVectors, MultiVectors, SparseVectors
 from ..errors import InvalidInput
 from ..ids import normalize_id, try_normalize_id
-from . import formula, fusion, recommend, sparse
+from . import approximate, formula, fusion, recommend, sparse
 from .mmr import mmr_select
 from .requests import (
     FilterSpec,
@@ -205,8 +205,8 @@ class Planner:
         self._validate_text_queries(query, using, prefetches, corpus)
         if prefetches:
             sources = [self.prefetch(plan, spec) for plan in prefetches]
-            return self.merge(sources, query, using, spec, limit, offset, score_threshold, corpus)
-        return self.query_collection(query, using, spec, limit, offset, score_threshold, corpus)
+            return self.merge(sources, query, using, spec, limit, offset, score_threshold, corpus, search_params)
+        return self.query_collection(query, using, spec, limit, offset, score_threshold, corpus, params=search_params)
 
     def _validate_text_queries(self, query: ParsedQuery | None, using: str | None, prefetches: list[PrefetchPlan], corpus: Any) -> None:
         """Reject an invalid text query anywhere in the request before running any of it."""
@@ -221,8 +221,8 @@ class Planner:
         if plan.prefetch:
             sources = [self.prefetch(inner, spec) for inner in plan.prefetch]
             limit = plan.limit if plan.limit is not None else 10
-            return self.merge(sources, plan.query, plan.using, spec, limit, 0, plan.score_threshold, corpus)
-        return self.query_collection(plan.query, plan.using, spec, plan.limit, 0, plan.score_threshold, corpus)
+            return self.merge(sources, plan.query, plan.using, spec, limit, 0, plan.score_threshold, corpus, plan.params)
+        return self.query_collection(plan.query, plan.using, spec, plan.limit, 0, plan.score_threshold, corpus, params=plan.params)
 
     def merge(
         self,
@@ -234,6 +234,7 @@ class Planner:
         offset: int,
         score_threshold: float | None,
         corpus: Any,
+        params: Any = None,
     ) -> list[Hit]:
         kind = query.kind if query is not None else None
         if kind in ("fusion", "rrf"):
@@ -250,7 +251,7 @@ class Planner:
         if not candidates:
             return []
         ids = [self.store.point_ids[slot] for slot in candidates]
-        return self.query_collection(query, using, spec, limit, offset, score_threshold, corpus, include=ids)
+        return self.query_collection(query, using, spec, limit, offset, score_threshold, corpus, include=ids, params=params)
 
     def _fuse(self, sources: list[list[Hit]], query: ParsedQuery, limit: int) -> list[Hit]:
         ranked = [[(hit[0], hit[1]) for hit in source] for source in sources]
@@ -324,6 +325,7 @@ class Planner:
         score_threshold: float | None,
         corpus: Any,
         include: list[Any] | None = None,
+        params: Any = None,
     ) -> list[Hit]:
         limit = limit or 10
         offset = offset or 0
@@ -336,12 +338,12 @@ class Planner:
         kind = query.kind
         if kind == "nearest":
             if query.mmr is not None:
-                return self._nearest_mmr(query, using, spec, include, limit, offset, score_threshold, corpus)
+                return self._nearest_mmr(query, using, spec, include, limit, offset, score_threshold, corpus, params)
             space, vector = self._space_for(query.nearest, using, corpus)
-            ranked = space.nearest(vector, self.eligible(spec, include, using), limit + offset)
+            ranked = self._nearest(space, vector, spec, include, limit + offset, params)
             return self._cut(ranked, space, score_threshold)[offset:]
         if kind == "recommend":
-            return self._recommend(query, using, spec, include, limit, offset, score_threshold, corpus)
+            return self._recommend(query, using, spec, include, limit, offset, score_threshold, corpus, params)
         if kind in ("discover", "context"):
             return self._discover(query, using, spec, include, limit, offset, score_threshold, corpus)
         if kind == "feedback":
@@ -361,6 +363,16 @@ class Planner:
         if kind == "rrf":
             raise InvalidInput("Cannot perform RRF query without prefetches")
         raise InvalidInput(f"Unsupported query type {type(query.raw)}")
+
+    def _nearest(self, space: Space, vector: Any, spec: FilterSpec, include: list[Any] | None, k: int, params: Any) -> RankedSlots:
+        """Nearest ranking: through the vector's HNSW index when the planner picks it, else exact."""
+        eligible = self.eligible(spec, include, space.vector_name)
+        if space.kind == "dense":
+            filtered = spec.as_filter(include) is not None
+            ranked = approximate.nearest(self.collection, space.vector_name, vector, eligible, filtered, k, params)
+            if ranked is not None:
+                return ranked
+        return space.nearest(vector, eligible, k)
 
     def _cut(self, ranked: RankedSlots, space: Space, score_threshold: float | None) -> list[Hit]:
         # The threshold direction comes from the distance, whatever the query kind (see threshold_cut).
@@ -397,11 +409,12 @@ class Planner:
         offset: int,
         score_threshold: float | None,
         corpus: Any,
+        params: Any = None,
     ) -> list[Hit]:
         candidates_limit = field(query.mmr, "candidates_limit")
         search_limit = candidates_limit if candidates_limit is not None else limit
         space, vector = self._space_for(query.nearest, using, corpus)
-        ranked = space.nearest(vector, self.eligible(spec, include, using), search_limit)
+        ranked = self._nearest(space, vector, spec, include, search_limit, params)
         hits = self._cut(ranked, space, score_threshold)
         diversity = field(query.mmr, "diversity", 0.5)
         lambda_ = 1.0 - diversity
@@ -435,6 +448,7 @@ class Planner:
         offset: int,
         score_threshold: float | None,
         corpus: Any,
+        params: Any = None,
     ) -> list[Hit]:
         strategy = query.strategy or "average_vector"
         positive, negative = query.positive, query.negative
@@ -452,17 +466,18 @@ class Planner:
         average = strategy == "average_vector"
         pos = [_parse_value(space, v, _nan_subject(kind, "query") if average else "Positive vectors") for v in positive]
         neg = [_parse_value(space, v, _nan_subject(kind, "query") if average else "Negative vectors") for v in negative]
-        eligible = self.eligible(spec, include, using)
         if average:
             if kind == "dense":
                 vector: Any = space.parse(recommend.average_dense(pos, neg))
+                ranked = self._nearest(space, vector, spec, include, limit + offset, params)
+                return self._cut(ranked, space, score_threshold)[offset:]
             elif kind == "sparse":
                 vector = sparse.sparse_average(pos)
                 if neg:
                     vector = sparse.merge_positive_and_negative(vector, sparse.sparse_average(neg))
             else:
                 vector = space.parse(recommend.average_multi(pos, neg), "Query matrix")
-            ranked = space.nearest(vector, eligible, limit + offset)
+            ranked = space.nearest(vector, self.eligible(spec, include, using), limit + offset)
             return self._cut(ranked, space, score_threshold)[offset:]
         n_pos = len(pos)
         combine_fn = recommend.best_score if strategy == "best_score" else recommend.sum_scores
@@ -470,7 +485,7 @@ class Planner:
         def combine(similarities: list[np.ndarray], count: int) -> np.ndarray:
             return combine_fn(similarities[:n_pos], similarities[n_pos:], count)
 
-        ranked = space.rank_examples([*pos, *neg], combine, eligible, limit + offset)
+        ranked = space.rank_examples([*pos, *neg], combine, self.eligible(spec, include, using), limit + offset)
         return self._cut(ranked, space, score_threshold)[offset:]
 
     def _discover(

@@ -418,3 +418,12 @@ def _refine(matrix: np.ndarray, candidates: np.ndarray, query: np.ndarray, dista
 
 def _empty() -> RankedSlots:
     return RankedSlots(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64))
+
+
+def rank_dense_slots(matrix: np.ndarray, slots: np.ndarray, query: np.ndarray, distance: str, k: int) -> RankedSlots:
+    """:func:`rank_dense` restricted to the given candidate ``slots`` (an approximate index's)."""
+    if len(slots) == 0 or k <= 0:
+        return _empty()
+    prepared = normalize(query) if distance == COSINE else query
+    keys = approx_core(matrix[slots], prepared[np.newaxis, :], distance)[0]
+    return _refine(matrix, slots[top_candidates(keys, k)], prepared, distance, k)

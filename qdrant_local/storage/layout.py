@@ -7,6 +7,8 @@ A folder holds, besides ``.lock``:
   state before the first compaction starts empty);
 * ``<name>.tmp``: a file being written by a compaction; never read, removed when the folder opens;
 * ``snapshots/``: collection archives made by ``create_snapshot`` (never read when opening).
+* ``ann-<16 hex>.hnsw`` (and its ``.tmp``): a derived HNSW index file (qdrant_local.engine.ann),
+  which the storage layer leaves alone.
 
 Hidden files other than ``.lock`` (``.DS_Store``, NFS ``.nfsXXXX`` placeholders of deleted files) are
 ignored; any other name means the folder is not ours and it is refused without touching it.
@@ -25,6 +27,7 @@ __all__ = ["FolderListing", "check_folder_path", "fsync_dir", "list_folder", "lo
 #: The folder of collection archives written by create_snapshot (see qdrant_local/transfer/archive.py).
 SNAPSHOTS_DIR = "snapshots"
 _NAME = re.compile(r"^(\d{8,20})\.(snapshot|log)(\.tmp)?$")
+_DERIVED = re.compile(r"^ann-[0-9a-f]{16}\.hnsw(\.tmp)?$")
 # What qdrant-client's local mode writes (see its qdrant_local.py): meta.json, collection/<name>/...,
 # and the pre-1.1.7 storage.dbm.
 _QDRANT_CLIENT_NAMES = frozenset({"meta.json", "meta.json.tmp", "collection", "storage.dbm"})
@@ -63,6 +66,8 @@ def list_folder(folder: str, display_path: str) -> FolderListing:
             continue  # .lock, and hidden files that file managers and NFS create behind our back
         if name == SNAPSHOTS_DIR and os.path.isdir(os.path.join(folder, name)):
             continue  # collection archives (create_snapshot), not storage files
+        if _DERIVED.match(name):
+            continue  # index files: read (or ignored) by the ann package, never by the storage
         match = _NAME.match(name)
         if match is None or not os.path.isfile(os.path.join(folder, name)):
             foreign.append(name)

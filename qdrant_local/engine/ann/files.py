@@ -1,0 +1,111 @@
+"""The index file: a derived copy of one vector name's merged segment, kept in the storage folder.
+
+Layout: ``MAGIC``, a little-endian u32 header length, the msgpack header, the faiss bytes, and a
+u32 CRC32 of everything before it. The header names the collection and vector, the graph settings,
+the point id of every fresh label (None for stale ones) and the *state tag*: the storage generation
+and log size the index was current for. A file is used only when its checksum, names, settings and
+tag all match the folder just opened; anything else is ignored with a warning (and rebuilt).
+The file is written to ``<name>.tmp``, fsync'd and renamed, so a crash leaves the old file or none.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import struct
+import zlib
+from dataclasses import dataclass
+from typing import Any
+
+import msgpack
+
+MAGIC = b"QLHNSW01"
+SUFFIX = ".hnsw"
+
+
+def index_file_name(collection: str, vector_name: str) -> str:
+    """``ann-<16 hex>.hnsw``: a hash, as collection and vector names may hold any character."""
+    digest = hashlib.sha1(f"{collection}\0{vector_name}".encode("utf-8", "surrogatepass")).hexdigest()[:16]
+    return f"ann-{digest}{SUFFIX}"
+
+
+@dataclass
+class IndexFile:
+    """What an index file holds."""
+
+    collection: str
+    vector_name: str
+    dim: int
+    distance: str
+    graph_key: tuple[int, int]
+    tag: tuple[int, int]
+    label_ids: list[Any]  # point id per label; None for a stale label
+    graph: bytes | memoryview
+
+
+def write_index_file(path: str, content: IndexFile, cancelled: Any = lambda: False) -> bool:
+    """Write atomically; False (and no file) when ``cancelled()`` turned true meanwhile."""
+    header = msgpack.packb(
+        {
+            "collection": content.collection,
+            "vector": content.vector_name,
+            "dim": content.dim,
+            "distance": content.distance,
+            "graph_key": list(content.graph_key),
+            "tag": list(content.tag),
+            "ids": content.label_ids,
+        },
+        use_bin_type=True,
+    )
+    tmp = path + ".tmp"
+    crc = 0
+    try:
+        with open(tmp, "wb") as f:
+            for part in (MAGIC, struct.pack("<I", len(header)), header):
+                f.write(part)
+                crc = zlib.crc32(part, crc)
+            view = memoryview(content.graph)
+            step = 64 << 20
+            for start in range(0, len(view), step):
+                if cancelled():
+                    raise InterruptedError
+                chunk = view[start : start + step]
+                f.write(chunk)
+                crc = zlib.crc32(chunk, crc)
+            f.write(struct.pack("<I", crc))
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+        return True
+    except InterruptedError:
+        os.remove(tmp)
+        return False
+
+
+def read_index_file(path: str) -> IndexFile:
+    """Read and verify a file; ValueError (with the reason) when it is damaged or not ours."""
+    with open(path, "rb") as f:
+        data = f.read()
+    if len(data) < len(MAGIC) + 8 or not data.startswith(MAGIC):
+        raise ValueError("not an index file")
+    (stored_crc,) = struct.unpack("<I", data[-4:])
+    if zlib.crc32(memoryview(data)[:-4]) != stored_crc:
+        raise ValueError("checksum mismatch")
+    (header_len,) = struct.unpack("<I", data[len(MAGIC) : len(MAGIC) + 4])
+    start = len(MAGIC) + 4
+    try:
+        header = msgpack.unpackb(data[start : start + header_len], raw=False)
+    except (msgpack.UnpackException, ValueError) as exc:
+        raise ValueError(f"unreadable header ({exc})") from None
+    if not isinstance(header, dict):
+        raise ValueError("unreadable header")  # noqa: TRY004 - a damaged file, not a caller error
+    return IndexFile(
+        collection=header["collection"],
+        vector_name=header["vector"],
+        dim=int(header["dim"]),
+        distance=header["distance"],
+        graph_key=tuple(header["graph_key"]),  # type: ignore[arg-type]
+        tag=tuple(header["tag"]),  # type: ignore[arg-type]
+        label_ids=header["ids"],
+        graph=memoryview(data)[start + header_len : -4],
+    )

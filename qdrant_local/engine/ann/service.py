@@ -1,0 +1,273 @@
+"""AnnService: keeps every collection's vector indexes in step with its configuration and data.
+
+The database calls :meth:`attach` when a collection appears or is reconfigured, :meth:`after_write`
+after each write, :meth:`detach` when a collection goes away, :meth:`opened` once a folder has been
+replayed and :meth:`close` before it closes. Builds and index-file loads run one at a time in a
+background thread; the thread takes the database lock only to copy a chunk of rows or to swap a
+finished segment in, so reads and writes go on meanwhile. ``close`` cancels a running build between
+two chunks and waits for the thread.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+import warnings
+from collections import deque
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import numpy as np
+
+from ..vectors import DenseVectors
+from . import files
+from .graph import ADD_CHUNK, Graph
+from .params import hnsw_params
+from .segments import Build, LabelMap, Segment, VectorIndex
+
+
+class _Stopped(Exception):
+    """The service is closing: the background job gives up."""
+
+
+class AnnService:
+    """Vector indexes of all collections of one database, and their background worker."""
+
+    def __init__(self, lock: Any, storage: Any = None) -> None:
+        self.lock = lock
+        self.storage = storage
+        # Index files live in a writer's folder (a read-only follower has no log position of its own).
+        persistent = storage is not None and hasattr(storage, "log_bytes")
+        self.folder = os.path.abspath(storage.path) if persistent else None
+        self._jobs: deque[Callable[[], None]] = deque()
+        self._wakeup = threading.Condition()
+        self._thread: threading.Thread | None = None
+        self._stopping = False
+        self._open_tag: tuple[int, int] | None = None
+
+    # -- following collections (called under the database lock) ----------------------------------
+
+    def attach(self, collection: Any) -> None:
+        """Create, update or drop the indexes of ``collection`` after its configuration."""
+        indexes: dict[str, VectorIndex] = collection.vector_indexes
+        for name, vectors in collection.store.vectors.items():
+            if not isinstance(vectors, DenseVectors):
+                continue
+            params = hnsw_params(collection.config.raw, name, vectors.dim, vectors.distance)
+            index = indexes.get(name)
+            if index is not None and (index.vectors is not vectors or not params.enabled):
+                index.detach()
+                del indexes[name]
+                index = None
+            if index is None:
+                if params.enabled:
+                    indexes[name] = VectorIndex(vectors, params)
+                continue
+            if params.graph_key != index.params.graph_key:  # m or ef_construct changed: rebuild
+                if index.building is not None:
+                    index.building.cancelled = True
+                    index.building = None
+                index.drop_segments()
+            index.params = params
+        for name in [n for n in indexes if not isinstance(collection.store.vectors.get(n), DenseVectors)]:
+            indexes.pop(name).detach()
+
+    def detach(self, collection: Any, remove_files: bool = True) -> None:
+        for name, index in collection.vector_indexes.items():
+            index.detach()
+            if remove_files:
+                self._remove_file(collection.name, name)
+        collection.vector_indexes.clear()
+
+    def after_write(self, collection: Any) -> None:
+        """Start the builds the collection's state calls for."""
+        for name, index in collection.vector_indexes.items():
+            build = index.plan_build()
+            if build is not None:
+                self._submit(lambda c=collection, n=name, i=index, b=build: self._run_build(c, n, i, b))
+
+    def opened(self, collections: dict[str, Any]) -> None:
+        """After replay: load matching index files in the background, build the rest."""
+        if self.folder is not None:
+            self._open_tag = (self.storage.generation, self.storage.log_bytes)
+        wanted = set()
+        for collection in collections.values():
+            for name, index in collection.vector_indexes.items():
+                file_name = files.index_file_name(collection.name, name)
+                wanted.add(file_name)
+                if self.folder is not None and os.path.exists(os.path.join(self.folder, file_name)):
+                    index.loading = True
+                    index.touched = np.zeros(len(index.vectors.present), dtype=bool)
+                    self._submit(lambda c=collection, n=name, i=index: self._run_load(c, n, i))
+            self.after_write(collection)
+        self._remove_unwanted_files(wanted)
+
+    # -- lifecycle -------------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Cancel what is queued or running and wait for the worker (call without the lock)."""
+        with self._wakeup:
+            self._stopping = True
+            self._jobs.clear()
+            self._wakeup.notify_all()
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join()
+
+    def wait_idle(self, timeout: float | None = None) -> bool:
+        """Block until no job is queued or running (for tests and benchmarks); False on timeout."""
+        with self._wakeup:
+            return self._wakeup.wait_for(lambda: not self._jobs and not self._busy, timeout)
+
+    _busy = False
+
+    def _submit(self, job: Callable[[], None]) -> None:
+        with self._wakeup:
+            if self._stopping:
+                return
+            self._jobs.append(job)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._work, name="qdrant_local-hnsw", daemon=True)
+                self._thread.start()
+            self._wakeup.notify_all()
+
+    def _work(self) -> None:
+        while True:
+            with self._wakeup:
+                self._busy = False
+                self._wakeup.notify_all()
+                self._wakeup.wait_for(lambda: self._jobs or self._stopping)
+                if self._stopping:
+                    return
+                job = self._jobs.popleft()
+                self._busy = True
+            try:
+                job()
+            except _Stopped:
+                return
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        """The database lock, unless the service is closing (close() may be waiting while holding it)."""
+        while not self.lock.acquire(timeout=0.05):
+            if self._stopping:
+                raise _Stopped
+        try:
+            if self._stopping:
+                raise _Stopped
+            yield
+        finally:
+            self.lock.release()
+
+    # -- builds ----------------------------------------------------------------------------------
+
+    def _run_build(self, collection: Any, name: str, index: VectorIndex, build: Build) -> None:
+        try:
+            Graph.use_threads(build.params.indexing_threads)
+            while True:
+                with self._locked():
+                    if build.cancelled:
+                        return
+                    rows = build.next_rows(ADD_CHUNK)
+                if rows is None:
+                    break
+                build.graph.add(rows)  # faiss releases the GIL: readers and writers go on
+            with self._locked():
+                if not index.install(build):
+                    return
+                content = self._file_content(collection, name, index) if build.merge else None
+                self.after_write(collection)  # the unindexed part may have grown meanwhile
+        except _Stopped:
+            raise
+        except (RuntimeError, MemoryError, ValueError, OSError) as exc:  # exact search stays in place
+            warnings.warn(f"qdrant_local: building the HNSW index of {collection.name!r}/{name!r} failed: {exc}")
+            with self._locked():
+                if index.building is build:
+                    index.building = None
+                index.params = type(index.params)(**{**index.params.__dict__, "indexing_vectors": None})
+            return
+        if content is not None:
+            path = os.path.join(self.folder, files.index_file_name(collection.name, name))  # type: ignore[arg-type]
+            content.graph = index.segments[0].graph.serialized() if index.segments else b""
+            try:
+                files.write_index_file(path, content, cancelled=lambda: self._stopping)
+            except OSError as exc:
+                warnings.warn(f"qdrant_local: could not write the HNSW index file {path}: {exc}")
+
+    def _file_content(self, collection: Any, name: str, index: VectorIndex) -> files.IndexFile | None:
+        """What to persist of a just-merged index (under the lock), or None in memory."""
+        if self.folder is None or self.storage is None or len(index.segments) != 1:
+            return None
+        labels = index.segments[0].labels
+        point_ids = collection.store.point_ids
+        label_ids = [point_ids[slot] if fresh else None for slot, fresh in zip(labels.label_slot.tolist(), labels.fresh.tolist())]
+        vectors = index.vectors
+        return files.IndexFile(
+            collection.name, name, vectors.dim, vectors.distance, index.params.graph_key,
+            (self.storage.generation, self.storage.log_bytes), label_ids, b"",
+        )
+
+    # -- index files -----------------------------------------------------------------------------
+
+    def _run_load(self, collection: Any, name: str, index: VectorIndex) -> None:
+        path = os.path.join(self.folder, files.index_file_name(collection.name, name))  # type: ignore[arg-type]
+        segment = None
+        with self._locked():
+            if index not in collection.vector_indexes.values():
+                return  # the collection or vector went away before its turn
+        try:
+            content = files.read_index_file(path)
+            vectors = index.vectors
+            expected = (collection.name, name, vectors.dim, vectors.distance, index.params.graph_key, self._open_tag)
+            found = (content.collection, content.vector_name, content.dim, content.distance, content.graph_key, content.tag)
+            if found[:4] != expected[:4]:
+                raise ValueError("it belongs to another collection or vector")
+            # Written for other settings or an older state (writes or a compaction since): rebuilt quietly.
+            graph = Graph.from_bytes(content.graph, vectors.dim, vectors.distance) if found == expected else None
+            if graph is not None and len(graph) != len(content.label_ids):
+                raise ValueError("its graph and labels disagree")
+        except FileNotFoundError:
+            graph = None
+        except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
+            warnings.warn(f"qdrant_local: ignoring the HNSW index file {path} ({exc}); rebuilding it", stacklevel=1)
+            graph = None
+        with self._locked():
+            if index not in collection.vector_indexes.values():
+                return
+            if graph is not None:
+                segment = self._segment_from_ids(collection, index, graph, content.label_ids)
+            index.loading = False
+            index.touched = None
+            if segment is not None:
+                index.add_segment(segment, replace=True)
+            self.after_write(collection)
+
+    @staticmethod
+    def _segment_from_ids(collection: Any, index: VectorIndex, graph: Graph, label_ids: list[Any]) -> Segment:
+        """Map the file's point ids to today's slots; ids missing or written since opening are stale."""
+        slot_of = collection.store.slot_of
+        slots = np.fromiter((slot_of.get(p, -1) if p is not None else -1 for p in label_ids), dtype=np.int64, count=len(label_ids))
+        fresh = slots >= 0
+        touched = index.touched
+        present = index.vectors.present
+        fresh[fresh] = present[slots[fresh]]
+        if touched is not None:
+            inside = fresh & (slots < len(touched))
+            fresh[inside] &= ~touched[slots[inside]]
+        slots[~fresh] = 0
+        return Segment(graph, LabelMap(slots, len(present), fresh=fresh))
+
+    def _remove_file(self, collection_name: str, vector_name: str) -> None:
+        if self.folder is None:
+            return
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(os.path.join(self.folder, files.index_file_name(collection_name, vector_name)))
+
+    def _remove_unwanted_files(self, wanted: set[str]) -> None:
+        if self.folder is None:
+            return
+        for entry in os.listdir(self.folder):
+            if entry.startswith("ann-") and (entry.endswith(".tmp") or entry not in wanted):
+                with contextlib.suppress(OSError):
+                    os.remove(os.path.join(self.folder, entry))
