@@ -15,6 +15,7 @@ import numpy as np
 
 from .._access import field
 from ..engine.collection import Collection
+from ..engine.distance import COSINE, normalize_query
 from . import scoring
 from .scoring import RankedSlots
 
@@ -41,7 +42,7 @@ def nearest(
         return None
     index = collection.vector_indexes[vector_name]
     distance = index.vectors.distance
-    prepared = scoring.normalize(query) if distance == scoring.COSINE else query
+    prepared = normalize_query(query) if distance == COSINE else query
     ef = field(search_params, "hnsw_ef") if search_params is not None else None
     candidates = index.candidates(prepared.astype(np.float32), eligible, filtered, k, ef)
     if candidates is None:

@@ -424,6 +424,6 @@ def rank_dense_slots(matrix: np.ndarray, slots: np.ndarray, query: np.ndarray, d
     """:func:`rank_dense` restricted to the given candidate ``slots`` (an approximate index's)."""
     if len(slots) == 0 or k <= 0:
         return _empty()
-    prepared = normalize(query) if distance == COSINE else query
+    prepared = normalize_query(query) if distance == COSINE else query
     keys = approx_core(matrix[slots], prepared[np.newaxis, :], distance)[0]
     return _refine(matrix, slots[top_candidates(keys, k)], prepared, distance, k)
