@@ -50,6 +50,22 @@ class LabelMap:
         self.slot_label = np.full(max(capacity, int(slots.max()) + 1 if len(slots) else 0), -1, dtype=np.int32)
         labels = np.flatnonzero(self.fresh)
         self.slot_label[self.label_slot[labels]] = labels.astype(np.int32)
+        self._note_layout()
+
+    def _note_layout(self) -> None:
+        """Remember whether the labels are one run of consecutive slots (then a filter mask over
+        slots is sliced, not gathered, into a mask over labels)."""
+        slots = self.label_slot
+        n = len(slots)
+        self.first_slot = int(slots[0]) if n else 0
+        self.consecutive = bool(n) and int(slots[-1]) - self.first_slot == n - 1 and bool(np.all(np.diff(slots) == 1))
+
+    def over_labels(self, mask: np.ndarray) -> np.ndarray:
+        """``mask`` (a bool array over slots) as a bool array over labels."""
+        n = len(self.label_slot)
+        if self.consecutive and self.first_slot + n <= len(mask):
+            return mask[self.first_slot : self.first_slot + n]
+        return mask[np.minimum(self.label_slot, len(mask) - 1)]
 
     def __len__(self) -> int:
         return len(self.label_slot)
@@ -75,6 +91,7 @@ class LabelMap:
             self.n_fresh -= int(np.count_nonzero(dropped))
             self.fresh[dropped] = False
         self.label_slot[~self.fresh] = 0  # stale labels point anywhere harmless
+        self._note_layout()
 
     def fresh_slots(self) -> np.ndarray:
         return self.label_slot[self.fresh]
@@ -258,8 +275,7 @@ class VectorIndex:
     ) -> np.ndarray:
         labels = segment.labels
         if filtered:
-            slots = np.minimum(labels.label_slot, len(eligible) - 1)
-            allowed = eligible[slots] & labels.fresh
+            allowed = labels.over_labels(eligible) & labels.fresh
             n_allowed = int(np.count_nonzero(allowed))
         else:
             allowed = labels.fresh if labels.n_fresh < len(labels) else None
