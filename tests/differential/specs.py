@@ -158,3 +158,16 @@ def with_numpy_vectors(spec: Any) -> Any:
     if isinstance(spec, dict):
         return {k: with_numpy_vectors(v) for k, v in spec.items()}
     return spec
+
+
+def json_unambiguous(spec: Any) -> bool:
+    """False for a spec holding an empty DatetimeRange (the same JSON as an empty numeric Range)."""
+    if isinstance(spec, Call):
+        if spec.name == "DatetimeRange" and not spec.kwargs:
+            return False
+        return all(json_unambiguous(value) for value in spec.kwargs.values())
+    if isinstance(spec, (list, tuple)):
+        return all(json_unambiguous(value) for value in spec)
+    if isinstance(spec, dict):
+        return all(json_unambiguous(value) for value in spec.values())
+    return True

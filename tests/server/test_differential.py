@@ -21,7 +21,7 @@ from hypothesis.stateful import run_state_machine_as_test
 from ..differential import test_collections, test_operations
 from ..differential import test_filter_parity as test_filters
 from ..differential.compare import Pair, Side
-from ..differential.specs import Call
+from ..differential.specs import Call, json_unambiguous
 from ..differential.test_filter_parity import edge_pair, indexed_edge_pair  # noqa: F401 - fixtures, on the server here
 from ..differential.test_regressions import test_regression  # noqa: F401 - collected here, against the server
 from .process import ServerProcess
@@ -29,19 +29,6 @@ from .remote import served_side
 
 EDGE_VECTOR_NAMES = test_filters.KIND.vector_names
 _FILTERS = test_filters.filters
-
-
-def json_unambiguous(spec: Any) -> bool:
-    """False for a spec holding an empty DatetimeRange (the same JSON as an empty numeric Range)."""
-    if isinstance(spec, Call):
-        if spec.name == "DatetimeRange" and not spec.kwargs:
-            return False
-        return all(json_unambiguous(value) for value in spec.kwargs.values())
-    if isinstance(spec, (list, tuple)):
-        return all(json_unambiguous(value) for value in spec)
-    if isinstance(spec, dict):
-        return all(json_unambiguous(value) for value in spec.values())
-    return True
 
 
 def served_filters(*args: Any, **kwargs: Any) -> st.SearchStrategy[Call]:
@@ -59,7 +46,9 @@ def filters_for_rest() -> Iterator[None]:
         test_filters.filters = original
 
 
-@pytest.mark.parametrize("machine", [test_operations.PointOperations, test_collections.Collections], ids=["points", "collections"])
+@pytest.mark.parametrize(
+    "machine", [test_operations.PointOperations, test_collections.Collections], ids=["points", "collections"]
+)
 def test_state_machine(server: ServerProcess, monkeypatch: pytest.MonkeyPatch, machine: type) -> None:
     """Every point and collection operation, in generated sequences, through the server."""
     module = test_operations if machine is test_operations.PointOperations else test_collections
