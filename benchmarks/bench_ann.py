@@ -46,7 +46,9 @@ ENGINES = ("qdrant_local", "qdrant-edge-py")
 
 def _basis() -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(SEED)
-    return rng.standard_normal((LATENT, DIM), dtype=np.float32), rng.standard_normal((CENTRES, LATENT), dtype=np.float32) * 2
+    return rng.standard_normal((LATENT, DIM), dtype=np.float32), rng.standard_normal(
+        (CENTRES, LATENT), dtype=np.float32
+    ) * 2
 
 
 def vectors(start: int, count: int, seed: int) -> np.ndarray:
@@ -102,8 +104,11 @@ def _queries_report(search, queries: np.ndarray, truth: dict[str, np.ndarray], f
             ids = search(q, flt)
             times.append(time.perf_counter() - started)
             found.append(ids)
-        out[name] = {"p50_ms": statistics.median(times) * 1000, "recall": _recall(found, truth[name]),
-                     "min_results": min(len(f) for f in found)}
+        out[name] = {
+            "p50_ms": statistics.median(times) * 1000,
+            "recall": _recall(found, truth[name]),
+            "min_results": min(len(f) for f in found),
+        }
     return out
 
 
@@ -115,7 +120,8 @@ def run_qdrant_local(n: int, queries: np.ndarray, truth: dict[str, np.ndarray], 
 
     client = QdrantClient(":memory:")
     client.create_collection(
-        "c", vectors_config=models.VectorParams(size=DIM, distance=models.Distance.COSINE),
+        "c",
+        vectors_config=models.VectorParams(size=DIM, distance=models.Distance.COSINE),
         optimizers_config=models.OptimizersConfigDiff(indexing_threshold=0),
     )
     load = 0.0
@@ -134,7 +140,9 @@ def run_qdrant_local(n: int, queries: np.ndarray, truth: dict[str, np.ndarray], 
         total = 0.0
         for start in range(first, first + write_points, WRITE_BATCH):
             ids = list(range(start, start + WRITE_BATCH))
-            batch = models.Batch(ids=ids, vectors=_rows_of(n, start), payloads=[{"group": i % 50, "half": i % 2} for i in ids])
+            batch = models.Batch(
+                ids=ids, vectors=_rows_of(n, start), payloads=[{"group": i % 50, "half": i % 2} for i in ids]
+            )
             started = time.perf_counter()
             client.upsert("c", batch)
             total += time.perf_counter() - started
@@ -143,7 +151,11 @@ def run_qdrant_local(n: int, queries: np.ndarray, truth: dict[str, np.ndarray], 
     writes_plain = overwrite(0)
 
     def filter_of(spec):
-        return None if spec is None else models.Filter(must=[models.FieldCondition(key=spec[0], match=models.MatchValue(value=spec[1]))])
+        return (
+            None
+            if spec is None
+            else models.Filter(must=[models.FieldCondition(key=spec[0], match=models.MatchValue(value=spec[1]))])
+        )
 
     exact_times = []
     for q in queries[:10]:
@@ -159,15 +171,21 @@ def run_qdrant_local(n: int, queries: np.ndarray, truth: dict[str, np.ndarray], 
     info = client.get_collection("c")
 
     def search(q, flt):
-        return [p.id for p in client.query_points("c", q.tolist(), limit=10, query_filter=flt, with_payload=False).points]
+        return [
+            p.id for p in client.query_points("c", q.tolist(), limit=10, query_filter=flt, with_payload=False).points
+        ]
 
     report = _queries_report(search, queries, truth, filter_of)
     writes_indexed = overwrite(0)  # the same points again: now every one of them is in the graph
     client.close()
     return {
-        "load_s": load, "build_s": build, "indexed": info.indexed_vectors_count, "queries": report,
+        "load_s": load,
+        "build_s": build,
+        "indexed": info.indexed_vectors_count,
+        "queries": report,
         "exact_p50_ms": statistics.median(exact_times) * 1000,
-        "writes_plain_pts_s": write_points / writes_plain, "writes_indexed_pts_s": write_points / writes_indexed,
+        "writes_plain_pts_s": write_points / writes_plain,
+        "writes_indexed_pts_s": write_points / writes_indexed,
     }
 
 
@@ -191,7 +209,14 @@ def run_edge(n: int, queries: np.ndarray, truth: dict[str, np.ndarray]) -> dict[
     for ids, rows, payloads in blocks(n):
         lists = rows.tolist()
         for start in range(0, len(ids), 256):
-            op = e.UpdateOperation.upsert_points([e.Point(i, v, p) for i, v, p in zip(ids[start : start + 256], lists[start : start + 256], payloads[start : start + 256])])
+            op = e.UpdateOperation.upsert_points(
+                [
+                    e.Point(i, v, p)
+                    for i, v, p in zip(
+                        ids[start : start + 256], lists[start : start + 256], payloads[start : start + 256]
+                    )
+                ]
+            )
             started = time.perf_counter()
             shard.update(op)
             load += time.perf_counter() - started
@@ -253,8 +278,20 @@ def main(argv: list[str] | None = None) -> int:
     results = {}
     for engine in args.engines:
         out = os.path.join(work, f"{engine}.json")
-        command = [sys.executable, os.path.abspath(__file__), "--engine", engine, "--n", str(args.n), "--data", data_path, "--out", out,
-                   "--indexing-threshold", str(args.indexing_threshold)]
+        command = [
+            sys.executable,
+            os.path.abspath(__file__),
+            "--engine",
+            engine,
+            "--n",
+            str(args.n),
+            "--data",
+            data_path,
+            "--out",
+            out,
+            "--indexing-threshold",
+            str(args.indexing_threshold),
+        ]
         started = time.perf_counter()
         env = {**os.environ, "PYTHONPATH": os.path.dirname(os.path.dirname(os.path.abspath(__file__)))}
         # Single-threaded BLAS (as run.py): multithreaded BLAS spin-waits badly on a loaded 2-core box.
@@ -267,7 +304,9 @@ def main(argv: list[str] | None = None) -> int:
             results[engine] = json.load(handle)
         print(f"{engine}: done in {time.perf_counter() - started:.0f} s", flush=True)
     render(args.n, results)
-    json_out = args.json_out or os.path.join(os.path.dirname(os.path.abspath(__file__)), "results", f"ann-{args.n}.json")
+    json_out = args.json_out or os.path.join(
+        os.path.dirname(os.path.abspath(__file__)), "results", f"ann-{args.n}.json"
+    )
     os.makedirs(os.path.dirname(json_out), exist_ok=True)
     with open(json_out, "w") as handle:
         json.dump({"n": args.n, "results": results}, handle, indent=1)
@@ -276,28 +315,49 @@ def main(argv: list[str] | None = None) -> int:
 
 def render(n: int, results: dict[str, Any]) -> None:
     ours, edge = results.get("qdrant_local"), results.get("qdrant-edge-py")
-    print(f"\n**{n:,} x {DIM}, embedding-like data; {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; "
-          f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}**\n")
+    print(
+        f"\n**{n:,} x {DIM}, embedding-like data; {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; "
+        f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}**\n"
+    )
     print("| measure | qdrant_local (faiss HNSW) | qdrant-edge-py (optimize) | edge ÷ ours |")
     print("|---|---:|---:|---:|")
 
     def row(label: str, a: float | None, b: float | None, fmt: str = "{:,.2f}") -> None:
         ratio = f"{b / a:.2f}x" if a and b else "n/a"
-        print(f"| {label} | {fmt.format(a) if a is not None else 'n/a'} | {fmt.format(b) if b is not None else 'n/a'} | {ratio} |")
+        print(
+            f"| {label} | {fmt.format(a) if a is not None else 'n/a'} | {fmt.format(b) if b is not None else 'n/a'} | {ratio} |"
+        )
 
-    get = lambda r, *keys: (None if r is None else _dig(r, keys))
+    get = lambda r, *keys: None if r is None else _dig(r, keys)
     row("load (s)", get(ours, "load_s"), get(edge, "load_s"))
     row("index build (s)", get(ours, "build_s"), get(edge, "build_s"))
     for name in FILTERS:
-        row(f"search p50, filter {name} (ms)", get(ours, "queries", name, "p50_ms"), get(edge, "queries", name, "p50_ms"), "{:,.3f}")
-        row(f"recall@10, filter {name}", get(ours, "queries", name, "recall"), get(edge, "queries", name, "recall"), "{:.3f}")
-        row(f"fewest results, filter {name}", get(ours, "queries", name, "min_results"), get(edge, "queries", name, "min_results"), "{:.0f}")
+        row(
+            f"search p50, filter {name} (ms)",
+            get(ours, "queries", name, "p50_ms"),
+            get(edge, "queries", name, "p50_ms"),
+            "{:,.3f}",
+        )
+        row(
+            f"recall@10, filter {name}",
+            get(ours, "queries", name, "recall"),
+            get(edge, "queries", name, "recall"),
+            "{:.3f}",
+        )
+        row(
+            f"fewest results, filter {name}",
+            get(ours, "queries", name, "min_results"),
+            get(edge, "queries", name, "min_results"),
+            "{:.0f}",
+        )
     row("peak RSS (MiB)", get(ours, "peak_rss_mib"), get(edge, "peak_rss_mib"), "{:,.0f}")
     if ours:
-        print(f"\nqdrant_local exact search p50 (exact=True): {ours['exact_p50_ms']:.2f} ms; "
-              f"indexed_vectors_count {ours['indexed']:,}; upsert of {WRITE_POINTS:,} points in batches of "
-              f"{WRITE_BATCH}: {ours['writes_plain_pts_s']:,.0f} points/s without an index, "
-              f"{ours['writes_indexed_pts_s']:,.0f} with one ({ours['writes_indexed_pts_s'] / ours['writes_plain_pts_s']:.2f}x)")
+        print(
+            f"\nqdrant_local exact search p50 (exact=True): {ours['exact_p50_ms']:.2f} ms; "
+            f"indexed_vectors_count {ours['indexed']:,}; upsert of {WRITE_POINTS:,} points in batches of "
+            f"{WRITE_BATCH}: {ours['writes_plain_pts_s']:,.0f} points/s without an index, "
+            f"{ours['writes_indexed_pts_s']:,.0f} with one ({ours['writes_indexed_pts_s'] / ours['writes_plain_pts_s']:.2f}x)"
+        )
 
 
 def _dig(record: dict[str, Any], keys: tuple[str, ...]) -> Any:

@@ -106,7 +106,9 @@ def compact(path: str) -> None:
     client.close()
 
 
-def measure_ours(parent: str, vectors: np.ndarray, payloads: list[dict[str, Any]], batch: int, repeat: int) -> dict[str, float]:
+def measure_ours(
+    parent: str, vectors: np.ndarray, payloads: list[dict[str, Any]], batch: int, repeat: int
+) -> dict[str, float]:
     import qdrant_local
 
     path = os.path.join(parent, f"ours-{len(vectors)}")
@@ -120,7 +122,9 @@ def measure_ours(parent: str, vectors: np.ndarray, payloads: list[dict[str, Any]
     return result
 
 
-def measure_theirs(parent: str, vectors: np.ndarray, payloads: list[dict[str, Any]], batch: int, repeat: int) -> dict[str, float]:
+def measure_theirs(
+    parent: str, vectors: np.ndarray, payloads: list[dict[str, Any]], batch: int, repeat: int
+) -> dict[str, float]:
     import qdrant_client
 
     path = os.path.join(parent, f"theirs-{len(vectors)}")
@@ -151,22 +155,34 @@ def main() -> None:
         ours = measure_ours(parent, vectors, payloads, args.batch, args.repeat)
         ours_small = measure_ours(parent, vectors[:m], payloads[:m], args.batch, args.repeat) if m < n else ours
         try:
-            theirs_small: dict[str, float] | None = measure_theirs(parent, vectors[:m], payloads[:m], args.batch, args.repeat)
+            theirs_small: dict[str, float] | None = measure_theirs(
+                parent, vectors[:m], payloads[:m], args.batch, args.repeat
+            )
         except ImportError:
             theirs_small = None
     finally:
         shutil.rmtree(parent, ignore_errors=True)
 
     scale = n / m
-    print(f"qdrant_local persistence benchmark: {n:,} points x dim {args.dim}, upsert batches of {args.batch}, "
-          f"wait=True; qdrant-client measured on {m:,} points" + (" (x = extrapolated linearly)" if m < n else ""))
+    print(
+        f"qdrant_local persistence benchmark: {n:,} points x dim {args.dim}, upsert batches of {args.batch}, "
+        f"wait=True; qdrant-client measured on {m:,} points" + (" (x = extrapolated linearly)" if m < n else "")
+    )
     print()
     print(f"{'':34}{'qdrant_local':>18}{'qdrant-client':>20}{'ratio':>10}")
     print("-" * 82)
 
-    def row(label: str, ours_value: float, theirs_value: float | None, unit: str, extrapolated: bool = False,
-            higher_is_better: bool = False) -> None:
-        fmt = {"s": lambda v: f"{v:.3f} s", "ms": lambda v: f"{v * 1000:.1f} ms", "pts/s": lambda v: f"{v:,.0f} pts/s"}[unit]
+    def row(
+        label: str,
+        ours_value: float,
+        theirs_value: float | None,
+        unit: str,
+        extrapolated: bool = False,
+        higher_is_better: bool = False,
+    ) -> None:
+        fmt = {"s": lambda v: f"{v:.3f} s", "ms": lambda v: f"{v * 1000:.1f} ms", "pts/s": lambda v: f"{v:,.0f} pts/s"}[
+            unit
+        ]
         theirs_text = "n/a" if theirs_value is None else fmt(theirs_value) + (" x" if extrapolated else "  ")
         ratio = ""
         if theirs_value:
@@ -175,39 +191,66 @@ def main() -> None:
 
     t_up = theirs_small["upsert"] * scale if theirs_small else None
     row(f"upsert {n:,} points (total)", ours["upsert"], t_up, "s", extrapolated=m < n)
-    row("upsert throughput", n / ours["upsert"], n / t_up if t_up else None, "pts/s", extrapolated=m < n,
-        higher_is_better=True)
+    row(
+        "upsert throughput",
+        n / ours["upsert"],
+        n / t_up if t_up else None,
+        "pts/s",
+        extrapolated=m < n,
+        higher_is_better=True,
+    )
     if m < n:
         row(f"upsert {m:,} points (both measured)", ours_small["upsert"], theirs_small and theirs_small["upsert"], "s")
     t_reopen = theirs_small["reopen"] * scale if theirs_small else None
     row(f"reopen {n:,}, log replay", ours["reopen_log"], t_reopen, "ms", extrapolated=m < n)
     row(f"reopen {n:,}, after compact()", ours["reopen_snapshot"], t_reopen, "ms", extrapolated=m < n)
     if m < n:
-        row(f"reopen {m:,}, log (both measured)", ours_small["reopen_log"], theirs_small and theirs_small["reopen"], "ms")
-        row(f"reopen {m:,}, snapshot (both measured)", ours_small["reopen_snapshot"],
-            theirs_small and theirs_small["reopen"], "ms")
+        row(
+            f"reopen {m:,}, log (both measured)",
+            ours_small["reopen_log"],
+            theirs_small and theirs_small["reopen"],
+            "ms",
+        )
+        row(
+            f"reopen {m:,}, snapshot (both measured)",
+            ours_small["reopen_snapshot"],
+            theirs_small and theirs_small["reopen"],
+            "ms",
+        )
     if theirs_small:
-        print(f"per point: qdrant_local {ours['upsert'] / n * 1e6:.1f} us, qdrant-client "
-              f"{theirs_small['upsert'] / m * 1e3:.2f} ms (one sqlite commit per point, so its cost follows this "
-              "disk's fsync latency; the issue quotes ~1.5 ms)")
+        print(
+            f"per point: qdrant_local {ours['upsert'] / n * 1e6:.1f} us, qdrant-client "
+            f"{theirs_small['upsert'] / m * 1e3:.2f} ms (one sqlite commit per point, so its cost follows this "
+            "disk's fsync latency; the issue quotes ~1.5 ms)"
+        )
     print()
     mib = 1 << 20
-    print(f"raw data: {raw / mib:,.1f} MiB (float32 vectors {vectors.nbytes / mib:,.1f} MiB + msgpack payloads "
-          f"{(raw - vectors.nbytes) / mib:,.1f} MiB)")
-    print(f"qdrant_local folder: {ours['size_log'] / mib:,.1f} MiB with the log ({ours['size_log'] / raw:.3f}x raw), "
-          f"{ours['size_compacted'] / mib:,.1f} MiB after compact() ({ours['size_compacted'] / raw:.3f}x raw; target <= 1.25x)")
+    print(
+        f"raw data: {raw / mib:,.1f} MiB (float32 vectors {vectors.nbytes / mib:,.1f} MiB + msgpack payloads "
+        f"{(raw - vectors.nbytes) / mib:,.1f} MiB)"
+    )
+    print(
+        f"qdrant_local folder: {ours['size_log'] / mib:,.1f} MiB with the log ({ours['size_log'] / raw:.3f}x raw), "
+        f"{ours['size_compacted'] / mib:,.1f} MiB after compact() ({ours['size_compacted'] / raw:.3f}x raw; target <= 1.25x)"
+    )
     if theirs_small:
         raw_small = raw_bytes(vectors[:m], payloads[:m])
-        print(f"qdrant-client folder at {m:,} points: {theirs_small['size'] / mib:,.1f} MiB "
-              f"({theirs_small['size'] / raw_small:.3f}x its raw data)")
+        print(
+            f"qdrant-client folder at {m:,} points: {theirs_small['size'] / mib:,.1f} MiB "
+            f"({theirs_small['size'] / raw_small:.3f}x its raw data)"
+        )
     print()
     if theirs_small:
         upsert_ratio = t_up / ours["upsert"]  # type: ignore[operator]
         reopen_ratio = t_reopen / max(ours["reopen_log"], ours["reopen_snapshot"])  # type: ignore[operator]
         size_ratio = ours["size_compacted"] / raw
-        print("targets: upsert >= 100x: " + ("met" if upsert_ratio >= 100 else "NOT met") + f" ({upsert_ratio:.0f}x); "
-              "reopen >= 20x: " + ("met" if reopen_ratio >= 20 else "NOT met") + f" ({reopen_ratio:.0f}x, slower of log/snapshot); "
-              "size <= 1.25x: " + ("met" if size_ratio <= 1.25 else "NOT met") + f" ({size_ratio:.3f}x)")
+        print(
+            "targets: upsert >= 100x: " + ("met" if upsert_ratio >= 100 else "NOT met") + f" ({upsert_ratio:.0f}x); "
+            "reopen >= 20x: "
+            + ("met" if reopen_ratio >= 20 else "NOT met")
+            + f" ({reopen_ratio:.0f}x, slower of log/snapshot); "
+            "size <= 1.25x: " + ("met" if size_ratio <= 1.25 else "NOT met") + f" ({size_ratio:.3f}x)"
+        )
 
 
 if __name__ == "__main__":

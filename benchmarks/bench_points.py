@@ -30,7 +30,9 @@ def make_data(n: int, dim: int) -> tuple[np.ndarray, list[dict]]:
     return vectors, payloads
 
 
-def run_engine(module: object, n: int, dim: int, vectors: np.ndarray, payloads: list[dict], repeat: int) -> dict[str, float]:
+def run_engine(
+    module: object, n: int, dim: int, vectors: np.ndarray, payloads: list[dict], repeat: int
+) -> dict[str, float]:
     models = module.models  # type: ignore[attr-defined]
     client = module.QdrantClient(":memory:")  # type: ignore[attr-defined]
     client.create_collection("bench", vectors_config=models.VectorParams(size=dim, distance=models.Distance.COSINE))
@@ -58,7 +60,9 @@ def run_engine(module: object, n: int, dim: int, vectors: np.ndarray, payloads: 
 
     results["full scroll (pages of 1000)"] = median_seconds(full_scroll, max(1, repeat // 2))
     two_percent = models.Filter(must=[models.FieldCondition(key="group", match=models.MatchValue(value=7))])
-    results["count, filter matching 2%"] = median_seconds(lambda: client.count("bench", count_filter=two_percent), repeat)
+    results["count, filter matching 2%"] = median_seconds(
+        lambda: client.count("bench", count_filter=two_percent), repeat
+    )
     counter = iter(range(10**9))
     results["set_payload by filter (2%)"] = median_seconds(
         lambda: client.set_payload("bench", {"seen": next(counter)}, points=two_percent), repeat

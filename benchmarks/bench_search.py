@@ -60,7 +60,11 @@ def load(client: Any, models: Any, vectors: np.ndarray, distance: str, chunk: in
         ids = list(range(start, min(start + chunk, len(vectors))))
         client.upsert(
             COLLECTION,
-            models.Batch(ids=ids, vectors=vectors[start : start + chunk].tolist(), payloads=[{"bucket": i % BUCKETS} for i in ids]),
+            models.Batch(
+                ids=ids,
+                vectors=vectors[start : start + chunk].tolist(),
+                payloads=[{"bucket": i % BUCKETS} for i in ids],
+            ),
         )
     return time.perf_counter() - started
 
@@ -116,15 +120,22 @@ def main() -> None:
     # A different bucket per query (each matching 2%): every filter is evaluated afresh.
     distinct = list(enumerate(queries[: args.queries]))
     filtered_s, _ = timed(
-        lambda iq: ours.query_points(COLLECTION, iq[1], limit=k, query_filter=bucket_filter(ql_models, iq[0] % BUCKETS)), distinct
+        lambda iq: ours.query_points(
+            COLLECTION, iq[1], limit=k, query_filter=bucket_filter(ql_models, iq[0] % BUCKETS)
+        ),
+        distinct,
     )
     # The same filter every time: after the first query its mask comes from the mask cache.
     repeated_s, _ = timed(
-        lambda q: ours.query_points(COLLECTION, q, limit=k, query_filter=bucket_filter(ql_models)), queries[: args.queries]
+        lambda q: ours.query_points(COLLECTION, q, limit=k, query_filter=bucket_filter(ql_models)),
+        queries[: args.queries],
     )
     ours.create_payload_index(COLLECTION, "bucket", ql_models.PayloadSchemaType.INTEGER)
     indexed_s, _ = timed(
-        lambda iq: ours.query_points(COLLECTION, iq[1], limit=k, query_filter=bucket_filter(ql_models, iq[0] % BUCKETS)), distinct
+        lambda iq: ours.query_points(
+            COLLECTION, iq[1], limit=k, query_filter=bucket_filter(ql_models, iq[0] % BUCKETS)
+        ),
+        distinct,
     )
     batch_queries = queries[: args.batch]
     requests = [ql_models.QueryRequest(query=q, limit=k, with_payload=True) for q in batch_queries]
@@ -184,8 +195,12 @@ def main() -> None:
         their_single, their_filtered = statistics.median(their_single_t), statistics.median(their_filtered_t)
         rows["qdrant-client single ms"] = their_single * 1e3
         rows["qdrant-client filtered 2% ms"] = their_filtered * 1e3
-        rows["speedup single (per-query median)"] = statistics.median(t / m for t, m in zip(their_single_t, mine_single))
-        rows["speedup filtered 2% (per-query median)"] = statistics.median(t / m for t, m in zip(their_filtered_t, mine_filtered))
+        rows["speedup single (per-query median)"] = statistics.median(
+            t / m for t, m in zip(their_single_t, mine_single)
+        )
+        rows["speedup filtered 2% (per-query median)"] = statistics.median(
+            t / m for t, m in zip(their_filtered_t, mine_filtered)
+        )
         same = sum(
             [p.id for p in mine.points] == [p.id for p in their.points]
             for mine, their in zip(single_results, their_results)
@@ -200,11 +215,21 @@ def main() -> None:
     print("targets:")
     print(f"  single / floor                 {ratio_to_floor:.2f}x   (target <= 1.5x; median of per-query ratios)")
     if "qdrant-client single ms" in rows:
-        print(f"  speedup vs qdrant-client       {rows['speedup single (per-query median)']:.1f}x   (target >= 10x; interleaved)")
-        print(f"  speedup, 2% filter             {rows['speedup filtered 2% (per-query median)']:.1f}x   (target >= 20x; interleaved, unindexed)")
-        print(f"  speedup, 2% filter, repeated   {rows['qdrant-client filtered 2% ms'] / rows['qdrant_local filtered 2%, same filter repeated ms']:.1f}x   (mask cache)")
-        print(f"  speedup, 2% filter, indexed    {rows['qdrant-client filtered 2% ms'] / rows['qdrant_local filtered 2%, payload index ms']:.1f}x   (qdrant-client ignores payload indexes)")
-    print(f"  batch of {args.batch} per query vs single {rows['qdrant_local single (batch queries) ms'] / rows['qdrant_local batch per query ms']:.1f}x   (target >= 5x)")
+        print(
+            f"  speedup vs qdrant-client       {rows['speedup single (per-query median)']:.1f}x   (target >= 10x; interleaved)"
+        )
+        print(
+            f"  speedup, 2% filter             {rows['speedup filtered 2% (per-query median)']:.1f}x   (target >= 20x; interleaved, unindexed)"
+        )
+        print(
+            f"  speedup, 2% filter, repeated   {rows['qdrant-client filtered 2% ms'] / rows['qdrant_local filtered 2%, same filter repeated ms']:.1f}x   (mask cache)"
+        )
+        print(
+            f"  speedup, 2% filter, indexed    {rows['qdrant-client filtered 2% ms'] / rows['qdrant_local filtered 2%, payload index ms']:.1f}x   (qdrant-client ignores payload indexes)"
+        )
+    print(
+        f"  batch of {args.batch} per query vs single {rows['qdrant_local single (batch queries) ms'] / rows['qdrant_local batch per query ms']:.1f}x   (target >= 5x)"
+    )
     out = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
     os.makedirs(out, exist_ok=True)
     with open(os.path.join(out, "search.json"), "w") as handle:

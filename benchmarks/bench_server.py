@@ -81,7 +81,18 @@ class Server:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         if variant is None:
-            command = [sys.executable, "-m", "qdrant_local", "serve", "--path", path, "--port", str(self.port), "--log-level", "warning"]
+            command = [
+                sys.executable,
+                "-m",
+                "qdrant_local",
+                "serve",
+                "--path",
+                path,
+                "--port",
+                str(self.port),
+                "--log-level",
+                "warning",
+            ]
         else:
             command = [sys.executable, __file__, "--serve-variant", variant, "--path", path, "--port", str(self.port)]
         env = {**os.environ, "PYTHONPATH": str(REPO)}
@@ -124,16 +135,23 @@ class InProcess:
 
         self.models = models
         self.client = QdrantClient(path=folder)
-        self.client.create_collection(COLLECTION, vectors_config=models.VectorParams(size=dim, distance=models.Distance.COSINE))
+        self.client.create_collection(
+            COLLECTION, vectors_config=models.VectorParams(size=dim, distance=models.Distance.COSINE)
+        )
 
     def prepare(self, vectors: np.ndarray, payloads: list[dict], ids: range) -> Any:
-        return [self.models.PointStruct(id=i, vector=vectors[k].tolist(), payload=payloads[k]) for k, i in enumerate(ids)]
+        return [
+            self.models.PointStruct(id=i, vector=vectors[k].tolist(), payload=payloads[k]) for k, i in enumerate(ids)
+        ]
 
     def upsert(self, points: Any) -> None:
         self.client.upsert(COLLECTION, points, wait=True)
 
     def query(self, vector: np.ndarray) -> Any:
-        return [p.id for p in self.client.query_points(COLLECTION, query=vector.tolist(), limit=10, with_payload=False).points]
+        return [
+            p.id
+            for p in self.client.query_points(COLLECTION, query=vector.tolist(), limit=10, with_payload=False).points
+        ]
 
     def close(self) -> None:
         self.client.close()
@@ -150,7 +168,9 @@ class RestClient(InProcess):
         self.server = Server(folder)
         self.models = models
         self.client = rest_client(self.server.url)
-        self.client.create_collection(COLLECTION, vectors_config=models.VectorParams(size=dim, distance=models.Distance.COSINE))
+        self.client.create_collection(
+            COLLECTION, vectors_config=models.VectorParams(size=dim, distance=models.Distance.COSINE)
+        )
 
     def close(self) -> None:
         self.client.close()
@@ -170,7 +190,9 @@ class BareHttp:
         self.server_seconds: list[float] = []
         self.server = Server(folder)
         self.http = httpx.Client(base_url=self.server.url, timeout=300, headers={"content-type": "application/json"})
-        self.http.put(f"/collections/{COLLECTION}", content=self.dumps({"vectors": {"size": dim, "distance": "Cosine"}})).raise_for_status()
+        self.http.put(
+            f"/collections/{COLLECTION}", content=self.dumps({"vectors": {"size": dim, "distance": "Cosine"}})
+        ).raise_for_status()
 
     def prepare(self, vectors: np.ndarray, payloads: list[dict], ids: range) -> Any:
         return {"points": [{"id": i, "vector": vectors[k], "payload": payloads[k]} for k, i in enumerate(ids)]}
@@ -182,7 +204,9 @@ class BareHttp:
         self.http.get("/healthz").raise_for_status()
 
     def query(self, vector: np.ndarray) -> Any:
-        response = self.http.post(f"/collections/{COLLECTION}/points/query", content=self.dumps({"query": vector, "limit": 10}))
+        response = self.http.post(
+            f"/collections/{COLLECTION}/points/query", content=self.dumps({"query": vector, "limit": 10})
+        )
         response.raise_for_status()
         body = response.json()
         self.server_seconds.append(body["time"])  # the envelope's time: spent inside the server
@@ -253,7 +277,9 @@ def qps(url: str, dim: int, clients: int, seconds: float) -> float:
     context = multiprocessing.get_context("spawn")
     ready = context.Barrier(clients)
     done = context.Queue()
-    workers = [context.Process(target=_query_worker, args=(url, dim, seconds, seed, ready, done)) for seed in range(clients)]
+    workers = [
+        context.Process(target=_query_worker, args=(url, dim, seconds, seed, ready, done)) for seed in range(clients)
+    ]
     for worker in workers:
         worker.start()
     total = sum(done.get(timeout=600) for _ in workers)
@@ -274,7 +300,9 @@ def bare_asgi_app(client: Any) -> Any:
 
     from qdrant_local.server.app import ENDPOINTS, _answer
 
-    table = [(e.method, re.compile("^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", e.path) + "$"), e.handler) for e in ENDPOINTS]
+    table = [
+        (e.method, re.compile("^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", e.path) + "$"), e.handler) for e in ENDPOINTS
+    ]
 
     async def respond(send: Any, status: int, body: bytes, content_type: bytes = b"application/json") -> None:
         await send({"type": "http.response.start", "status": status, "headers": [(b"content-type", content_type)]})
@@ -297,7 +325,9 @@ def bare_asgi_app(client: Any) -> Any:
             match = pattern.match(scope["path"])
             if match and method == scope["method"]:
                 query = dict(parse_qsl(scope["query_string"].decode()))
-                status, body = await anyio.to_thread.run_sync(_answer, handler, client, match.groupdict(), query, b"".join(chunks), started)
+                status, body = await anyio.to_thread.run_sync(
+                    _answer, handler, client, match.groupdict(), query, b"".join(chunks), started
+                )
                 await respond(send, status, body)
                 return
         await respond(send, 404, b'{"status":{"error":"Not found"},"time":0}')
@@ -317,7 +347,16 @@ def serve_variant(variant: str, path: str, port: int) -> None:
     app = create_app(client) if framework == "starlette" else bare_asgi_app(client)
     loop = "uvloop" if protocol == "httptools" else "asyncio"
     try:
-        uvicorn.run(app, host="127.0.0.1", port=port, http=protocol, loop=loop, log_level="warning", access_log=False, lifespan="off")
+        uvicorn.run(
+            app,
+            host="127.0.0.1",
+            port=port,
+            http=protocol,
+            loop=loop,
+            log_level="warning",
+            access_log=False,
+            lifespan="off",
+        )
     finally:
         client.close()
 
@@ -353,7 +392,8 @@ def frameworks(dim: int, requests: int) -> list[tuple[str, float, float]]:
         for http in clients.values():
             http.close()
         return [
-            (v, statistics.median(timings[v, "count"]) * 1000, statistics.median(timings[v, "query"]) * 1000) for v in VARIANTS
+            (v, statistics.median(timings[v, "count"]) * 1000, statistics.median(timings[v, "query"]) * 1000)
+            for v in VARIANTS
         ]
     finally:
         for server in servers.values():
@@ -405,9 +445,13 @@ def main() -> None:
     n = args.n
     rate = {name: n / seconds for name, seconds in upsert_s.items()}
     local, rest, bare = (t.name for t in (InProcess, RestClient, BareHttp))
-    print(f"\n{n:,} points x dim {args.dim}, batches of {args.batch}, wait=true; {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; "
-          f"{os.cpu_count()} cores, Python {sys.version.split()[0]}, OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}\n")
-    print("| measure | in-process | server, qdrant-client REST | server, bare HTTP (httpx + orjson) | target | met (REST / bare) |")
+    print(
+        f"\n{n:,} points x dim {args.dim}, batches of {args.batch}, wait=true; {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; "
+        f"{os.cpu_count()} cores, Python {sys.version.split()[0]}, OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}\n"
+    )
+    print(
+        "| measure | in-process | server, qdrant-client REST | server, bare HTTP (httpx + orjson) | target | met (REST / bare) |"
+    )
     print("|---|---:|---:|---:|---|---|")
     print(
         f"| upsert, points/s | {rate[local]:,.0f} | {rate[rest]:,.0f} ({rate[rest] / rate[local]:.2f}x) | "
@@ -419,9 +463,13 @@ def main() -> None:
         f"{latency[bare]:.2f} (+{latency[bare] - latency[local]:.2f}) | <= in-process + 2 ms | "
         f"{_yes(latency[rest] <= latency[local] + 2)} / {_yes(latency[bare] <= latency[local] + 2)} |"
     )
-    print(f"| of which inside the server (the envelope's `time`), median ms | | | {latency['inside the server']:.2f} | | |")
+    print(
+        f"| of which inside the server (the envelope's `time`), median ms | | | {latency['inside the server']:.2f} | | |"
+    )
     print(f"| HTTP round trip that does no work (GET /healthz), median ms | | | {latency['ping']:.2f} | | |")
-    print(f"| QPS, 1 client -> {args.clients} clients (REST) | | {one:.1f} -> {many:.1f} ({many / one:.2f}x) | | more with {args.clients} | {_yes(many > one)} |")
+    print(
+        f"| QPS, 1 client -> {args.clients} clients (REST) | | {one:.1f} -> {many:.1f} ({many / one:.2f}x) | | more with {args.clients} | {_yes(many > one)} |"
+    )
     if args.frameworks:
         print_frameworks(args.dim)
 

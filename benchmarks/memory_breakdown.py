@@ -54,12 +54,16 @@ def main() -> None:
     from qdrant_local import QdrantClient, models
 
     client = QdrantClient(":memory:")
-    client.create_collection("bench", vectors_config=models.VectorParams(size=args.dim, distance=models.Distance.COSINE))
+    client.create_collection(
+        "bench", vectors_config=models.VectorParams(size=args.dim, distance=models.Distance.COSINE)
+    )
     tracemalloc.start(8)
     chunks = data.blocks(args.n, args.dim) if args.points else data.batches(args.n, args.dim)
     for ids, vectors, payloads in chunks:
         if args.points:
-            batch: object = [models.PointStruct(id=i, vector=v, payload=p) for i, v, p in zip(ids, vectors.tolist(), payloads)]
+            batch: object = [
+                models.PointStruct(id=i, vector=v, payload=p) for i, v, p in zip(ids, vectors.tolist(), payloads)
+            ]
         else:
             batch = models.Batch(ids=ids, vectors=vectors, payloads=payloads)
         client.upsert("bench", batch)
@@ -84,13 +88,17 @@ def main() -> None:
         totals[key] = totals.get(key, 0) + stat.size
     raw_vectors, raw_payloads = data.raw_bytes(args.n, args.dim)
     mib = 2**20
-    print(f"{args.n:,} points x dim {args.dim}, loaded by {'PointStruct lists of 256' if args.points else 'Batches of 10,240'}")
+    print(
+        f"{args.n:,} points x dim {args.dim}, loaded by {'PointStruct lists of 256' if args.points else 'Batches of 10,240'}"
+    )
     print(f"raw float32 vectors {raw_vectors / mib:,.1f} MiB; payloads as msgpack {raw_payloads / mib:,.1f} MiB")
     for key, size in sorted(totals.items(), key=lambda item: -item[1]):
         if size >= 1024:
             print(f"  {key:<58} {size / mib:>9,.1f} MiB  {size / args.n:>7,.0f} B/point")
     total = sum(totals.values())
-    print(f"  {'total traced':<58} {total / mib:>9,.1f} MiB  = {total / (raw_vectors + raw_payloads):.2f}x the raw data")
+    print(
+        f"  {'total traced':<58} {total / mib:>9,.1f} MiB  = {total / (raw_vectors + raw_payloads):.2f}x the raw data"
+    )
     print(f"  (not counted: {outside / mib:,.1f} MiB of this script's own input data; the vector matrix is counted at")
     print("   its capacity, whose zero rows past the last point are not resident until written)")
 

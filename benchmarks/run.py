@@ -107,15 +107,31 @@ def import_seconds(statement: str, repeat: int) -> float:
     code = f"import time; t = time.perf_counter(); {statement}; print(time.perf_counter() - t)"
     timings = []
     for _ in range(repeat):
-        out = subprocess.run([sys.executable, "-W", "ignore", "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
+        out = subprocess.run(
+            [sys.executable, "-W", "ignore", "-c", code], capture_output=True, text=True, cwd=ROOT, check=True
+        )
         timings.append(float(out.stdout.strip().splitlines()[-1]))
     return statistics.median(timings)
 
 
 def run_child(engine: str, args: argparse.Namespace, out_path: str) -> dict[str, Any]:
     """Run one engine's workloads in a fresh subprocess of this script; its JSON result."""
-    command = [sys.executable, os.path.abspath(__file__), "--engine", engine, "--n", str(args.n), "--dim", str(args.dim),
-               "--json-out", out_path, "--path-cap", str(args.path_cap), "--threads", str(args.threads)]
+    command = [
+        sys.executable,
+        os.path.abspath(__file__),
+        "--engine",
+        engine,
+        "--n",
+        str(args.n),
+        "--dim",
+        str(args.dim),
+        "--json-out",
+        out_path,
+        "--path-cap",
+        str(args.path_cap),
+        "--threads",
+        str(args.threads),
+    ]
     if args.quick:
         command.append("--quick")
     if args.dir:
@@ -219,7 +235,8 @@ def build_table(engines: dict[str, Any], n: int) -> tuple[list[str], list[list[s
     for key, label, unit in rows_for(n):
         row = [label + (" (MiB)" if unit == "MiB" else "")]
         row += [
-            "error" if "error" in engines[e].get("results", {}).get(key, {})
+            "error"
+            if "error" in engines[e].get("results", {}).get(key, {})
             else format_value(value(engines, e, key), unit, extrapolated(engines, e, key))
             for e in present
         ]
@@ -277,46 +294,109 @@ def check_targets(engines: dict[str, Any], n: int, dim: int, raw: tuple[int, int
         at_least("count 2% filter >= 300x qdrant-client", "count_2", 300)
         at_least("search 2% filter >= 100x qdrant-client", "search_2", 100)
         r = floor_ratio(engines, e, "search")
-        add("unfiltered search <= 1.5x numpy floor", e, None if r is None else r <= 1.5, "n/a" if r is None else f"{r:.2f}x")
+        add(
+            "unfiltered search <= 1.5x numpy floor",
+            e,
+            None if r is None else r <= 1.5,
+            "n/a" if r is None else f"{r:.2f}x",
+        )
         at_least("full scroll >= 30x qdrant-client", "scroll_full", 30)
         r = ratio(edge("scroll_full"), v("scroll_full"))
-        add("full scroll faster than qdrant-edge-py", e, None if r is None else r > 1, "n/a" if r is None else f"{r:.2f}x")
+        add(
+            "full scroll faster than qdrant-edge-py",
+            e,
+            None if r is None else r > 1,
+            "n/a" if r is None else f"{r:.2f}x",
+        )
         at_least("upsert PointStruct >= 10x qdrant-client", "upsert_points", 10)
         r = ratio(edge("upsert_points"), v("upsert_points"))
-        add("upsert PointStruct faster than qdrant-edge-py", e, None if r is None else r > 1, "n/a" if r is None else f"{r:.2f}x")
+        add(
+            "upsert PointStruct faster than qdrant-edge-py",
+            e,
+            None if r is None else r > 1,
+            "n/a" if r is None else f"{r:.2f}x",
+        )
         at_least("upsert Batch >= 50x qdrant-client", "upsert_batch", 50)
         if n >= 1_000_000:
             up, ro, rss = v("upsert_batch"), v("reopen"), v("peak_rss")
-            add("1M: upsert by Batch < 60 s", e, None if up is None else up < 60, "n/a" if up is None else f"{up:.1f} s")
+            add(
+                "1M: upsert by Batch < 60 s", e, None if up is None else up < 60, "n/a" if up is None else f"{up:.1f} s"
+            )
             if e.endswith(":path"):
                 add("1M: reopen < 10 s", e, None if ro is None else ro < 10, "n/a" if ro is None else f"{ro:.2f} s")
             budget = sum(raw)
-            add("1M: peak RSS <= 1.3x raw vectors + payloads", e, None if rss is None else rss <= 1.3 * budget,
-                "n/a" if rss is None else f"{rss / budget:.2f}x of {budget / 2**20:,.0f} MiB")
+            add(
+                "1M: peak RSS <= 1.3x raw vectors + payloads",
+                e,
+                None if rss is None else rss <= 1.3 * budget,
+                "n/a" if rss is None else f"{rss / budget:.2f}x of {budget / 2**20:,.0f} MiB",
+            )
             r = floor_ratio(engines, e, "search")
-            add("1M: search <= 1.5x numpy floor", e, None if r is None else r <= 1.5, "n/a" if r is None else f"{r:.2f}x")
+            add(
+                "1M: search <= 1.5x numpy floor",
+                e,
+                None if r is None else r <= 1.5,
+                "n/a" if r is None else f"{r:.2f}x",
+            )
         # Issue 11: at least as fast as qdrant-edge-py on every row, at the physical limit where there is one.
-        slower = [label for key, label, unit in rows_for(n) if unit == "ms" and key not in ("import", "import_client")
-                  and (ratio(edge(key), v(key)) or 2) < 1]
+        slower = [
+            label
+            for key, label, unit in rows_for(n)
+            if unit == "ms" and key not in ("import", "import_client") and (ratio(edge(key), v(key)) or 2) < 1
+        ]
         if engines.get("qdrant-edge-py", {}).get("results"):
-            add("every row at least as fast as qdrant-edge-py", e, not slower, "slower: " + "; ".join(slower) if slower else "all rows")
+            add(
+                "every row at least as fast as qdrant-edge-py",
+                e,
+                not slower,
+                "slower: " + "; ".join(slower) if slower else "all rows",
+            )
         for key in ("scroll_order", "delete_2", "delete_ids", "reopen"):
             r = ratio(edge(key), v(key))
-            add(f"{key} at most qdrant-edge-py's time", e, None if r is None else r >= 1, "n/a" if r is None else f"{r:.2f}x")
+            add(
+                f"{key} at most qdrant-edge-py's time",
+                e,
+                None if r is None else r >= 1,
+                "n/a" if r is None else f"{r:.2f}x",
+            )
         for key in ("delete_2", "delete_ids"):
             r = ratio(qc(key), v(key))
-            add(f"{key} at most qdrant-client's time", e, None if r is None else r >= 1, "n/a" if r is None else f"{r:.2f}x")
+            add(
+                f"{key} at most qdrant-client's time",
+                e,
+                None if r is None else r >= 1,
+                "n/a" if r is None else f"{r:.2f}x",
+            )
         for key in ("search_2", "search_50", "search_batch_2", "search_batch_50"):
             r = floor_ratio(engines, e, key)
-            add(f"{key} <= 1.2x numpy floor on the subset", e, None if r is None else r <= 1.2, "n/a" if r is None else f"{r:.2f}x")
+            add(
+                f"{key} <= 1.2x numpy floor on the subset",
+                e,
+                None if r is None else r <= 1.2,
+                "n/a" if r is None else f"{r:.2f}x",
+            )
         for key in ("search", "search_batch"):
             r = faiss_ratio(engines, e, key)
-            add(f"{key} (no filter) <= 1.2x faiss IndexFlatIP", e, None if r is None else r <= 1.2, "n/a" if r is None else f"{r:.2f}x")
+            add(
+                f"{key} (no filter) <= 1.2x faiss IndexFlatIP",
+                e,
+                None if r is None else r <= 1.2,
+                "n/a" if r is None else f"{r:.2f}x",
+            )
         r = ratio(edge("upsert_points"), v("upsert_points"))
-        add("upsert PointStruct >= 2x qdrant-edge-py", e, None if r is None else r >= 2, "n/a" if r is None else f"{r:.2f}x")
+        add(
+            "upsert PointStruct >= 2x qdrant-edge-py",
+            e,
+            None if r is None else r >= 2,
+            "n/a" if r is None else f"{r:.2f}x",
+        )
         r = ratio(v("upsert_points"), v("upsert_batch_lists"))
-        add("upsert Batch of lists at least as fast as PointStruct lists", e, None if r is None else r >= 1,
-            "n/a" if r is None else f"{r:.2f}x")
+        add(
+            "upsert Batch of lists at least as fast as PointStruct lists",
+            e,
+            None if r is None else r >= 1,
+            "n/a" if r is None else f"{r:.2f}x",
+        )
         if n >= 1_000_000 and e.endswith(":path"):
             ro = v("reopen")
             add("1M: reopen < 3 s", e, None if ro is None else ro < 3, "n/a" if ro is None else f"{ro:.2f} s")
@@ -325,8 +405,12 @@ def check_targets(engines: dict[str, Any], n: int, dim: int, raw: tuple[int, int
         ours = value(engines, "qdrant_local:memory", key) or value(engines, "qdrant_local:path", key)
         theirs = value(engines, "qdrant-client:memory", key) or value(engines, "qdrant-client:path", key)
         r = ratio(ours, theirs)
-        add(f"{what} <= 1/3 of qdrant_client's", "qdrant_local", None if r is None else r <= 1 / 3,
-            "n/a" if r is None else f"{ours * 1e3:.0f} ms vs {theirs * 1e3:.0f} ms ({r:.2f})")
+        add(
+            f"{what} <= 1/3 of qdrant_client's",
+            "qdrant_local",
+            None if r is None else r <= 1 / 3,
+            "n/a" if r is None else f"{ours * 1e3:.0f} ms vs {theirs * 1e3:.0f} ms ({r:.2f})",
+        )
     return checks
 
 
@@ -345,8 +429,13 @@ def machine() -> dict[str, Any]:
             memory = int(handle.readline().split()[1]) * 1024
     except (OSError, ValueError, IndexError):
         pass
-    return {"cpu": cpu, "cores": os.cpu_count(), "memory_bytes": memory, "system": platform.platform(),
-            "python": platform.python_version()}
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory_bytes": memory,
+        "system": platform.platform(),
+        "python": platform.python_version(),
+    }
 
 
 def versions() -> dict[str, str | None]:
@@ -374,22 +463,32 @@ def notes_for(engines: dict[str, Any], meta: dict[str, Any]) -> list[str]:
         "rows search only the matching rows, gathered beforehand. The floor column is its own subprocess; "
         "the 'ours ÷ floor' ratios are measured inside each qdrant_local process, alternating engine and "
         "floor query by query on the same points, so that load drift on a shared machine cancels out.",
-        (f"Every engine runs with {meta['threads']} BLAS thread(s) (OPENBLAS/OMP/MKL_NUM_THREADS) and qdrant-edge-py "
-         f"with max_search_threads={meta['threads']}." if meta["threads"] else "Thread counts: library defaults."),
+        (
+            f"Every engine runs with {meta['threads']} BLAS thread(s) (OPENBLAS/OMP/MKL_NUM_THREADS) and qdrant-edge-py "
+            f"with max_search_threads={meta['threads']}."
+            if meta["threads"]
+            else "Thread counts: library defaults."
+        ),
         "path engines upsert with wait=True (qdrant_local fsyncs each call). Reopen = construct a client on "
         "the folder + count(). Folder size: blocks allocated on disk, after set_payload, before the deletes.",
     ]
     if "qdrant-client:path" in engines:
-        notes.append(f"* qdrant-client path=: writes, reopen and folder measured on {min(meta['path_cap'], meta['n']):,} points "
-                     "and extrapolated linearly; its reads are the in-memory code of :memory:, so the path ratios "
-                     "of read rows use qdrant-client mem.")
+        notes.append(
+            f"* qdrant-client path=: writes, reopen and folder measured on {min(meta['path_cap'], meta['n']):,} points "
+            "and extrapolated linearly; its reads are the in-memory code of :memory:, so the path ratios "
+            "of read rows use qdrant-client mem."
+        )
     if "faiss" in engines or any("faiss" in o.get("results", {}).get("paired_floor", {}) for o in engines.values()):
-        notes.append("faiss: IndexFlatIP (exact inner product) over the same normalised matrix, unfiltered rows only, "
-                     "with as many OpenMP threads as BLAS threads; 'ours ÷ faiss' is measured inside each qdrant_local "
-                     "process, alternating engine and faiss query by query.")
+        notes.append(
+            "faiss: IndexFlatIP (exact inner product) over the same normalised matrix, unfiltered rows only, "
+            "with as many OpenMP threads as BLAS threads; 'ours ÷ faiss' is measured inside each qdrant_local "
+            "process, alternating engine and faiss query by query."
+        )
     if "qdrant-edge-py" in engines:
-        notes.append("qdrant-edge-py: an EdgeShard at a path, default config, exact search (optimize()/HNSW not "
-                     "run); it has no Batch upsert, so it is loaded with Point batches of 256.")
+        notes.append(
+            "qdrant-edge-py: an EdgeShard at a path, default config, exact search (optimize()/HNSW not "
+            "run); it has no Batch upsert, so it is loaded with Point batches of 256."
+        )
     for e, outcome in engines.items():
         for note in outcome.get("notes", []):
             notes.append(f"{e}: {note}")
@@ -419,25 +518,58 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="5,000 points and short budgets (~2 minutes)")
     parser.add_argument("--n", type=int, default=None, help="points (default 100,000; 5,000 with --quick)")
     parser.add_argument("--dim", type=int, default=384)
-    parser.add_argument("--engines", nargs="+", choices=ALL_ENGINES, default=None,
-                        help=f"engines to run (default: all installed; above {LARGE_N:,} points qdrant_local and the floor)")
-    parser.add_argument("--path-cap", type=int, default=None,
-                        help="points qdrant-client path= writes are measured on (default 2,000; 250 with --quick)")
-    parser.add_argument("--cpu", action="store_true",
-                        help="tabulate CPU time of the engine process instead of wall time (steadier on a loaded machine)")
+    parser.add_argument(
+        "--engines",
+        nargs="+",
+        choices=ALL_ENGINES,
+        default=None,
+        help=f"engines to run (default: all installed; above {LARGE_N:,} points qdrant_local and the floor)",
+    )
+    parser.add_argument(
+        "--path-cap",
+        type=int,
+        default=None,
+        help="points qdrant-client path= writes are measured on (default 2,000; 250 with --quick)",
+    )
+    parser.add_argument(
+        "--cpu",
+        action="store_true",
+        help="tabulate CPU time of the engine process instead of wall time (steadier on a loaded machine)",
+    )
     parser.add_argument("--markdown", action="store_true", help="also print the table as Markdown for the README")
-    parser.add_argument("--json-out", default=None, help="where to write the JSON (default benchmarks/results/latest.json)")
+    parser.add_argument(
+        "--json-out", default=None, help="where to write the JSON (default benchmarks/results/latest.json)"
+    )
     parser.add_argument("--dir", default=None, help="parent folder for storage folders (default: the temp dir)")
-    parser.add_argument("--threads", type=int, default=1,
-                        help="BLAS threads (and qdrant-edge-py search threads) per engine; 0 = library defaults")
-    parser.add_argument("--render", default=None, metavar="JSON",
-                        help="print the table of an earlier run's JSON (with --markdown / --cpu) without running anything")
-    parser.add_argument("--scaling", action="store_true",
-                        help="every workload at each of --sizes, with the fitted growth exponent per row")
-    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000],
-                        help="collection sizes for --scaling (default 10,000 100,000 1,000,000)")
-    parser.add_argument("--ann", action="store_true",
-                        help="approximate search (the ann extra) beside qdrant-edge-py's HNSW: runs bench_ann.py")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="BLAS threads (and qdrant-edge-py search threads) per engine; 0 = library defaults",
+    )
+    parser.add_argument(
+        "--render",
+        default=None,
+        metavar="JSON",
+        help="print the table of an earlier run's JSON (with --markdown / --cpu) without running anything",
+    )
+    parser.add_argument(
+        "--scaling",
+        action="store_true",
+        help="every workload at each of --sizes, with the fitted growth exponent per row",
+    )
+    parser.add_argument(
+        "--sizes",
+        type=int,
+        nargs="+",
+        default=[10_000, 100_000, 1_000_000],
+        help="collection sizes for --scaling (default 10,000 100,000 1,000,000)",
+    )
+    parser.add_argument(
+        "--ann",
+        action="store_true",
+        help="approximate search (the ann extra) beside qdrant-edge-py's HNSW: runs bench_ann.py",
+    )
     parser.add_argument("--engine", default=None, help=argparse.SUPPRESS)  # child mode
     args = parser.parse_args()
     if args.ann:
@@ -479,8 +611,11 @@ def main() -> None:
     os.makedirs(results_dir, exist_ok=True)
     json_out = args.json_out or os.path.join(results_dir, "latest.json")
     began = time.perf_counter()
-    print(f"benchmark: {args.n:,} points x dim {args.dim}{' (quick)' if args.quick else ''}; engines: {', '.join(available)}"
-          + (f"; not installed: {', '.join(skipped)}" if skipped else ""), file=sys.stderr)
+    print(
+        f"benchmark: {args.n:,} points x dim {args.dim}{' (quick)' if args.quick else ''}; engines: {', '.join(available)}"
+        + (f"; not installed: {', '.join(skipped)}" if skipped else ""),
+        file=sys.stderr,
+    )
 
     engines: dict[str, Any] = {}
     for e in available:
@@ -497,8 +632,14 @@ def main() -> None:
         targets = [e for e in available if ENGINE_MODULES[e] == module]
         if not targets:
             continue
-        timed = {"import": {"seconds": import_seconds(plain, import_repeat), "repeats": import_repeat, "statement": plain},
-                 "import_client": {"seconds": import_seconds(client, import_repeat), "repeats": import_repeat, "statement": client}}
+        timed = {
+            "import": {"seconds": import_seconds(plain, import_repeat), "repeats": import_repeat, "statement": plain},
+            "import_client": {
+                "seconds": import_seconds(client, import_repeat),
+                "repeats": import_repeat,
+                "statement": client,
+            },
+        }
         for e in targets:
             engines[e]["results"].update(timed)
 
@@ -507,10 +648,19 @@ def main() -> None:
     raw = raw_bytes(args.n, args.dim)
     meta = {
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        "machine": machine(), "versions": versions(), "n": args.n, "dim": args.dim, "quick": args.quick,
-        "path_cap": args.path_cap, "threads": args.threads, "engines": available, "not_installed": skipped,
+        "machine": machine(),
+        "versions": versions(),
+        "n": args.n,
+        "dim": args.dim,
+        "quick": args.quick,
+        "path_cap": args.path_cap,
+        "threads": args.threads,
+        "engines": available,
+        "not_installed": skipped,
         "command": "python benchmarks/run.py " + " ".join(sys.argv[1:]),
-        "raw_vector_bytes": raw[0], "raw_payload_bytes": raw[1], "wall_seconds": time.perf_counter() - began,
+        "raw_vector_bytes": raw[0],
+        "raw_payload_bytes": raw[1],
+        "wall_seconds": time.perf_counter() - began,
     }
     report(meta, engines, args, json_out)
 
@@ -543,7 +693,9 @@ def scaling(args: argparse.Namespace) -> None:
             child_args = argparse.Namespace(**{**vars(args), "n": n})
             runs[e][n] = run_child(e, child_args, os.path.join(results_dir, f".scaling-{os.getpid()}-{n}.json"))
     with open(args.json_out or os.path.join(results_dir, "scaling.json"), "w") as handle:
-        json.dump({"sizes": args.sizes, "runs": {e: {str(n): r for n, r in by_n.items()} for e, by_n in runs.items()}}, handle)
+        json.dump(
+            {"sizes": args.sizes, "runs": {e: {str(n): r for n, r in by_n.items()} for e, by_n in runs.items()}}, handle
+        )
     for e in engines:
         header = ["workload"] + [f"{n:,}" for n in args.sizes] + ["exponent", "request size"]
         rows = []
@@ -563,8 +715,14 @@ def scaling(args: argparse.Namespace) -> None:
             if key in K_SIZED and exponent is not None and exponent > 0.3:
                 flag = "  <- grows with the collection"
             label = label.replace(f"{args.sizes[-1]:,}", "N")
-            rows.append([label + (" (MiB)" if unit == "MiB" else ""), *(format_value(v, unit, False) for v in measured),
-                         "n/a" if exponent is None else f"{exponent:.2f}", K_SIZED.get(key, "grows with N") + flag])
+            rows.append(
+                [
+                    label + (" (MiB)" if unit == "MiB" else ""),
+                    *(format_value(v, unit, False) for v in measured),
+                    "n/a" if exponent is None else f"{exponent:.2f}",
+                    K_SIZED.get(key, "grows with N") + flag,
+                ]
+            )
         print(f"\n{e}: median ms (MiB for sizes) at each collection size; exponent b of cost ~ N^b")
         print(text_table(header, rows))
         if args.markdown:
@@ -581,15 +739,27 @@ def report(meta: dict[str, Any], engines: dict[str, Any], args: argparse.Namespa
     warnings = sanity(engines)
     if json_out:
         with open(json_out, "w") as handle:
-            json.dump({"meta": meta, "engines": engines, "table": {"header": header, "rows": rows}, "targets": targets,
-                       "notes": notes, "warnings": warnings}, handle, indent=1)
+            json.dump(
+                {
+                    "meta": meta,
+                    "engines": engines,
+                    "table": {"header": header, "rows": rows},
+                    "targets": targets,
+                    "notes": notes,
+                    "warnings": warnings,
+                },
+                handle,
+                indent=1,
+            )
 
     m = meta["machine"]
-    title = (f"{n:,} points x dim {meta['dim']}{' (--quick)' if meta['quick'] else ''}, median "
-             f"{'CPU ' if args.cpu else ''}ms; {meta['date']}; "
-             f"{m['cpu']}, {m['cores']} cores, {(m['memory_bytes'] or 0) / 2**30:.0f} GiB, Python {m['python']}; "
-             f"qdrant-client {meta['versions']['qdrant-client']}, qdrant-edge-py {meta['versions']['qdrant-edge-py']}, "
-             f"numpy {meta['versions']['numpy']}")
+    title = (
+        f"{n:,} points x dim {meta['dim']}{' (--quick)' if meta['quick'] else ''}, median "
+        f"{'CPU ' if args.cpu else ''}ms; {meta['date']}; "
+        f"{m['cpu']}, {m['cores']} cores, {(m['memory_bytes'] or 0) / 2**30:.0f} GiB, Python {m['python']}; "
+        f"qdrant-client {meta['versions']['qdrant-client']}, qdrant-edge-py {meta['versions']['qdrant-edge-py']}, "
+        f"numpy {meta['versions']['numpy']}"
+    )
     print()
     print(title)
     print(text_table(header, rows))
@@ -618,6 +788,7 @@ def report(meta: dict[str, Any], engines: dict[str, Any], args: argparse.Namespa
         print()
         for note in notes:
             print("- " + note)
+
 
 if __name__ == "__main__":
     main()

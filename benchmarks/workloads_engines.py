@@ -152,7 +152,9 @@ class ClientAdapter:
     def filter(self, spec: tuple[str, int]) -> Any:
         """A must-match filter on one payload field."""
         field, value = spec
-        return self.models.Filter(must=[self.models.FieldCondition(key=field, match=self.models.MatchValue(value=value))])
+        return self.models.Filter(
+            must=[self.models.FieldCondition(key=field, match=self.models.MatchValue(value=value))]
+        )
 
     def set_payload(self, flt: Any, payload: dict[str, Any]) -> None:
         """set_payload on the points matching ``flt``."""
@@ -223,7 +225,10 @@ class EdgeAdapter:
         e = self.edge
         self.dim = dim
         self.shard = e.EdgeShard.create(
-            self.path, e.EdgeConfig(vectors=e.EdgeVectorParams(size=dim, distance=e.Distance.Cosine), max_search_threads=self.threads),
+            self.path,
+            e.EdgeConfig(
+                vectors=e.EdgeVectorParams(size=dim, distance=e.Distance.Cosine), max_search_threads=self.threads
+            ),
         )
 
     def close(self) -> None:
@@ -239,7 +244,9 @@ class EdgeAdapter:
     def prepare_points(self, ids: list[int], vectors: np.ndarray, payloads: list[dict[str, Any]]) -> Any:
         """One upsert batch of edge Points with list vectors (built untimed)."""
         rows = vectors.tolist()
-        return self.edge.UpdateOperation.upsert_points([self.edge.Point(i, v, p) for i, v, p in zip(ids, rows, payloads)])
+        return self.edge.UpdateOperation.upsert_points(
+            [self.edge.Point(i, v, p) for i, v, p in zip(ids, rows, payloads)]
+        )
 
     def upsert(self, prepared: Any) -> None:
         """Apply a prepared upsert operation."""
@@ -273,7 +280,9 @@ class EdgeAdapter:
         return len(self.shard.retrieve(ids, with_payload=True, with_vector=False))
 
     def _request(self, query: np.ndarray, flt: Any) -> Any:
-        return self.edge.QueryRequest(limit=10, query=self.edge.Query.Nearest(query.tolist()), filter=flt, with_payload=True)
+        return self.edge.QueryRequest(
+            limit=10, query=self.edge.Query.Nearest(query.tolist()), filter=flt, with_payload=True
+        )
 
     def search(self, query: np.ndarray, flt: Any) -> list[int]:
         """Top-10 ids of one query."""
@@ -299,7 +308,9 @@ class EdgeAdapter:
 
     def scroll_ordered(self) -> list[Any]:
         """The first 100 points ordered by price (needs the float index)."""
-        page, _ = self.shard.scroll(self.edge.ScrollRequest(limit=100, order_by=self.edge.OrderBy("price"), with_payload=True))
+        page, _ = self.shard.scroll(
+            self.edge.ScrollRequest(limit=100, order_by=self.edge.OrderBy("price"), with_payload=True)
+        )
         return [p.id for p in page]
 
 
@@ -327,7 +338,9 @@ class Floor:
     deleted by id, so both search the same points.
     """
 
-    def __init__(self, n: int, dim: int, excluded_groups: tuple[int, ...] = (), excluded_ids: tuple[int, ...] = ()) -> None:
+    def __init__(
+        self, n: int, dim: int, excluded_groups: tuple[int, ...] = (), excluded_ids: tuple[int, ...] = ()
+    ) -> None:
         matrix = data.matrix(n, dim)
         matrix /= np.linalg.norm(matrix, axis=1, keepdims=True)  # Cosine: Qdrant stores normalised vectors
         ids_all = np.arange(n)
@@ -392,7 +405,9 @@ def run_floor(n: int, dim: int, policy: dict[str, Any]) -> dict[str, Any]:
     results: dict[str, Any] = {}
     answers: dict[str, Any] = {}
     for tag in floor.subsets:
-        results["search" + tag] = measure(lambda k: floor.search(tag, qs[k % len(qs)]), policy["max_repeat"], policy["budget"])
+        results["search" + tag] = measure(
+            lambda k: floor.search(tag, qs[k % len(qs)]), policy["max_repeat"], policy["budget"]
+        )
         results["search_batch" + tag] = measure(
             lambda k: floor.search_batch(tag, batch_of(qs, k)), policy["max_repeat"], policy["budget"]
         )
@@ -406,7 +421,9 @@ def run_faiss(n: int, dim: int, policy: dict[str, Any]) -> dict[str, Any]:
     floor = Floor(n, dim)
     qs = data.queries(dim)
     results = {
-        "search": measure(lambda k: floor.faiss_search(qs[k % len(qs)][np.newaxis]), policy["max_repeat"], policy["budget"]),
+        "search": measure(
+            lambda k: floor.faiss_search(qs[k % len(qs)][np.newaxis]), policy["max_repeat"], policy["budget"]
+        ),
         "search_batch": measure(lambda k: floor.faiss_search(batch_of(qs, k)), policy["max_repeat"], policy["budget"]),
         "peak_rss": {"bytes": peak_rss_bytes()},
     }
@@ -440,13 +457,22 @@ def paired_faiss_ratios(adapter: Any, floor: Floor, policy: dict[str, Any]) -> d
             spent += ended - started
             if spent > policy["budget"]:
                 break
-        out[kind] = {"ratio": statistics.median(ours) / statistics.median(theirs), "engine_seconds": statistics.median(ours),
-                     "faiss_seconds": statistics.median(theirs), "repeats": len(ours)}
+        out[kind] = {
+            "ratio": statistics.median(ours) / statistics.median(theirs),
+            "engine_seconds": statistics.median(ours),
+            "faiss_seconds": statistics.median(theirs),
+            "repeats": len(ours),
+        }
     return out
 
 
 def paired_floor_ratios(
-    adapter: Any, n: int, dim: int, excluded_groups: tuple[int, ...], policy: dict[str, Any], excluded_ids: tuple[int, ...] = ()
+    adapter: Any,
+    n: int,
+    dim: int,
+    excluded_groups: tuple[int, ...],
+    policy: dict[str, Any],
+    excluded_ids: tuple[int, ...] = (),
 ) -> dict[str, Any]:
     """Engine ÷ floor for every search row, measured in this process with the two runs interleaved.
 
@@ -493,7 +519,13 @@ def paired_floor_ratios(
 
 
 def run_engine(
-    engine: str, n: int, dim: int, policy: dict[str, Any], cap: int | None, workdir: str, threads: int | None = None,
+    engine: str,
+    n: int,
+    dim: int,
+    policy: dict[str, Any],
+    cap: int | None,
+    workdir: str,
+    threads: int | None = None,
     paired_floor: bool = True,
 ) -> dict[str, Any]:
     """Every workload on one engine; returns {"results": {workload: {...}}, "answers": {...}, "notes": [...]}.
@@ -554,14 +586,21 @@ def run_engine(
     adapter.create_indexes()
     if not writes_only:  # on a capped subset this would not be comparable (and it is a no-op there anyway)
         results["create_index"] = {
-            "seconds": time.perf_counter() - started, "cpu_seconds": time.process_time() - started_cpu, "repeats": 1
+            "seconds": time.perf_counter() - started,
+            "cpu_seconds": time.process_time() - started_cpu,
+            "repeats": 1,
         }
 
     flt2, flt50 = adapter.filter(data.FILTER_2PCT), adapter.filter(data.FILTER_50PCT)
     qs = data.queries(dim)
 
-    def timed(name: str, action: Callable[[int], Any], answer: Callable[[], Any] | None = None,
-              extrapolate: bool = False, repeat: int = max_repeat) -> None:
+    def timed(
+        name: str,
+        action: Callable[[int], Any],
+        answer: Callable[[], Any] | None = None,
+        extrapolate: bool = False,
+        repeat: int = max_repeat,
+    ) -> None:
         """Measure one read/write workload; a failure is recorded and the other workloads still run."""
         try:
             record(name, measure(action, repeat, budget), extrapolate)
@@ -589,7 +628,11 @@ def run_engine(
         adapter.close()
         allocated, apparent = folder_size(main_path)
         factor = scale if writes_only else 1
-        results["folder"] = {"bytes": allocated * factor, "apparent_bytes": apparent * factor, "extrapolated": writes_only}
+        results["folder"] = {
+            "bytes": allocated * factor,
+            "apparent_bytes": apparent * factor,
+            "extrapolated": writes_only,
+        }
         timings, cpu = [], []
         for _ in range(policy["reopen_repeat"]):
             started, started_cpu = time.perf_counter(), time.process_time()
@@ -599,7 +642,11 @@ def run_engine(
             if count != m:
                 notes.append(f"reopen counted {count} points, expected {m}")
             adapter.close()
-        record("reopen", {"seconds": statistics.median(timings), "cpu_seconds": statistics.median(cpu), "repeats": len(timings)}, True)
+        record(
+            "reopen",
+            {"seconds": statistics.median(timings), "cpu_seconds": statistics.median(cpu), "repeats": len(timings)},
+            True,
+        )
         adapter.reopen_and_count()
 
     # Each delete removes another 2% group (10, 11, ...), so at most a few percent of the data goes.
@@ -630,7 +677,9 @@ def run_engine(
         results["peak_rss"] = {"bytes": overall, "after_import_bytes": rss_after_import, "phases": phases}
         if paired_floor:
             try:
-                results["paired_floor"] = paired_floor_ratios(adapter, n, dim, tuple(deleted_groups), policy, tuple(deleted_ids))
+                results["paired_floor"] = paired_floor_ratios(
+                    adapter, n, dim, tuple(deleted_groups), policy, tuple(deleted_ids)
+                )
             except Exception as error:
                 notes.append(f"paired floor failed: {type(error).__name__}: {str(error)[:200]}")
     adapter.close()

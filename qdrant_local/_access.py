@@ -38,5 +38,3 @@ def has_field(obj: Any, name: str) -> bool:
 def enum_value(value: Any) -> Any:
     """The plain value of an enum member (ours or qdrant_client's), or the value itself."""
     return getattr(value, "value", value)
-
-

@@ -1,10 +1,11 @@
 """Turn qdrant_local's results into qdrant_client's own model instances.
 
 Our models and enums carry qdrant_client's class and field names, so each one maps by name onto the class
-in ``qdrant_client.http.models``. Results are built without validation, the way pydantic's ``model_construct`` builds them (but
-about ten times faster, which a page of thousands of records needs): the engine already produced checked
-values, and validating every vector of a large page costs more than the search that produced it. Payloads are plain JSON values and are handed over as they are (the
-engine returns copies).
+in ``qdrant_client.http.models``. Results are built without validation, the way pydantic's
+``model_construct`` builds them (but about ten times faster, which a page of thousands of records
+needs): the engine already produced checked values, and validating every vector of a large page costs
+more than the search that produced it. Payloads are plain JSON values and are handed over as they are
+(the engine returns copies).
 """
 
 from __future__ import annotations

@@ -32,7 +32,9 @@ def _forwarded_names() -> list[str]:
     from ..api import QdrantClient
 
     return sorted(
-        name for name in vars(QdrantBase) if not name.startswith("_") and name != "close" and hasattr(QdrantClient, name)
+        name
+        for name in vars(QdrantBase)
+        if not name.startswith("_") and name != "close" and hasattr(QdrantClient, name)
     )
 
 

@@ -86,7 +86,9 @@ class AsyncQdrantClient:
         recreate_on_collision: bool = False,
     ) -> None:
         """Not available on the async client, as in qdrant-client: use ``QdrantClient.migrate``."""
-        raise NotSupported("migrate is not available on AsyncQdrantClient (as in qdrant-client); use QdrantClient.migrate")
+        raise NotSupported(
+            "migrate is not available on AsyncQdrantClient (as in qdrant-client); use QdrantClient.migrate"
+        )
 
     @property
     def http(self) -> Any:

@@ -240,7 +240,9 @@ class CollectionsApi(ClientBase):
         return completed()
 
 
-def _collection_config(vectors_config: Any, sparse_vectors_config: Any, metadata: Any, **other: Any) -> CollectionConfig:
+def _collection_config(
+    vectors_config: Any, sparse_vectors_config: Any, metadata: Any, **other: Any
+) -> CollectionConfig:
     """The validated configuration of a create (or recreate) request; raises before anything changes."""
     return CollectionConfig.from_request(
         vectors_config,

@@ -49,10 +49,10 @@ def _payload_schema(collection: Collection) -> dict[str, Any]:
         # The field's payload index knows this count without scanning every payload.
         points = collection.payload_indexes.count_with_values(field_name, store)
         if points is None:
-            points = sum(
-                1 for payload in store.payloads if payload is not None and extract_values(payload, field_name)
-            )
-        schema[field_name] = models.PayloadIndexInfo(data_type=models.PayloadSchemaType(data_type), params=params, points=points)
+            points = sum(1 for payload in store.payloads if payload is not None and extract_values(payload, field_name))
+        schema[field_name] = models.PayloadIndexInfo(
+            data_type=models.PayloadSchemaType(data_type), params=params, points=points
+        )
     return schema
 
 

@@ -83,7 +83,15 @@ class LegacyApi(ClientBase):
     ) -> models.GroupsResult:
         request = QueryRequest.for_groups(limit=limit, group_size=group_size, with_vectors=with_vectors, **query)
         return run_groups(
-            self._database, collection_name, request, group_by, limit, group_size, with_payload, with_vectors, with_lookup
+            self._database,
+            collection_name,
+            request,
+            group_by,
+            limit,
+            group_size,
+            with_payload,
+            with_vectors,
+            with_lookup,
         )
 
     def search(

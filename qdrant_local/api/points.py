@@ -269,6 +269,7 @@ class PointsApi(ClientBase):
         hits = self._read(collection_name, lambda c: c.facet(key, compiled, limit))
         return models.FacetResponse(hits=[models.FacetValueHit(value=v, count=c) for v, c in hits])
 
+
 def _upload_batch(vectors: Any, payload: Iterable[Any] | None, ids: Iterable[Any] | None) -> dict[str, Any] | None:
     """A Batch-shaped dict for upload_collection, or None when there is nothing to upload."""
     columns, count = _vector_columns(vectors)

@@ -165,7 +165,8 @@ class QueryApi(ClientBase):
         shard_key_selector: Any = None,
         timeout: int | None = None,
     ) -> models.GroupsResult:
-        """Universal endpoint to group on any available operation, such as search, recommendation, discovery, context search.
+        """Universal endpoint to group on any available operation, such as search, recommendation, discovery,
+        context search.
 
         Args:
             collection_name: Collection to search in
@@ -230,7 +231,15 @@ class QueryApi(ClientBase):
             with_vectors, score_threshold, lookup_from,
         )  # fmt: skip
         return run_groups(
-            self._database, collection_name, request, group_by, limit, group_size, with_payload, with_vectors, with_lookup
+            self._database,
+            collection_name,
+            request,
+            group_by,
+            limit,
+            group_size,
+            with_payload,
+            with_vectors,
+            with_lookup,
         )
 
     def search_matrix_pairs(
@@ -305,4 +314,6 @@ class QueryApi(ClientBase):
                 offsets_row.append(row_index)
                 offsets_col.append(position[b])
                 scores.append(score)
-        return models.SearchMatrixOffsetsResponse(offsets_row=offsets_row, offsets_col=offsets_col, scores=scores, ids=ids)
+        return models.SearchMatrixOffsetsResponse(
+            offsets_row=offsets_row, offsets_col=offsets_col, scores=scores, ids=ids
+        )

@@ -45,7 +45,9 @@ class ServerOnlyApi:
         """qdrant-client's gRPC points stub: there is none in-process."""
         raise no_raw_client("gRPC", SYNC_LOCAL_CLASS)
 
-    def cluster_collection_update(self, collection_name: str, cluster_operation: Any, timeout: int | None = None) -> bool:
+    def cluster_collection_update(
+        self, collection_name: str, cluster_operation: Any, timeout: int | None = None
+    ) -> bool:
         raise NotSupported(f"Cluster collection update is not supported in the local Qdrant. {_CLUSTER}")
 
     def cluster_status(self) -> Any:

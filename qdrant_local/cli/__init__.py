@@ -34,7 +34,9 @@ def _module(name: str):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="qdrant-local", description="An embedded Qdrant: tools for qdrant_local folders.")
+    parser = argparse.ArgumentParser(
+        prog="qdrant-local", description="An embedded Qdrant: tools for qdrant_local folders."
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in SUBCOMMANDS:
         module = _module(name)

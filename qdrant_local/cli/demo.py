@@ -18,11 +18,16 @@ def demo(points: int = 5000, dim: int = 64) -> None:
     folder = tempfile.mkdtemp(prefix="qdrant_local_demo_")
     rng = np.random.default_rng(7)
     vectors = rng.normal(size=(points, dim)).astype(np.float32)
-    payloads = [{"city": CITIES[i % len(CITIES)], "price": int(i % 100), "tags": ["even" if i % 2 == 0 else "odd"]} for i in range(points)]
+    payloads = [
+        {"city": CITIES[i % len(CITIES)], "price": int(i % 100), "tags": ["even" if i % 2 == 0 else "odd"]}
+        for i in range(points)
+    ]
     try:
         print(f"Storing into {folder}")
         with QdrantClient(path=folder) as client:
-            client.create_collection("shops", vectors_config=models.VectorParams(size=dim, distance=models.Distance.COSINE))
+            client.create_collection(
+                "shops", vectors_config=models.VectorParams(size=dim, distance=models.Distance.COSINE)
+            )
             started = time.perf_counter()
             for start in range(0, points, 1000):
                 client.upsert(

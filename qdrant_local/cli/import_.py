@@ -13,7 +13,9 @@ HELP = "import a file written by `qdrant-local export` into a folder (its collec
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("path", metavar="DIR", help="a qdrant_local folder (created if missing)")
     parser.add_argument("file", metavar="FILE", help="the export file, or - for standard input")
-    parser.add_argument("--batch-size", type=int, default=1000, metavar="N", help="points written per request (default 1000)")
+    parser.add_argument(
+        "--batch-size", type=int, default=1000, metavar="N", help="points written per request (default 1000)"
+    )
 
 
 def run(args: argparse.Namespace) -> int:

@@ -16,7 +16,9 @@ HELP = (
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("source", metavar="SRC", help="the qdrant-client folder (read, never changed)")
     parser.add_argument("path", metavar="DIR", help="the qdrant_local folder to write (created if missing)")
-    parser.add_argument("--batch-size", type=int, default=1000, metavar="N", help="points written per request (default 1000)")
+    parser.add_argument(
+        "--batch-size", type=int, default=1000, metavar="N", help="points written per request (default 1000)"
+    )
 
 
 def run(args: argparse.Namespace) -> int:

@@ -71,7 +71,8 @@ def _vector_lines(vectors: Any, sparse: dict[str, Any]) -> list[str]:
 
 def format_info(info: dict[str, Any]) -> str:
     lines = [
-        f"{info['path']}: {mib(info['size_bytes'])} (snapshots {mib(info['snapshot_bytes'])}, logs {mib(info['log_bytes'])})"
+        f"{info['path']}: {mib(info['size_bytes'])} "
+        f"(snapshots {mib(info['snapshot_bytes'])}, logs {mib(info['log_bytes'])})"
     ]
     lines += [f"  file {name}: {mib(size)}" for name, size in info["files"].items()]
     if not info["collections"]:

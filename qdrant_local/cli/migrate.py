@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import Literal
 
 from ._common import open_folder, report, server_client
 
@@ -14,17 +15,21 @@ def add_transfer_arguments(parser: argparse.ArgumentParser) -> None:
     """Options shared with ``pull``."""
     parser.add_argument("--api-key", metavar="KEY", help="the server's API key")
     parser.add_argument("--collection", action="append", metavar="C", help="copy only this collection (repeatable)")
-    parser.add_argument("--batch-size", type=int, default=256, metavar="N", help="points per page and request (default 256)")
+    parser.add_argument(
+        "--batch-size", type=int, default=256, metavar="N", help="points per page and request (default 256)"
+    )
     existing = parser.add_mutually_exclusive_group()
     existing.add_argument(
         "--resume",
         action="store_true",
         help="continue into collections that already exist on the destination, writing only the points it lacks",
     )
-    existing.add_argument("--recreate", action="store_true", help="delete collections that exist on the destination first")
+    existing.add_argument(
+        "--recreate", action="store_true", help="delete collections that exist on the destination first"
+    )
 
 
-def on_existing(args: argparse.Namespace) -> str:
+def on_existing(args: argparse.Namespace) -> Literal["fail", "recreate", "resume"]:
     return "resume" if args.resume else "recreate" if args.recreate else "fail"
 
 
@@ -42,7 +47,12 @@ def run(args: argparse.Namespace) -> int:
         try:
             with open_folder(args.path, read_only=True) as local:
                 counts = copy_collections(
-                    local, remote, args.collection, batch_size=args.batch_size, on_existing=on_existing(args), show_progress=True  # type: ignore[arg-type]
+                    local,
+                    remote,
+                    args.collection,
+                    batch_size=args.batch_size,
+                    on_existing=on_existing(args),
+                    show_progress=True,
                 )
         finally:
             remote.close()

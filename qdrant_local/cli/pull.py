@@ -25,7 +25,12 @@ def run(args: argparse.Namespace) -> int:
         try:
             with open_folder(args.path) as local:
                 counts = copy_collections(
-                    remote, local, args.collection, batch_size=args.batch_size, on_existing=on_existing(args), show_progress=True  # type: ignore[arg-type]
+                    remote,
+                    local,
+                    args.collection,
+                    batch_size=args.batch_size,
+                    on_existing=on_existing(args),
+                    show_progress=True,
                 )
         finally:
             remote.close()

@@ -13,7 +13,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
     parser.add_argument("--port", type=int, default=6333, help="port to listen on (default: 6333)")
     parser.add_argument("--api-key", default=None, help="require this key in the api-key header")
-    parser.add_argument("--read-only", action="store_true", help="refuse every write request (403); the folder is followed without its lock, so another process may write to it")
+    parser.add_argument(
+        "--read-only",
+        action="store_true",
+        help=(
+            "refuse every write request (403); the folder is followed without its lock, "
+            "so another process may write to it"
+        ),
+    )
     parser.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
     parser.add_argument("--access-log", action="store_true", help="log every request")
 

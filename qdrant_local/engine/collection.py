@@ -62,7 +62,8 @@ class Collection:
             existing = self.store.vectors.get(vector_name)
             if existing is None:
                 self.store.add_vector_store(
-                    vector_name, make_vector_store(spec.kind, dim=spec.size, distance=spec.distance, modifier=spec.modifier)
+                    vector_name,
+                    make_vector_store(spec.kind, dim=spec.size, distance=spec.distance, modifier=spec.modifier),
                 )
             elif spec.kind == "sparse":
                 existing.modifier = spec.modifier  # type: ignore[union-attr]
@@ -210,7 +211,9 @@ class Collection:
             payloads = [p for p, k in zip(payloads, keep) if k]
         return ops.Upsert(point_ids, payloads, vectors)
 
-    def _upsert_keep_mask(self, point_ids: list[PointId], compiled: CompiledFilter | None, update_mode: Any) -> np.ndarray:
+    def _upsert_keep_mask(
+        self, point_ids: list[PointId], compiled: CompiledFilter | None, update_mode: Any
+    ) -> np.ndarray:
         """Which points of an upsert are written, after update_mode and update_filter."""
         mode = enum_value(update_mode) if update_mode is not None else "upsert"
         slot_of = self.store.slot_of

@@ -414,7 +414,10 @@ class FilterNode(ConditionNode):
         return alive & (counts >= min_count)
 
     def __repr__(self) -> str:
-        return f"FilterNode(must={self.must}, should={self.should}, must_not={self.must_not}, min_should={self.min_should})"
+        return (
+            f"FilterNode(must={self.must}, should={self.should}, must_not={self.must_not}, "
+            f"min_should={self.min_should})"
+        )
 
 
 # --------------------------------------------------------------------------------------------------

@@ -153,7 +153,9 @@ class Database:
 
     # -- point writes ----------------------------------------------------------------------------
 
-    def write(self, collection_name: str, prepare: Callable[[Collection], ops.PointOperation], wait: bool = True) -> None:
+    def write(
+        self, collection_name: str, prepare: Callable[[Collection], ops.PointOperation], wait: bool = True
+    ) -> None:
         """Validate with ``prepare``, log, then apply one point operation."""
         with self.lock, gc_paused():
             collection = self.collection(collection_name)
@@ -390,11 +392,11 @@ class Database:
                 self.collections, self.aliases = target.collections, target.aliases
                 touched = set(self.collections)
             for name in touched:
-                collection = self.collections.get(name)
-                if collection is not None and (collection.store.tombstones() if reset else collection.store.needs_compaction()):
-                    collection.store.compact()
-                if collection is not None and self.ann is not None:
-                    self.ann.after_write(collection)  # followers build their own indexes, in memory
+                changed = self.collections.get(name)
+                if changed is not None and (changed.store.tombstones() if reset else changed.store.needs_compaction()):
+                    changed.store.compact()
+                if changed is not None and self.ann is not None:
+                    self.ann.after_write(changed)  # followers build their own indexes, in memory
 
 
 def _touched_ids(op: ops.PointOperation) -> list[PointId]:

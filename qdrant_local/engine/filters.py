@@ -306,7 +306,9 @@ def _compile_field_condition(condition: Any) -> ConditionNode:
     raise InvalidInput("Validation error in JSON body: [match: At least one field condition must be specified]")
 
 
-def _any_value_node(kind: str, key: str, path: Path, params: dict[str, Any], value_test: Callable[[Any], bool]) -> FieldNode:
+def _any_value_node(
+    kind: str, key: str, path: Path, params: dict[str, Any], value_test: Callable[[Any], bool]
+) -> FieldNode:
     """A node that matches a point when any one of its values passes ``value_test``."""
     return FieldNode(kind, key, path, params, _any_of(value_test), value_test)
 
@@ -591,7 +593,11 @@ def _compile_radius(radius_obj: Any) -> _GeoCompiled:
     center = _geo_point(field(radius_obj, "center"), "geo_radius.center")
     radius = _number(field(radius_obj, "radius"), "geo_radius.radius")
     params = {"center": center, "radius": radius}
-    return params, geo.radius_predicate(center[0], center[1], radius), geo.radius_points_test(center[0], center[1], radius)
+    return (
+        params,
+        geo.radius_predicate(center[0], center[1], radius),
+        geo.radius_points_test(center[0], center[1], radius),
+    )
 
 
 def _ring(line: Any, what: str) -> list[tuple[float, float]]:

@@ -58,7 +58,9 @@ __all__ = ["PayloadIndex", "PayloadIndexes", "IndexedTarget"]
 # Node kinds an index answers; everything else scans.
 _TEXT_KINDS = frozenset(("text", "text_any", "phrase", "prefix", "substring"))
 _GEO_KINDS = frozenset(("geo_bounding_box", "geo_radius", "geo_polygon"))
-_INDEXED_KINDS = frozenset(("match_value", "match_any", "match_except", "range", "datetime_range")) | _TEXT_KINDS | _GEO_KINDS
+_INDEXED_KINDS = (
+    frozenset(("match_value", "match_any", "match_except", "range", "datetime_range")) | _TEXT_KINDS | _GEO_KINDS
+)
 # Kinds whose value_test is isinstance-based, so a str / int / float subclass value may pass it: the
 # postings only hold exact types, and the slots holding such values are re-checked per query.
 _RECHECK_SUBCLASS_KINDS = frozenset(("datetime_range",)) | _TEXT_KINDS
@@ -179,7 +181,11 @@ class PayloadIndex:
         ordered exactly from a column (see engine/order_column.py). Dirty slots are not excluded."""
         if self._order_column is False:
             self._order_column = build_order_column(
-                self._key_id, self._posting_slots, self._offsets, self._float_key, self._float_values,
+                self._key_id,
+                self._posting_slots,
+                self._offsets,
+                self._float_key,
+                self._float_values,
                 len(self._other_slots) > 0,
             )
         return self._order_column  # type: ignore[return-value]
@@ -203,9 +209,7 @@ class PayloadIndex:
         self.n_slots = n_slots
         self.version = version
 
-    def answer(
-        self, node: FieldNode, candidates: np.ndarray, payloads: list[Any] | None = None
-    ) -> np.ndarray | None:
+    def answer(self, node: FieldNode, candidates: np.ndarray, payloads: list[Any] | None = None) -> np.ndarray | None:
         """The candidate slots matching ``node``, or None when this index cannot answer it.
 
         ``payloads`` (the store's, by slot) is needed when some slots are dirty, when the field
@@ -252,7 +256,9 @@ class PayloadIndex:
     def count_with_values(self, payloads: list[Any], live: np.ndarray) -> int:
         """Live points where the field selects at least one value (a null counts, ``[]`` not)."""
         dirty = self.dirty_slots
-        count = int(np.count_nonzero(self._valued)) - int(np.count_nonzero(self._valued[dirty[dirty < self._base_slots]]))
+        count = int(np.count_nonzero(self._valued)) - int(
+            np.count_nonzero(self._valued[dirty[dirty < self._base_slots]])
+        )
         extract = self._extract
         return count + sum(1 for slot in dirty.tolist() if slot < len(live) and live[slot] and extract(payloads[slot]))
 
@@ -394,7 +400,9 @@ class PayloadIndex:
         parts.append(slots[np.asarray(hits, dtype=np.int64)])
         return np.concatenate(parts)
 
-    def _build_geo_column(self, payloads: list[Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[Any], np.ndarray]:
+    def _build_geo_column(
+        self, payloads: list[Any]
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[Any], np.ndarray]:
         # Geo points are objects, so they live on the "other" slots. A slot written since the
         # build may read differently now, but it is dirty and re-checked anyway.
         extract = self._extract
@@ -413,7 +421,8 @@ class PayloadIndex:
                     values.append(value)
                     # float64 holds the coordinate exactly (ints up to 2**53)
                     exact.append(
-                        (type(lat) is float or abs(lat) <= _EXACT_INT) and (type(lon) is float or abs(lon) <= _EXACT_INT)
+                        (type(lat) is float or abs(lat) <= _EXACT_INT)
+                        and (type(lon) is float or abs(lon) <= _EXACT_INT)
                     )
         return (
             np.asarray(lats, dtype=np.float64),
@@ -513,9 +522,7 @@ class PayloadIndexes:
 
     def covers(self, node: Any) -> bool:
         """Whether ``node`` is a field condition of a kind and on a field these indexes answer."""
-        return (
-            isinstance(node, FieldNode) and node.kind in _INDEXED_KINDS and node.flat and node.path in self._paths
-        )
+        return isinstance(node, FieldNode) and node.kind in _INDEXED_KINDS and node.flat and node.path in self._paths
 
     def note_write(self, store: Any, version_before: int, slots: list[int], removed: list[int] = ()) -> None:  # type: ignore[assignment]
         """A write moved ``store`` from ``version_before`` to its current version, touching ``slots``

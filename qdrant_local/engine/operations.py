@@ -65,7 +65,12 @@ class Upsert:
     vectors: PreparedVectors
 
     def to_record(self) -> dict[str, Any]:
-        return {"op": "upsert", "ids": self.point_ids, "payloads": self.payloads, "vectors": _vectors_record(self.vectors)}
+        return {
+            "op": "upsert",
+            "ids": self.point_ids,
+            "payloads": self.payloads,
+            "vectors": _vectors_record(self.vectors),
+        }
 
 
 @dataclass
@@ -147,7 +152,17 @@ def batch_record(records: list[dict[str, Any]]) -> dict[str, Any]:
     return {"op": "batch", "ops": records}
 
 
-PointOperation = Upsert | UpdateVectors | Delete | SetPayload | OverwritePayload | DeletePayload | ClearPayload | DeleteVectors | Batch
+PointOperation = (
+    Upsert
+    | UpdateVectors
+    | Delete
+    | SetPayload
+    | OverwritePayload
+    | DeletePayload
+    | ClearPayload
+    | DeleteVectors
+    | Batch
+)
 
 
 def from_record(record: dict[str, Any]) -> PointOperation:

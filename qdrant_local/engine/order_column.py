@@ -34,9 +34,7 @@ class OrderColumn:
         self.slots = slots
         self.is_int = is_int
 
-    def top(
-        self, allowed: np.ndarray, limit: int, start: Any, descending: bool
-    ) -> list[tuple[int, int | float]]:
+    def top(self, allowed: np.ndarray, limit: int, start: Any, descending: bool) -> list[tuple[int, int | float]]:
         """The first ``limit`` (slot, value) pairs in order whose slot is ``allowed``, from ``start`` on.
 
         Ascending: value, then slot. Descending: value descending, then slot ascending (ties keep
@@ -55,9 +53,10 @@ class OrderColumn:
         else:
             lower = 0 if start is None else int(np.searchsorted(values, start, side="left"))
             chosen = self._walk(allowed, limit, lower, 1, len(values))[:limit]
-        return [(int(s), int(v) if i else float(v)) for s, v, i in zip(
-            slots[chosen].tolist(), values[chosen].tolist(), self.is_int[chosen].tolist()
-        )]
+        return [
+            (int(s), int(v) if i else float(v))
+            for s, v, i in zip(slots[chosen].tolist(), values[chosen].tolist(), self.is_int[chosen].tolist())
+        ]
 
     def _walk(self, allowed: np.ndarray, limit: int, begin: int, step: int, end: int) -> np.ndarray:
         """Column positions with an allowed slot, from ``begin`` towards ``end`` (``step`` +1 / -1),

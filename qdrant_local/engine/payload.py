@@ -167,9 +167,7 @@ def _normalize_dict(value: Mapping[Any, Any], where: tuple[Any, ...], active: se
     for key, item in value.items():
         if type(key) is not str:
             if not isinstance(key, str):
-                raise InvalidInput(
-                    f"Payload keys must be strings, got {type(key).__name__} {key!r} at {_where(where)}"
-                )
+                raise InvalidInput(f"Payload keys must be strings, got {type(key).__name__} {key!r} at {_where(where)}")
             key = str.__str__(key)  # a str subclass (a str enum): its text, as json.dumps writes it
         if not key.isascii() and not _is_utf8(key):
             raise _bad_text((*where, key))

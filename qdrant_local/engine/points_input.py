@@ -107,9 +107,7 @@ def _unnamed_vector_name(stores: dict[str, VectorStore]) -> str:
     return ""
 
 
-def prepare_columns(
-    columns: dict[str, tuple[list[int], list[Any]]], stores: dict[str, VectorStore]
-) -> PreparedVectors:
+def prepare_columns(columns: dict[str, tuple[list[int], list[Any]]], stores: dict[str, VectorStore]) -> PreparedVectors:
     """Validate and normalise grouped vectors (see :func:`split_point_vectors`)."""
     dense: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     multi: dict[str, list[tuple[int, np.ndarray]]] = {}
@@ -142,7 +140,9 @@ def batch_columns(vectors: Any, count: int, stores: dict[str, VectorStore]) -> d
             raise InvalidVector(f"Wrong input: Not existing vector name error: {name}")
         if len(values) != count:
             raise InvalidInput(f"number of ids and vectors must be equal ({count} != {len(values)})")
-        positions = [p for p in range(count) if values[p] is not None] if isinstance(values, list) else list(range(count))
+        positions = (
+            [p for p in range(count) if values[p] is not None] if isinstance(values, list) else list(range(count))
+        )
         column_values = values if len(positions) == count else [values[p] for p in positions]
         columns[name] = (positions, column_values)
     return columns

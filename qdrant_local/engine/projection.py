@@ -50,8 +50,7 @@ def compile_payload_selector(with_payload: Any) -> PayloadSelector:
         return _ALL
     if isinstance(with_payload, str):
         raise InvalidInput(
-            "with_payload must be a bool, a list of payload keys or a PayloadSelector, "
-            f"got a str: {with_payload!r}"
+            f"with_payload must be a bool, a list of payload keys or a PayloadSelector, got a str: {with_payload!r}"
         )
     exclude = field(with_payload, "exclude")
     if exclude is not None:

@@ -32,6 +32,7 @@ from .database import Database
 
 __all__ = ["open_folder", "release"]
 
+
 class _Entry:
     """An open folder: its database and how many clients hold it."""
 

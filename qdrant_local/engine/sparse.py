@@ -31,7 +31,6 @@ def idf(document_frequency: np.ndarray, n_documents: int) -> np.ndarray:
     return np.array([math.log((n_documents - d + 0.5) / (d + 0.5) + 1) for d in df.tolist()], dtype=np.float64)
 
 
-
 class SparseIndex:
     """Inverted index of one sparse vector name, addressed by slot."""
 

@@ -201,7 +201,12 @@ class PointStore(PlainTarget):
         while lo < hi:
             mid = (lo + hi) // 2
             slot = order[mid]
-            key = (bool(self._is_uuid[slot]), int(self._key_int[slot]), int(self._key_hi[slot]), int(self._key_lo[slot]))
+            key = (
+                bool(self._is_uuid[slot]),
+                int(self._key_int[slot]),
+                int(self._key_hi[slot]),
+                int(self._key_lo[slot]),
+            )
             if key < target:
                 lo = mid + 1
             else:

@@ -32,8 +32,13 @@ VectorStruct = Union[List[float], List[List[float]], Dict[str, Any]]
 ReadConsistency = Union[int, _generated.ReadConsistencyType]
 
 __all__ = sorted(
-    [name for name in vars(_generated) if not name.startswith("_") and isinstance(getattr(_generated, name), type)
-     and getattr(_generated, name).__module__ == _generated.__name__]
+    [
+        name
+        for name in vars(_generated)
+        if not name.startswith("_")
+        and isinstance(getattr(_generated, name), type)
+        and getattr(_generated, name).__module__ == _generated.__name__
+    ]
     + ["ExtendedPointId", "PointId", "Payload", "VectorStruct", "ReadConsistency", "Model"]
     # The pre-1.14 request models that qdrant-client 1.20 dropped, for the legacy search API.
     + ["ContextExamplePair", "DiscoverRequest", "NamedSparseVector", "NamedVector", "RecommendGroupsRequest"]

@@ -17,13 +17,21 @@ from ..engine.vectors import DenseVectors
 from ..errors import InvalidInput
 from ..ids import try_normalize_id
 from ..models.query import QueryResponse
-from .groups import distance_matrix, group_hits
 from . import approximate
+from .groups import distance_matrix, group_hits
 from .planner import Hit, Planner, _parse_value, warn_ignored_search_params
 from .requests import FilterSpec, ParsedQuery, parse_query, validate_prefetches, validate_request
 from .spaces import DenseSpace
 
-__all__ = ["QueryRequest", "check_limit", "check_matrix_arguments", "run_batch", "run_distance_matrix", "run_groups", "run_query"]
+__all__ = [
+    "QueryRequest",
+    "check_limit",
+    "check_matrix_arguments",
+    "run_batch",
+    "run_distance_matrix",
+    "run_groups",
+    "run_query",
+]
 
 
 def check_limit(limit: Any, name: str = "limit") -> None:
@@ -188,8 +196,6 @@ def run_distance_matrix(
         return ids, [[(point_ids[slot], score) for slot, score, _ in row] for row in rows]
 
 
-
-
 def _execute_batch(planner: Planner, raw_requests: Sequence[Any]) -> tuple[list[QueryRequest], list[list[Hit]]]:
     """Run several requests; plain dense nearest queries on one vector name share a matrix product.
 
@@ -223,7 +229,9 @@ def _execute_batch(planner: Planner, raw_requests: Sequence[Any]) -> tuple[list[
         batches.setdefault(using, []).append((index, vector, eligible, request.limit + request.offset))
     for using, items in batches.items():
         space = spaces[using]
-        ranked = space.nearest_batch([item[1] for item in items], [item[2] for item in items], [item[3] for item in items])
+        ranked = space.nearest_batch(
+            [item[1] for item in items], [item[2] for item in items], [item[3] for item in items]
+        )
         for (index, _, _, _), found in zip(items, ranked):
             request = requests[index]
             results[index] = planner._cut(found, space, request.score_threshold)[request.offset :]

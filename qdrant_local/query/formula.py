@@ -34,7 +34,19 @@ _OPERATOR_KEYS = (
     "mult", "sum", "max", "min", "neg", "abs", "div", "sqrt", "pow", "exp", "log10", "ln", "acosh",
     "geo_distance", "datetime_key", "datetime", "lin_decay", "exp_decay", "gauss_decay",
 )  # fmt: skip
-_CONDITION_KEYS = ("key", "is_empty", "is_null", "has_id", "has_vector", "nested", "slice", "must", "should", "must_not", "min_should")
+_CONDITION_KEYS = (
+    "key",
+    "is_empty",
+    "is_null",
+    "has_id",
+    "has_vector",
+    "nested",
+    "slice",
+    "must",
+    "should",
+    "must_not",
+    "min_should",
+)
 
 _CLASS_KINDS = {
     "MultExpression": "mult",
@@ -70,7 +82,7 @@ _CONDITION_CLASSES = {
 
 
 def expression_kind(expression: Any) -> str:
-    """"const", "variable", "condition" or the operator name of an expression."""
+    """ "const", "variable", "condition" or the operator name of an expression."""
     if isinstance(expression, (int, float)):
         return "const"
     if isinstance(expression, str):
@@ -317,7 +329,9 @@ _EVALUATORS: dict[str, Evaluator] = {
     "variable": lambda expression, point, defaults: _evaluate_variable(expression, point, defaults),
     "condition": lambda expression, point, defaults: 1.0 if point.condition(expression) else 0.0,
     "mult": _mult,
-    "sum": lambda expression, point, defaults: sum(evaluate(inner, point, defaults) for inner in field(expression, "sum", [])),
+    "sum": lambda expression, point, defaults: sum(
+        evaluate(inner, point, defaults) for inner in field(expression, "sum", [])
+    ),
     "max": _max,
     "min": _min,
     "neg": lambda expression, point, defaults: -_operand("neg", expression, point, defaults),

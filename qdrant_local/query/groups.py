@@ -23,7 +23,6 @@ from .requests import FilterSpec
 __all__ = ["group_hits", "distance_matrix"]
 
 
-
 def group_hits(
     planner: Planner,
     hits: list[Hit],

@@ -127,7 +127,9 @@ class Planner:
 
     # -- resolution ------------------------------------------------------------------------------
 
-    def resolve(self, query: ParsedQuery | None, using: str | None, lookup_from: Any) -> tuple[ParsedQuery | None, frozenset]:
+    def resolve(
+        self, query: ParsedQuery | None, using: str | None, lookup_from: Any
+    ) -> tuple[ParsedQuery | None, frozenset]:
         """Turn the point ids of a query into vectors; return it with the ids to exclude."""
         if query is None or query.kind == "feedback":
             # Relevance feedback resolves its ids when it runs (see _feedback), as local mode does.
@@ -208,7 +210,9 @@ class Planner:
             return self.merge(sources, query, using, spec, limit, offset, score_threshold, corpus, search_params)
         return self.query_collection(query, using, spec, limit, offset, score_threshold, corpus, params=search_params)
 
-    def _validate_text_queries(self, query: ParsedQuery | None, using: str | None, prefetches: list[PrefetchPlan], corpus: Any) -> None:
+    def _validate_text_queries(
+        self, query: ParsedQuery | None, using: str | None, prefetches: list[PrefetchPlan], corpus: Any
+    ) -> None:
         """Reject an invalid text query anywhere in the request before running any of it."""
         if query is not None and query.kind == "text":
             text_query_params(query.raw, using, self.collection.payload_schema, corpus)
@@ -221,8 +225,12 @@ class Planner:
         if plan.prefetch:
             sources = [self.prefetch(inner, spec) for inner in plan.prefetch]
             limit = plan.limit if plan.limit is not None else 10
-            return self.merge(sources, plan.query, plan.using, spec, limit, 0, plan.score_threshold, corpus, plan.params)
-        return self.query_collection(plan.query, plan.using, spec, plan.limit, 0, plan.score_threshold, corpus, params=plan.params)
+            return self.merge(
+                sources, plan.query, plan.using, spec, limit, 0, plan.score_threshold, corpus, plan.params
+            )
+        return self.query_collection(
+            plan.query, plan.using, spec, plan.limit, 0, plan.score_threshold, corpus, params=plan.params
+        )
 
     def merge(
         self,
@@ -251,7 +259,9 @@ class Planner:
         if not candidates:
             return []
         ids = [self.store.point_ids[slot] for slot in candidates]
-        return self.query_collection(query, using, spec, limit, offset, score_threshold, corpus, include=ids, params=params)
+        return self.query_collection(
+            query, using, spec, limit, offset, score_threshold, corpus, include=ids, params=params
+        )
 
     def _fuse(self, sources: list[list[Hit]], query: ParsedQuery, limit: int) -> list[Hit]:
         ranked = [[(hit[0], hit[1]) for hit in source] for source in sources]
@@ -307,7 +317,9 @@ class Planner:
 
     # -- one level: query the collection ---------------------------------------------------------
 
-    def eligible(self, spec: FilterSpec, include: list[Any] | None = None, vector_name: str | None = None) -> np.ndarray:
+    def eligible(
+        self, spec: FilterSpec, include: list[Any] | None = None, vector_name: str | None = None
+    ) -> np.ndarray:
         """Live slots matching the filter (and holding ``vector_name`` when given)."""
         mask = self.collection.mask(compile_filter(spec.as_filter(include)))
         if vector_name is not None:
@@ -364,7 +376,9 @@ class Planner:
             raise InvalidInput("Cannot perform RRF query without prefetches")
         raise InvalidInput(f"Unsupported query type {type(query.raw)}")
 
-    def _nearest(self, space: Space, vector: Any, spec: FilterSpec, include: list[Any] | None, k: int, params: Any) -> RankedSlots:
+    def _nearest(
+        self, space: Space, vector: Any, spec: FilterSpec, include: list[Any] | None, k: int, params: Any
+    ) -> RankedSlots:
         """Nearest ranking: through the vector's HNSW index when the planner picks it, else exact."""
         eligible = self.eligible(spec, include, space.vector_name)
         if space.kind == "dense":
@@ -514,7 +528,11 @@ class Planner:
             # Deviation: local mode silently drops context pairs of another kind than the target.
             raise InvalidInput("All context example pairs must be either dense or sparse or multi vectors")
         space = self._space(kind, using, corpus)
-        examples = [_parse_value(space, v, "Positive vector" if i % 2 == 0 else "Negative vector") for pair in pairs for i, v in enumerate(pair)]
+        examples = [
+            _parse_value(space, v, "Positive vector" if i % 2 == 0 else "Negative vector")
+            for pair in pairs
+            for i, v in enumerate(pair)
+        ]
         if target is not None:
             examples.append(_parse_value(space, target, "Target vector"))
 
@@ -684,4 +702,3 @@ def _nan_subject(kind: str, role: str) -> str:
     if role == "query":
         return "Query matrix" if kind == "multi" else "Query vector"
     return role
-

@@ -68,7 +68,7 @@ def _is_inference_object(value: Any) -> bool:
 
 
 def vector_kind(value: Any) -> str:
-    """"id", "sparse", "dense" or "multi" for a vector input (a point id counts as its own kind)."""
+    """ "id", "sparse", "dense" or "multi" for a vector input (a point id counts as its own kind)."""
     if is_point_id(value):
         return "id"
     if is_sparse(value):
@@ -164,7 +164,9 @@ def parse_query(query: Any) -> ParsedQuery | None:
         )
     if key == "discover":
         discover = field(query, "discover")
-        return ParsedQuery("discover", query, target=field(discover, "target"), pairs=_pairs(field(discover, "context")))
+        return ParsedQuery(
+            "discover", query, target=field(discover, "target"), pairs=_pairs(field(discover, "context"))
+        )
     if key == "context":
         return ParsedQuery("context", query, pairs=_pairs(field(query, "context")))
     if key == "relevance_feedback":
@@ -231,7 +233,12 @@ def validate_prefetches(prefetch: Any) -> None:
         limit = field(item, "limit")
         if limit is not None and limit < 1:
             raise InvalidInput(f"prefetch limit value {limit} is invalid. Must be 1 or larger.")
-        validate_request(parse_query(field(item, "query")), field(item, "using"), field(item, "prefetch"), field(item, "score_threshold"))
+        validate_request(
+            parse_query(field(item, "query")),
+            field(item, "using"),
+            field(item, "prefetch"),
+            field(item, "score_threshold"),
+        )
         validate_prefetches(field(item, "prefetch"))
 
 
@@ -265,7 +272,12 @@ def merge_filters(outer: Any, inner: Any) -> Any:
             "conditions": as_list(field(outer_min, "conditions")) + as_list(field(inner_min, "conditions")),
             "min_count": max(field(outer_min, "min_count"), field(inner_min, "min_count")),
         }
-    merged = {"must": clause("must"), "should": clause("should"), "must_not": clause("must_not"), "min_should": min_should}
+    merged = {
+        "must": clause("must"),
+        "should": clause("should"),
+        "must_not": clause("must_not"),
+        "min_should": min_should,
+    }
     return {key: value for key, value in merged.items() if value is not None}
 
 

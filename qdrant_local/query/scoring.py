@@ -159,7 +159,9 @@ def squared_norms(rows: np.ndarray) -> np.ndarray:
     return out
 
 
-def approx_core(rows: np.ndarray, queries: np.ndarray, distance: str, row_norms: np.ndarray | None = None) -> np.ndarray:
+def approx_core(
+    rows: np.ndarray, queries: np.ndarray, distance: str, row_norms: np.ndarray | None = None
+) -> np.ndarray:
     """Approximate core similarity of every row to every query: an (m, n) float32 array.
 
     ``rows`` is an (n, dim) float32 array (the stored matrix's live prefix, a view, or a gathered

@@ -139,7 +139,9 @@ class DenseSpace:
             self.store.matrix, self.n_slots, masks, queries, self.distance, ks, self.row_norms, self.gather
         )
 
-    def rank_examples(self, examples: Sequence[np.ndarray], combine: Combine, eligible: np.ndarray, k: int) -> RankedSlots:
+    def rank_examples(
+        self, examples: Sequence[np.ndarray], combine: Combine, eligible: np.ndarray, k: int
+    ) -> RankedSlots:
         matrix = self.store.matrix
         prepared = [self._prepared(example) for example in examples]
         count = int(np.count_nonzero(eligible))
@@ -149,7 +151,9 @@ class DenseSpace:
         norms = self.row_norms
         if count <= scoring.GATHER_FRACTION * self.n_slots:
             rows = np.flatnonzero(eligible)
-            approx = scoring.approx_core(matrix[rows], stacked, self.distance, norms[rows] if norms is not None else None)
+            approx = scoring.approx_core(
+                matrix[rows], stacked, self.distance, norms[rows] if norms is not None else None
+            )
             keys = np.asarray(combine(list(approx), len(rows)))
             candidates = rows[top_candidates(keys, k)]
         else:
@@ -275,7 +279,9 @@ class MultiSpace:
         display = np.asarray(multi.display_from_core(self._exact(query, candidates), self.distance), dtype=np.float64)
         return _finish(candidates, display, self.bigger_is_better, k)
 
-    def rank_examples(self, examples: Sequence[np.ndarray], combine: Combine, eligible: np.ndarray, k: int) -> RankedSlots:
+    def rank_examples(
+        self, examples: Sequence[np.ndarray], combine: Combine, eligible: np.ndarray, k: int
+    ) -> RankedSlots:
         slots = np.flatnonzero(eligible)
         if len(slots) == 0 or k <= 0:
             return _empty()

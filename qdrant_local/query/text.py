@@ -45,7 +45,9 @@ def scoring_index(payload_schema: dict[str, Any], field_name: str) -> Any:
     return schema
 
 
-def text_query_params(query: Any, field_name: str | None, payload_schema: dict[str, Any], idf_corpus: Any) -> tuple[str, float, float]:
+def text_query_params(
+    query: Any, field_name: str | None, payload_schema: dict[str, Any], idf_corpus: Any
+) -> tuple[str, float, float]:
     """(text, k1, b) of a valid text query (qdrant-client's ``_text_query_params``)."""
     if field_name is None:
         raise InvalidInput("A text query needs `using` to name the payload field to search")

@@ -72,7 +72,9 @@ def _route(client: Any, endpoint: Endpoint, read_only: bool) -> Callable[[Reques
             return failure(403, "Forbidden: this server is read-only (qdrant-local serve --read-only)", started)
         raw = await request.body()
         # Parsing, the call and the JSON encoding all run in a worker thread: the event loop only does I/O.
-        status, body = await run_in_threadpool(_answer, handler, client, request.path_params, request.query_params, raw, started)
+        status, body = await run_in_threadpool(
+            _answer, handler, client, request.path_params, request.query_params, raw, started
+        )
         return Response(body, status_code=status, media_type="application/json")
 
     respond.__name__ = handler.__name__

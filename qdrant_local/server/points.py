@@ -19,13 +19,19 @@ def upsert(client: Any, call: Call) -> Any:
     elif "batch" in body:
         points = body["batch"]
     else:
-        raise RequestError(400, "Json deserialize error: data did not match any variant of untagged enum PointInsertOperations")
-    arguments = call.arguments({"update_filter": "update_filter", "update_mode": "update_mode", "shard_key": "shard_key_selector"})
+        raise RequestError(
+            400, "Json deserialize error: data did not match any variant of untagged enum PointInsertOperations"
+        )
+    arguments = call.arguments(
+        {"update_filter": "update_filter", "update_mode": "update_mode", "shard_key": "shard_key_selector"}
+    )
     return acknowledged(client.upsert(call.collection, points, wait=call.wait, **arguments), call)
 
 
 def retrieve(client: Any, call: Call) -> Any:
-    arguments = call.arguments({"with_payload": "with_payload", "with_vector": "with_vectors", "shard_key": "shard_key_selector"})
+    arguments = call.arguments(
+        {"with_payload": "with_payload", "with_vector": "with_vectors", "shard_key": "shard_key_selector"}
+    )
     return client.retrieve(call.collection, call.required("ids"), **arguments)
 
 
@@ -44,15 +50,21 @@ def delete(client: Any, call: Call) -> Any:
 
 def set_payload(client: Any, call: Call) -> Any:
     key = call.object().get("key")
-    return acknowledged(client.set_payload(call.collection, call.required("payload"), call.selector(), key=key, wait=call.wait), call)
+    return acknowledged(
+        client.set_payload(call.collection, call.required("payload"), call.selector(), key=key, wait=call.wait), call
+    )
 
 
 def overwrite_payload(client: Any, call: Call) -> Any:
-    return acknowledged(client.overwrite_payload(call.collection, call.required("payload"), call.selector(), wait=call.wait), call)
+    return acknowledged(
+        client.overwrite_payload(call.collection, call.required("payload"), call.selector(), wait=call.wait), call
+    )
 
 
 def delete_payload(client: Any, call: Call) -> Any:
-    return acknowledged(client.delete_payload(call.collection, call.required("keys"), call.selector(), wait=call.wait), call)
+    return acknowledged(
+        client.delete_payload(call.collection, call.required("keys"), call.selector(), wait=call.wait), call
+    )
 
 
 def clear_payload(client: Any, call: Call) -> Any:
@@ -61,12 +73,16 @@ def clear_payload(client: Any, call: Call) -> Any:
 
 def update_vectors(client: Any, call: Call) -> Any:
     update_filter = call.object().get("update_filter")
-    result = client.update_vectors(call.collection, call.required("points"), wait=call.wait, update_filter=update_filter)
+    result = client.update_vectors(
+        call.collection, call.required("points"), wait=call.wait, update_filter=update_filter
+    )
     return acknowledged(result, call)
 
 
 def delete_vectors(client: Any, call: Call) -> Any:
-    return acknowledged(client.delete_vectors(call.collection, call.required("vector"), call.selector(), wait=call.wait), call)
+    return acknowledged(
+        client.delete_vectors(call.collection, call.required("vector"), call.selector(), wait=call.wait), call
+    )
 
 
 def batch(client: Any, call: Call) -> Any:
@@ -96,7 +112,9 @@ def count(client: Any, call: Call) -> Any:
 
 
 def facet(client: Any, call: Call) -> Any:
-    arguments = call.arguments({"filter": "facet_filter", "limit": "limit", "exact": "exact", "shard_key": "shard_key_selector"})
+    arguments = call.arguments(
+        {"filter": "facet_filter", "limit": "limit", "exact": "exact", "shard_key": "shard_key_selector"}
+    )
     return client.facet(call.collection, call.required("key"), **arguments)
 
 

@@ -28,7 +28,13 @@ _QUERY = {
 _GROUPS = {**_QUERY, "group_by": "group_by", "group_size": "group_size", "with_lookup": "with_lookup"}
 del _GROUPS["offset"]
 
-_MATRIX = {"filter": "query_filter", "limit": "limit", "sample": "sample", "using": "using", "shard_key": "shard_key_selector"}
+_MATRIX = {
+    "filter": "query_filter",
+    "limit": "limit",
+    "sample": "sample",
+    "using": "using",
+    "shard_key": "shard_key_selector",
+}
 
 # The REST API returns no payload unless asked; the Python client's default is with_payload=True.
 _REST_DEFAULTS = {"with_payload": False, "with_vectors": False}

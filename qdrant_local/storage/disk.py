@@ -496,9 +496,7 @@ class DiskStorage:
                 body = packer.pack(record)
                 if len(body) > framing.MAX_BODY:
                     # Not the user's input: the engine cuts snapshot records by bytes (snapshot_record_bytes).
-                    raise QdrantLocalError(
-                        f"a snapshot record is limited to {framing.MAX_BODY} bytes, got {len(body)}"
-                    )
+                    raise QdrantLocalError(f"a snapshot record is limited to {framing.MAX_BODY} bytes, got {len(body)}")
                 f.write(framing.encode_frame_header(body))
                 f.write(body)
                 count += 1
@@ -586,7 +584,9 @@ def _check_tail(path: str, buf: memoryview, damage: FrameError, end: int, versio
         raise StorageCorrupted(path, damage.offset, f"{damage.reason} in an intact frame header")
     following = framing.find_whole_frame(buf, damage.offset + 1, end, version)
     if following is not None:
-        raise StorageCorrupted(path, damage.offset, f"{damage.reason}, and a whole record follows at offset {following}")
+        raise StorageCorrupted(
+            path, damage.offset, f"{damage.reason}, and a whole record follows at offset {following}"
+        )
 
 
 def _write_all(fd: int, chunks: Iterable[bytes]) -> int:

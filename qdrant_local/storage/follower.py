@@ -134,7 +134,9 @@ class LogFollower:
             listing = self._list()
             generation = max(listing.snapshots, default=0)
             try:
-                snapshot_fd = os.open(os.path.join(self._folder, snapshot_name(generation)), os.O_RDONLY) if generation else None
+                snapshot_fd = (
+                    os.open(os.path.join(self._folder, snapshot_name(generation)), os.O_RDONLY) if generation else None
+                )
             except FileNotFoundError:
                 continue  # compacted again meanwhile: list anew
             try:
@@ -147,14 +149,18 @@ class LogFollower:
             return self._read_generation(generation, snapshot_fd, log_fd)
         raise StorageCorrupted(self._folder, None, "the storage kept changing generation while it was being opened")
 
-    def _read_generation(self, generation: int, snapshot_fd: int | None, log_fd: int | None) -> Iterator[dict[str, Any]]:
+    def _read_generation(
+        self, generation: int, snapshot_fd: int | None, log_fd: int | None
+    ) -> Iterator[dict[str, Any]]:
         old_fd = self._log_fd
         self._generation, self._log_fd, self._offset = generation, log_fd, framing.HEADER_SIZE
         if old_fd is not None:
             os.close(old_fd)
         if snapshot_fd is not None:
             try:
-                yield from _read_snapshot(snapshot_fd, os.path.join(self._folder, snapshot_name(generation)), generation)
+                yield from _read_snapshot(
+                    snapshot_fd, os.path.join(self._folder, snapshot_name(generation)), generation
+                )
             finally:
                 os.close(snapshot_fd)
         yield from self._read_new_frames()

@@ -22,7 +22,16 @@ from dataclasses import dataclass, field
 
 from qdrant_local.errors import ForeignStorage, UnsupportedLocation
 
-__all__ = ["FolderListing", "check_folder_path", "fsync_dir", "list_folder", "log_name", "make_folder", "snapshot_name", "tmp_name"]
+__all__ = [
+    "FolderListing",
+    "check_folder_path",
+    "fsync_dir",
+    "list_folder",
+    "log_name",
+    "make_folder",
+    "snapshot_name",
+    "tmp_name",
+]
 
 #: The folder of collection archives written by create_snapshot (see qdrant_local/transfer/archive.py).
 SNAPSHOTS_DIR = "snapshots"
@@ -103,7 +112,6 @@ def fsync_dir(folder: str) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
-
 
 
 def make_folder(folder: str) -> None:

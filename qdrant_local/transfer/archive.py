@@ -3,9 +3,9 @@
 An archive is written in the storage's snapshot format (see storage/framing.py): the 24-byte header
 of a snapshot of generation 0 (a generation the storage never uses), then CRC-framed msgpack records
 that replay to the collection: ``create_collection``, one ``payload_index`` per index, then
-``points`` upserts of up to 4096 points (and a quarter of the record limit) each holding the stored float32 vectors, then the trailer
-with the record count. It is a qdrant_local archive: a Qdrant server cannot restore it (use
-``migrate`` to move a collection to a server).
+``points`` upserts of up to 4096 points (and a quarter of the record limit) each holding the stored
+float32 vectors, then the trailer with the record count. It is a qdrant_local archive: a Qdrant
+server cannot restore it (use ``migrate`` to move a collection to a server).
 
 Archives of a ``path=`` client live in ``<path>/snapshots/<collection>/``; those of a ``:memory:``
 client in a temporary folder that is deleted with the client. Each archive has a ``.sha256``
@@ -178,7 +178,12 @@ class SnapshotFolder:
         if os.path.exists(path + CHECKSUM_SUFFIX):
             with open(path + CHECKSUM_SUFFIX, encoding="ascii") as f:
                 checksum = f.read().strip()
-        return {"name": os.path.basename(path), "creation_time": created.isoformat(), "size": stat.st_size, "checksum": checksum}
+        return {
+            "name": os.path.basename(path),
+            "creation_time": created.isoformat(),
+            "size": stat.st_size,
+            "checksum": checksum,
+        }
 
     def delete(self, collection_name: str, snapshot_name: str) -> None:
         path = self.path(collection_name, snapshot_name)

@@ -12,7 +12,9 @@ from typing import Any
 from .. import models
 from ..errors import InvalidInput, NotSupported
 
-_FULL_SNAPSHOTS = "Snapshots are not supported in the local Qdrant. Please use server Qdrant if you need full snapshots."
+_FULL_SNAPSHOTS = (
+    "Snapshots are not supported in the local Qdrant. Please use server Qdrant if you need full snapshots."
+)
 
 # The archive module (and hashlib, msgpack framing) loads on the first snapshot call, not with the client.
 
@@ -44,7 +46,11 @@ class TransferMethods:
         from .copy import copy_collections
 
         copy_collections(
-            self, dest_client, collection_names, batch_size=batch_size, on_existing="recreate" if recreate_on_collision else "fail"
+            self,
+            dest_client,
+            collection_names,
+            batch_size=batch_size,
+            on_existing="recreate" if recreate_on_collision else "fail",
         )
 
     def save(self, path: str | os.PathLike[str]) -> None:
@@ -57,7 +63,10 @@ class TransferMethods:
             storage = DiskStorage(os.fspath(path))
             try:
                 if any(True for _ in storage.load()):
-                    raise InvalidInput(f"{os.fspath(path)} already holds a qdrant_local storage; save() writes only into a new or empty folder")
+                    raise InvalidInput(
+                        f"{os.fspath(path)} already holds a qdrant_local storage; "
+                        "save() writes only into a new or empty folder"
+                    )
                 storage.compact(database.state_records())
             finally:
                 storage.close()

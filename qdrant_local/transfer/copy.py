@@ -59,7 +59,13 @@ def copy_collections(
     for name in names:
         description = describe(source, name)
         copied[name] = copy_collection(
-            source, dest, description, batch_size=batch_size, exists=name in existing, on_existing=on_existing, show_progress=show_progress
+            source,
+            dest,
+            description,
+            batch_size=batch_size,
+            exists=name in existing,
+            on_existing=on_existing,
+            show_progress=show_progress,
         )
     return copied
 
@@ -101,7 +107,8 @@ def copy_collection(
     ours_count = source.count(name, exact=True).count
     if theirs_count != ours_count:
         raise TransferError(
-            f"Migration failed, vectors count are not equal: source vector count {ours_count}, dest vector count {theirs_count}"
+            "Migration failed, vectors count are not equal: "
+            f"source vector count {ours_count}, dest vector count {theirs_count}"
         )
     create_aliases(dest, description)
     return theirs_count

@@ -41,11 +41,18 @@ class CollectionDescription:
     aliases: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
-        return {"name": self.name, "config": self.config, "payload_schema": self.payload_schema, "aliases": self.aliases}
+        return {
+            "name": self.name,
+            "config": self.config,
+            "payload_schema": self.payload_schema,
+            "aliases": self.aliases,
+        }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> CollectionDescription:
-        return cls(data["name"], data["config"], dict(data.get("payload_schema") or {}), list(data.get("aliases") or []))
+        return cls(
+            data["name"], data["config"], dict(data.get("payload_schema") or {}), list(data.get("aliases") or [])
+        )
 
     def vector_signature(self) -> dict[str, Any]:
         """Name -> (kind, size, distance): what must match for points to fit another collection."""
@@ -175,7 +182,9 @@ def _qdrant_client_keywords(config: dict[str, Any]) -> dict[str, Any]:
     if config.get("quantization_config") is not None:
         from pydantic import TypeAdapter
 
-        keywords["quantization_config"] = TypeAdapter(models.QuantizationConfig).validate_python(config["quantization_config"])
+        keywords["quantization_config"] = TypeAdapter(models.QuantizationConfig).validate_python(
+            config["quantization_config"]
+        )
     return keywords
 
 
@@ -206,7 +215,9 @@ def create_aliases(client: Any, description: CollectionDescription) -> None:
         from qdrant_client import models
 
         operations = [
-            models.DeleteAliasOperation.model_validate(op) if "delete_alias" in op else models.CreateAliasOperation.model_validate(op)
+            models.DeleteAliasOperation.model_validate(op)
+            if "delete_alias" in op
+            else models.CreateAliasOperation.model_validate(op)
             for op in operations
         ]
     client.update_collection_aliases(change_aliases_operations=operations)

@@ -57,15 +57,26 @@ except ImportError:  # pragma: no cover - the standard library gives the same by
 
 
 def export_collections(
-    client: Any, out: IO[str], collection_names: Iterable[str] | None = None, *, batch_size: int = 1000, show_progress: bool = True
+    client: Any,
+    out: IO[str],
+    collection_names: Iterable[str] | None = None,
+    *,
+    batch_size: int = 1000,
+    show_progress: bool = True,
 ) -> dict[str, int]:
     """Write the collections (all by default) to ``out``; returns the number of points per collection."""
-    names = list(collection_names) if collection_names is not None else [c.name for c in client.get_collections().collections]
+    names = (
+        list(collection_names)
+        if collection_names is not None
+        else [c.name for c in client.get_collections().collections]
+    )
     written: dict[str, int] = {}
     for name in names:
         description = describe(client, name)
         total = client.count(name, exact=True).count
-        out.write(_dumps({FORMAT_KEY: FORMAT_VERSION, "collection": description.to_json(), "points_count": total}) + "\n")
+        out.write(
+            _dumps({FORMAT_KEY: FORMAT_VERSION, "collection": description.to_json(), "points_count": total}) + "\n"
+        )
         bar = progress_bar(total, f"export {name}", enabled=show_progress)
         count = 0
         try:
@@ -100,7 +111,10 @@ def read_sections(lines: Iterable[str]) -> Iterator[tuple[CollectionDescription,
         if header.get(FORMAT_KEY) is None:
             raise TransferError(f"line {number}: expected a collection header line with {FORMAT_KEY!r}, got a point")
         if header[FORMAT_KEY] != FORMAT_VERSION:
-            raise TransferError(f"line {number}: export format version {header[FORMAT_KEY]} is not supported (this reads {FORMAT_VERSION})")
+            raise TransferError(
+                f"line {number}: export format version {header[FORMAT_KEY]} is not supported "
+                f"(this reads {FORMAT_VERSION})"
+            )
         description = CollectionDescription.from_json(header["collection"])
         box: list[tuple[int, dict[str, Any]] | None] = [None]
 
@@ -163,7 +177,9 @@ def import_export(
             bar.close()
         stored = client.count(description.name, exact=True).count
         if announced >= 0 and stored != announced:
-            raise TransferError(f"collection {description.name}: the export announced {announced} points, {stored} were imported")
+            raise TransferError(
+                f"collection {description.name}: the export announced {announced} points, {stored} were imported"
+            )
         create_aliases(client, description)
         imported[description.name] = count
     return imported

@@ -43,7 +43,9 @@ def point_json(record: Any) -> dict[str, Any]:
     return {"id": point_id, "vector": vector_json(record.vector) or {}, "payload": record.payload or {}}
 
 
-def scroll_pages(client: Any, collection_name: str, batch_size: int, offset: Any = None) -> Iterator[tuple[list[dict[str, Any]], Any]]:
+def scroll_pages(
+    client: Any, collection_name: str, batch_size: int, offset: Any = None
+) -> Iterator[tuple[list[dict[str, Any]], Any]]:
     """Pages of points in id order, each with the offset that resumes after it (None after the last)."""
     while True:
         records, offset = client.scroll(
@@ -72,12 +74,15 @@ def _write_exact(client: Any, collection_name: str, points: list[dict[str, Any]]
         specs = collection.config.vectors
         for name, (positions, rows) in op.vectors.dense.items():
             if specs[name].distance == COSINE:
-                given = np.array([_raw(points[p], name) for p in positions.tolist()], dtype=np.float32).reshape(rows.shape)
+                given = np.array([_raw(points[p], name) for p in positions.tolist()], dtype=np.float32).reshape(
+                    rows.shape
+                )
                 op.vectors.dense[name] = (positions, _keep_unit_rows(given, rows))
         for name, items in op.vectors.multi.items():
             if specs[name].distance == COSINE:
                 op.vectors.multi[name] = [
-                    (p, _keep_unit_rows(np.array(_raw(points[p], name), dtype=np.float32).reshape(m.shape), m)) for p, m in items
+                    (p, _keep_unit_rows(np.array(_raw(points[p], name), dtype=np.float32).reshape(m.shape), m))
+                    for p, m in items
                 ]
         return op
 

@@ -43,11 +43,17 @@ def describe_collections(meta: dict[str, Any]) -> list[CollectionDescription]:
     descriptions = []
     text_indexes = meta.get("text_indexes") or {}
     for name, stored in meta.get("collections", {}).items():
-        config = {key: to_json(value) for key, value in stored.items() if value is not None and key not in ("metadata", "init_from")}
+        config = {
+            key: to_json(value)
+            for key, value in stored.items()
+            if value is not None and key not in ("metadata", "init_from")
+        }
         config["vectors"] = config.get("vectors") or {}
         if stored.get("metadata") is not None:
             config["metadata"] = stored["metadata"]
-        schema = {field_name: {"type": "text", **params} for field_name, params in (text_indexes.get(name) or {}).items()}
+        schema = {
+            field_name: {"type": "text", **params} for field_name, params in (text_indexes.get(name) or {}).items()
+        }
         aliases = sorted(alias for alias, target in (meta.get("aliases") or {}).items() if target == name)
         descriptions.append(CollectionDescription(name, config, schema, aliases))
     return descriptions

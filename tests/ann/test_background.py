@@ -34,7 +34,9 @@ def test_writers_and_readers_during_builds():
                     client.delete("c", victims)
                     deleted.update(victims)
                     moved = int(rng.integers(100_000, 100_000 + (step + 1) * 200))
-                    client.update_vectors("c", [models.PointVectors(id=moved, vector=clustered(1, seed=step)[0].tolist())])
+                    client.update_vectors(
+                        "c", [models.PointVectors(id=moved, vector=clustered(1, seed=step)[0].tolist())]
+                    )
             except BaseException as exc:  # noqa: BLE001 - reported by the main thread
                 errors.append(exc)
             finally:

@@ -80,7 +80,10 @@ def test_a_stale_file_is_rebuilt_quietly(folder):
 def test_a_damaged_or_foreign_file_is_ignored_with_a_warning(folder, damage):
     path = _file(folder)
     with QdrantClient(path=folder) as client:
-        expected = [ids_scores(client.query_points("c", q.tolist(), limit=10, search_params={"exact": True}).points) for q in QUERIES]
+        expected = [
+            ids_scores(client.query_points("c", q.tolist(), limit=10, search_params={"exact": True}).points)
+            for q in QUERIES
+        ]
     if damage == "flip":
         with open(path, "r+b") as f:
             f.seek(os.path.getsize(path) // 2)
@@ -119,7 +122,9 @@ def test_writes_while_the_file_loads_are_never_stale(folder):
     client = QdrantClient(path=folder)  # the load runs in the background: write at once
     with client:
         q = QUERIES[0]
-        client.delete("c", [p.id for p in client.query_points("c", q.tolist(), limit=3, search_params={"exact": True}).points])
+        client.delete(
+            "c", [p.id for p in client.query_points("c", q.tolist(), limit=3, search_params={"exact": True}).points]
+        )
         client.upsert("c", [{"id": 10**6, "vector": q.tolist(), "payload": {}}])
         settle(client)
         exact = client.query_points("c", q.tolist(), limit=5, search_params={"exact": True}).points

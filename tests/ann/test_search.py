@@ -96,11 +96,23 @@ def test_per_vector_hnsw_config(client):
 def test_sparse_and_multivectors_stay_exact(client):
     client.create_collection(
         "c",
-        vectors_config={"multi": models.VectorParams(size=4, distance="Cosine", multivector_config=models.MultiVectorConfig(comparator="max_sim"))},
+        vectors_config={
+            "multi": models.VectorParams(
+                size=4, distance="Cosine", multivector_config=models.MultiVectorConfig(comparator="max_sim")
+            )
+        },
         sparse_vectors_config={"s": models.SparseVectorParams()},
         optimizers_config=models.OptimizersConfigDiff(indexing_threshold=1),
     )
-    client.upsert("c", [models.PointStruct(id=i, vector={"multi": [[1.0, i, 0, 1]], "s": models.SparseVector(indices=[i % 7], values=[1.0])}) for i in range(500)])
+    client.upsert(
+        "c",
+        [
+            models.PointStruct(
+                id=i, vector={"multi": [[1.0, i, 0, 1]], "s": models.SparseVector(indices=[i % 7], values=[1.0])}
+            )
+            for i in range(500)
+        ],
+    )
     settle(client)
     assert client._database.collection("c").vector_indexes == {}
     assert client.query_points("c", [[1.0, 3, 0, 1]], using="multi", limit=1).points[0].id == 3
@@ -133,8 +145,16 @@ def test_filtered_queries_return_limit_with_recall(client, field, value):
 
 def test_a_filter_matching_fewer_than_limit_returns_all_of_them(client):
     _indexed(client)
-    client.upsert("c", [models.PointStruct(id=10**6 + i, vector=clustered(1, seed=i)[0].tolist(), payload={"rare": True}) for i in range(3)])
-    points = client.query_points("c", clustered(1, seed=9)[0].tolist(), limit=10, query_filter=match("rare", True)).points
+    client.upsert(
+        "c",
+        [
+            models.PointStruct(id=10**6 + i, vector=clustered(1, seed=i)[0].tolist(), payload={"rare": True})
+            for i in range(3)
+        ],
+    )
+    points = client.query_points(
+        "c", clustered(1, seed=9)[0].tolist(), limit=10, query_filter=match("rare", True)
+    ).points
     assert sorted(p.id for p in points) == [10**6, 10**6 + 1, 10**6 + 2]
 
 
@@ -188,5 +208,7 @@ def test_batch_queries_and_recommend_use_the_index(client):
     batch = client.query_batch_points("c", requests)
     for q, response in zip(queries, batch):
         assert [p.id for p in response.points] == [p.id for p in client.query_points("c", q.tolist(), limit=5).points]
-    rec = client.query_points("c", models.RecommendQuery(recommend=models.RecommendInput(positive=[1, 2])), limit=5).points
+    rec = client.query_points(
+        "c", models.RecommendQuery(recommend=models.RecommendInput(positive=[1, 2])), limit=5
+    ).points
     assert len(rec) == 5 and not {1, 2} & {p.id for p in rec}

@@ -78,21 +78,31 @@ def populate(client: Any, m: ModuleType) -> None:
         },
         sparse_vectors_config={"s": m.SparseVectorParams()},
     )
-    client.upsert("c", [
-        m.PointStruct(id=1, vector=[1.0, 2.0, 3.0], payload={"city": "Oslo", "n": 1, "obj": {"k": [1, 2]}}),
-        m.PointStruct(id=2, vector=[0.0, 1.0, 0.0], payload={"city": "Paris", "n": 2.5}),
-        m.PointStruct(id=3, vector=[3.0, 0.0, 4.0], payload={"tags": ["a", None], "a": {"b": 1}}),
-        m.PointStruct(id=UUID_A, vector=[1.0, 1.0, 1.0], payload={}),
-    ])
-    client.upsert("n", [
-        m.PointStruct(
-            id=1,
-            vector={"a": [1.0, 0.0], "b": [1.0, 2.0, 3.0], "m": [[1.0, 0.0], [0.5, 0.5]],
-                    "s": m.SparseVector(indices=[3, 1], values=[0.5, 0.25])},
-            payload={"city": "Oslo"},
-        ),
-        m.PointStruct(id=2, vector={"a": [0.0, 1.0]}, payload={"n": 5}),
-    ])
+    client.upsert(
+        "c",
+        [
+            m.PointStruct(id=1, vector=[1.0, 2.0, 3.0], payload={"city": "Oslo", "n": 1, "obj": {"k": [1, 2]}}),
+            m.PointStruct(id=2, vector=[0.0, 1.0, 0.0], payload={"city": "Paris", "n": 2.5}),
+            m.PointStruct(id=3, vector=[3.0, 0.0, 4.0], payload={"tags": ["a", None], "a": {"b": 1}}),
+            m.PointStruct(id=UUID_A, vector=[1.0, 1.0, 1.0], payload={}),
+        ],
+    )
+    client.upsert(
+        "n",
+        [
+            m.PointStruct(
+                id=1,
+                vector={
+                    "a": [1.0, 0.0],
+                    "b": [1.0, 2.0, 3.0],
+                    "m": [[1.0, 0.0], [0.5, 0.5]],
+                    "s": m.SparseVector(indices=[3, 1], values=[0.5, 0.25]),
+                },
+                payload={"city": "Oslo"},
+            ),
+            m.PointStruct(id=2, vector={"a": [0.0, 1.0]}, payload={"n": 5}),
+        ],
+    )
 
 
 def snapshot(client: Any) -> Any:
@@ -144,6 +154,7 @@ def _mutate_inputs(client: Any, m: ModuleType) -> None:
 
 def _missing(method: str) -> Call:
     """A write naming points 1 (present) and 999 (missing)."""
+
     def call(client: Any, m: ModuleType) -> Any:
         ids = [1, 999]
         if method == "set_payload":
@@ -159,40 +170,72 @@ def _missing(method: str) -> Call:
         if method == "delete_vectors":
             return client.delete_vectors("c", [""], ids)
         raise AssertionError(method)
+
     return call
 
 
 def _batch_then_missing(client: Any, m: ModuleType) -> Any:
-    return client.batch_update_points("c", [
-        m.UpsertOperation(upsert=m.PointsList(points=[P(m, 50)])),
-        m.SetPayloadOperation(set_payload=m.SetPayload(payload={"x": 1}, points=[1])),
-        m.DeleteOperation(delete=m.PointIdsList(points=[2])),
-        m.ClearPayloadOperation(clear_payload=m.PointIdsList(points=[999])),
-    ])
+    return client.batch_update_points(
+        "c",
+        [
+            m.UpsertOperation(upsert=m.PointsList(points=[P(m, 50)])),
+            m.SetPayloadOperation(set_payload=m.SetPayload(payload={"x": 1}, points=[1])),
+            m.DeleteOperation(delete=m.PointIdsList(points=[2])),
+            m.ClearPayloadOperation(clear_payload=m.PointIdsList(points=[999])),
+        ],
+    )
 
 
 def _batch_then_bad_filter(client: Any, m: ModuleType) -> Any:
-    return client.batch_update_points("c", [
-        m.UpsertOperation(upsert=m.PointsList(points=[P(m, 50)])),
-        m.DeleteOperation(delete=m.FilterSelector(filter=m.Filter(
-            min_should=m.MinShould(conditions=[m.HasIdCondition(has_id=[1])], min_count=0)
-        ))),
-    ])
+    return client.batch_update_points(
+        "c",
+        [
+            m.UpsertOperation(upsert=m.PointsList(points=[P(m, 50)])),
+            m.DeleteOperation(
+                delete=m.FilterSelector(
+                    filter=m.Filter(min_should=m.MinShould(conditions=[m.HasIdCondition(has_id=[1])], min_count=0))
+                )
+            ),
+        ],
+    )
 
 
 def _dict_rows() -> list[Row]:
     """REST dicts where local mode fails with AttributeError: accepted, same effect as models."""
     return [
-        Row("dict point accepted", DEVIATION,
-            lambda c, m: c.upsert("c", [P(m, 9, payload={"city": "Rome"})]), None, changes=True,
-            subject_call=lambda c, m: c.upsert("c", [{"id": 9, "vector": [1.0, 2.0, 3.0], "payload": {"city": "Rome"}}])),
-        Row("dict filter accepted", DEVIATION,
-            lambda c, m: c.delete("c", m.FilterSelector(filter=m.Filter(must=[m.FieldCondition(key="city", match=m.MatchValue(value="Oslo"))]))),
-            None, changes=True,
-            subject_call=lambda c, m: c.delete("c", {"filter": {"must": [{"key": "city", "match": {"value": "Oslo"}}]}})),
-        Row("dict selector accepted", DEVIATION,
-            lambda c, m: c.clear_payload("c", m.PointIdsList(points=[1, 2])), None, changes=True,
-            subject_call=lambda c, m: c.clear_payload("c", {"points": [1, 2]})),
+        Row(
+            "dict point accepted",
+            DEVIATION,
+            lambda c, m: c.upsert("c", [P(m, 9, payload={"city": "Rome"})]),
+            None,
+            changes=True,
+            subject_call=lambda c, m: c.upsert(
+                "c", [{"id": 9, "vector": [1.0, 2.0, 3.0], "payload": {"city": "Rome"}}]
+            ),
+        ),
+        Row(
+            "dict filter accepted",
+            DEVIATION,
+            lambda c, m: c.delete(
+                "c",
+                m.FilterSelector(
+                    filter=m.Filter(must=[m.FieldCondition(key="city", match=m.MatchValue(value="Oslo"))])
+                ),
+            ),
+            None,
+            changes=True,
+            subject_call=lambda c, m: c.delete(
+                "c", {"filter": {"must": [{"key": "city", "match": {"value": "Oslo"}}]}}
+            ),
+        ),
+        Row(
+            "dict selector accepted",
+            DEVIATION,
+            lambda c, m: c.clear_payload("c", m.PointIdsList(points=[1, 2])),
+            None,
+            changes=True,
+            subject_call=lambda c, m: c.clear_payload("c", {"points": [1, 2]}),
+        ),
     ]
 
 
@@ -235,159 +278,667 @@ def _empty_field_condition_rows() -> list[Row]:
 
 ROWS: list[Row] = [
     # -------------------------------------------------------------- collections
-    Row("upsert to a missing collection", SAME, lambda c, m: c.upsert("zz", [P(m, 9)]), ValueError, "Collection zz not found"),
+    Row(
+        "upsert to a missing collection",
+        SAME,
+        lambda c, m: c.upsert("zz", [P(m, 9)]),
+        ValueError,
+        "Collection zz not found",
+    ),
     Row("count a missing collection", SAME, lambda c, m: c.count("zz"), ValueError, "Collection zz not found"),
     Row("get a missing collection", SAME, lambda c, m: c.get_collection("zz"), ValueError, "Collection zz not found"),
     Row("delete a missing collection", SAME, lambda c, m: c.delete_collection("zz"), None),
-    Row("create an existing collection", SAME, lambda c, m: c.create_collection("c", vectors_config=vp(m)), ValueError, "Collection c already exists"),
-    Row("collection name with /", SAME, lambda c, m: c.create_collection("a/b", vectors_config=vp(m)), ValueError, "Collection name cannot contain '/' char"),
-    Row("collection name empty", SAME, lambda c, m: c.create_collection("", vectors_config=vp(m)), ValueError, "Collection name cannot be ''"),
-    Row("collection name ..", SAME, lambda c, m: c.create_collection("..", vectors_config=vp(m)), ValueError, "Collection name cannot be '..'"),
-    Row("collection name too long", SAME, lambda c, m: c.create_collection("x" * 256, vectors_config=vp(m)), ValueError, "Collection name must be at most 255 characters long"),
-    Row("recreate with a bad name", SAME, lambda c, m: c.recreate_collection("a/b", vectors_config=vp(m)), ValueError, "Collection name cannot contain '/' char"),
-    Row("vector size 0", SAME, lambda c, m: c.create_collection("x", vectors_config=m.VectorParams(size=0, distance=m.Distance.DOT)), ValueError, "Vector size 0 is invalid. Must be from 1 to 65536."),
-    Row("vector size 65537", SAME, lambda c, m: c.create_collection("x", vectors_config=vp(m, 65537)), ValueError, "Vector size 65537 is invalid. Must be from 1 to 65536."),
-    Row("vector name over 200 bytes", SAME, lambda c, m: c.create_collection("x", vectors_config={"é" * 101: vp(m)}), ValueError, f"Invalid dense vector name `{'é' * 101}`: must be at most 200 bytes long"),
-    Row("empty sparse vector name", SAME, lambda c, m: c.create_collection("x", sparse_vectors_config={"": m.SparseVectorParams()}), ValueError, "Sparse vector name cannot be empty"),
-    Row("update an unknown sparse vector", SAME, lambda c, m: c.update_collection("n", sparse_vectors_config={"zz": m.SparseVectorParams()}), ValueError, "Vector zz does not exist in the collection"),
-    Row("rename a missing alias", SAME, lambda c, m: c.update_collection_aliases([m.RenameAliasOperation(rename_alias=m.RenameAlias(old_alias_name="q", new_alias_name="w"))]), ValueError, "Alias q does not exist"),
-    Row("alias to a missing collection", SAME, lambda c, m: c.update_collection_aliases([m.CreateAliasOperation(create_alias=m.CreateAlias(collection_name="zz", alias_name="w"))]), ValueError, "Collection zz not found"),
-    Row("alias ops are atomic", SAME, lambda c, m: c.update_collection_aliases([
-        m.CreateAliasOperation(create_alias=m.CreateAlias(collection_name="c", alias_name="w")),
-        m.CreateAliasOperation(create_alias=m.CreateAlias(collection_name="c", alias_name="n")),
-    ]), ValueError, "Collection n already exists"),
+    Row(
+        "create an existing collection",
+        SAME,
+        lambda c, m: c.create_collection("c", vectors_config=vp(m)),
+        ValueError,
+        "Collection c already exists",
+    ),
+    Row(
+        "collection name with /",
+        SAME,
+        lambda c, m: c.create_collection("a/b", vectors_config=vp(m)),
+        ValueError,
+        "Collection name cannot contain '/' char",
+    ),
+    Row(
+        "collection name empty",
+        SAME,
+        lambda c, m: c.create_collection("", vectors_config=vp(m)),
+        ValueError,
+        "Collection name cannot be ''",
+    ),
+    Row(
+        "collection name ..",
+        SAME,
+        lambda c, m: c.create_collection("..", vectors_config=vp(m)),
+        ValueError,
+        "Collection name cannot be '..'",
+    ),
+    Row(
+        "collection name too long",
+        SAME,
+        lambda c, m: c.create_collection("x" * 256, vectors_config=vp(m)),
+        ValueError,
+        "Collection name must be at most 255 characters long",
+    ),
+    Row(
+        "recreate with a bad name",
+        SAME,
+        lambda c, m: c.recreate_collection("a/b", vectors_config=vp(m)),
+        ValueError,
+        "Collection name cannot contain '/' char",
+    ),
+    Row(
+        "vector size 0",
+        SAME,
+        lambda c, m: c.create_collection("x", vectors_config=m.VectorParams(size=0, distance=m.Distance.DOT)),
+        ValueError,
+        "Vector size 0 is invalid. Must be from 1 to 65536.",
+    ),
+    Row(
+        "vector size 65537",
+        SAME,
+        lambda c, m: c.create_collection("x", vectors_config=vp(m, 65537)),
+        ValueError,
+        "Vector size 65537 is invalid. Must be from 1 to 65536.",
+    ),
+    Row(
+        "vector name over 200 bytes",
+        SAME,
+        lambda c, m: c.create_collection("x", vectors_config={"é" * 101: vp(m)}),
+        ValueError,
+        f"Invalid dense vector name `{'é' * 101}`: must be at most 200 bytes long",
+    ),
+    Row(
+        "empty sparse vector name",
+        SAME,
+        lambda c, m: c.create_collection("x", sparse_vectors_config={"": m.SparseVectorParams()}),
+        ValueError,
+        "Sparse vector name cannot be empty",
+    ),
+    Row(
+        "update an unknown sparse vector",
+        SAME,
+        lambda c, m: c.update_collection("n", sparse_vectors_config={"zz": m.SparseVectorParams()}),
+        ValueError,
+        "Vector zz does not exist in the collection",
+    ),
+    Row(
+        "rename a missing alias",
+        SAME,
+        lambda c, m: c.update_collection_aliases(
+            [m.RenameAliasOperation(rename_alias=m.RenameAlias(old_alias_name="q", new_alias_name="w"))]
+        ),
+        ValueError,
+        "Alias q does not exist",
+    ),
+    Row(
+        "alias to a missing collection",
+        SAME,
+        lambda c, m: c.update_collection_aliases(
+            [m.CreateAliasOperation(create_alias=m.CreateAlias(collection_name="zz", alias_name="w"))]
+        ),
+        ValueError,
+        "Collection zz not found",
+    ),
+    Row(
+        "alias ops are atomic",
+        SAME,
+        lambda c, m: c.update_collection_aliases(
+            [
+                m.CreateAliasOperation(create_alias=m.CreateAlias(collection_name="c", alias_name="w")),
+                m.CreateAliasOperation(create_alias=m.CreateAlias(collection_name="c", alias_name="n")),
+            ]
+        ),
+        ValueError,
+        "Collection n already exists",
+    ),
     # -------------------------------------------------------------- vectors
-    Row("wrong dimension, unnamed", SAME, lambda c, m: c.upsert("c", [P(m, 9, [1.0, 2.0])]), ValueError, "Wrong input: Vector dimension error: expected dim: 3, got 2 for vector ''"),
-    Row("wrong dimension, named", SAME, lambda c, m: c.upsert("n", [P(m, 9, {"a": [1.0, 2.0, 3.0]})]), ValueError, "Wrong input: Vector dimension error: expected dim: 2, got 3 for vector 'a'"),
-    Row("wrong dimension in a later point", SAME, lambda c, m: c.upsert("c", [P(m, 9), P(m, 10, [1.0])]), ValueError, "Wrong input: Vector dimension error: expected dim: 3, got 1 for vector ''"),
-    Row("unnamed vector to named collection", SAME, lambda c, m: c.upsert("n", [P(m, 9, [1.0, 2.0])]), ValueError, "Wrong input: Unnamed vectors are not allowed when a collection has named vectors or multivectors: ['a', 'b'], ['m']"),
+    Row(
+        "wrong dimension, unnamed",
+        SAME,
+        lambda c, m: c.upsert("c", [P(m, 9, [1.0, 2.0])]),
+        ValueError,
+        "Wrong input: Vector dimension error: expected dim: 3, got 2 for vector ''",
+    ),
+    Row(
+        "wrong dimension, named",
+        SAME,
+        lambda c, m: c.upsert("n", [P(m, 9, {"a": [1.0, 2.0, 3.0]})]),
+        ValueError,
+        "Wrong input: Vector dimension error: expected dim: 2, got 3 for vector 'a'",
+    ),
+    Row(
+        "wrong dimension in a later point",
+        SAME,
+        lambda c, m: c.upsert("c", [P(m, 9), P(m, 10, [1.0])]),
+        ValueError,
+        "Wrong input: Vector dimension error: expected dim: 3, got 1 for vector ''",
+    ),
+    Row(
+        "unnamed vector to named collection",
+        SAME,
+        lambda c, m: c.upsert("n", [P(m, 9, [1.0, 2.0])]),
+        ValueError,
+        "Wrong input: Unnamed vectors are not allowed when a collection has named vectors or multivectors: ['a', 'b'], ['m']",
+    ),
     Row("no named vector at all is fine", SAME, lambda c, m: c.upsert("n", [P(m, 9, {})]), None, changes=True),
-    Row("unknown vector name", SAME, lambda c, m: c.upsert("n", [P(m, 9, {"zz": [1.0]})]), ValueError, "Wrong input: Not existing vector name error: zz"),
-    Row("empty dense vector", SAME, lambda c, m: c.upsert("c", [P(m, 9, [])]), ValueError, "Wrong input: Dense vector must not be empty for vector ''"),
-    Row("nested dense vector", SAME, lambda c, m: c.upsert("c", [P(m, 9, [[1.0], [1.0], [1.0]])]), ValueError, "Wrong input: Dense vector must be one-dimensional for vector ''"),
-    Row("NaN in a vector", SAME, lambda c, m: c.upsert("c", [P(m, 9, [1.0, math.nan, 1.0])]), ValueError, "Vector contains NaN values"),
-    Row("NaN in update_vectors", SAME, lambda c, m: c.update_vectors("c", [m.PointVectors(id=1, vector=[math.nan, 1.0, 1.0])]), ValueError, "Vector contains NaN values"),
-    Row("empty multivector", SAME, lambda c, m: c.upsert("n", [P(m, 9, {"m": []})]), ValueError, "Wrong input: Multivector must not be empty for vector 'm'"),
-    Row("empty multivector row", SAME, lambda c, m: c.upsert("n", [P(m, 9, {"m": [[]]})]), ValueError, "Wrong input: All vectors of a multivector must be non-empty for vector 'm'"),
-    Row("multivector wrong dimension", SAME, lambda c, m: c.upsert("n", [P(m, 9, {"m": [[1.0, 2.0, 3.0]]})]), ValueError, "Wrong input: Vector dimension error: expected dim: 2, got 3 for vector 'm'"),
-    Row("sparse duplicate indices", SAME, lambda c, m: c.upsert("n", [P(m, 9, {"s": m.SparseVector(indices=[1, 1], values=[1.0, 2.0])})]), ValueError, "Indices must be unique"),
-    Row("sparse length mismatch", SAME, lambda c, m: c.upsert("n", [P(m, 9, {"s": m.SparseVector(indices=[1, 2], values=[1.0])})]), ValueError, "Indices and values must have the same length"),
-    Row("sparse NaN", SAME, lambda c, m: c.upsert("n", [P(m, 9, {"s": m.SparseVector(indices=[1], values=[math.nan])})]), ValueError, "Values must not contain NaN"),
-    Row("sparse vector under a dense name", SAME, lambda c, m: c.upsert("n", [P(m, 9, {"a": m.SparseVector(indices=[1], values=[1.0])})]), ValueError, "Wrong input: Conversion between sparse and regular vectors failed for vector 'a'"),
-    Row("dense vector under a sparse name", SAME, lambda c, m: c.upsert("n", [P(m, 9, {"s": [1.0, 2.0]})]), ValueError, "Wrong input: Conversion between sparse and regular vectors failed for vector 's'"),
-    Row("batch with fewer vectors than ids", SAME, lambda c, m: c.upsert("c", m.Batch(ids=[5, 6], vectors=[[1.0, 2.0, 3.0]])), ValueError, "number of ids and vectors must be equal (2 != 1)"),
-    Row("batch with more payloads than ids", SAME, lambda c, m: c.upsert("c", m.Batch(ids=[5], vectors=[[1.0, 2.0, 3.0]], payloads=[{}, {}])), ValueError, "number of ids and payloads must be equal (1 != 2)"),
+    Row(
+        "unknown vector name",
+        SAME,
+        lambda c, m: c.upsert("n", [P(m, 9, {"zz": [1.0]})]),
+        ValueError,
+        "Wrong input: Not existing vector name error: zz",
+    ),
+    Row(
+        "empty dense vector",
+        SAME,
+        lambda c, m: c.upsert("c", [P(m, 9, [])]),
+        ValueError,
+        "Wrong input: Dense vector must not be empty for vector ''",
+    ),
+    Row(
+        "nested dense vector",
+        SAME,
+        lambda c, m: c.upsert("c", [P(m, 9, [[1.0], [1.0], [1.0]])]),
+        ValueError,
+        "Wrong input: Dense vector must be one-dimensional for vector ''",
+    ),
+    Row(
+        "NaN in a vector",
+        SAME,
+        lambda c, m: c.upsert("c", [P(m, 9, [1.0, math.nan, 1.0])]),
+        ValueError,
+        "Vector contains NaN values",
+    ),
+    Row(
+        "NaN in update_vectors",
+        SAME,
+        lambda c, m: c.update_vectors("c", [m.PointVectors(id=1, vector=[math.nan, 1.0, 1.0])]),
+        ValueError,
+        "Vector contains NaN values",
+    ),
+    Row(
+        "empty multivector",
+        SAME,
+        lambda c, m: c.upsert("n", [P(m, 9, {"m": []})]),
+        ValueError,
+        "Wrong input: Multivector must not be empty for vector 'm'",
+    ),
+    Row(
+        "empty multivector row",
+        SAME,
+        lambda c, m: c.upsert("n", [P(m, 9, {"m": [[]]})]),
+        ValueError,
+        "Wrong input: All vectors of a multivector must be non-empty for vector 'm'",
+    ),
+    Row(
+        "multivector wrong dimension",
+        SAME,
+        lambda c, m: c.upsert("n", [P(m, 9, {"m": [[1.0, 2.0, 3.0]]})]),
+        ValueError,
+        "Wrong input: Vector dimension error: expected dim: 2, got 3 for vector 'm'",
+    ),
+    Row(
+        "sparse duplicate indices",
+        SAME,
+        lambda c, m: c.upsert("n", [P(m, 9, {"s": m.SparseVector(indices=[1, 1], values=[1.0, 2.0])})]),
+        ValueError,
+        "Indices must be unique",
+    ),
+    Row(
+        "sparse length mismatch",
+        SAME,
+        lambda c, m: c.upsert("n", [P(m, 9, {"s": m.SparseVector(indices=[1, 2], values=[1.0])})]),
+        ValueError,
+        "Indices and values must have the same length",
+    ),
+    Row(
+        "sparse NaN",
+        SAME,
+        lambda c, m: c.upsert("n", [P(m, 9, {"s": m.SparseVector(indices=[1], values=[math.nan])})]),
+        ValueError,
+        "Values must not contain NaN",
+    ),
+    Row(
+        "sparse vector under a dense name",
+        SAME,
+        lambda c, m: c.upsert("n", [P(m, 9, {"a": m.SparseVector(indices=[1], values=[1.0])})]),
+        ValueError,
+        "Wrong input: Conversion between sparse and regular vectors failed for vector 'a'",
+    ),
+    Row(
+        "dense vector under a sparse name",
+        SAME,
+        lambda c, m: c.upsert("n", [P(m, 9, {"s": [1.0, 2.0]})]),
+        ValueError,
+        "Wrong input: Conversion between sparse and regular vectors failed for vector 's'",
+    ),
+    Row(
+        "batch with fewer vectors than ids",
+        SAME,
+        lambda c, m: c.upsert("c", m.Batch(ids=[5, 6], vectors=[[1.0, 2.0, 3.0]])),
+        ValueError,
+        "number of ids and vectors must be equal (2 != 1)",
+    ),
+    Row(
+        "batch with more payloads than ids",
+        SAME,
+        lambda c, m: c.upsert("c", m.Batch(ids=[5], vectors=[[1.0, 2.0, 3.0]], payloads=[{}, {}])),
+        ValueError,
+        "number of ids and payloads must be equal (1 != 2)",
+    ),
     Row("inf in a vector", DEVIATION, lambda c, m: c.upsert("c", [P(m, 9, [math.inf, 1.0, 1.0])]), ValueError),
-    Row("-inf in update_vectors", DEVIATION, lambda c, m: c.update_vectors("n", [m.PointVectors(id=1, vector={"a": [-math.inf, 1.0]})]), ValueError),
-    Row("inf in a sparse vector", DEVIATION, lambda c, m: c.upsert("n", [P(m, 9, {"s": m.SparseVector(indices=[1], values=[math.inf])})]), ValueError),
+    Row(
+        "-inf in update_vectors",
+        DEVIATION,
+        lambda c, m: c.update_vectors("n", [m.PointVectors(id=1, vector={"a": [-math.inf, 1.0]})]),
+        ValueError,
+    ),
+    Row(
+        "inf in a sparse vector",
+        DEVIATION,
+        lambda c, m: c.upsert("n", [P(m, 9, {"s": m.SparseVector(indices=[1], values=[math.inf])})]),
+        ValueError,
+    ),
     # -------------------------------------------------------------- point ids
-    Row("non-UUID string id", SAME, lambda c, m: c.upsert("c", [P(m, "abc")]), ValueError, "Point id abc is not a valid UUID"),
-    Row("UUID spellings reach one point", SAME, lambda c, m: [
-        c.upsert("c", [P(m, spelling, payload={"i": i})])
-        for i, spelling in enumerate([uuid.UUID(UUID_A), UUID_A.upper(), UUID_A.replace("-", ""), "{" + UUID_A + "}", "urn:uuid:" + UUID_A])
-    ], None, changes=True),
-    Row("negative id", DEVIATION, lambda c, m: c.upsert("c", [P(m, -1)]), ValueError,
-        "value -1 is not a valid point ID, valid values are either an unsigned integer or a UUID"),
-    Row("id 2**64", DEVIATION, lambda c, m: c.upsert("c", [P(m, 2**64)]), ValueError,
-        "value 18446744073709551616 is not a valid point ID, valid values are either an unsigned integer or a UUID"),
+    Row(
+        "non-UUID string id",
+        SAME,
+        lambda c, m: c.upsert("c", [P(m, "abc")]),
+        ValueError,
+        "Point id abc is not a valid UUID",
+    ),
+    Row(
+        "UUID spellings reach one point",
+        SAME,
+        lambda c, m: [
+            c.upsert("c", [P(m, spelling, payload={"i": i})])
+            for i, spelling in enumerate(
+                [uuid.UUID(UUID_A), UUID_A.upper(), UUID_A.replace("-", ""), "{" + UUID_A + "}", "urn:uuid:" + UUID_A]
+            )
+        ],
+        None,
+        changes=True,
+    ),
+    Row(
+        "negative id",
+        DEVIATION,
+        lambda c, m: c.upsert("c", [P(m, -1)]),
+        ValueError,
+        "value -1 is not a valid point ID, valid values are either an unsigned integer or a UUID",
+    ),
+    Row(
+        "id 2**64",
+        DEVIATION,
+        lambda c, m: c.upsert("c", [P(m, 2**64)]),
+        ValueError,
+        "value 18446744073709551616 is not a valid point ID, valid values are either an unsigned integer or a UUID",
+    ),
     Row("id 2**64 - 1 is fine", SAME, lambda c, m: c.upsert("c", [P(m, 2**64 - 1)]), None, changes=True),
     Row("float id", DEVIATION, lambda c, m: c.upsert("c", [P(m, 1.5)]), ValueError),
     Row("integral float id", DEVIATION, lambda c, m: c.upsert("c", [P(m, 2.0)]), ValueError),
     Row("bool id", DEVIATION, lambda c, m: c.upsert("c", [P(m, True)]), ValueError),
-    Row("bool id in a dict point", DEVIATION, lambda c, m: c.upsert("c", [{"id": True, "vector": [1.0, 2.0, 3.0]}]), ValueError),
-    Row("negative id in update_vectors", DEVIATION, lambda c, m: c.update_vectors("c", [m.PointVectors(id=-1, vector=[1.0, 2.0, 3.0])]), ValueError),
-    Row("negative id in a batch", DEVIATION, lambda c, m: c.upsert("c", m.Batch(ids=[9, -1], vectors=[[1.0, 2.0, 3.0]] * 2)), ValueError),
+    Row(
+        "bool id in a dict point",
+        DEVIATION,
+        lambda c, m: c.upsert("c", [{"id": True, "vector": [1.0, 2.0, 3.0]}]),
+        ValueError,
+    ),
+    Row(
+        "negative id in update_vectors",
+        DEVIATION,
+        lambda c, m: c.update_vectors("c", [m.PointVectors(id=-1, vector=[1.0, 2.0, 3.0])]),
+        ValueError,
+    ),
+    Row(
+        "negative id in a batch",
+        DEVIATION,
+        lambda c, m: c.upsert("c", m.Batch(ids=[9, -1], vectors=[[1.0, 2.0, 3.0]] * 2)),
+        ValueError,
+    ),
     # -------------------------------------------------------------- payloads
-    Row("payload with a set and datetimes", SAME, lambda c, m: c.set_payload("c", {
-        "s": {1, 2}, "d": dt.datetime(2021, 1, 1, tzinfo=dt.timezone.utc), "dd": dt.date(2020, 1, 2)
-    }, [1]), None, changes=True),
+    Row(
+        "payload with a set and datetimes",
+        SAME,
+        lambda c, m: c.set_payload(
+            "c", {"s": {1, 2}, "d": dt.datetime(2021, 1, 1, tzinfo=dt.timezone.utc), "dd": dt.date(2020, 1, 2)}, [1]
+        ),
+        None,
+        changes=True,
+    ),
     Row("NaN in a payload", DEVIATION, lambda c, m: c.upsert("c", [P(m, 9, payload={"x": math.nan})]), ValueError),
     Row("inf in set_payload", DEVIATION, lambda c, m: c.set_payload("c", {"x": [1.0, math.inf]}, [1]), ValueError),
-    Row("NaN in overwrite_payload", DEVIATION, lambda c, m: c.overwrite_payload("c", {"x": {"y": math.nan}}, [1]), ValueError),
-    Row("payload int beyond 64 bits", DEVIATION, lambda c, m: c.upsert("c", [P(m, 9, payload={"x": 2**64})]), ValueError),
+    Row(
+        "NaN in overwrite_payload",
+        DEVIATION,
+        lambda c, m: c.overwrite_payload("c", {"x": {"y": math.nan}}, [1]),
+        ValueError,
+    ),
+    Row(
+        "payload int beyond 64 bits", DEVIATION, lambda c, m: c.upsert("c", [P(m, 9, payload={"x": 2**64})]), ValueError
+    ),
     Row("payload int below -2**63", DEVIATION, lambda c, m: c.set_payload("c", {"x": [-(2**63) - 1]}, [1]), ValueError),
-    Row("payload ints at the i64 edges are fine", SAME, lambda c, m: c.set_payload("c", {"x": [-(2**63), 2**63 - 1]}, [1]), None, changes=True),
-    Row("lone surrogate in a payload", DEVIATION, lambda c, m: c.upsert("c", [P(m, 9, payload={"x": "a\ud800"})]), ValueError),
+    Row(
+        "payload ints at the i64 edges are fine",
+        SAME,
+        lambda c, m: c.set_payload("c", {"x": [-(2**63), 2**63 - 1]}, [1]),
+        None,
+        changes=True,
+    ),
+    Row(
+        "lone surrogate in a payload",
+        DEVIATION,
+        lambda c, m: c.upsert("c", [P(m, 9, payload={"x": "a\ud800"})]),
+        ValueError,
+    ),
     Row("lone surrogate in a payload key", DEVIATION, lambda c, m: c.set_payload("c", {"\udc00": 1}, [1]), ValueError),
-    Row("lone surrogate in a collection name", DEVIATION, lambda c, m: c.create_collection("x\ud800", vectors_config=vp(m)), ValueError),
-    Row("bad set_payload key a..b", SAME, lambda c, m: c.set_payload("c", {"x": 1}, [1], key="a..b"), ValueError, "Invalid path"),
-    Row("bad set_payload key a[x]", SAME, lambda c, m: c.set_payload("c", {"x": 1}, [1], key="a[x]"), ValueError, "Invalid path"),
-    Row("bad delete_payload key", SAME, lambda c, m: c.delete_payload("c", ["city", "a..b"], [1]), ValueError, "Invalid path"),
+    Row(
+        "lone surrogate in a collection name",
+        DEVIATION,
+        lambda c, m: c.create_collection("x\ud800", vectors_config=vp(m)),
+        ValueError,
+    ),
+    Row(
+        "bad set_payload key a..b",
+        SAME,
+        lambda c, m: c.set_payload("c", {"x": 1}, [1], key="a..b"),
+        ValueError,
+        "Invalid path",
+    ),
+    Row(
+        "bad set_payload key a[x]",
+        SAME,
+        lambda c, m: c.set_payload("c", {"x": 1}, [1], key="a[x]"),
+        ValueError,
+        "Invalid path",
+    ),
+    Row(
+        "bad delete_payload key",
+        SAME,
+        lambda c, m: c.delete_payload("c", ["city", "a..b"], [1]),
+        ValueError,
+        "Invalid path",
+    ),
     Row("bad with_payload path", SAME, lambda c, m: c.scroll("c", with_payload=["a..b"]), ValueError, "Invalid path"),
-    Row("with_payload as a str", SAME, lambda c, m: c.scroll("c", with_payload="x"), ValueError,
-        "with_payload must be a bool, a list of payload keys or a PayloadSelector, got a str: 'x'"),
-    Row("with_vectors as a str", SAME, lambda c, m: c.retrieve("c", [1], with_vectors="x"), ValueError,
-        "with_vectors must be a bool or a list of vector names, got a str: 'x'"),
+    Row(
+        "with_payload as a str",
+        SAME,
+        lambda c, m: c.scroll("c", with_payload="x"),
+        ValueError,
+        "with_payload must be a bool, a list of payload keys or a PayloadSelector, got a str: 'x'",
+    ),
+    Row(
+        "with_vectors as a str",
+        SAME,
+        lambda c, m: c.retrieve("c", [1], with_vectors="x"),
+        ValueError,
+        "with_vectors must be a bool or a list of vector names, got a str: 'x'",
+    ),
     # -------------------------------------------------------------- selectors and empty requests
     Row("empty upsert list", SAME, lambda c, m: c.upsert("c", []), ValueError, "Empty update request"),
     Row("delete an empty id list", SAME, lambda c, m: c.delete("c", []), ValueError, "Empty update request"),
-    Row("set_payload on an empty id list", SAME, lambda c, m: c.set_payload("c", {"x": 1}, []), ValueError, "Empty update request"),
-    Row("delete_vectors on an empty id list", SAME, lambda c, m: c.delete_vectors("c", [""], []), ValueError, "Empty update request"),
+    Row(
+        "set_payload on an empty id list",
+        SAME,
+        lambda c, m: c.set_payload("c", {"x": 1}, []),
+        ValueError,
+        "Empty update request",
+    ),
+    Row(
+        "delete_vectors on an empty id list",
+        SAME,
+        lambda c, m: c.delete_vectors("c", [""], []),
+        ValueError,
+        "Empty update request",
+    ),
     Row("delete ids that do not exist", SAME, lambda c, m: c.delete("c", [998, 999]), None),
-    Row("update_vectors with no points", SAME, lambda c, m: c.update_vectors("c", []), ValueError, "must specify points to update"),
-    Row("update_vectors unknown name", SAME, lambda c, m: c.update_vectors("n", [m.PointVectors(id=1, vector={"zz": [1.0]})]), ValueError, "Wrong input: Not existing vector name error: zz"),
-    Row("update_vectors wrong dimension", SAME, lambda c, m: c.update_vectors("c", [m.PointVectors(id=1, vector=[1.0])]), ValueError, "Wrong input: Vector dimension error: expected dim: 3, got 1 for vector ''"),
-    Row("delete_vectors unknown name", SAME, lambda c, m: c.delete_vectors("n", ["a", "zz"], [1]), ValueError, "Wrong input: Not existing vector name error: zz"),
-    Row("delete_vectors with no names", SAME, lambda c, m: c.delete_vectors("n", [], [1]), ValueError, "must specify vector names to delete"),
+    Row(
+        "update_vectors with no points",
+        SAME,
+        lambda c, m: c.update_vectors("c", []),
+        ValueError,
+        "must specify points to update",
+    ),
+    Row(
+        "update_vectors unknown name",
+        SAME,
+        lambda c, m: c.update_vectors("n", [m.PointVectors(id=1, vector={"zz": [1.0]})]),
+        ValueError,
+        "Wrong input: Not existing vector name error: zz",
+    ),
+    Row(
+        "update_vectors wrong dimension",
+        SAME,
+        lambda c, m: c.update_vectors("c", [m.PointVectors(id=1, vector=[1.0])]),
+        ValueError,
+        "Wrong input: Vector dimension error: expected dim: 3, got 1 for vector ''",
+    ),
+    Row(
+        "delete_vectors unknown name",
+        SAME,
+        lambda c, m: c.delete_vectors("n", ["a", "zz"], [1]),
+        ValueError,
+        "Wrong input: Not existing vector name error: zz",
+    ),
+    Row(
+        "delete_vectors with no names",
+        SAME,
+        lambda c, m: c.delete_vectors("n", [], [1]),
+        ValueError,
+        "must specify vector names to delete",
+    ),
     *[
         Row(f"{method} naming a missing point", DEVIATION, _missing(method), KeyError, "No point with id 999 found")
-        for method in ("set_payload", "overwrite_payload", "delete_payload", "clear_payload", "update_vectors", "delete_vectors")
+        for method in (
+            "set_payload",
+            "overwrite_payload",
+            "delete_payload",
+            "clear_payload",
+            "update_vectors",
+            "delete_vectors",
+        )
     ],
-    Row("batch fails on a missing point: nothing applied", DEVIATION, _batch_then_missing, KeyError, "No point with id 999 found"),
-    Row("batch fails on a bad filter: nothing applied", DEVIATION, _batch_then_bad_filter, ValueError, "min_count value 0 is invalid. Must be 1 or larger."),
+    Row(
+        "batch fails on a missing point: nothing applied",
+        DEVIATION,
+        _batch_then_missing,
+        KeyError,
+        "No point with id 999 found",
+    ),
+    Row(
+        "batch fails on a bad filter: nothing applied",
+        DEVIATION,
+        _batch_then_bad_filter,
+        ValueError,
+        "min_count value 0 is invalid. Must be 1 or larger.",
+    ),
     # -------------------------------------------------------------- reads
     Row("scroll from an absent offset id", SAME, lambda c, m: c.scroll("c", offset=1000), None),
     # Deviation: local mode compares the raw string and returns []; the server rejects a malformed point id.
-    Row("scroll from an invalid UUID offset", DEVIATION, lambda c, m: c.scroll("c", offset="abc"), ValueError,
-        "Point id abc is not a valid UUID"),
-    Row("scroll limit 0", SAME, lambda c, m: c.scroll("c", limit=0), ValueError, "limit value 0 is invalid. Must be 1 or larger."),
-    Row("scroll order_by with offset", SAME, lambda c, m: c.scroll("c", order_by="n", offset=1), ValueError,
-        "Offset is not supported in conjunction with `order_by` scroll parameter"),
-    Row("facet limit 0", SAME, lambda c, m: c.facet("c", "city", limit=0), ValueError, "limit value 0 is invalid. Must be 1 or larger."),
-    Row("min_should min_count 0", SAME, lambda c, m: c.count("c", count_filter=m.Filter(min_should=m.MinShould(conditions=[m.HasIdCondition(has_id=[1])], min_count=0))), ValueError,
-        "min_count value 0 is invalid. Must be 1 or larger."),
-    Row("retrieve skips missing ids, keeps duplicates", SAME, lambda c, m: c.retrieve("c", [1, 999, 1, UUID_A.upper()]), None),
+    Row(
+        "scroll from an invalid UUID offset",
+        DEVIATION,
+        lambda c, m: c.scroll("c", offset="abc"),
+        ValueError,
+        "Point id abc is not a valid UUID",
+    ),
+    Row(
+        "scroll limit 0",
+        SAME,
+        lambda c, m: c.scroll("c", limit=0),
+        ValueError,
+        "limit value 0 is invalid. Must be 1 or larger.",
+    ),
+    Row(
+        "scroll order_by with offset",
+        SAME,
+        lambda c, m: c.scroll("c", order_by="n", offset=1),
+        ValueError,
+        "Offset is not supported in conjunction with `order_by` scroll parameter",
+    ),
+    Row(
+        "facet limit 0",
+        SAME,
+        lambda c, m: c.facet("c", "city", limit=0),
+        ValueError,
+        "limit value 0 is invalid. Must be 1 or larger.",
+    ),
+    Row(
+        "min_should min_count 0",
+        SAME,
+        lambda c, m: c.count(
+            "c", count_filter=m.Filter(min_should=m.MinShould(conditions=[m.HasIdCondition(has_id=[1])], min_count=0))
+        ),
+        ValueError,
+        "min_count value 0 is invalid. Must be 1 or larger.",
+    ),
+    Row(
+        "retrieve skips missing ids, keeps duplicates",
+        SAME,
+        lambda c, m: c.retrieve("c", [1, 999, 1, UUID_A.upper()]),
+        None,
+    ),
     # Deviation (issue 8 item 11): local mode skips a malformed id; the server rejects the request, as has_id does.
-    Row("retrieve with a negative id", DEVIATION, lambda c, m: c.retrieve("c", [1, -1]), ValueError,
-        "value -1 is not a valid point ID, valid values are either an unsigned integer or a UUID"),
-    Row("retrieve with a malformed UUID", DEVIATION, lambda c, m: c.retrieve("c", ["not-a-uuid", 1]), ValueError,
-        "Point id not-a-uuid is not a valid UUID"),
+    Row(
+        "retrieve with a negative id",
+        DEVIATION,
+        lambda c, m: c.retrieve("c", [1, -1]),
+        ValueError,
+        "value -1 is not a valid point ID, valid values are either an unsigned integer or a UUID",
+    ),
+    Row(
+        "retrieve with a malformed UUID",
+        DEVIATION,
+        lambda c, m: c.retrieve("c", ["not-a-uuid", 1]),
+        ValueError,
+        "Point id not-a-uuid is not a valid UUID",
+    ),
     # Deviation (issue 8 item 12): local mode lets a FieldCondition without a condition match nothing.
     *_empty_field_condition_rows(),
     # Deviation (issue 8 item 10): one explicit depth limit, 128 levels, as the server's JSON parser.
-    Row("payload nested 1000 deep (upsert)", DEVIATION, lambda c, m: c.upsert("c", [P(m, 9, payload=_deep(1000))]), ValueError,
-        "Payload is nested deeper than 128 levels"),
-    Row("payload nested 129 deep (set_payload)", DEVIATION, lambda c, m: c.set_payload("c", _deep(129), [1]), ValueError,
-        "Payload is nested deeper than 128 levels"),
-    Row("payload nested 128 deep is accepted", DEVIATION, lambda c, m: c.set_payload("c", _deep(128), [1]), None, changes=True),
-    Row("filter nested 10000 deep", DEVIATION, lambda c, m: c.count("c", count_filter=_deep_filter(m, 10_000)), ValueError,
-        "Filter is nested deeper than 128 levels"),
-    Row("nested conditions 5000 deep", DEVIATION, lambda c, m: c.scroll("c", scroll_filter=_deep_filter(m, 5000, nested=True)), ValueError,
-        "Filter is nested deeper than 128 levels"),
-    Row("filter nested 128 deep is accepted", DEVIATION, lambda c, m: c.count("c", count_filter=_deep_filter(m, 128)), None),
+    Row(
+        "payload nested 1000 deep (upsert)",
+        DEVIATION,
+        lambda c, m: c.upsert("c", [P(m, 9, payload=_deep(1000))]),
+        ValueError,
+        "Payload is nested deeper than 128 levels",
+    ),
+    Row(
+        "payload nested 129 deep (set_payload)",
+        DEVIATION,
+        lambda c, m: c.set_payload("c", _deep(129), [1]),
+        ValueError,
+        "Payload is nested deeper than 128 levels",
+    ),
+    Row(
+        "payload nested 128 deep is accepted",
+        DEVIATION,
+        lambda c, m: c.set_payload("c", _deep(128), [1]),
+        None,
+        changes=True,
+    ),
+    Row(
+        "filter nested 10000 deep",
+        DEVIATION,
+        lambda c, m: c.count("c", count_filter=_deep_filter(m, 10_000)),
+        ValueError,
+        "Filter is nested deeper than 128 levels",
+    ),
+    Row(
+        "nested conditions 5000 deep",
+        DEVIATION,
+        lambda c, m: c.scroll("c", scroll_filter=_deep_filter(m, 5000, nested=True)),
+        ValueError,
+        "Filter is nested deeper than 128 levels",
+    ),
+    Row(
+        "filter nested 128 deep is accepted",
+        DEVIATION,
+        lambda c, m: c.count("c", count_filter=_deep_filter(m, 128)),
+        None,
+    ),
     # Deviation (issue 8 items 4, 5): local mode deletes first / stores anything; the server rejects the request.
-    Row("recreate_collection with an invalid size keeps the old collection", DEVIATION,
-        lambda c, m: c.recreate_collection("c", vectors_config=m.VectorParams(size=0, distance=m.Distance.DOT)), ValueError,
-        "Vector size 0 is invalid. Must be from 1 to 65536."),
-    Row("recreate_collection with a bad optimizers_config keeps the old collection", DEVIATION,
-        lambda c, m: c.recreate_collection("c", vectors_config=vp(m), optimizers_config=5), ValueError,
-        "Format error in collection config: optimizers_config: expected an object (OptimizersConfigDiff), got 5"),
-    Row("update_collection optimizers_config=5", DEVIATION, lambda c, m: c.update_collection("c", optimizers_config=5), ValueError,
-        "Format error in collection config: optimizers_config: expected an object (OptimizersConfigDiff), got 5"),
-    Row("update_collection hnsw m as text", DEVIATION, lambda c, m: c.update_collection("c", hnsw_config={"m": "x"}), ValueError,
-        "Format error in collection config: hnsw_config: m: expected an integer, got 'x'"),
+    Row(
+        "recreate_collection with an invalid size keeps the old collection",
+        DEVIATION,
+        lambda c, m: c.recreate_collection("c", vectors_config=m.VectorParams(size=0, distance=m.Distance.DOT)),
+        ValueError,
+        "Vector size 0 is invalid. Must be from 1 to 65536.",
+    ),
+    Row(
+        "recreate_collection with a bad optimizers_config keeps the old collection",
+        DEVIATION,
+        lambda c, m: c.recreate_collection("c", vectors_config=vp(m), optimizers_config=5),
+        ValueError,
+        "Format error in collection config: optimizers_config: expected an object (OptimizersConfigDiff), got 5",
+    ),
+    Row(
+        "update_collection optimizers_config=5",
+        DEVIATION,
+        lambda c, m: c.update_collection("c", optimizers_config=5),
+        ValueError,
+        "Format error in collection config: optimizers_config: expected an object (OptimizersConfigDiff), got 5",
+    ),
+    Row(
+        "update_collection hnsw m as text",
+        DEVIATION,
+        lambda c, m: c.update_collection("c", hnsw_config={"m": "x"}),
+        ValueError,
+        "Format error in collection config: hnsw_config: m: expected an integer, got 'x'",
+    ),
     *[
-        Row(f"create_payload_index schema {schema!r}", DEVIATION, lambda c, m, schema=schema: c.create_payload_index("c", "city", field_schema=schema),
-            ValueError)
-        for schema in ("nonsense", {"type": "bogus"}, 5, {"type": "keyword", "bogus": 1}, {"type": "integer", "lookup": "x"})
+        Row(
+            f"create_payload_index schema {schema!r}",
+            DEVIATION,
+            lambda c, m, schema=schema: c.create_payload_index("c", "city", field_schema=schema),
+            ValueError,
+        )
+        for schema in (
+            "nonsense",
+            {"type": "bogus"},
+            5,
+            {"type": "keyword", "bogus": 1},
+            {"type": "integer", "lookup": "x"},
+        )
     ],
-    Row("filter on a missing field (must)", SAME, lambda c, m: c.count("c", count_filter=m.Filter(must=[m.FieldCondition(key="zz", match=m.MatchValue(value=1))]))),
-    Row("filter on a missing field (must_not)", SAME, lambda c, m: c.count("c", count_filter=m.Filter(must_not=[m.FieldCondition(key="zz", match=m.MatchValue(value=1))]))),
-    Row("filter on a missing field (except)", SAME, lambda c, m: c.count("c", count_filter=m.Filter(must=[m.FieldCondition(key="zz", match=m.MatchExcept(**{"except": [1]}))]))),
+    Row(
+        "filter on a missing field (must)",
+        SAME,
+        lambda c, m: c.count(
+            "c", count_filter=m.Filter(must=[m.FieldCondition(key="zz", match=m.MatchValue(value=1))])
+        ),
+    ),
+    Row(
+        "filter on a missing field (must_not)",
+        SAME,
+        lambda c, m: c.count(
+            "c", count_filter=m.Filter(must_not=[m.FieldCondition(key="zz", match=m.MatchValue(value=1))])
+        ),
+    ),
+    Row(
+        "filter on a missing field (except)",
+        SAME,
+        lambda c, m: c.count(
+            "c", count_filter=m.Filter(must=[m.FieldCondition(key="zz", match=m.MatchExcept(**{"except": [1]}))])
+        ),
+    ),
     # Deviation: local mode ignores the malformed id; the server cannot parse the request.
-    Row("has_id with an invalid UUID", DEVIATION, lambda c, m: c.count("c", count_filter=m.Filter(must=[m.HasIdCondition(has_id=["abc", 1])])),
-        ValueError, "Point id abc is not a valid UUID"),
-    Row("has_id with an invalid UUID in a delete", DEVIATION, lambda c, m: c.delete("c", m.FilterSelector(filter=m.Filter(must=[m.HasIdCondition(has_id=[1, "abc"])]))), ValueError),
+    Row(
+        "has_id with an invalid UUID",
+        DEVIATION,
+        lambda c, m: c.count("c", count_filter=m.Filter(must=[m.HasIdCondition(has_id=["abc", 1])])),
+        ValueError,
+        "Point id abc is not a valid UUID",
+    ),
+    Row(
+        "has_id with an invalid UUID in a delete",
+        DEVIATION,
+        lambda c, m: c.delete("c", m.FilterSelector(filter=m.Filter(must=[m.HasIdCondition(has_id=[1, "abc"])]))),
+        ValueError,
+    ),
     # -------------------------------------------------------------- copies, closed clients, kwargs, dicts
     Row("mutating read results", SAME, _mutate_results, None),
     Row("mutating written inputs", SAME, _mutate_inputs, None, changes=True),
@@ -395,10 +946,15 @@ ROWS: list[Row] = [
     Row("unknown kwarg on a read", DEVIATION, lambda c, m: c.scroll("c", foo=1), TypeError),
     *_dict_rows(),
 ]
-ROWS.append(Row(
-    "call after close", SAME, lambda c, m: (c.close(), c.count("c")), RuntimeError,
-    "QdrantLocal instance is closed. Please create a new instance.",
-))
+ROWS.append(
+    Row(
+        "call after close",
+        SAME,
+        lambda c, m: (c.close(), c.count("c")),
+        RuntimeError,
+        "QdrantLocal instance is closed. Please create a new instance.",
+    )
+)
 
 
 @pytest.fixture(scope="module")

@@ -78,7 +78,9 @@ def test_same_kind_parameters_defaults_and_values(theirs: type, ours: type) -> N
             if static_ours != static_theirs:
                 differences[name] = f"{static_ours!r} instead of {static_theirs!r}"
         elif kind(theirs, name) != "property":
-            expected = parameters(getattr(theirs, name) if "classmethod" not in kind(theirs, name) else static_theirs.__func__)
+            expected = parameters(
+                getattr(theirs, name) if "classmethod" not in kind(theirs, name) else static_theirs.__func__
+            )
             actual = parameters(getattr(ours, name) if "classmethod" not in kind(ours, name) else static_ours.__func__)
             if expected != actual:
                 differences[name] = f"{actual} instead of {expected}"
@@ -145,8 +147,12 @@ def same(ours: tuple[str, Any], theirs: tuple[str, Any]) -> bool:
 
 def clients(async_: bool) -> tuple[Any, Any]:
     if async_:
-        return qdrant_local.AsyncQdrantClient(":memory:", metadata={"k": 1}), qdrant_client.AsyncQdrantClient(":memory:", metadata={"k": 1})
-    return qdrant_local.QdrantClient(":memory:", metadata={"k": 1}), qdrant_client.QdrantClient(":memory:", metadata={"k": 1})
+        return qdrant_local.AsyncQdrantClient(":memory:", metadata={"k": 1}), qdrant_client.AsyncQdrantClient(
+            ":memory:", metadata={"k": 1}
+        )
+    return qdrant_local.QdrantClient(":memory:", metadata={"k": 1}), qdrant_client.QdrantClient(
+        ":memory:", metadata={"k": 1}
+    )
 
 
 @pytest.mark.parametrize("async_", [False, True], ids=["sync", "async"])

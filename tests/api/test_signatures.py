@@ -19,17 +19,42 @@ import qdrant_client
 from ..differential.compare import Side, subject_side
 
 COLLECTION_METHODS = [
-    "create_collection", "recreate_collection", "delete_collection", "collection_exists",
-    "get_collection", "get_collections", "update_collection", "update_collection_aliases",
-    "get_aliases", "get_collection_aliases", "create_payload_index", "delete_payload_index",
+    "create_collection",
+    "recreate_collection",
+    "delete_collection",
+    "collection_exists",
+    "get_collection",
+    "get_collections",
+    "update_collection",
+    "update_collection_aliases",
+    "get_aliases",
+    "get_collection_aliases",
+    "create_payload_index",
+    "delete_payload_index",
 ]
 POINT_METHODS = [
-    "upsert", "retrieve", "delete", "set_payload", "overwrite_payload", "delete_payload",
-    "clear_payload", "update_vectors", "delete_vectors", "batch_update_points", "scroll", "count",
-    "facet", "upload_points", "upload_collection", "close",
+    "upsert",
+    "retrieve",
+    "delete",
+    "set_payload",
+    "overwrite_payload",
+    "delete_payload",
+    "clear_payload",
+    "update_vectors",
+    "delete_vectors",
+    "batch_update_points",
+    "scroll",
+    "count",
+    "facet",
+    "upload_points",
+    "upload_collection",
+    "close",
 ]
 QUERY_METHODS = [
-    "query_points", "query_batch_points", "query_points_groups", "search_matrix_pairs",
+    "query_points",
+    "query_batch_points",
+    "query_points_groups",
+    "search_matrix_pairs",
     "search_matrix_offsets",
 ]
 IN_SCOPE = COLLECTION_METHODS + POINT_METHODS + QUERY_METHODS
@@ -57,11 +82,7 @@ def implemented_methods() -> list[str]:
 
 def _parameters(fn: Any) -> list[tuple[str, Any, Any]]:
     params = list(inspect.signature(fn).parameters.values())[1:]  # drop self
-    return [
-        (p.name, p.kind, p.default)
-        for p in params
-        if p.kind is not inspect.Parameter.VAR_KEYWORD
-    ]
+    return [(p.name, p.kind, p.default) for p in params if p.kind is not inspect.Parameter.VAR_KEYWORD]
 
 
 @pytest.mark.parametrize("method", implemented_methods())
@@ -94,7 +115,10 @@ def _valid_calls(m: Any) -> dict[str, tuple[tuple[Any, ...], dict[str, Any]]]:
         "get_collection": (("c",), {}),
         "get_collections": ((), {}),
         "update_collection": (("c",), {"metadata": {"a": 1}}),
-        "update_collection_aliases": (([m.CreateAliasOperation(create_alias=m.CreateAlias(collection_name="c", alias_name="x"))],), {}),
+        "update_collection_aliases": (
+            ([m.CreateAliasOperation(create_alias=m.CreateAlias(collection_name="c", alias_name="x"))],),
+            {},
+        ),
         "get_aliases": ((), {}),
         "get_collection_aliases": (("c",), {}),
         "create_payload_index": (("c", "city"), {"field_schema": m.PayloadSchemaType.KEYWORD}),

@@ -12,7 +12,10 @@ def _upload(module: object) -> tuple:
     client = module.QdrantClient(":memory:")  # type: ignore[attr-defined]
     client.create_collection(
         "c",
-        vectors_config={"a": models.VectorParams(size=2, distance="Dot"), "b": models.VectorParams(size=2, distance="Dot")},
+        vectors_config={
+            "a": models.VectorParams(size=2, distance="Dot"),
+            "b": models.VectorParams(size=2, distance="Dot"),
+        },
     )
     vectors = [{"a": [1.0, 2.0]}, {"a": [0.0, 1.0], "b": [3.0, 3.0]}, {"b": [1.0, 0.5]}]
     client.upload_collection("c", vectors, ids=iter([1, 2, 3, 4]), payload=[{"x": 1}, {"y": 2}, {}])

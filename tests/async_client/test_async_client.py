@@ -72,20 +72,41 @@ def random_write(rng: random.Random) -> Call:
     ids = rng.sample(range(40), rng.randint(1, 4))
     kind = rng.choice(["upsert", "delete", "set_payload", "overwrite_payload", "batch", "missing", "update_vectors"])
     if kind == "upsert":
-        points = [models.PointStruct(id=i, vector=[rng.random() for _ in range(DIM)], payload={"v": rng.randint(0, 9)}) for i in ids]
+        points = [
+            models.PointStruct(id=i, vector=[rng.random() for _ in range(DIM)], payload={"v": rng.randint(0, 9)})
+            for i in ids
+        ]
         return "upsert", ("c", points), {"wait": rng.random() < 0.5}
     if kind == "delete":
         return "delete", ("c", models.PointIdsList(points=ids)), {}
     if kind == "set_payload":
-        return "set_payload", ("c", {"s": rng.randint(0, 9)}, models.Filter(must=[models.FieldCondition(key="v", match=models.MatchValue(value=rng.randint(0, 9)))])), {}
+        return (
+            "set_payload",
+            (
+                "c",
+                {"s": rng.randint(0, 9)},
+                models.Filter(must=[models.FieldCondition(key="v", match=models.MatchValue(value=rng.randint(0, 9)))]),
+            ),
+            {},
+        )
     if kind == "overwrite_payload":
-        return "overwrite_payload", ("c", {"o": rng.randint(0, 9)}, models.FilterSelector(filter=models.Filter(must=[models.HasIdCondition(has_id=ids)]))), {}
+        return (
+            "overwrite_payload",
+            (
+                "c",
+                {"o": rng.randint(0, 9)},
+                models.FilterSelector(filter=models.Filter(must=[models.HasIdCondition(has_id=ids)])),
+            ),
+            {},
+        )
     if kind == "update_vectors":  # fails unless every id exists: all or nothing
         return "update_vectors", ("c", [models.PointVectors(id=i, vector=[1.0] * DIM) for i in ids]), {}
     if kind == "missing":  # always fails: a point id that is never written
         return "set_payload", ("c", {"never": 1}, ids + [999]), {}
     operations: list[Any] = [
-        models.UpsertOperation(upsert=models.PointsList(points=[models.PointStruct(id=ids[0], vector=[0.5] * DIM, payload={"b": 1})])),
+        models.UpsertOperation(
+            upsert=models.PointsList(points=[models.PointStruct(id=ids[0], vector=[0.5] * DIM, payload={"b": 1})])
+        ),
         models.SetPayloadOperation(set_payload=models.SetPayload(payload={"b": 2}, points=ids)),
     ]
     if rng.random() < 0.3:  # a failing last operation undoes the whole batch
@@ -96,7 +117,15 @@ def random_write(rng: random.Random) -> Call:
 def random_read(rng: random.Random) -> Call:
     kind = rng.choice(["count", "scroll", "retrieve", "query"])
     if kind == "count":
-        return "count", ("c",), {"count_filter": models.Filter(must=[models.FieldCondition(key="v", range=models.Range(gte=rng.randint(0, 9)))])}
+        return (
+            "count",
+            ("c",),
+            {
+                "count_filter": models.Filter(
+                    must=[models.FieldCondition(key="v", range=models.Range(gte=rng.randint(0, 9)))]
+                )
+            },
+        )
     if kind == "scroll":
         return "scroll", ("c",), {"limit": 100, "with_vectors": True}
     if kind == "retrieve":
@@ -196,7 +225,10 @@ def test_close_waits_for_earlier_calls_and_refuses_later_ones(tmp_path: Path) ->
     async def scenario() -> None:
         client = AsyncQdrantClient(path=path)
         await client.create_collection("c", vectors_config=models.VectorParams(size=2, distance="Dot"))
-        writes = [asyncio.ensure_future(client.upsert("c", [models.PointStruct(id=i, vector=[1.0, 2.0])], wait=False)) for i in range(50)]
+        writes = [
+            asyncio.ensure_future(client.upsert("c", [models.PointStruct(id=i, vector=[1.0, 2.0])], wait=False))
+            for i in range(50)
+        ]
         await asyncio.sleep(0)  # the writes are submitted
         await asyncio.gather(client.close(), client.close())
         await client.close()
@@ -215,7 +247,9 @@ def test_a_call_cancelled_before_it_started_never_runs() -> None:
     async def scenario() -> None:
         client = AsyncQdrantClient(":memory:")
         await client.create_collection("c", vectors_config=models.VectorParams(size=2, distance="Dot"))
-        slow = asyncio.ensure_future(client.upsert("c", models.Batch(ids=list(range(50_000)), vectors=np.ones((50_000, 2), dtype=np.float32))))
+        slow = asyncio.ensure_future(
+            client.upsert("c", models.Batch(ids=list(range(50_000)), vectors=np.ones((50_000, 2), dtype=np.float32)))
+        )
         queued = asyncio.ensure_future(client.delete("c", models.Filter()))  # would delete everything
         await asyncio.sleep(0)
         queued.cancel()

@@ -62,9 +62,24 @@ def test_mypy_checks_user_code_against_the_stub(tmp_path: Path) -> None:
     pytest.importorskip("mypy")
     (tmp_path / "use.py").write_text(USER_CODE)
     result = subprocess.run(
-        [sys.executable, "-m", "mypy", "--follow-imports=silent", "--ignore-missing-imports",
-         "--cache-dir", str(tmp_path / "cache"), "--hide-error-context", "--no-error-summary", "use.py"],
-        cwd=tmp_path, env=child_env(), capture_output=True, text=True, check=False, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "mypy",
+            "--follow-imports=silent",
+            "--ignore-missing-imports",
+            "--cache-dir",
+            str(tmp_path / "cache"),
+            "--hide-error-context",
+            "--no-error-summary",
+            "use.py",
+        ],
+        cwd=tmp_path,
+        env=child_env(),
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
     )
     errors = sorted(line.split(": error: ")[1] for line in result.stdout.splitlines() if ": error: " in line)
     assert errors == [

@@ -20,7 +20,9 @@ def fill(client: Any, models: Any, points: int = 40, seed: int = 3) -> None:
     """Create collections "dense" (unnamed Cosine), "mixed" (named dense, multivector, sparse) and "empty"."""
     rng = np.random.default_rng(seed)
     client.create_collection(
-        "dense", vectors_config=models.VectorParams(size=5, distance=models.Distance.COSINE), metadata={"owner": "me", "n": None}
+        "dense",
+        vectors_config=models.VectorParams(size=5, distance=models.Distance.COSINE),
+        metadata={"owner": "me", "n": None},
     )
     client.create_collection(
         "mixed",
@@ -28,10 +30,15 @@ def fill(client: Any, models: Any, points: int = 40, seed: int = 3) -> None:
             "text": models.VectorParams(size=3, distance=models.Distance.DOT),
             "image": models.VectorParams(size=4, distance=models.Distance.EUCLID),
             "colbert": models.VectorParams(
-                size=2, distance=models.Distance.COSINE, multivector_config=models.MultiVectorConfig(comparator=models.MultiVectorComparator.MAX_SIM)
+                size=2,
+                distance=models.Distance.COSINE,
+                multivector_config=models.MultiVectorConfig(comparator=models.MultiVectorComparator.MAX_SIM),
             ),
         },
-        sparse_vectors_config={"bm25": models.SparseVectorParams(modifier=models.Modifier.IDF), "plain": models.SparseVectorParams()},
+        sparse_vectors_config={
+            "bm25": models.SparseVectorParams(modifier=models.Modifier.IDF),
+            "plain": models.SparseVectorParams(),
+        },
     )
     client.create_collection("empty", vectors_config=models.VectorParams(size=2, distance=models.Distance.MANHATTAN))
     dense_ids: list[Any] = list(range(points - 2)) + UUIDS
@@ -63,7 +70,11 @@ def fill(client: Any, models: Any, points: int = 40, seed: int = 3) -> None:
 def add_indexes_and_aliases(client: Any, models: Any) -> None:
     client.create_payload_index("dense", "city", models.PayloadSchemaType.KEYWORD)
     client.create_payload_index("dense", "price", models.PayloadSchemaType.FLOAT)
-    client.create_payload_index("mixed", "city", models.TextIndexParams(type=models.TextIndexType.TEXT, tokenizer=models.TokenizerType.WORD, lowercase=True))
+    client.create_payload_index(
+        "mixed",
+        "city",
+        models.TextIndexParams(type=models.TextIndexType.TEXT, tokenizer=models.TokenizerType.WORD, lowercase=True),
+    )
     client.update_collection_aliases(
         [
             models.CreateAliasOperation(create_alias=models.CreateAlias(collection_name="dense", alias_name="prod")),

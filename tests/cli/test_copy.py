@@ -54,7 +54,11 @@ class _Close:
         self.array = np.asarray(array, dtype=np.float64)
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, _Close) and self.array.shape == other.array.shape and np.allclose(self.array, other.array, rtol=1e-5, atol=1e-6)
+        return (
+            isinstance(other, _Close)
+            and self.array.shape == other.array.shape
+            and np.allclose(self.array, other.array, rtol=1e-5, atol=1e-6)
+        )
 
     def __repr__(self) -> str:
         return repr(self.array.tolist())
@@ -79,7 +83,10 @@ def test_copy_into_qdrant_client_local_mode_and_back(tmp_path, ours) -> None:
         assert points_of(theirs, name) == points_of(ours, name)
         assert describe_client(theirs, name).vector_signature() == describe_local(ours, name).vector_signature()
     assert theirs.get_collection("dense").config.metadata == {"owner": "me", "n": None}
-    assert {(a.alias_name, a.collection_name) for a in theirs.get_aliases().aliases} == {("prod", "dense"), ("m2", "mixed")}
+    assert {(a.alias_name, a.collection_name) for a in theirs.get_aliases().aliases} == {
+        ("prod", "dense"),
+        ("m2", "mixed"),
+    }
 
     back = QdrantClient(path=tmp_path / "back")
     copy_collections(theirs, back, ["mixed", "dense"], batch_size=100)
@@ -131,9 +138,19 @@ def _qdrant_client_folder(path) -> None:
         client = qdrant_client.QdrantClient(path=str(path))
         fill(client, qc_models)
         client.create_payload_index(
-            "mixed", "city", qc_models.TextIndexParams(type=qc_models.TextIndexType.TEXT, tokenizer=qc_models.TokenizerType.WORD, scoring=True)
+            "mixed",
+            "city",
+            qc_models.TextIndexParams(
+                type=qc_models.TextIndexType.TEXT, tokenizer=qc_models.TokenizerType.WORD, scoring=True
+            ),
         )
-        client.update_collection_aliases([qc_models.CreateAliasOperation(create_alias=qc_models.CreateAlias(collection_name="dense", alias_name="prod"))])
+        client.update_collection_aliases(
+            [
+                qc_models.CreateAliasOperation(
+                    create_alias=qc_models.CreateAlias(collection_name="dense", alias_name="prod")
+                )
+            ]
+        )
         client.delete("dense", [1, 2])
         client.upsert("dense", [qc_models.PointStruct(id=5, vector=[1.0, 0, 0, 0, 0], payload={"replaced": True})])
         client.close()
@@ -181,5 +198,11 @@ def test_payload_shapes_survive(tmp_path) -> None:
 def test_migrate_and_pull_need_a_reachable_server(tmp_path, capsys) -> None:
     assert main(["migrate", str(tmp_path), "--url", "http://127.0.0.1:9"]) == 1
     assert "error:" in capsys.readouterr().err
-    result = subprocess.run([sys.executable, "-m", "qdrant_local", "pull", "--help"], env=child_env(), capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "qdrant_local", "pull", "--help"],
+        env=child_env(),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert "--resume" in result.stdout and "--recreate" in result.stdout

@@ -72,15 +72,27 @@ def test_the_format_is_a_header_line_then_rest_points(tmp_path, source) -> None:
 def test_export_to_stdout_and_import_from_stdin_through_the_console(tmp_path, source) -> None:
     exported = subprocess.run(
         [sys.executable, "-m", "qdrant_local", "export", str(source), "--collection", "mixed"],
-        env=child_env(), capture_output=True, text=True, timeout=120, check=True,
+        env=child_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
     )
     assert "exported mixed: 40 points" in exported.stderr
     imported = subprocess.run(
         [sys.executable, "-m", "qdrant_local", "import", str(tmp_path / "copy"), "-"],
-        input=exported.stdout, env=child_env(), capture_output=True, text=True, timeout=120, check=False,
+        input=exported.stdout,
+        env=child_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert imported.returncode == 0, imported.stderr
-    with QdrantClient(path=tmp_path / "copy", read_only=True) as copy, QdrantClient(path=source, read_only=True) as original:
+    with (
+        QdrantClient(path=tmp_path / "copy", read_only=True) as copy,
+        QdrantClient(path=source, read_only=True) as original,
+    ):
         assert stored_vectors(copy, "mixed") == stored_vectors(original, "mixed")
         assert [c.name for c in copy.get_collections().collections] == ["mixed"]
 
@@ -99,7 +111,14 @@ def test_import_refuses_an_existing_collection_and_bad_lines(tmp_path, source, c
 def test_info_and_compact(tmp_path, source, capsys) -> None:
     assert main(["info", str(source)]) == 0
     text = capsys.readouterr().out
-    for expected in ("collection dense: 38 points", "vector (unnamed): dense, size 5, Cosine", "vector colbert: multivector", "vector bm25: sparse, modifier idf", "payload index city: keyword (", "aliases: prod"):
+    for expected in (
+        "collection dense: 38 points",
+        "vector (unnamed): dense, size 5, Cosine",
+        "vector colbert: multivector",
+        "vector bm25: sparse, modifier idf",
+        "payload index city: keyword (",
+        "aliases: prod",
+    ):
         assert expected in text
     assert main(["info", str(source), "--json"]) == 0
     info = json.loads(capsys.readouterr().out)
@@ -115,8 +134,16 @@ def test_info_and_compact(tmp_path, source, capsys) -> None:
 
 
 def test_help_lists_every_subcommand() -> None:
-    result = subprocess.run([sys.executable, "-m", "qdrant_local", "--help"], env=child_env(), capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "qdrant_local", "--help"], env=child_env(), capture_output=True, text=True, check=True
+    )
     for name in ("info", "compact", "export", "import", "migrate", "pull", "import-qdrant-client-folder"):
         assert name in result.stdout
-        sub = subprocess.run([sys.executable, "-m", "qdrant_local", name, "--help"], env=child_env(), capture_output=True, text=True, check=False)
+        sub = subprocess.run(
+            [sys.executable, "-m", "qdrant_local", name, "--help"],
+            env=child_env(),
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         assert sub.returncode == 0 and "usage: qdrant-local " + name in sub.stdout

@@ -23,7 +23,15 @@ def _folder(path) -> None:
 
 def test_export_shows_a_tqdm_bar_on_a_terminal_and_nothing_when_piped(tmp_path) -> None:
     _folder(tmp_path / "db")
-    command = [sys.executable, "-m", "qdrant_local", "export", str(tmp_path / "db"), "--out", str(tmp_path / "out.jsonl")]
+    command = [
+        sys.executable,
+        "-m",
+        "qdrant_local",
+        "export",
+        str(tmp_path / "db"),
+        "--out",
+        str(tmp_path / "out.jsonl"),
+    ]
     piped = subprocess.run(command, env=child_env(), capture_output=True, text=True, timeout=120, check=True)
     assert piped.stderr.strip() == "exported dense: 300 points, mixed: 300 points, empty: 0 points"
 
@@ -53,13 +61,22 @@ def test_info_export_and_migrate_read_a_folder_while_its_writer_holds_it(tmp_pat
     with QdrantClient(path=tmp_path / "db") as writer:  # holds the lock for the whole test
         writer.upsert("dense", [models.PointStruct(id=999_999, vector=[1.0, 0, 0, 0, 0])])
         info = subprocess.run(
-            [sys.executable, "-m", "qdrant_local", "info", str(tmp_path / "db")], env=child_env(), capture_output=True, text=True, timeout=120, check=False
+            [sys.executable, "-m", "qdrant_local", "info", str(tmp_path / "db")],
+            env=child_env(),
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
         )
         assert info.returncode == 0, info.stderr
         assert "collection dense: 301 points" in info.stdout
         exported = subprocess.run(
             [sys.executable, "-m", "qdrant_local", "export", str(tmp_path / "db"), "--collection", "dense"],
-            env=child_env(), capture_output=True, text=True, timeout=120, check=False,
+            env=child_env(),
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
         )
         assert exported.returncode == 0, exported.stderr
         assert len(exported.stdout.splitlines()) == 302

@@ -40,14 +40,32 @@ def test_client_migrate_into_a_server_then_resume_and_pull_back(tmp_path, served
         assert points_of(remote, name) == points_of(source, name)
         assert remote.get_collection(name).payload_schema.keys() == source.get_collection(name).payload_schema.keys()
     assert remote.get_collection("dense").config.metadata == {"owner": "me", "n": None}
-    assert {(a.alias_name, a.collection_name) for a in remote.get_aliases().aliases} == {("prod", "dense"), ("m2", "mixed")}
+    assert {(a.alias_name, a.collection_name) for a in remote.get_aliases().aliases} == {
+        ("prod", "dense"),
+        ("m2", "mixed"),
+    }
 
     # An interrupted migration: the server lacks some points. Without --resume the CLI refuses.
     remote.delete("mixed", list(range(10_005, 10_030)))
     assert main(["migrate", str(tmp_path / "source"), "--url", server.url]) == 1
     assert "already exist" in capsys.readouterr().err
     # The source folder stays open in this process: migrate reads it as a follower.
-    assert main(["migrate", str(tmp_path / "source"), "--url", server.url, "--collection", "mixed", "--resume", "--batch-size", "8"]) == 0
+    assert (
+        main(
+            [
+                "migrate",
+                str(tmp_path / "source"),
+                "--url",
+                server.url,
+                "--collection",
+                "mixed",
+                "--resume",
+                "--batch-size",
+                "8",
+            ]
+        )
+        == 0
+    )
     assert "mixed: 40 points" in capsys.readouterr().err
     assert points_of(remote, "mixed") == points_of(source, "mixed")
 

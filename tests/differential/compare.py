@@ -213,9 +213,7 @@ def assert_same_records(expected: list[Any], actual: list[Any], what: str = "rec
     assert_same([r["id"] for r in e], [r["id"] for r in a], what=f"{what} ids")
     for i, (re_, ra) in enumerate(zip(e, a)):
         assert_same(re_["payload"], ra["payload"], what=f"{what}[{i}] (id {re_['id']}) payload")
-        assert_same(
-            re_["vector"], ra["vector"], tol=VECTOR_TOLERANCE, what=f"{what}[{i}] (id {re_['id']}) vector"
-        )
+        assert_same(re_["vector"], ra["vector"], tol=VECTOR_TOLERANCE, what=f"{what}[{i}] (id {re_['id']}) vector")
         assert_same(re_["order_value"], ra["order_value"], what=f"{what}[{i}] order_value")
 
 
@@ -245,9 +243,7 @@ def collection_info_essentials(info: Any) -> dict[str, Any]:
         "points_count": data["points_count"],
         "vectors": vector_params(params["vectors"]),
         "sparse_vectors": (
-            None
-            if sparse is None
-            else {n: {"modifier": (v or {}).get("modifier")} for n, v in sparse.items()}
+            None if sparse is None else {n: {"modifier": (v or {}).get("modifier")} for n, v in sparse.items()}
         ),
         "metadata": data["config"].get("metadata"),
     }
@@ -302,9 +298,7 @@ def assert_same_error(expected: BaseException, actual: BaseException, compare_me
     # pydantic and raw numpy messages are implementation noise; KeyError messages are a
     # deliberate deviation (the point id, not a repr of it).
     if compare_message and not _is_pydantic_error(expected) and eb is not KeyError:
-        assert str(expected) == str(actual), (
-            f"error message differs:\n  oracle:  {expected}\n  subject: {actual}"
-        )
+        assert str(expected) == str(actual), f"error message differs:\n  oracle:  {expected}\n  subject: {actual}"
 
 
 def assert_same_outcome(
@@ -317,7 +311,9 @@ def assert_same_outcome(
     """Both raised the same kind of error, or both returned equal values."""
     if expected.error is not None or actual.error is not None:
         if expected.error is None:
-            raise AssertionError(f"{what}: subject raised {actual.error!r}, oracle returned {expected.value!r}") from actual.error
+            raise AssertionError(
+                f"{what}: subject raised {actual.error!r}, oracle returned {expected.value!r}"
+            ) from actual.error
         if actual.error is None:
             raise AssertionError(f"{what}: oracle raised {expected.error!r}, subject returned {actual.value!r}")
         assert_same_error(expected.error, actual.error, compare_message)
@@ -354,6 +350,7 @@ class Pair:
 
     def run(self, method: str, *args: Any, **kwargs: Any) -> tuple[Outcome, Outcome]:
         """Call ``method`` with spec arguments built for each side; capture both outcomes."""
+
         def call(client: Any, models: ModuleType) -> Outcome:
             built_args = build(list(args), models)
             built_kwargs = build(kwargs, models)
@@ -378,9 +375,7 @@ class Pair:
 
     def assert_same_state(self, collection_name: str) -> None:
         """Full scroll (payloads and vectors), count and points_count agree."""
-        self.check(
-            "scroll", collection_name, limit=1_000_000, with_payload=True, with_vectors=True
-        )
+        self.check("scroll", collection_name, limit=1_000_000, with_payload=True, with_vectors=True)
         self.check("count", collection_name)
         expected = self.oracle.get_collection(collection_name)
         actual = self.subject.get_collection(collection_name)

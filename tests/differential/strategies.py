@@ -55,15 +55,14 @@ class CollectionKind:
 
     def create_kwargs(self) -> dict[str, Any]:
         """create_collection keyword arguments (as specs)."""
+
         def params(size: int, distance: str, multi: bool) -> Call:
             return Call(
                 "VectorParams",
                 size=size,
                 distance=Enum("Distance", distance),
                 multivector_config=(
-                    Call("MultiVectorConfig", comparator=Enum("MultiVectorComparator", "MAX_SIM"))
-                    if multi
-                    else None
+                    Call("MultiVectorConfig", comparator=Enum("MultiVectorComparator", "MAX_SIM")) if multi else None
                 ),
             )
 
@@ -87,18 +86,13 @@ class CollectionKind:
 
 
 COLLECTION_KINDS: dict[str, CollectionKind] = {
-    **{
-        f"single_{d.lower()}": CollectionKind(f"single_{d.lower()}", dense={"": (4, d)})
-        for d in DISTANCES
-    },
+    **{f"single_{d.lower()}": CollectionKind(f"single_{d.lower()}", dense={"": (4, d)}) for d in DISTANCES},
     "named": CollectionKind(
         "named",
         dense={"a": (3, "COSINE"), "b": (2, "EUCLID"), "c": (4, "DOT"), "d": (2, "MANHATTAN")},
     ),
     "sparse": CollectionKind("sparse", sparse=("s", "t"), idf=("t",)),
-    "multi": CollectionKind(
-        "multi", dense={"d": (2, "DOT")}, multi={"m": (2, "COSINE"), "n": (3, "EUCLID")}
-    ),
+    "multi": CollectionKind("multi", dense={"d": (2, "DOT")}, multi={"m": (2, "COSINE"), "n": (3, "EUCLID")}),
 }
 
 collection_kinds = st.sampled_from(list(COLLECTION_KINDS.values()))
@@ -147,9 +141,7 @@ def canonical_id(point_id: Any) -> int | str:
 # question, not a behaviour worth comparing.
 vector_floats = st.one_of(
     st.integers(-8, 8).map(lambda i: i / 2.0),
-    st.floats(-10, 10, allow_nan=False, allow_subnormal=False, width=32).filter(
-        lambda x: x == 0.0 or abs(x) > 1e-3
-    ),
+    st.floats(-10, 10, allow_nan=False, allow_subnormal=False, width=32).filter(lambda x: x == 0.0 or abs(x) > 1e-3),
 )
 
 
@@ -166,9 +158,7 @@ def multivectors(size: int) -> st.SearchStrategy[list[list[float]]]:
 @st.composite
 def sparse_vectors(draw: st.DrawFn) -> Call:
     """A sparse vector with unique indices in a small range (so dot products overlap)."""
-    indices = draw(
-        st.lists(st.integers(0, 12) | st.integers(0, 2**32 - 1), unique=True, max_size=5)
-    )
+    indices = draw(st.lists(st.integers(0, 12) | st.integers(0, 2**32 - 1), unique=True, max_size=5))
     values = draw(st.lists(vector_floats, min_size=len(indices), max_size=len(indices)))
     return Call("SparseVector", indices=indices, values=values)
 
@@ -189,9 +179,7 @@ def vector_structs(draw: st.DrawFn, kind: CollectionKind, allow_empty: bool = Tr
         if allow_empty and draw(st.integers(0, 9)) == 0:
             return {}
         return draw(named_vector(kind, ""))
-    names = draw(
-        st.lists(st.sampled_from(kind.vector_names), unique=True, min_size=0 if allow_empty else 1)
-    )
+    names = draw(st.lists(st.sampled_from(kind.vector_names), unique=True, min_size=0 if allow_empty else 1))
     return {name: draw(named_vector(kind, name)) for name in names}
 
 
@@ -249,9 +237,7 @@ PLACES = [(59.91, 10.75), (48.85, 2.35), (52.52, 13.4), (0.0, 179.9), (55.0, 10.
 
 # Datetimes in the core formats, plus malformed ones that must simply never match.
 _BASE = dt.datetime(2021, 6, 1, tzinfo=dt.timezone.utc)
-datetimes = st.builds(
-    lambda minutes: _BASE + dt.timedelta(minutes=minutes), st.integers(-2 * 10**6, 2 * 10**6)
-)
+datetimes = st.builds(lambda minutes: _BASE + dt.timedelta(minutes=minutes), st.integers(-2 * 10**6, 2 * 10**6))
 DATETIME_FORMATS = [
     lambda d: d.strftime("%Y-%m-%dT%H:%M:%SZ"),
     lambda d: d.strftime("%Y-%m-%d"),
@@ -261,13 +247,9 @@ DATETIME_FORMATS = [
     lambda d: d.isoformat(),
 ]
 valid_datetime_strings = st.builds(lambda d, f: f(d), datetimes, st.sampled_from(DATETIME_FORMATS))
-datetime_strings = st.one_of(
-    valid_datetime_strings, st.sampled_from(["not a date", "2021-13-01", ""])
-)
+datetime_strings = st.one_of(valid_datetime_strings, st.sampled_from(["not a date", "2021-13-01", ""]))
 
-json_scalars = st.one_of(
-    st.none(), st.booleans(), small_ints, i64, payload_floats, cities, words, free_text
-)
+json_scalars = st.one_of(st.none(), st.booleans(), small_ints, i64, payload_floats, cities, words, free_text)
 json_values = st.recursive(
     json_scalars,
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(free_text, inner, max_size=3),
@@ -284,7 +266,11 @@ payloads = st.fixed_dictionaries(
     optional={
         "city": _either(cities, st.lists(cities, max_size=3), small_ints, st.none()),
         "n": _either(
-            small_ints, payload_floats, st.booleans(), st.lists(small_ints, max_size=3), st.none(),
+            small_ints,
+            payload_floats,
+            st.booleans(),
+            st.lists(small_ints, max_size=3),
+            st.none(),
             st.just("1"),
         ),
         "f": payload_floats,
@@ -330,16 +316,50 @@ payloads = st.fixed_dictionaries(
 # --------------------------------------------------------------------------------------------
 
 FILTER_KEYS = [
-    "city", "n", "f", "flag", "text", "tags", "tags[]", "geo", "dt", "obj", "obj.x", "obj.y",
-    "obj.deep.k", "obj.z", "arr", "arr[].x", "arr[].y", "arr[].sub[].z", "arr[0].x", "misc",
-    "u", "missing", '"a.b"', "obj.deep",
+    "city",
+    "n",
+    "f",
+    "flag",
+    "text",
+    "tags",
+    "tags[]",
+    "geo",
+    "dt",
+    "obj",
+    "obj.x",
+    "obj.y",
+    "obj.deep.k",
+    "obj.z",
+    "arr",
+    "arr[].x",
+    "arr[].y",
+    "arr[].sub[].z",
+    "arr[0].x",
+    "misc",
+    "u",
+    "missing",
+    '"a.b"',
+    "obj.deep",
 ]
 filter_keys = st.sampled_from(FILTER_KEYS)
 
 # Paths for set_payload(key=...) and delete_payload(keys=[...]).
 WRITE_KEYS = [
-    "obj", "obj.deep", "new", "new.deep", "arr[]", "arr[0]", "arr[1]", "city", "n",
-    "obj.x", "tags[]", "tags[0]", "misc", '"a.b"', "arr[].sub",
+    "obj",
+    "obj.deep",
+    "new",
+    "new.deep",
+    "arr[]",
+    "arr[0]",
+    "arr[1]",
+    "city",
+    "n",
+    "obj.x",
+    "tags[]",
+    "tags[0]",
+    "misc",
+    '"a.b"',
+    "arr[].sub",
 ]
 write_keys = st.sampled_from(WRITE_KEYS)
 
@@ -353,9 +373,7 @@ PAYLOAD_PATHS = ["city", "obj.x", "obj", "arr[].x", "arr[].y", '"a.b"', "missing
 
 match_values = st.one_of(cities, small_ints, st.booleans(), words)
 any_lists = st.one_of(st.lists(cities | words, max_size=3), st.lists(small_ints, max_size=3))
-range_values = st.one_of(
-    small_ints, small_ints, st.sampled_from([0.5, -0.5, 1.0, 2.5]), payload_floats
-)
+range_values = st.one_of(small_ints, small_ints, st.sampled_from([0.5, -0.5, 1.0, 2.5]), payload_floats)
 
 
 def _optional(strategy: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
@@ -364,18 +382,14 @@ def _optional(strategy: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
 
 
 def _datetime_bounds() -> st.SearchStrategy[Any]:
-    naive_or_aware = st.builds(
-        lambda d, naive: d.replace(tzinfo=None) if naive else d, datetimes, st.booleans()
-    )
+    naive_or_aware = st.builds(lambda d, naive: d.replace(tzinfo=None) if naive else d, datetimes, st.booleans())
     return _optional(st.one_of(naive_or_aware, datetimes.map(lambda d: d.date())))
 
 
 @st.composite
 def matches(draw: st.DrawFn) -> Call:
     """One of the match kinds."""
-    kind = draw(st.sampled_from(
-        ["value", "any", "except", "text", "text_any", "phrase", "prefix", "substring"]
-    ))
+    kind = draw(st.sampled_from(["value", "any", "except", "text", "text_any", "phrase", "prefix", "substring"]))
     if kind == "value":
         return Call("MatchValue", value=draw(match_values))
     if kind == "any":
@@ -462,10 +476,22 @@ KEYS_BY_KIND = {
 @st.composite
 def field_conditions(draw: st.DrawFn, keys: st.SearchStrategy[str] | None = None) -> Call:
     """A FieldCondition (or is_empty / is_null condition) of any kind."""
-    kind = draw(st.sampled_from(
-        ["match", "match", "range", "datetime", "geo", "values_count", "is_empty", "is_null",
-         "is_empty_flag", "is_null_flag"]
-    ))
+    kind = draw(
+        st.sampled_from(
+            [
+                "match",
+                "match",
+                "range",
+                "datetime",
+                "geo",
+                "values_count",
+                "is_empty",
+                "is_null",
+                "is_empty_flag",
+                "is_null_flag",
+            ]
+        )
+    )
     if keys is not None:
         key = draw(keys)
     else:
@@ -499,9 +525,7 @@ def field_conditions(draw: st.DrawFn, keys: st.SearchStrategy[str] | None = None
 
 def has_id_conditions() -> st.SearchStrategy[Call]:
     """HasIdCondition over ids in any spelling."""
-    return st.builds(
-        lambda ids: Call("HasIdCondition", has_id=ids), st.lists(point_ids, min_size=1, max_size=4)
-    )
+    return st.builds(lambda ids: Call("HasIdCondition", has_id=ids), st.lists(point_ids, min_size=1, max_size=4))
 
 
 def has_vector_conditions(vector_names: list[str]) -> st.SearchStrategy[Call]:
@@ -586,9 +610,7 @@ def filters(
     min_should = None
     if draw(st.integers(0, 4)) == 0:
         conds = draw(st.lists(conditions(depth, keys, names, with_ids), min_size=1, max_size=3))
-        min_should = Call(
-            "MinShould", conditions=conds, min_count=draw(st.integers(1, len(conds) + 1))
-        )
+        min_should = Call("MinShould", conditions=conds, min_count=draw(st.integers(1, len(conds) + 1)))
     return Call(
         "Filter",
         must=draw(_clause(depth, keys, names, max_conditions, with_ids)),
@@ -605,12 +627,8 @@ def filters(
 with_payloads = st.one_of(
     st.booleans(),
     st.lists(st.sampled_from(PAYLOAD_PATHS), max_size=3),
-    st.lists(st.sampled_from(PAYLOAD_PATHS), max_size=3).map(
-        lambda keys: Call("PayloadSelectorInclude", include=keys)
-    ),
-    st.lists(st.sampled_from(PAYLOAD_PATHS), max_size=3).map(
-        lambda keys: Call("PayloadSelectorExclude", exclude=keys)
-    ),
+    st.lists(st.sampled_from(PAYLOAD_PATHS), max_size=3).map(lambda keys: Call("PayloadSelectorInclude", include=keys)),
+    st.lists(st.sampled_from(PAYLOAD_PATHS), max_size=3).map(lambda keys: Call("PayloadSelectorExclude", exclude=keys)),
 )
 
 
@@ -637,9 +655,11 @@ def order_bys(draw: st.DrawFn) -> Any:
     key = draw(st.sampled_from(ORDER_KEYS))
     if draw(st.booleans()):
         return key
-    start_from = draw(st.one_of(
-        st.none(), small_ints, payload_floats.filter(lambda x: abs(x) < 10), valid_datetime_strings, datetimes
-    ))
+    start_from = draw(
+        st.one_of(
+            st.none(), small_ints, payload_floats.filter(lambda x: abs(x) < 10), valid_datetime_strings, datetimes
+        )
+    )
     return Call(
         "OrderBy",
         key=key,
@@ -748,8 +768,23 @@ set_payload_values = st.dictionaries(
 # --------------------------------------------------------------------------------------------
 
 INDEX_KEYS = [
-    "city", "n", "f", "flag", "text", "tags", "geo", "dt", "obj.x", "obj.y", "arr[].x", "arr[].y",
-    "u", "misc", "obj", "arr[].sub[].z", "tags[]",
+    "city",
+    "n",
+    "f",
+    "flag",
+    "text",
+    "tags",
+    "geo",
+    "dt",
+    "obj.x",
+    "obj.y",
+    "arr[].x",
+    "arr[].y",
+    "u",
+    "misc",
+    "obj",
+    "arr[].sub[].z",
+    "tags[]",
 ]
 
 
@@ -759,22 +794,35 @@ def _schema(name: str) -> Enum:
 
 payload_schemas = st.one_of(
     st.sampled_from([_schema(n) for n in ("KEYWORD", "INTEGER", "FLOAT", "GEO", "TEXT", "BOOL", "DATETIME", "UUID")]),
-    st.sampled_from([
-        Call("KeywordIndexParams", type=Enum("KeywordIndexType", "KEYWORD"), is_tenant=True),
-        Call("IntegerIndexParams", type=Enum("IntegerIndexType", "INTEGER"), lookup=True, range=False),
-        Call("IntegerIndexParams", type=Enum("IntegerIndexType", "INTEGER"), lookup=False, range=True),
-        Call("FloatIndexParams", type=Enum("FloatIndexType", "FLOAT")),
-        Call("TextIndexParams", type=Enum("TextIndexType", "TEXT"), tokenizer=Enum("TokenizerType", "WORD")),
-        Call("DatetimeIndexParams", type=Enum("DatetimeIndexType", "DATETIME")),
-        Call("GeoIndexParams", type=Enum("GeoIndexType", "GEO")),
-        Call("BoolIndexParams", type=Enum("BoolIndexType", "BOOL")),
-        Call("UuidIndexParams", type=Enum("UuidIndexType", "UUID")),
-    ]),
+    st.sampled_from(
+        [
+            Call("KeywordIndexParams", type=Enum("KeywordIndexType", "KEYWORD"), is_tenant=True),
+            Call("IntegerIndexParams", type=Enum("IntegerIndexType", "INTEGER"), lookup=True, range=False),
+            Call("IntegerIndexParams", type=Enum("IntegerIndexType", "INTEGER"), lookup=False, range=True),
+            Call("FloatIndexParams", type=Enum("FloatIndexType", "FLOAT")),
+            Call("TextIndexParams", type=Enum("TextIndexType", "TEXT"), tokenizer=Enum("TokenizerType", "WORD")),
+            Call("DatetimeIndexParams", type=Enum("DatetimeIndexType", "DATETIME")),
+            Call("GeoIndexParams", type=Enum("GeoIndexType", "GEO")),
+            Call("BoolIndexParams", type=Enum("BoolIndexType", "BOOL")),
+            Call("UuidIndexParams", type=Enum("UuidIndexType", "UUID")),
+        ]
+    ),
 )
 
 # The natural schema of each key, for datasets indexed field by field.
 NATURAL_SCHEMAS = {
-    "city": "KEYWORD", "n": "INTEGER", "f": "FLOAT", "flag": "BOOL", "text": "TEXT",
-    "tags": "KEYWORD", "geo": "GEO", "dt": "DATETIME", "obj.x": "INTEGER", "obj.y": "KEYWORD",
-    "arr[].x": "INTEGER", "arr[].y": "KEYWORD", "u": "UUID", "obj.deep.k": "INTEGER",
+    "city": "KEYWORD",
+    "n": "INTEGER",
+    "f": "FLOAT",
+    "flag": "BOOL",
+    "text": "TEXT",
+    "tags": "KEYWORD",
+    "geo": "GEO",
+    "dt": "DATETIME",
+    "obj.x": "INTEGER",
+    "obj.y": "KEYWORD",
+    "arr[].x": "INTEGER",
+    "arr[].y": "KEYWORD",
+    "u": "UUID",
+    "obj.deep.k": "INTEGER",
 }

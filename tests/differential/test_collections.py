@@ -23,6 +23,7 @@ ALIAS_NAMES = ["x", "y", "a"]  # "a" is also a collection name: aliases may not 
 names = st.sampled_from(COLLECTION_NAMES)
 any_names = st.sampled_from(sorted({*COLLECTION_NAMES, *ALIAS_NAMES, "zz"}))
 
+
 def _no_nulls(value: Any) -> bool:
     if value is None:
         return False
@@ -48,19 +49,32 @@ def alias_operations(draw: st.DrawFn) -> list[Call]:
     for _ in range(draw(st.integers(1, 3))):
         kind = draw(st.sampled_from(["create", "delete", "rename"]))
         if kind == "create":
-            ops.append(Call("CreateAliasOperation", create_alias=Call(
-                "CreateAlias", collection_name=draw(any_names), alias_name=draw(st.sampled_from(ALIAS_NAMES))
-            )))
+            ops.append(
+                Call(
+                    "CreateAliasOperation",
+                    create_alias=Call(
+                        "CreateAlias", collection_name=draw(any_names), alias_name=draw(st.sampled_from(ALIAS_NAMES))
+                    ),
+                )
+            )
         elif kind == "delete":
-            ops.append(Call("DeleteAliasOperation", delete_alias=Call(
-                "DeleteAlias", alias_name=draw(st.sampled_from([*ALIAS_NAMES, "zz"]))
-            )))
+            ops.append(
+                Call(
+                    "DeleteAliasOperation",
+                    delete_alias=Call("DeleteAlias", alias_name=draw(st.sampled_from([*ALIAS_NAMES, "zz"]))),
+                )
+            )
         else:
-            ops.append(Call("RenameAliasOperation", rename_alias=Call(
-                "RenameAlias",
-                old_alias_name=draw(st.sampled_from([*ALIAS_NAMES, "zz"])),
-                new_alias_name=draw(st.sampled_from(ALIAS_NAMES)),
-            )))
+            ops.append(
+                Call(
+                    "RenameAliasOperation",
+                    rename_alias=Call(
+                        "RenameAlias",
+                        old_alias_name=draw(st.sampled_from([*ALIAS_NAMES, "zz"])),
+                        new_alias_name=draw(st.sampled_from(ALIAS_NAMES)),
+                    ),
+                )
+            )
     return ops
 
 
@@ -114,7 +128,11 @@ class Collections(RuleBasedStateMachine):
     @rule(name=any_names, meta=metadata, data=st.data())
     def update_collection(self, name: str, meta: Any, data: st.DataObject) -> None:
         if "metadata_null_first_update" in AVOID and not _no_nulls(meta or {}):
-            current = self.pair.oracle.get_collection(name).config.metadata if self.pair.oracle.collection_exists(name) else {}
+            current = (
+                self.pair.oracle.get_collection(name).config.metadata
+                if self.pair.oracle.collection_exists(name)
+                else {}
+            )
             if current is None:
                 return  # see test_regressions.case_metadata_null_on_first_update
         kwargs: dict[str, Any] = {"metadata": meta}

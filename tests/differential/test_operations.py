@@ -179,7 +179,9 @@ class PointOperations(RuleBasedStateMachine):
     @rule(data=st.data())
     def update_vectors(self, data: st.DataObject) -> None:
         assert self.kind is not None
-        ids = data.draw(st.lists(st.sampled_from(self.existing_ids()), min_size=1, max_size=4, unique=True), label="ids")
+        ids = data.draw(
+            st.lists(st.sampled_from(self.existing_ids()), min_size=1, max_size=4, unique=True), label="ids"
+        )
         points = [
             Call(
                 "PointVectors",
@@ -193,7 +195,9 @@ class PointOperations(RuleBasedStateMachine):
 
     @rule(data=st.data())
     def delete_vectors(self, data: st.DataObject) -> None:
-        names = data.draw(st.lists(st.sampled_from(self._vector_names()), min_size=1, max_size=3, unique=True), label="names")
+        names = data.draw(
+            st.lists(st.sampled_from(self._vector_names()), min_size=1, max_size=3, unique=True), label="names"
+        )
         selector = data.draw(selectors(self.existing_ids(), vector_names=self._vector_names()), label="points")
         self.pair.check("delete_vectors", COLLECTION, names, selector)
 
@@ -213,10 +217,23 @@ class PointOperations(RuleBasedStateMachine):
         kind = self.kind
         existing = self.existing_ids()
         good = data.draw(point_lists(kind, max_size=3), label="good points")
-        bad_kind = data.draw(st.sampled_from(
-            ["wrong_dim", "unknown_name", "nan", "bad_key", "empty_ids", "bad_filter", "bad_delete_key",
-             "empty_vector_names", "unknown_vector_delete", "bad_id"]
-        ), label="bad kind")
+        bad_kind = data.draw(
+            st.sampled_from(
+                [
+                    "wrong_dim",
+                    "unknown_name",
+                    "nan",
+                    "bad_key",
+                    "empty_ids",
+                    "bad_filter",
+                    "bad_delete_key",
+                    "empty_vector_names",
+                    "unknown_vector_delete",
+                    "bad_id",
+                ]
+            ),
+            label="bad kind",
+        )
         first = kind.vector_names[0]
         if bad_kind in ("wrong_dim", "nan", "unknown_name", "bad_id"):
             if bad_kind == "unknown_name":
@@ -241,7 +258,9 @@ class PointOperations(RuleBasedStateMachine):
             args = [[]] if method != "set_payload" else [{"x": 1}, []]
             self.pair.check(method, COLLECTION, *args)
         elif bad_kind == "bad_filter":
-            flt = Call("Filter", min_should=Call("MinShould", conditions=[Call("HasIdCondition", has_id=[1])], min_count=0))
+            flt = Call(
+                "Filter", min_should=Call("MinShould", conditions=[Call("HasIdCondition", has_id=[1])], min_count=0)
+            )
             method = data.draw(st.sampled_from(["delete", "count", "scroll", "set_payload"]))
             if method == "delete":
                 self.pair.check("delete", COLLECTION, Call("FilterSelector", filter=flt))
@@ -282,8 +301,15 @@ class PointOperations(RuleBasedStateMachine):
         ids.insert(data.draw(st.integers(0, len(ids)), label="position"), missing)
         method, args = data.draw(
             st.sampled_from(
-                ["set_payload", "overwrite_payload", "delete_payload", "clear_payload",
-                 "update_vectors", "delete_vectors", "batch_update_points"]
+                [
+                    "set_payload",
+                    "overwrite_payload",
+                    "delete_payload",
+                    "clear_payload",
+                    "update_vectors",
+                    "delete_vectors",
+                    "batch_update_points",
+                ]
             ).flatmap(lambda m: _missing_point_request(m, self.kind, ids, existing)),
             label="request",
         )
@@ -329,9 +355,7 @@ class PointOperations(RuleBasedStateMachine):
         order_by = data.draw(order_bys(), label="order_by")
         flt = data.draw(self._maybe_filter(), label="filter")
         key = order_by if isinstance(order_by, str) else order_by.kwargs["key"]
-        full = self.pair.oracle.scroll(
-            COLLECTION, limit=1_000_000, order_by=key, with_payload=False
-        )[0]
+        full = self.pair.oracle.scroll(COLLECTION, limit=1_000_000, order_by=key, with_payload=False)[0]
         tie_sets: dict[Any, set[Any]] = {}
         for r in full:
             tie_sets.setdefault(repr(plain(r.order_value)), set()).add(repr(r.id))
@@ -387,9 +411,7 @@ class PointOperations(RuleBasedStateMachine):
 # ------------------------------------------------------------------------------------------------
 
 
-def _id_or_filter_selector(
-    draw: st.DrawFn, alive: list[Any], vector_names: list[str]
-) -> tuple[str, Any]:
+def _id_or_filter_selector(draw: st.DrawFn, alive: list[Any], vector_names: list[str]) -> tuple[str, Any]:
     """("points", ids) naming only ``alive`` ids, or ("filter", Filter)."""
     if alive and draw(st.integers(0, 2)):
         ids = draw(st.lists(st.sampled_from(alive).flatmap(respelled), min_size=1, max_size=3))
@@ -409,10 +431,21 @@ def batch_operations(draw: st.DrawFn, kind: CollectionKind | None, existing: lis
     names = kind.vector_names
     ops: list[Call] = []
     for _ in range(draw(st.integers(1, 4))):
-        op = draw(st.sampled_from(
-            ["upsert", "upsert_batch", "delete", "set_payload", "overwrite_payload",
-             "delete_payload", "clear_payload", "update_vectors", "delete_vectors"]
-        ))
+        op = draw(
+            st.sampled_from(
+                [
+                    "upsert",
+                    "upsert_batch",
+                    "delete",
+                    "set_payload",
+                    "overwrite_payload",
+                    "delete_payload",
+                    "clear_payload",
+                    "update_vectors",
+                    "delete_vectors",
+                ]
+            )
+        )
         if op in ("upsert", "upsert_batch"):
             mode = draw(st.none() | st.sampled_from(UPDATE_MODES)) if draw(st.integers(0, 3)) == 0 else None
             if op == "upsert":
@@ -461,7 +494,9 @@ def batch_operations(draw: st.DrawFn, kind: CollectionKind | None, existing: lis
         else:
             how, sel = _id_or_filter_selector(draw, alive, names)
             vnames = draw(st.lists(st.sampled_from(names), min_size=1, max_size=2, unique=True))
-            ops.append(Call("DeleteVectorsOperation", delete_vectors=Call("DeleteVectors", vector=vnames, **{how: sel})))
+            ops.append(
+                Call("DeleteVectorsOperation", delete_vectors=Call("DeleteVectors", vector=vnames, **{how: sel}))
+            )
     return ops or [Call("DeleteOperation", delete=Call("PointIdsList", points=[10**15 + 7]))]
 
 
@@ -503,7 +538,11 @@ def _creates(op: Call, point_id: Any) -> bool:
     if op.name != "UpsertOperation":
         return False
     body = op.kwargs["upsert"]
-    ids = body.kwargs["batch"].kwargs["ids"] if body.name == "PointsBatch" else [p.kwargs["id"] for p in body.kwargs["points"]]
+    ids = (
+        body.kwargs["batch"].kwargs["ids"]
+        if body.name == "PointsBatch"
+        else [p.kwargs["id"] for p in body.kwargs["points"]]
+    )
     return canonical_id(point_id) in {canonical_id(i) for i in ids}
 
 
@@ -520,6 +559,4 @@ def test_point_operations_long() -> None:
     from hypothesis.stateful import run_state_machine_as_test
 
     budget = 400 if os.environ.get("QDRANT_LOCAL_STRESS") else 8
-    run_state_machine_as_test(
-        PointOperations, settings=settings(max_examples=budget, stateful_step_count=60)
-    )
+    run_state_machine_as_test(PointOperations, settings=settings(max_examples=budget, stateful_step_count=60))

@@ -45,7 +45,9 @@ from .strategies import (
     as_generator=st.booleans(),
     batch_size=st.integers(1, 70),
 )
-def test_upload_points(subject: Side, kind: CollectionKind, points: st.DataObject, as_generator: bool, batch_size: int) -> None:
+def test_upload_points(
+    subject: Side, kind: CollectionKind, points: st.DataObject, as_generator: bool, batch_size: int
+) -> None:
     """upload_points is one upsert whatever batch_size says; an empty iterable is a no-op."""
     pts = points.draw(point_lists(kind, min_size=0, max_size=8), label="points")
     with Pair(subject) as pair:
@@ -73,9 +75,7 @@ def _upload_vectors(kind: CollectionKind, n: int) -> st.SearchStrategy[tuple[str
         def columns(draw: st.DrawFn) -> tuple[str, Any]:
             chosen = draw(st.lists(st.sampled_from(names), min_size=1, unique=True))
             return "dict", {
-                name: np.asarray(
-                    [draw(named_vector(kind, name)) for _ in range(n)], dtype=np.float32
-                )
+                name: np.asarray([draw(named_vector(kind, name)) for _ in range(n)], dtype=np.float32)
                 for name in chosen
             }
 
@@ -98,9 +98,18 @@ def test_upload_collection_with_ids(subject: Side, kind: CollectionKind, data: s
         outcomes = []
         for client, models in ((pair.oracle, ORACLE.models), (pair.subject, subject.models)):
             vec = build(vectors, models) if form == "list" else vectors
-            outcomes.append(run(lambda: client.upload_collection(
-                "c", vec, payload=None if payload is None else iter(payload), ids=iter(ids), batch_size=2, parallel=1
-            )))
+            outcomes.append(
+                run(
+                    lambda: client.upload_collection(
+                        "c",
+                        vec,
+                        payload=None if payload is None else iter(payload),
+                        ids=iter(ids),
+                        batch_size=2,
+                        parallel=1,
+                    )
+                )
+            )
         assert_same_outcome(*outcomes, what="upload_collection")
         pair.assert_same_state("c")
 
@@ -120,10 +129,12 @@ def test_upload_collection_generates_uuid_ids(subject: Side, kind: CollectionKin
             records = client.scroll("c", limit=100, with_vectors=True)[0]
             for r in records:
                 assert str(uuid.UUID(str(r.id))) == r.id, f"{r.id!r} is not a canonical UUID"
-            contents.append(sorted(
-                ((json.dumps(plain(r.payload), sort_keys=True), plain(r.vector)) for r in records),
-                key=lambda pv: (pv[0], json.dumps(pv[1], sort_keys=True)),
-            ))
+            contents.append(
+                sorted(
+                    ((json.dumps(plain(r.payload), sort_keys=True), plain(r.vector)) for r in records),
+                    key=lambda pv: (pv[0], json.dumps(pv[1], sort_keys=True)),
+                )
+            )
             assert len({r.id for r in records}) == n
         expected, actual = contents
         assert_same([p for p, _ in expected], [p for p, _ in actual], what="payloads")
@@ -135,7 +146,11 @@ CLOSED_CALLS: list[tuple[str, tuple[Any, ...], dict[str, Any]]] = [
     ("get_collections", (), {}),
     ("get_collection", ("c",), {}),
     ("collection_exists", ("c",), {}),
-    ("create_collection", ("d",), {"vectors_config": Call("VectorParams", size=2, distance=Enum("Distance", "COSINE"))}),
+    (
+        "create_collection",
+        ("d",),
+        {"vectors_config": Call("VectorParams", size=2, distance=Enum("Distance", "COSINE"))},
+    ),
     ("delete_collection", ("c",), {}),
     ("get_aliases", (), {}),
     ("get_collection_aliases", ("c",), {}),
@@ -177,7 +192,9 @@ def test_context_manager_closes(subject: Side) -> None:
     if subject.name != "qdrant_local":
         pytest.skip("qdrant_client.QdrantClient is not a context manager")
     with subject.client() as client:
-        client.create_collection("c", vectors_config=build(Call("VectorParams", size=2, distance=_cosine()), subject.models))
+        client.create_collection(
+            "c", vectors_config=build(Call("VectorParams", size=2, distance=_cosine()), subject.models)
+        )
         assert client.collection_exists("c")
     oracle = ORACLE.client()
     oracle.close()

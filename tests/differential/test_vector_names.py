@@ -44,9 +44,29 @@ def test_adding_named_vectors_to_a_named_collection(pair: Pair) -> None:
     pair.check("upsert", "c", [Call("PointStruct", id=1, vector={"a": [1.0, 2.0]}, payload={"k": 1})])
     pair.check("create_vector_name", "c", "x", dense(3, Enum("Distance", "COSINE")))
     pair.check("create_vector_name", "c", "s", sparse(modifier=Enum("Modifier", "IDF")))
-    pair.check("create_vector_name", "c", "m", dense(2, multivector_config=Call("MultiVectorConfig", comparator=Enum("MultiVectorComparator", "MAX_SIM"))))
+    pair.check(
+        "create_vector_name",
+        "c",
+        "m",
+        dense(2, multivector_config=Call("MultiVectorConfig", comparator=Enum("MultiVectorComparator", "MAX_SIM"))),
+    )
     everything(pair, "c")
-    pair.check("upsert", "c", [Call("PointStruct", id=2, vector={"a": [0.5, 1.0], "x": [1.0, 0.0, 1.0], "s": Call("SparseVector", indices=[3, 1], values=[1.0, 2.0]), "m": [[1.0, 2.0], [3.0, 4.0]]})])
+    pair.check(
+        "upsert",
+        "c",
+        [
+            Call(
+                "PointStruct",
+                id=2,
+                vector={
+                    "a": [0.5, 1.0],
+                    "x": [1.0, 0.0, 1.0],
+                    "s": Call("SparseVector", indices=[3, 1], values=[1.0, 2.0]),
+                    "m": [[1.0, 2.0], [3.0, 4.0]],
+                },
+            )
+        ],
+    )
     pair.check("update_vectors", "c", [Call("PointVectors", id=1, vector={"x": [0.0, 1.0, 0.0]})])
     everything(pair, "c")
     pair.check("query_points", "c", query=[1.0, 1.0, 0.0], using="x", with_vectors=True)
@@ -56,7 +76,12 @@ def test_adding_named_vectors_to_a_named_collection(pair: Pair) -> None:
 
 
 def test_errors_and_no_ops_of_create_vector_name(pair: Pair) -> None:
-    pair.check("create_collection", "c", vectors_config={"a": Call("VectorParams", size=2, distance=DOT)}, sparse_vectors_config={"sp": Call("SparseVectorParams")})
+    pair.check(
+        "create_collection",
+        "c",
+        vectors_config={"a": Call("VectorParams", size=2, distance=DOT)},
+        sparse_vectors_config={"sp": Call("SparseVectorParams")},
+    )
     pair.check("create_vector_name", "missing", "x", dense(2))
     pair.check("create_vector_name", "c", "a", dense(2))  # identical: a no-op
     pair.check("create_vector_name", "c", "a", dense(3))  # different size
@@ -73,8 +98,27 @@ def test_errors_and_no_ops_of_create_vector_name(pair: Pair) -> None:
 
 
 def test_deleting_named_vectors(pair: Pair) -> None:
-    pair.check("create_collection", "c", vectors_config={"a": Call("VectorParams", size=2, distance=DOT), "b": Call("VectorParams", size=2, distance=DOT)}, sparse_vectors_config={"sp": Call("SparseVectorParams")})
-    pair.check("upsert", "c", [Call("PointStruct", id=i, vector={"a": [1.0, i], "b": [i, 1.0], "sp": Call("SparseVector", indices=[i], values=[1.0])}) for i in (1, 2, 3)])
+    pair.check(
+        "create_collection",
+        "c",
+        vectors_config={
+            "a": Call("VectorParams", size=2, distance=DOT),
+            "b": Call("VectorParams", size=2, distance=DOT),
+        },
+        sparse_vectors_config={"sp": Call("SparseVectorParams")},
+    )
+    pair.check(
+        "upsert",
+        "c",
+        [
+            Call(
+                "PointStruct",
+                id=i,
+                vector={"a": [1.0, i], "b": [i, 1.0], "sp": Call("SparseVector", indices=[i], values=[1.0])},
+            )
+            for i in (1, 2, 3)
+        ],
+    )
     pair.check("delete_vector_name", "c", "b")
     pair.check("delete_vector_name", "c", "b")  # gone already: a no-op
     pair.check("delete_vector_name", "c", "never")
@@ -118,11 +162,22 @@ def test_vector_names_survive_reopen_and_compaction(tmp_path: Path) -> None:
     def build(client: QdrantClient) -> None:
         client.create_collection("c", vectors_config={"a": models.VectorParams(size=2, distance="Dot")})
         client.upsert("c", [models.PointStruct(id=1, vector={"a": [1.0, 2.0]})])
-        client.create_vector_name("c", "x", models.DenseVectorNameConfig(dense=models.DenseVectorConfig(size=3, distance="Cosine")))
+        client.create_vector_name(
+            "c", "x", models.DenseVectorNameConfig(dense=models.DenseVectorConfig(size=3, distance="Cosine"))
+        )
         client.create_vector_name("c", "s", {"sparse": {"modifier": "idf"}})
-        client.upsert("c", [models.PointStruct(id=2, vector={"x": [1.0, 0.0, 1.0], "s": models.SparseVector(indices=[1], values=[2.0])})])
+        client.upsert(
+            "c",
+            [
+                models.PointStruct(
+                    id=2, vector={"x": [1.0, 0.0, 1.0], "s": models.SparseVector(indices=[1], values=[2.0])}
+                )
+            ],
+        )
         client.delete_vector_name("c", "a")
-        client.create_vector_name("c", "a", models.DenseVectorNameConfig(dense=models.DenseVectorConfig(size=4, distance="Euclid")))
+        client.create_vector_name(
+            "c", "a", models.DenseVectorNameConfig(dense=models.DenseVectorConfig(size=4, distance="Euclid"))
+        )
         client.upsert("c", [models.PointStruct(id=3, vector={"a": [1.0, 1.0, 1.0, 1.0]})])
 
     def state(client: QdrantClient) -> object:
@@ -153,11 +208,17 @@ def test_an_empty_vector_means_no_vectors_without_dense_vectors(sparse_too: bool
     if subject.name != "qdrant_local":
         pytest.skip("a deviation from local mode")
     client = QdrantClient(":memory:")
-    client.create_collection("e", vectors_config={}, sparse_vectors_config={"sp": models.SparseVectorParams()} if sparse_too else None)
+    client.create_collection(
+        "e", vectors_config={}, sparse_vectors_config={"sp": models.SparseVectorParams()} if sparse_too else None
+    )
     client.upsert("e", [models.PointStruct(id=1, vector=[], payload={"a": 1}), {"id": 2, "vector": []}])
     client.upsert("e", models.Batch(ids=[3, 4], vectors=[[], []]))
-    assert [(r.id, r.vector) for r in client.retrieve("e", [1, 2, 3, 4], with_vectors=True)] == [(i, {}) for i in (1, 2, 3, 4)]
-    with pytest.raises(ValueError, match="Not existing vector name"):  # a non-empty unnamed vector still has nowhere to go
+    assert [(r.id, r.vector) for r in client.retrieve("e", [1, 2, 3, 4], with_vectors=True)] == [
+        (i, {}) for i in (1, 2, 3, 4)
+    ]
+    with pytest.raises(
+        ValueError, match="Not existing vector name"
+    ):  # a non-empty unnamed vector still has nowhere to go
         client.upsert("e", [models.PointStruct(id=5, vector=[1.0])])
     client.create_collection("d", vectors_config=models.VectorParams(size=2, distance="Dot"))
     with pytest.raises(ValueError, match="must not be empty"):  # with a dense vector, [] stays an error

@@ -98,7 +98,13 @@ near_lons = st.floats(5, 15, allow_nan=False)
 
 # Point payloads come from a hypothesis-seeded random.Random: drawing hundreds of nested values
 # through hypothesis costs most of the run, and a seed still replays exactly.
-_DATETIME_FORMATS = ["%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d", "%Y-%m-%dT%H:%M:%S.%f+02:00", "%Y-%m-%dT%H:%M"]
+_DATETIME_FORMATS = [
+    "%Y-%m-%dT%H:%M:%SZ",
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%d",
+    "%Y-%m-%dT%H:%M:%S.%f+02:00",
+    "%Y-%m-%dT%H:%M",
+]
 _OTHER_STRINGS = DATETIMES + ["12345678-1234-5678-1234-567812345678", "a_b", "-0"]
 
 
@@ -124,7 +130,14 @@ def _random_scalar(rng: random.Random) -> Any:
 def _random_geo(rng: random.Random) -> dict[str, Any]:
     if rng.random() < 0.85:
         return {"lat": rng.uniform(45, 55), "lon": rng.uniform(5, 15)}
-    return rng.choice([{"lat": rng.uniform(-90, 90), "lon": rng.uniform(-180, 180)}, {"lat": 50, "lon": 10}, {"lat": "50", "lon": 10}, {"lat": 50}])
+    return rng.choice(
+        [
+            {"lat": rng.uniform(-90, 90), "lon": rng.uniform(-180, 180)},
+            {"lat": 50, "lon": 10},
+            {"lat": "50", "lon": 10},
+            {"lat": 50},
+        ]
+    )
 
 
 def _random_object(rng: random.Random, depth: int) -> dict[str, Any]:
@@ -158,16 +171,26 @@ def _typed_value(key: str, rng: random.Random) -> Any:
     if key == "dt":
         return _random_scalar(rng) if rng.random() < 0.2 else _random_datetime(rng)
     if key in ("n", "c"):
-        return rng.choice([rng.randint(-3, 3), rng.uniform(-5, 5), [rng.randint(-3, 3) for _ in range(rng.randint(0, 3))]])
+        return rng.choice(
+            [rng.randint(-3, 3), rng.uniform(-5, 5), [rng.randint(-3, 3) for _ in range(rng.randint(0, 3))]]
+        )
     if key in ("s", "b"):
-        return rng.choice([rng.choice(WORDS), " ".join(rng.choice(WORDS[:6]) for _ in range(rng.randint(1, 4))), [rng.choice(WORDS) for _ in range(2)]])
+        return rng.choice(
+            [
+                rng.choice(WORDS),
+                " ".join(rng.choice(WORDS[:6]) for _ in range(rng.randint(1, 4))),
+                [rng.choice(WORDS) for _ in range(2)],
+            ]
+        )
     if key == "arr":
         return [_random_object(rng, 1) for _ in range(rng.randint(0, 3))]
     return _random_value(rng)
 
 
 def _random_datetime(rng: random.Random) -> str:
-    moment = dt.datetime(2023, 12, 25) + dt.timedelta(seconds=rng.randrange(16 * 86400), microseconds=rng.randrange(10**6))
+    moment = dt.datetime(2023, 12, 25) + dt.timedelta(
+        seconds=rng.randrange(16 * 86400), microseconds=rng.randrange(10**6)
+    )
     return moment.strftime(rng.choice(_DATETIME_FORMATS))
 
 
@@ -195,7 +218,9 @@ number_bounds = st.one_of(st.none(), st.integers(-3, 3), st.floats(-5, 5, allow_
 datetime_bounds = st.one_of(
     st.none(),
     st.datetimes(dt.datetime(2023, 12, 20), dt.datetime(2024, 1, 15)),
-    st.datetimes(dt.datetime(2023, 12, 20), dt.datetime(2024, 1, 15), timezones=st.just(dt.timezone(dt.timedelta(hours=-3)))),
+    st.datetimes(
+        dt.datetime(2023, 12, 20), dt.datetime(2024, 1, 15), timezones=st.just(dt.timezone(dt.timedelta(hours=-3)))
+    ),
     st.dates(dt.date(2023, 12, 20), dt.date(2024, 1, 15)),
 )
 lats = st.one_of(near_lats, st.floats(-90, 90, allow_nan=False))
@@ -211,8 +236,12 @@ def _bounds(strategy: st.SearchStrategy[Any]) -> st.SearchStrategy[dict[str, Any
 
 match_objects = st.one_of(
     match_scalars.map(lambda v: {"value": v}),
-    st.one_of(st.lists(st.integers(-3, 3), max_size=3), st.lists(st.sampled_from(WORDS), max_size=3)).map(lambda v: {"any": v}),
-    st.one_of(st.lists(st.integers(-3, 3), max_size=3), st.lists(st.sampled_from(WORDS), max_size=3)).map(lambda v: {"except": v}),
+    st.one_of(st.lists(st.integers(-3, 3), max_size=3), st.lists(st.sampled_from(WORDS), max_size=3)).map(
+        lambda v: {"any": v}
+    ),
+    st.one_of(st.lists(st.integers(-3, 3), max_size=3), st.lists(st.sampled_from(WORDS), max_size=3)).map(
+        lambda v: {"except": v}
+    ),
     st.sampled_from(WORDS + ["hello world", "world hello", "foo bar"]).map(lambda v: {"text": v}),
     st.sampled_from(WORDS + ["hello world", "nothing here"]).map(lambda v: {"text_any": v}),
     st.sampled_from(WORDS + ["hello world", "world hello", "foo foo"]).map(lambda v: {"phrase": v}),
@@ -229,8 +258,16 @@ field_conditions = st.one_of(
     st.builds(lambda key, match: {"key": key, "match": match}, simple_keys, match_objects),
     st.builds(lambda key, match: {"key": key, "match": match}, simple_keys, match_objects),
     st.builds(lambda key, bounds: {"key": key, "range": bounds}, simple_keys, _bounds(number_bounds)),
-    st.builds(lambda key, bounds: {"key": key, "range": bounds}, st.sampled_from(["dt", "s", "a"]), _bounds(datetime_bounds).filter(bool)),
-    st.builds(lambda key, bounds: {"key": key, "values_count": bounds}, simple_keys, _bounds(st.one_of(st.none(), st.integers(0, 3)))),
+    st.builds(
+        lambda key, bounds: {"key": key, "range": bounds},
+        st.sampled_from(["dt", "s", "a"]),
+        _bounds(datetime_bounds).filter(bool),
+    ),
+    st.builds(
+        lambda key, bounds: {"key": key, "values_count": bounds},
+        simple_keys,
+        _bounds(st.one_of(st.none(), st.integers(0, 3))),
+    ),
     st.builds(lambda key, flag: {"key": key, "is_empty": flag}, simple_keys, st.booleans()),
     st.builds(lambda key, flag: {"key": key, "is_null": flag}, simple_keys, st.booleans()),
     st.builds(
@@ -263,7 +300,9 @@ leaf_conditions = st.one_of(
     simple_keys.map(lambda key: {"is_null": {"key": key}}),
     st.lists(point_ids, max_size=4).map(lambda ids: {"has_id": ids}),
     st.sampled_from(["", "a", "zz"]).map(lambda name: {"has_vector": name}),
-    st.integers(1, 4).flatmap(lambda total: st.integers(0, total - 1).map(lambda index: {"slice": {"total": total, "index": index}})),
+    st.integers(1, 4).flatmap(
+        lambda total: st.integers(0, total - 1).map(lambda index: {"slice": {"total": total, "index": index}})
+    ),
 )
 
 
@@ -285,7 +324,11 @@ def _filters(children: st.SearchStrategy[Any]) -> st.SearchStrategy[dict[str, An
         st.one_of(
             st.none(),
             st.none(),
-            st.builds(lambda conditions, count: {"conditions": conditions, "min_count": count}, st.lists(children, max_size=3), st.integers(1, 3)),
+            st.builds(
+                lambda conditions, count: {"conditions": conditions, "min_count": count},
+                st.lists(children, max_size=3),
+                st.integers(1, 3),
+            ),
         ),
     )
 
@@ -315,7 +358,9 @@ filters = _filters(conditions)
 
 @settings(max_examples=300)
 @given(point_sets(), filters)
-def test_filter_mask_matches_check_filter(points: list[tuple[Any, dict[str, Any], set[str]]], rest_filter: dict[str, Any]) -> None:
+def test_filter_mask_matches_check_filter(
+    points: list[tuple[Any, dict[str, Any], set[str]]], rest_filter: dict[str, Any]
+) -> None:
     target = Target(points)
     qm_filter = qm.Filter.model_validate(rest_filter)
     expected = reference_mask(qm_filter, target)
@@ -350,10 +395,14 @@ def _check_index_seam(compiled: Any, target: Target) -> None:
 
 @settings(max_examples=100)
 @given(point_sets(), filters, st.data())
-def test_filter_mask_respects_candidates(points: list[tuple[Any, dict[str, Any], set[str]]], rest_filter: dict[str, Any], data: st.DataObject) -> None:
+def test_filter_mask_respects_candidates(
+    points: list[tuple[Any, dict[str, Any], set[str]]], rest_filter: dict[str, Any], data: st.DataObject
+) -> None:
     target = Target(points)
     expected = reference_mask(qm.Filter.model_validate(rest_filter), target)
-    candidates = target.live & np.array(data.draw(st.lists(st.booleans(), min_size=target.n_slots, max_size=target.n_slots)), dtype=bool)
+    candidates = target.live & np.array(
+        data.draw(st.lists(st.booleans(), min_size=target.n_slots, max_size=target.n_slots)), dtype=bool
+    )
     compiled = compile_filter(rest_filter)
     before = candidates.copy()
     mask = filter_mask(compiled, target, candidates)
@@ -363,7 +412,9 @@ def test_filter_mask_respects_candidates(points: list[tuple[Any, dict[str, Any],
 
 @settings(max_examples=150)
 @given(point_sets(), conditions)
-def test_single_condition_instead_of_list(points: list[tuple[Any, dict[str, Any], set[str]]], condition: dict[str, Any]) -> None:
+def test_single_condition_instead_of_list(
+    points: list[tuple[Any, dict[str, Any], set[str]]], condition: dict[str, Any]
+) -> None:
     target = Target(points)
     for clause in ("must", "should", "must_not"):
         as_list = filter_mask(compile_filter({clause: [condition]}), target, target.live)
@@ -395,7 +446,9 @@ def _leaf_paths(payload: dict[str, Any]) -> list[str]:
 def _around_number(rng: random.Random, value: float) -> dict[str, Any]:
     names = rng.sample(["lt", "gt", "gte", "lte"], rng.randint(1, 2))
     offsets = {"lt": 1, "lte": 0, "gt": -1, "gte": 0}
-    return {name: rng.choice([value + offsets[name], value + offsets[name] * rng.random(), int(value)]) for name in names}
+    return {
+        name: rng.choice([value + offsets[name], value + offsets[name] * rng.random(), int(value)]) for name in names
+    }
 
 
 def _around_int(rng: random.Random, value: int) -> dict[str, int]:
@@ -406,15 +459,28 @@ def _around_int(rng: random.Random, value: int) -> dict[str, int]:
 def _around_geo(rng: random.Random, point: dict[str, float], kind: str) -> dict[str, Any]:
     lat, lon = point["lat"], point["lon"]
     if kind == "geo_radius":
-        return {"center": {"lat": lat + rng.uniform(-1, 1), "lon": lon + rng.uniform(-1, 1)}, "radius": rng.uniform(1e3, 3e5)}
+        return {
+            "center": {"lat": lat + rng.uniform(-1, 1), "lon": lon + rng.uniform(-1, 1)},
+            "radius": rng.uniform(1e3, 3e5),
+        }
     if kind == "geo_bounding_box":
         return {
             "top_left": {"lat": lat + rng.uniform(-0.5, 2), "lon": lon - rng.uniform(-0.5, 2)},
             "bottom_right": {"lat": lat - rng.uniform(-0.5, 2), "lon": lon + rng.uniform(-0.5, 2)},
         }
     size = rng.uniform(0.2, 3)
-    exterior = [(lat - size, lon - size), (lat + size, lon - size / 2), (lat + size / 3, lon + size), (lat - size, lon - size)]
-    hole = [(lat - size / 4, lon - size / 4), (lat + size / 4, lon), (lat - size / 4, lon + size / 4), (lat - size / 4, lon - size / 4)]
+    exterior = [
+        (lat - size, lon - size),
+        (lat + size, lon - size / 2),
+        (lat + size / 3, lon + size),
+        (lat - size, lon - size),
+    ]
+    hole = [
+        (lat - size / 4, lon - size / 4),
+        (lat + size / 4, lon),
+        (lat - size / 4, lon + size / 4),
+        (lat - size / 4, lon - size / 4),
+    ]
     rings = [{"points": [{"lat": a, "lon": b} for a, b in ring]} for ring in (exterior, hole)]
     return {"exterior": rings[0], "interiors": rings[1:] if rng.random() < 0.5 else []}
 
@@ -436,7 +502,10 @@ def _condition_for_value(rng: random.Random, key: str, value: Any, point_id: Any
         if kind is bool:
             return {"key": key, "match": {"value": value}}
         others = [rng.randint(-3, 3)] if kind is int else [rng.choice(WORDS)]
-        return {"key": key, "match": rng.choice([{"value": value}, {"any": [value, *others]}, {"except": [value, *others]}])}
+        return {
+            "key": key,
+            "match": rng.choice([{"value": value}, {"any": [value, *others]}, {"except": [value, *others]}]),
+        }
     if kind is str:
         tokens = value.split()
         start = rng.randrange(max(1, len(value)))
@@ -457,7 +526,14 @@ def _condition_for_value(rng: random.Random, key: str, value: Any, point_id: Any
         if micros is not None and rng.random() < 0.5:
             name = rng.choice(["lt", "gt", "gte", "lte"])
             shift = dt.timedelta(hours=rng.choice([-3, 0, 0, 3, 30]))
-            return {"key": key, "range": {name: rng.choice([micros + shift, (micros + shift).date(), (micros + shift).replace(tzinfo=dt.timezone.utc)])}}
+            return {
+                "key": key,
+                "range": {
+                    name: rng.choice(
+                        [micros + shift, (micros + shift).date(), (micros + shift).replace(tzinfo=dt.timezone.utc)]
+                    )
+                },
+            }
         return {"key": key, "match": rng.choice(choices)}
     if kind in (int, float):
         return {"key": key, "range": _around_number(rng, value)}
@@ -470,11 +546,19 @@ def _condition_for_value(rng: random.Random, key: str, value: Any, point_id: Any
     return {"key": key, "values_count": _around_int(rng, len(value) if isinstance(value, list) else 1)}
 
 
-def derived_condition(rng: random.Random, points: list[tuple[Any, dict[str, Any], set[str]]], depth: int = 0) -> dict[str, Any]:
+def derived_condition(
+    rng: random.Random, points: list[tuple[Any, dict[str, Any], set[str]]], depth: int = 0
+) -> dict[str, Any]:
     point_id, payload, _ = points[0] if rng.random() < 0.6 else rng.choice(points)
     paths = _leaf_paths(payload)
     if not paths or rng.random() < 0.05:
-        return rng.choice([{"has_vector": rng.choice(["", "a", "zz"])}, {"has_id": [point_id]}, {"slice": {"total": 2, "index": rng.randint(0, 1)}}])
+        return rng.choice(
+            [
+                {"has_vector": rng.choice(["", "a", "zz"])},
+                {"has_id": [point_id]},
+                {"slice": {"total": 2, "index": rng.randint(0, 1)}},
+            ]
+        )
     key = rng.choice(paths)
     arrays = [p for p in paths if p.endswith("[]")]
     if arrays and depth < 2 and rng.random() < 0.2:
@@ -489,7 +573,9 @@ def derived_condition(rng: random.Random, points: list[tuple[Any, dict[str, Any]
     return _condition_for_value(rng, key, rng.choice(values), point_id)
 
 
-def derived_filter(rng: random.Random, points: list[tuple[Any, dict[str, Any], set[str]]], depth: int = 0) -> dict[str, Any]:
+def derived_filter(
+    rng: random.Random, points: list[tuple[Any, dict[str, Any], set[str]]], depth: int = 0
+) -> dict[str, Any]:
     """A filter whose conditions mostly come from one anchor point, so that it tends to match it."""
     anchor = rng.randrange(len(points))
     points = [points[anchor], *points[:anchor], *points[anchor + 1 :]]
@@ -559,11 +645,41 @@ def test_nested_needs_one_element_to_match_everything() -> None:
 
 def test_text_conditions() -> None:
     payloads = [{"t": "Hello, World"}, {"t": "world hello"}, {"t": "worldly"}, {"t": 5}, {"t": "hello big world"}]
-    assert _verdicts({"must": [{"key": "t", "match": {"text": "world hello"}}]}, payloads) == [True, True, False, False, True]
-    assert _verdicts({"must": [{"key": "t", "match": {"phrase": "hello world"}}]}, payloads) == [True, False, False, False, False]
-    assert _verdicts({"must": [{"key": "t", "match": {"text": "wor"}}]}, payloads) == [False, False, False, False, False]
-    assert _verdicts({"must": [{"key": "t", "match": {"prefix": "wor"}}]}, payloads) == [False, True, True, False, False]
-    assert _verdicts({"must": [{"key": "t", "match": {"text_any": "big nothing"}}]}, payloads) == [False, False, False, False, True]
+    assert _verdicts({"must": [{"key": "t", "match": {"text": "world hello"}}]}, payloads) == [
+        True,
+        True,
+        False,
+        False,
+        True,
+    ]
+    assert _verdicts({"must": [{"key": "t", "match": {"phrase": "hello world"}}]}, payloads) == [
+        True,
+        False,
+        False,
+        False,
+        False,
+    ]
+    assert _verdicts({"must": [{"key": "t", "match": {"text": "wor"}}]}, payloads) == [
+        False,
+        False,
+        False,
+        False,
+        False,
+    ]
+    assert _verdicts({"must": [{"key": "t", "match": {"prefix": "wor"}}]}, payloads) == [
+        False,
+        True,
+        True,
+        False,
+        False,
+    ]
+    assert _verdicts({"must": [{"key": "t", "match": {"text_any": "big nothing"}}]}, payloads) == [
+        False,
+        False,
+        False,
+        False,
+        True,
+    ]
 
 
 # Geo edges: on an integer grid, points land exactly on box and polygon edges and vertices.
@@ -572,9 +688,14 @@ grid_rings = st.lists(st.tuples(st.integers(0, 4), st.integers(0, 4)), min_size=
     lambda points: [{"lat": lat, "lon": lon} for lat, lon in points]
 )
 grid_conditions = st.one_of(
-    st.builds(lambda a, b: {"key": "geo", "geo_bounding_box": {"top_left": a, "bottom_right": b}}, grid_points, grid_points),
     st.builds(
-        lambda exterior, holes: {"key": "geo", "geo_polygon": {"exterior": {"points": exterior}, "interiors": [{"points": h} for h in holes]}},
+        lambda a, b: {"key": "geo", "geo_bounding_box": {"top_left": a, "bottom_right": b}}, grid_points, grid_points
+    ),
+    st.builds(
+        lambda exterior, holes: {
+            "key": "geo",
+            "geo_polygon": {"exterior": {"points": exterior}, "interiors": [{"points": h} for h in holes]},
+        },
         grid_rings,
         st.lists(grid_rings, max_size=2),
     ),
@@ -593,8 +714,12 @@ def test_geo_radius_boundary_is_strict_and_uses_the_same_formula() -> None:
     point = {"lat": 48.8566, "lon": 2.3522}
     distance = reference_geo_distance(point["lon"], point["lat"], center["lon"], center["lat"])
     for radius in (distance, np.nextafter(distance, np.inf), np.nextafter(distance, 0)):
-        _verdicts({"must": [{"key": "geo", "geo_radius": {"center": center, "radius": float(radius)}}]}, [{"geo": point}])
-    assert _verdicts({"must": [{"key": "geo", "geo_radius": {"center": center, "radius": distance}}]}, [{"geo": point}]) == [False]
+        _verdicts(
+            {"must": [{"key": "geo", "geo_radius": {"center": center, "radius": float(radius)}}]}, [{"geo": point}]
+        )
+    assert _verdicts(
+        {"must": [{"key": "geo", "geo_radius": {"center": center, "radius": distance}}]}, [{"geo": point}]
+    ) == [False]
 
 
 # ------------------------------------------------------------------------------------------------
@@ -727,10 +852,15 @@ class Forbidden(dict):  # type: ignore[type-arg]
 
 
 def test_conditions_only_read_candidate_slots() -> None:
-    target = Target([(1, {"a": 1, "arr": [{"x": 1}]}, set()), (2, Forbidden(a=1), set()), (3, {"a": 2}, set())], free_every=0)
+    target = Target(
+        [(1, {"a": 1, "arr": [{"x": 1}]}, set()), (2, Forbidden(a=1), set()), (3, {"a": 2}, set())], free_every=0
+    )
     candidates = np.array([True, False, True])
     rest = {
-        "must": [{"key": "a", "range": {"gte": 1}}, {"nested": {"key": "arr", "filter": {"must": {"key": "x", "match": {"value": 1}}}}}],
+        "must": [
+            {"key": "a", "range": {"gte": 1}},
+            {"nested": {"key": "arr", "filter": {"must": {"key": "x", "match": {"value": 1}}}}},
+        ],
         "should": [{"key": "a", "match": {"any": [1, 2]}}],
         "must_not": [{"is_empty": {"key": "a"}}],
         "min_should": {"conditions": [{"key": "a", "values_count": {"gte": 1}}], "min_count": 1},
@@ -742,7 +872,9 @@ def test_conditions_only_read_candidate_slots() -> None:
 
 
 def test_field_nodes_expose_the_index_seam() -> None:
-    compiled = compile_filter({"must": [{"key": "city", "match": {"any": ["Oslo", "Bergen"]}}, {"key": "n", "values_count": {"gt": 1}}]})
+    compiled = compile_filter(
+        {"must": [{"key": "city", "match": {"any": ["Oslo", "Bergen"]}}, {"key": "n", "values_count": {"gt": 1}}]}
+    )
     assert compiled is not None
     root = compiled.root
     assert isinstance(root, FilterNode)
@@ -759,10 +891,15 @@ def test_large_target_is_fast_enough() -> None:
     import time
 
     n = 20_000
-    points = [(i, {"n": i % 100, "city": ["Oslo", "Bergen", "Paris"][i % 3], "tags": ["a", "b"]}, {""}) for i in range(n)]
+    points = [
+        (i, {"n": i % 100, "city": ["Oslo", "Bergen", "Paris"][i % 3], "tags": ["a", "b"]}, {""}) for i in range(n)
+    ]
     target = Target(points, free_every=0)
     compiled = compile_filter(
-        {"must": [{"key": "n", "range": {"gte": 10, "lt": 50}}, {"key": "city", "match": {"value": "Oslo"}}], "must_not": [{"has_id": [30, 31]}]}
+        {
+            "must": [{"key": "n", "range": {"gte": 10, "lt": 50}}, {"key": "city", "match": {"value": "Oslo"}}],
+            "must_not": [{"has_id": [30, 31]}],
+        }
     )
     started = time.perf_counter()
     mask = filter_mask(compiled, target, target.live)

@@ -78,7 +78,9 @@ def test_scroll_and_filters_follow_small_writes(steps: list[Any]) -> None:
 def test_large_delete_keeps_the_index_current() -> None:
     client = _client()
     n = 8000  # deleting 900 points: more than the index tolerates dirty, fewer than compaction needs
-    client.upsert("c", models.Batch(ids=list(range(n)), vectors=[[1.0, 0.0]] * n, payloads=[{"g": i % 10} for i in range(n)]))
+    client.upsert(
+        "c", models.Batch(ids=list(range(n)), vectors=[[1.0, 0.0]] * n, payloads=[{"g": i % 10} for i in range(n)])
+    )
     collection = client._database.collections["c"]
     flt = lambda g: models.Filter(must=[models.FieldCondition(key="g", match=models.MatchValue(value=g))])
     assert client.count("c", count_filter=flt(1)).count == n // 10

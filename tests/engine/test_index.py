@@ -80,7 +80,10 @@ def conditions(draw: st.DrawFn) -> dict[str, Any]:
     kind = draw(st.sampled_from(["value", "any", "except", "range", "datetime", "text", "geo"]))
     if kind == "datetime":
         rng = {name: draw(datetime_bounds) for name in ("lt", "gt", "gte", "lte")}
-        return {"key": key, "range": {name: bound for name, bound in rng.items() if bound is not None} or {"gte": "1970-01-01"}}
+        return {
+            "key": key,
+            "range": {name: bound for name, bound in rng.items() if bound is not None} or {"gte": "1970-01-01"},
+        }
     if kind == "text":
         text_kind = draw(st.sampled_from(["text", "text_any", "phrase", "prefix", "substring"]))
         return {"key": key, "match": {text_kind: draw(st.sampled_from(TEXT_QUERIES))}}
@@ -108,7 +111,9 @@ writes = st.one_of(
     st.tuples(st.just("upsert"), st.sampled_from(IDS), payloads),
     st.tuples(st.just("set"), id_lists, payloads),
     st.tuples(st.just("overwrite"), id_lists, payloads),
-    st.tuples(st.just("delete_payload"), id_lists, st.lists(st.sampled_from(["a", "n", "arr", "b", "x.y"]), min_size=1)),
+    st.tuples(
+        st.just("delete_payload"), id_lists, st.lists(st.sampled_from(["a", "n", "arr", "b", "x.y"]), min_size=1)
+    ),
     st.tuples(st.just("clear"), id_lists),
     st.tuples(st.just("delete"), id_lists),
     st.tuples(st.just("delete_filter"), filters()),
@@ -148,7 +153,9 @@ def _ids(client: QdrantClient, flt: dict[str, Any]) -> list[Any]:
     steps=st.lists(writes, max_size=5),
     queries=st.lists(filters(), min_size=1, max_size=4),
 )
-def test_indexed_results_equal_unindexed(initial: list[dict[str, Any]], steps: list[Any], queries: list[dict[str, Any]]) -> None:
+def test_indexed_results_equal_unindexed(
+    initial: list[dict[str, Any]], steps: list[Any], queries: list[dict[str, Any]]
+) -> None:
     indexed, plain = _client(True), _client(False)
     points = [{"id": point_id, "vector": [1.0, 0.5], "payload": payload} for point_id, payload in zip(IDS, initial)]
     for client in (indexed, plain):
@@ -268,7 +275,9 @@ NUMBER_POOL = [-1, 0, 0.0, -0.0, 1, 1.0, 1.5, 2, 3, True, False, 2**53 + 1, floa
 
 @settings(max_examples=300)
 @given(
-    values=st.lists(st.one_of(st.sampled_from(NUMBER_POOL), st.lists(st.sampled_from(NUMBER_POOL), max_size=3)), max_size=12),
+    values=st.lists(
+        st.one_of(st.sampled_from(NUMBER_POOL), st.lists(st.sampled_from(NUMBER_POOL), max_size=3)), max_size=12
+    ),
     condition=st.one_of(
         st.fixed_dictionaries(
             {},
@@ -325,17 +334,29 @@ VALUE_POOL = [
 ]
 pool_values = st.one_of(st.sampled_from(VALUE_POOL), st.lists(st.sampled_from(VALUE_POOL), max_size=3))
 new_kind_conditions = st.one_of(
-    conditions().filter(lambda c: c.get("match", {}).keys() & {"except", "text", "text_any", "phrase", "prefix", "substring"}
-                        or "geo_bounding_box" in c or "geo_radius" in c or "geo_polygon" in c
-                        or any(isinstance(b, str) for b in c.get("range", {}).values())),
+    conditions().filter(
+        lambda c: (
+            c.get("match", {}).keys() & {"except", "text", "text_any", "phrase", "prefix", "substring"}
+            or "geo_bounding_box" in c
+            or "geo_radius" in c
+            or "geo_polygon" in c
+            or any(isinstance(b, str) for b in c.get("range", {}).values())
+        )
+    ),
     st.lists(st.sampled_from([1, 2, 3]), max_size=3).map(lambda v: {"match": {"except": v}}),
     st.lists(st.sampled_from(["hello world", "foo bar", "x"]), max_size=3).map(lambda v: {"match": {"except": v}}),
 )
 
 
 @settings(max_examples=300)
-@given(values=st.lists(pool_values, min_size=1, max_size=12), later=st.lists(pool_values, max_size=3), condition=new_kind_conditions)
-def test_new_kinds_answer_equals_scan_and_check_filter(values: list[Any], later: list[Any], condition: dict[str, Any]) -> None:
+@given(
+    values=st.lists(pool_values, min_size=1, max_size=12),
+    later=st.lists(pool_values, max_size=3),
+    condition=new_kind_conditions,
+)
+def test_new_kinds_answer_equals_scan_and_check_filter(
+    values: list[Any], later: list[Any], condition: dict[str, Any]
+) -> None:
     """match_except, datetime ranges, text and geo: the index's answer equals the scan and local mode,
     when freshly built and with dirty slots after writes."""
     condition = {key: value for key, value in condition.items() if key != "key"}
@@ -356,7 +377,8 @@ def test_new_kinds_answer_equals_scan_and_check_filter(values: list[Any], later:
         assert answered is not None
         assert answered.tolist() == node.evaluate(store, candidates).tolist(), (step, condition)
         expected = [
-            slot for slot in np.flatnonzero(candidates).tolist()
+            slot
+            for slot in np.flatnonzero(candidates).tolist()
             if check_filter(model, store.payloads[slot] or {}, store.point_ids[slot], {"": True})
         ]
         assert np.flatnonzero(answered).tolist() == expected, (step, condition)
@@ -395,7 +417,11 @@ def test_geo_pruning_keeps_every_match() -> None:
     lon = np.concatenate([rng.uniform(-180, 180, 3000), rng.integers(-180, 181, 300), [0, 0, 180, -180]])
     payloads: list[Any] = [{"n": {"lat": float(a), "lon": float(b)}} for a, b in zip(lat, lon)]
     # ints float64 cannot hold exactly take the per-value test; mixed int / float coordinates
-    payloads += [{"n": {"lat": 2**60, "lon": 0}}, {"n": {"lat": 0, "lon": 2**53 + 1}}, {"n": [{"lat": 10, "lon": -(2**60)}, {"lat": 1, "lon": 2.5}]}]
+    payloads += [
+        {"n": {"lat": 2**60, "lon": 0}},
+        {"n": {"lat": 0, "lon": 2**53 + 1}},
+        {"n": [{"lat": 10, "lon": -(2**60)}, {"lat": 1, "lon": 2.5}]},
+    ]
     live = np.ones(len(payloads), dtype=bool)
     index = index_module.PayloadIndex(parse_path("n"), payloads, live, len(payloads), 0)
     target = type("T", (PlainTarget,), {"n_slots": len(payloads), "payloads": payloads})()
@@ -461,7 +487,9 @@ def test_formula_conditions_use_the_indexes(monkeypatch: Any) -> None:
 
     monkeypatch.setattr(index_module.PayloadIndex, "answer", spy)
     points = [{"id": i, "vector": [1.0, i / 10], "payload": {"a": i % 4, "arr": [f"w{i % 3}", "x"]}} for i in range(40)]
-    formula = {"formula": {"sum": ["$score", {"key": "a", "match": {"value": 1}}, {"key": "arr[]", "match": {"text": "w2"}}]}}
+    formula = {
+        "formula": {"sum": ["$score", {"key": "a", "match": {"value": 1}}, {"key": "arr[]", "match": {"text": "w2"}}]}
+    }
     results = []
     for client in (_client(True), _client(False)):
         client.upsert("c", points)

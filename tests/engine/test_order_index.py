@@ -56,8 +56,14 @@ def _apply(client: QdrantClient, write: tuple[Any, ...]) -> None:
             client.set_payload("c", write[2], ids)
 
 
-def _page(client: QdrantClient, direction: str, start: Any, limit: int, group: int | None) -> list[tuple[Any, Any, str]]:
-    flt = None if group is None else models.Filter(must=[models.FieldCondition(key="g", match=models.MatchValue(value=group))])
+def _page(
+    client: QdrantClient, direction: str, start: Any, limit: int, group: int | None
+) -> list[tuple[Any, Any, str]]:
+    flt = (
+        None
+        if group is None
+        else models.Filter(must=[models.FieldCondition(key="g", match=models.MatchValue(value=group))])
+    )
     order = models.OrderBy(key="v", direction=direction, start_from=start)
     records, _ = client.scroll("c", scroll_filter=flt, limit=limit, order_by=order)
     return [(r.id, r.order_value, type(r.order_value).__name__) for r in records]
@@ -74,7 +80,9 @@ def _page(client: QdrantClient, direction: str, start: Any, limit: int, group: i
         max_size=4,
     ),
 )
-def test_indexed_order_by_equals_scanning(schema: str, initial: list[Any], steps: list[Any], queries: list[Any]) -> None:
+def test_indexed_order_by_equals_scanning(
+    schema: str, initial: list[Any], steps: list[Any], queries: list[Any]
+) -> None:
     indexed, plain = _client(True, schema), _client(False, schema)
     points = [models.PointStruct(id=i, vector=[1.0, 0.5], payload=p) for i, p in zip(IDS, initial)]
     for client in (indexed, plain):
@@ -93,7 +101,9 @@ def test_indexed_order_by_equals_scanning(schema: str, initial: list[Any], steps
 def test_column_serves_plain_numbers_and_ties_keep_insertion_order() -> None:
     client = _client(True, "float")
     values = [3, 1.5, 3, 2, 1.5, 3, None, "2024-01-02"]
-    client.upsert("c", [models.PointStruct(id=10 - i, vector=[1.0, 0.5], payload={"v": v, "g": 0}) for i, v in enumerate(values)])
+    client.upsert(
+        "c", [models.PointStruct(id=10 - i, vector=[1.0, 0.5], payload={"v": v, "g": 0}) for i, v in enumerate(values)]
+    )
     collection = client._database.collections["c"]
     from qdrant_local.engine.paths import parse_path
 
@@ -118,7 +128,10 @@ def test_multi_valued_field_falls_back_to_scanning() -> None:
 
 def test_signed_zeros_keep_their_sign() -> None:
     indexed, plain = _client(True, "float"), _client(False, "float")
-    points = [models.PointStruct(id=i, vector=[1.0, 0.5], payload={"v": v, "g": 0}) for i, v in enumerate([-0.0, 0.0, 1.5, 0.0])]
+    points = [
+        models.PointStruct(id=i, vector=[1.0, 0.5], payload={"v": v, "g": 0})
+        for i, v in enumerate([-0.0, 0.0, 1.5, 0.0])
+    ]
     for client in (indexed, plain):
         client.upsert("c", points)
     for direction in ("asc", "desc"):

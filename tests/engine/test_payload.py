@@ -231,7 +231,11 @@ def test_copy_payload_is_deep(payload: dict[str, Any]) -> None:
 
 
 @settings(max_examples=250)
-@given(payloads, st.one_of(st.none(), key_paths()), st.dictionaries(st.sampled_from(["a", "b", "z"]), json_values, max_size=3))
+@given(
+    payloads,
+    st.one_of(st.none(), key_paths()),
+    st.dictionaries(st.sampled_from(["a", "b", "z"]), json_values, max_size=3),
+)
 def test_set_payload_matches_setter(payload: dict[str, Any], key: str | None, new: dict[str, Any]) -> None:
     expected = copy.deepcopy(payload)
     if key is None:
@@ -383,7 +387,9 @@ facet_payloads = st.dictionaries(
     st.sampled_from(["a", "b"]),
     st.one_of(
         json_values,
-        st.lists(st.one_of(st.booleans(), st.integers(-2, 2), st.sampled_from(["x", "y", "1"]), st.floats(0, 2)), max_size=5),
+        st.lists(
+            st.one_of(st.booleans(), st.integers(-2, 2), st.sampled_from(["x", "y", "1"]), st.floats(0, 2)), max_size=5
+        ),
     ),
     max_size=2,
 )
@@ -404,7 +410,9 @@ def test_facet_values_keep_types_apart() -> None:
 
 order_inputs = st.one_of(
     json_values,
-    st.lists(st.one_of(st.integers(-5, 5), st.floats(-5, 5), st.sampled_from([1, 1.0, True, "2024-01-02"])), max_size=5),
+    st.lists(
+        st.one_of(st.integers(-5, 5), st.floats(-5, 5), st.sampled_from([1, 1.0, True, "2024-01-02"])), max_size=5
+    ),
 )
 
 
@@ -423,7 +431,18 @@ def test_order_values_match_reference(value: Any) -> None:
 
 @pytest.mark.parametrize(
     "value",
-    [None, True, 3, 2.5, "2024-01-02T00:00:00Z", "2024-01-02", "garbage", dt.date(2024, 1, 2), dt.datetime(2024, 1, 2, 5), dt.datetime(2024, 1, 2, tzinfo=TZ_PLUS)],
+    [
+        None,
+        True,
+        3,
+        2.5,
+        "2024-01-02T00:00:00Z",
+        "2024-01-02",
+        "garbage",
+        dt.date(2024, 1, 2),
+        dt.datetime(2024, 1, 2, 5),
+        dt.datetime(2024, 1, 2, tzinfo=TZ_PLUS),
+    ],
 )
 def test_to_order_value_matches_reference(value: Any) -> None:
     assert to_order_value(value) == reference_order_value(value)

@@ -28,7 +28,11 @@ def _collection(client: QdrantClient, models=models) -> None:  # noqa: ANN001 - 
 def _point(i: int) -> models.PointStruct:
     return models.PointStruct(
         id=i,
-        vector={"d": [1.0, float(i), 0.5], "m": [[1.0, 2.0], [float(i), 1.0]], "s": models.SparseVector(indices=[i % 7, 9], values=[1.0, float(i)])},
+        vector={
+            "d": [1.0, float(i), 0.5],
+            "m": [[1.0, 2.0], [float(i), 1.0]],
+            "s": models.SparseVector(indices=[i % 7, 9], values=[1.0, float(i)]),
+        },
         payload={"i": i, "tags": [i % 3]},
     )
 

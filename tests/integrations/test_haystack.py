@@ -69,7 +69,12 @@ def _runs(store: QdrantDocumentStore) -> list[tuple[Any, dict[str, Any]]]:
             (hybrid, {"query_embedding": embedding, "query_sparse_embedding": sparse_embedding}),
             (
                 hybrid,
-                {"query_embedding": embedding, "query_sparse_embedding": sparse_embedding, "group_by": "group", "group_size": 2},
+                {
+                    "query_embedding": embedding,
+                    "query_sparse_embedding": sparse_embedding,
+                    "group_by": "group",
+                    "group_size": 2,
+                },
             ),
         ]
     return runs

@@ -226,7 +226,9 @@ def _async_scenario(client: AsyncQdrantClient) -> Callable[[], Any]:
                 "a", vectors_config={"dense": models.VectorParams(size=DIM, distance=models.Distance.COSINE)}
             )
         )
-        points = [models.PointStruct(id=p.id, vector={"dense": p.vector["dense"]}, payload=p.payload) for p in _points(20)]
+        points = [
+            models.PointStruct(id=p.id, vector={"dense": p.vector["dense"]}, payload=p.payload) for p in _points(20)
+        ]
         out.append(await client.upsert("a", points))
         client.upload_points("a", points[:5])  # synchronous in qdrant-client's async client too
         out.append(await client.query_points("a", query=_vector(4), using="dense", limit=4))
@@ -291,7 +293,9 @@ def test_conversion_equals_pydantic_validation() -> None:
         vectors_config={
             "dense": ql.VectorParams(size=DIM, distance=ql.Distance.COSINE),
             "multi": ql.VectorParams(
-                size=2, distance=ql.Distance.DOT, multivector_config=ql.MultiVectorConfig(comparator=ql.MultiVectorComparator.MAX_SIM)
+                size=2,
+                distance=ql.Distance.DOT,
+                multivector_config=ql.MultiVectorConfig(comparator=ql.MultiVectorComparator.MAX_SIM),
             ),
         },
         sparse_vectors_config={"sparse": ql.SparseVectorParams(modifier=ql.Modifier.IDF)},
@@ -302,13 +306,19 @@ def test_conversion_equals_pydantic_validation() -> None:
         [
             ql.PointStruct(
                 id=i if i % 2 else str(uuid.UUID(int=i + 1)),
-                vector={"dense": _vector(i), "multi": [[1.0, float(i)], [0.5, 2.0]], "sparse": ql.SparseVector(indices=[1, 4], values=[0.5, i + 1.0])},
+                vector={
+                    "dense": _vector(i),
+                    "multi": [[1.0, float(i)], [0.5, 2.0]],
+                    "sparse": ql.SparseVector(indices=[1, 4], values=[0.5, i + 1.0]),
+                },
                 payload={"group": f"g{i % 3}", "n": i},
             )
             for i in range(12)
         ],
     )
-    ours.update_collection_aliases([ql.CreateAliasOperation(create_alias=ql.CreateAlias(collection_name="c", alias_name="a"))])
+    ours.update_collection_aliases(
+        [ql.CreateAliasOperation(create_alias=ql.CreateAlias(collection_name="c", alias_name="a"))]
+    )
     results = [
         ours.get_collection("c"),
         ours.get_collections(),
@@ -352,7 +362,9 @@ def test_sync_and_async_clients_share_one_folder(installed: None, tmp_path: Any)
     async_client = AsyncQdrantClient(path=folder)
 
     async def run() -> list[Any]:
-        await async_client.create_collection("s", vectors_config=models.VectorParams(size=2, distance=models.Distance.DOT))
+        await async_client.create_collection(
+            "s", vectors_config=models.VectorParams(size=2, distance=models.Distance.DOT)
+        )
         sync_client.upsert("s", [models.PointStruct(id=1, vector=[1.0, 2.0], payload={"by": "sync"})])
         records = await async_client.retrieve("s", [1])
         await async_client.close()

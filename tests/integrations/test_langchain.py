@@ -92,7 +92,9 @@ def test_our_client_passed_directly() -> None:
     """``QdrantVectorStore(client=qdrant_local.QdrantClient(...))`` gives local mode's answers."""
 
     def run(client: Any) -> list[Any]:
-        client.create_collection("lc", vectors_config=models.VectorParams(size=fakes.DIM, distance=models.Distance.COSINE))
+        client.create_collection(
+            "lc", vectors_config=models.VectorParams(size=fakes.DIM, distance=models.Distance.COSINE)
+        )
         store = QdrantVectorStore(client=client, collection_name="lc", embedding=FakeDense())
         store.add_texts(fakes.TEXTS, metadatas=METADATAS, ids=IDS)
         return _searches(store)

@@ -30,12 +30,16 @@ def expected_ids(p: int) -> set[int]:
 
 
 def request(i: int) -> list[models.UpdateOperation]:
-    points = [models.PointStruct(id=i * K + k, vector=[float(i), float(k), 1.0, 0.5], payload={"req": i}) for k in range(K)]
+    points = [
+        models.PointStruct(id=i * K + k, vector=[float(i), float(k), 1.0, 0.5], payload={"req": i}) for k in range(K)
+    ]
     operations: list = [models.UpsertOperation(upsert=models.PointsList(points=points))]
     if i >= 3:
         gone = list(range((i - 3) * K, (i - 3) * K + K))
         operations.append(models.DeleteOperation(delete=models.PointIdsList(points=gone)))
-    operations.append(models.OverwritePayloadOperation(overwrite_payload=models.SetPayload(payload={"last": i}, points=[META])))
+    operations.append(
+        models.OverwritePayloadOperation(overwrite_payload=models.SetPayload(payload={"last": i}, points=[META]))
+    )
     return operations
 
 

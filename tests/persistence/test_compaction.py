@@ -70,7 +70,10 @@ def test_deleted_points_take_no_space_after_compaction(tmp_path: Path) -> None:
     create(client)
     upsert_range(client, range(3000), text=100)
     upsert_range(client, range(1000), seed=1, text=100)  # overwritten: the old versions are dead too
-    client.delete("c", models.FilterSelector(filter=models.Filter(must=[models.FieldCondition(key="i", range=models.Range(gte=100))])))
+    client.delete(
+        "c",
+        models.FilterSelector(filter=models.Filter(must=[models.FieldCondition(key="i", range=models.Range(gte=100))])),
+    )
     client.set_payload("c", {"extra": "x" * 50}, list(range(10)))
     before = folder_bytes(path)
     state = visible_state(client)
@@ -260,23 +263,42 @@ def test_compaction_works_at_any_data_size(tmp_path: Path, monkeypatch: pytest.M
         create(client, size=1024)
         rows = rng.standard_normal((600, 1024), dtype=np.float32)
         for start in range(0, 600, 50):
-            client.upsert("c", models.Batch(ids=list(range(start, start + 50)), vectors=rows[start : start + 50].tolist()))
+            client.upsert(
+                "c", models.Batch(ids=list(range(start, start + 50)), vectors=rows[start : start + 50].tolist())
+            )
     elif shape == "large payloads":
         create(client)
-        points = [models.PointStruct(id=i, vector=vectors(1, i)[0].tolist(), payload={"text": "x" * (20_000 + 30_000 * (i == 7))}) for i in range(60)]
+        points = [
+            models.PointStruct(
+                id=i, vector=vectors(1, i)[0].tolist(), payload={"text": "x" * (20_000 + 30_000 * (i == 7))}
+            )
+            for i in range(60)
+        ]
         for start in range(0, 60, 5):
             client.upsert("c", points[start : start + 5])
     else:
         client.create_collection(
             "c",
-            vectors_config={"m": models.VectorParams(size=64, distance="Dot", multivector_config=models.MultiVectorConfig(comparator="max_sim"))},
+            vectors_config={
+                "m": models.VectorParams(
+                    size=64, distance="Dot", multivector_config=models.MultiVectorConfig(comparator="max_sim")
+                )
+            },
             sparse_vectors_config={"s": models.SparseVectorParams()},
         )
         for i in range(40):
-            client.upsert("c", [models.PointStruct(id=i, vector={
-                "m": rng.standard_normal((100, 64), dtype=np.float32).tolist(),
-                "s": models.SparseVector(indices=list(range(0, 6000, 2)), values=[1.0] * 3000),
-            })])
+            client.upsert(
+                "c",
+                [
+                    models.PointStruct(
+                        id=i,
+                        vector={
+                            "m": rng.standard_normal((100, 64), dtype=np.float32).tolist(),
+                            "s": models.SparseVector(indices=list(range(0, 6000, 2)), values=[1.0] * 3000),
+                        },
+                    )
+                ],
+            )
     state = visible_state(client)
     client.compact()
     assert generation(path) == 1

@@ -188,7 +188,10 @@ def test_flipped_byte_in_the_last_record_drops_it(tmp_path: Path, expected_state
     log = storage_file(path, ".log")
     offsets = frame_offsets(log)
     last, end = offsets[-2], offsets[-1]
-    flip_byte(log, {"length field": last, "crc field": last + 5, "first body byte": last + 8, "last body byte": end - 1}[where])
+    flip_byte(
+        log,
+        {"length field": last, "crc field": last + 5, "first body byte": last + 8, "last body byte": end - 1}[where],
+    )
 
     client, messages = open_recovering(path)
     assert visible_state(client) == expected_states[N_REQUESTS - 1]
@@ -407,7 +410,9 @@ def test_a_torn_record_whose_vector_bytes_form_a_whole_frame_is_still_a_torn_tai
     client.create_collection("docs", vectors_config=models.VectorParams(size=dim, distance=models.Distance.DOT))
     client.upsert("docs", [models.PointStruct(id=1, vector=[1.0] * dim)])
     expected = visible_state(client)
-    client.upsert("docs", [models.PointStruct(id=2, vector=vector_holding_a_whole_frame(dim), payload={"pad": "x" * 64})])
+    client.upsert(
+        "docs", [models.PointStruct(id=2, vector=vector_holding_a_whole_frame(dim), payload={"pad": "x" * 64})]
+    )
     client.close()
     log = storage_file(path, ".log")
     data = log.read_bytes()
@@ -467,7 +472,9 @@ def test_a_newer_format_is_refused_clearly(tmp_path: Path) -> None:
     write_folder(path)
     log = storage_file(path, ".log")
     data = log.read_bytes()
-    log.write_bytes(framing.encode_header(framing.KIND_LOG, 0, version=framing.FORMAT_VERSION + 1) + data[framing.HEADER_SIZE :])
+    log.write_bytes(
+        framing.encode_header(framing.KIND_LOG, 0, version=framing.FORMAT_VERSION + 1) + data[framing.HEADER_SIZE :]
+    )
     assert_refused(path, StorageCorrupted, str(log), "unsupported storage format version 3", "newer qdrant_local")
 
 
@@ -499,7 +506,10 @@ CRAFTED_RECORDS: dict[str, tuple[Any, str]] = {
         {"op": "points", "collection": "nope", "body": {"op": "delete", "ids": [1]}},
         "collection 'nope' does not exist",
     ),
-    "unknown point operation": ({"op": "points", "collection": "docs", "body": {"op": "explode"}}, "unknown point operation"),
+    "unknown point operation": (
+        {"op": "points", "collection": "docs", "body": {"op": "explode"}},
+        "unknown point operation",
+    ),
     "negative id": (_upsert([-1]), "-1 is not a valid point id"),
     "malformed uuid": (_upsert(["not-a-uuid"]), "'not-a-uuid' is not a valid point id"),
     "uuid not canonical": (_upsert(["8D2F6A4E-1C3B-4A5D-9E7F-0A1B2C3D4E5F"]), "is not a valid point id"),
@@ -507,21 +517,40 @@ CRAFTED_RECORDS: dict[str, tuple[Any, str]] = {
     "vector bytes too short": (_upsert([5], {"": [b"\0" * 8, 4, b"\0" * 12]}), "bytes do not match"),
     "wrong dimension": (_upsert([5], {"": [b"\0" * 8, 3, b"\0" * 12]}), "has dimension 3, the collection 4"),
     "unknown vector name": (_upsert([5], {"v": [b"\0" * 8, 4, b"\0" * 16]}), "no dense vector named 'v'"),
-    "position out of range": (_upsert([5], {"": [(7).to_bytes(8, "little"), 4, b"\0" * 16]}), "a position names no point"),
+    "position out of range": (
+        _upsert([5], {"": [(7).to_bytes(8, "little"), 4, b"\0" * 16]}),
+        "a position names no point",
+    ),
     "payload not a map": (_upsert([5], payloads=[[1, 2]]), "a payload is not a map"),
     "payload count": (_upsert([5], payloads=[]), "not one payload per point"),
-    "vectors missing": ({"op": "points", "collection": "docs", "body": {"op": "upsert", "ids": [1], "payloads": [{}]}}, "'vectors'"),
+    "vectors missing": (
+        {"op": "points", "collection": "docs", "body": {"op": "upsert", "ids": [1], "payloads": [{}]}},
+        "'vectors'",
+    ),
     "update of a missing point": (
-        {"op": "points", "collection": "docs", "body": {"op": "update_vectors", "ids": [12345], "vectors": {"dense": {}, "multi": {}, "sparse": {}}}},
+        {
+            "op": "points",
+            "collection": "docs",
+            "body": {"op": "update_vectors", "ids": [12345], "vectors": {"dense": {}, "multi": {}, "sparse": {}}},
+        },
         "update_vectors names points that do not exist",
     ),
-    "bad key path": ({"op": "points", "collection": "docs", "body": {"op": "delete_payload", "ids": [11], "keys": ["a[x"]}}, "is not a valid path"),
-    "batch not a list": ({"op": "points", "collection": "docs", "body": {"op": "batch", "ops": 5}}, "batch: operations"),
+    "bad key path": (
+        {"op": "points", "collection": "docs", "body": {"op": "delete_payload", "ids": [11], "keys": ["a[x"]}},
+        "is not a valid path",
+    ),
+    "batch not a list": (
+        {"op": "points", "collection": "docs", "body": {"op": "batch", "ops": 5}},
+        "batch: operations",
+    ),
     "delete of a missing collection": ({"op": "delete_collection", "name": "nope"}, "collection 'nope' does not exist"),
     "collection created twice": ({"op": "create_collection", "name": "docs", "config": {}}, "created twice"),
     "alias to a missing collection": ({"op": "aliases", "aliases": {"a": "nope"}}, "which does not exist"),
     "name not text": ({"op": "delete_collection", "name": 5}, "field 'name' is int"),
-    "unreadable config": ({"op": "create_collection", "name": "new", "config": {"vectors": 5}}, "record does not replay"),
+    "unreadable config": (
+        {"op": "create_collection", "name": "new", "config": {"vectors": 5}},
+        "record does not replay",
+    ),
 }
 
 

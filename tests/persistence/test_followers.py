@@ -32,13 +32,33 @@ def test_readers_follow_a_writer_through_compactions_and_a_crash(tmp_path) -> No
     folder.mkdir()
     total, crash_at = 48, 29
     readers = [
-        subprocess.Popen(_python("read", str(folder), str(done), str(total)), env=child_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        subprocess.Popen(
+            _python("read", str(folder), str(done), str(total)),
+            env=child_env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         for _ in range(3)
     ]
     try:
-        first = subprocess.run(_python("write", str(folder), "0", str(total), "5", str(crash_at)), env=child_env(), capture_output=True, text=True, timeout=300, check=False)
+        first = subprocess.run(
+            _python("write", str(folder), "0", str(total), "5", str(crash_at)),
+            env=child_env(),
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
         assert first.returncode == 3, first.stderr  # died at request crash_at without closing
-        second = subprocess.run(_python("write", str(folder), str(crash_at), str(total), "4"), env=child_env(), capture_output=True, text=True, timeout=300, check=False)
+        second = subprocess.run(
+            _python("write", str(folder), str(crash_at), str(total), "4"),
+            env=child_env(),
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
         assert second.returncode == 0, second.stderr
     finally:
         done.touch()
@@ -77,7 +97,9 @@ def test_a_reader_follows_compactions_and_new_collections(tmp_path) -> None:
     for _ in range(3):
         writer.delete("a", [1, 2])
         writer.compact()
-        writer.update_collection_aliases([models.CreateAliasOperation(create_alias=models.CreateAlias(collection_name="a", alias_name="b"))])
+        writer.update_collection_aliases(
+            [models.CreateAliasOperation(create_alias=models.CreateAlias(collection_name="a", alias_name="b"))]
+        )
     writer.upsert("a", [models.PointStruct(id=99, vector=[0.5, 0.5])])
     assert visible_state(reader) == visible_state(writer)
     assert reader.count("b").count == 29
@@ -95,8 +117,13 @@ def test_writes_through_a_reader_raise_naming_read_only_and_change_nothing(tmp_p
         lambda: reader.create_collection("b", vectors_config=models.VectorParams(size=2, distance=models.Distance.DOT)),
         lambda: reader.delete_collection("a"),
         lambda: reader.create_payload_index("a", "k", models.PayloadSchemaType.KEYWORD),
-        lambda: reader.batch_update_points("a", [models.UpsertOperation(upsert=models.PointsList(points=[models.PointStruct(id=2, vector=[1.0, 0.0])]))]),
-        lambda: reader.update_collection_aliases([models.CreateAliasOperation(create_alias=models.CreateAlias(collection_name="a", alias_name="x"))]),
+        lambda: reader.batch_update_points(
+            "a",
+            [models.UpsertOperation(upsert=models.PointsList(points=[models.PointStruct(id=2, vector=[1.0, 0.0])]))],
+        ),
+        lambda: reader.update_collection_aliases(
+            [models.CreateAliasOperation(create_alias=models.CreateAlias(collection_name="a", alias_name="x"))]
+        ),
         reader.compact,
     ]
     for attempt in attempts:

@@ -261,7 +261,9 @@ def calls(module: Any) -> dict[str, Call]:
         "get_collection": lambda c: c.get_collection("c"),
         "collection_exists": lambda c: c.collection_exists("c"),
         "create_collection": lambda c: c.create_collection("d", vectors_config=m.VectorParams(size=2, distance="Dot")),
-        "recreate_collection": lambda c: c.recreate_collection("c", vectors_config=m.VectorParams(size=2, distance="Dot")),
+        "recreate_collection": lambda c: c.recreate_collection(
+            "c", vectors_config=m.VectorParams(size=2, distance="Dot")
+        ),
         "delete_collection": lambda c: c.delete_collection("c"),
         "update_collection": lambda c: c.update_collection("c", metadata={"a": 1}),
         "update_collection_aliases": lambda c: c.update_collection_aliases(

@@ -173,9 +173,25 @@ def requests(draw: st.DrawFn, layouts: dict[str, str], existing: dict[str, list[
     kind = draw(
         st.sampled_from(
             [
-                "create", "delete_collection", "recreate", "update_metadata", "aliases", "payload_index",
-                "upsert", "upsert", "upsert", "upsert_batch", "delete", "set_payload", "overwrite_payload",
-                "delete_payload", "clear_payload", "update_vectors", "delete_vectors", "batch", "upload",
+                "create",
+                "delete_collection",
+                "recreate",
+                "update_metadata",
+                "aliases",
+                "payload_index",
+                "upsert",
+                "upsert",
+                "upsert",
+                "upsert_batch",
+                "delete",
+                "set_payload",
+                "overwrite_payload",
+                "delete_payload",
+                "clear_payload",
+                "update_vectors",
+                "delete_vectors",
+                "batch",
+                "upload",
             ]
         )
     )
@@ -216,7 +232,9 @@ def requests(draw: st.DrawFn, layouts: dict[str, str], existing: dict[str, list[
             for op, alias, other in ops_spec:
                 if op == "create":
                     operations.append(
-                        models.CreateAliasOperation(create_alias=models.CreateAlias(collection_name=other, alias_name=alias))
+                        models.CreateAliasOperation(
+                            create_alias=models.CreateAlias(collection_name=other, alias_name=alias)
+                        )
                     )
                 elif op == "delete":
                     operations.append(models.DeleteAliasOperation(delete_alias=models.DeleteAlias(alias_name=alias)))
@@ -291,7 +309,10 @@ def requests(draw: st.DrawFn, layouts: dict[str, str], existing: dict[str, list[
     if kind == "update_vectors":
         specs = draw(
             st.lists(
-                st.tuples(id_choices(existing), point_vector(layout, partial=True)), min_size=1, max_size=3, unique_by=lambda t: t[0]
+                st.tuples(id_choices(existing), point_vector(layout, partial=True)),
+                min_size=1,
+                max_size=3,
+                unique_by=lambda t: t[0],
             )
         )
         return f"update_vectors({target!r}, {specs!r})", lambda c: c.update_vectors(
@@ -315,7 +336,9 @@ def requests(draw: st.DrawFn, layouts: dict[str, str], existing: dict[str, list[
             target,
             [
                 models.UpsertOperation(
-                    upsert=models.PointsList(points=[models.PointStruct(id=i, vector=v, payload=p) for i, v, p in upserts])
+                    upsert=models.PointsList(
+                        points=[models.PointStruct(id=i, vector=v, payload=p) for i, v, p in upserts]
+                    )
                 ),
                 models.DeleteOperation(delete=models.PointIdsList(points=deleted)),
                 models.SetPayloadOperation(set_payload=models.SetPayload(payload=set_to, points=set_ids)),
@@ -376,7 +399,9 @@ def test_any_sequence_survives_reopen_and_compaction(tmp_path_factory: Any, data
             expected = outcome(request, memory)
             got = outcome(request, disk)
             assert got == expected, f"{description}: folder client gave {got}, memory client {expected}"
-            event(f"{description.split('(')[0]}: {expected[0]} {str(expected[1])[:90] if expected[0] == 'error' else ''}")
+            event(
+                f"{description.split('(')[0]}: {expected[0]} {str(expected[1])[:90] if expected[0] == 'error' else ''}"
+            )
             creates = getattr(request, "creates", None)
             if expected[0] == "ok" and creates is not None:
                 layouts[creates[0]] = creates[1]
@@ -405,7 +430,8 @@ SHARED_IDS = tuple(range(6))
 shared_values = st.recursive(
     st.one_of(st.integers(0, 3), st.sampled_from(["y", "z"])),
     lambda inner: st.one_of(
-        st.lists(inner, min_size=1, max_size=3), st.dictionaries(st.sampled_from(("y", "z")), inner, min_size=1, max_size=2)
+        st.lists(inner, min_size=1, max_size=3),
+        st.dictionaries(st.sampled_from(("y", "z")), inner, min_size=1, max_size=2),
     ),
     max_leaves=5,
 )
@@ -417,9 +443,15 @@ NESTED_KEYS = ("k", "k[0]", "k[0].y", "k[].y", "k.y", "k.y[0]", "k[]", "n", "n.z
 def many_points_selector(draw: st.DrawFn) -> Any:
     """Several points: by ids, or by a filter that matches several of them."""
     if draw(st.booleans()):
-        return models.PointIdsList(points=draw(st.lists(st.sampled_from(SHARED_IDS), min_size=2, max_size=5, unique=True)))
+        return models.PointIdsList(
+            points=draw(st.lists(st.sampled_from(SHARED_IDS), min_size=2, max_size=5, unique=True))
+        )
     # "g" is written once per point at setup and never touched by the batches
-    return models.FilterSelector(filter=models.Filter(must=[models.FieldCondition(key="g", match=models.MatchValue(value=draw(st.integers(0, 1))))]))
+    return models.FilterSelector(
+        filter=models.Filter(
+            must=[models.FieldCondition(key="g", match=models.MatchValue(value=draw(st.integers(0, 1))))]
+        )
+    )
 
 
 @st.composite
@@ -429,14 +461,18 @@ def follow_up(draw: st.DrawFn) -> Any:
     kind = draw(st.sampled_from(["set_key", "set", "delete", "overwrite"]))
     if kind == "set_key":
         return models.SetPayloadOperation(
-            set_payload=models.SetPayload(payload=draw(shared_payloads), points=points, key=draw(st.sampled_from(NESTED_KEYS)))
+            set_payload=models.SetPayload(
+                payload=draw(shared_payloads), points=points, key=draw(st.sampled_from(NESTED_KEYS))
+            )
         )
     if kind == "set":
         return models.SetPayloadOperation(set_payload=models.SetPayload(payload=draw(shared_payloads), points=points))
     if kind == "delete":
         keys = draw(st.lists(st.sampled_from(NESTED_KEYS), min_size=1, max_size=2))
         return models.DeletePayloadOperation(delete_payload=models.DeletePayload(keys=keys, points=points))
-    return models.OverwritePayloadOperation(overwrite_payload=models.SetPayload(payload=draw(shared_payloads), points=points))
+    return models.OverwritePayloadOperation(
+        overwrite_payload=models.SetPayload(payload=draw(shared_payloads), points=points)
+    )
 
 
 @st.composite
@@ -455,7 +491,9 @@ def shared_payload_batch(draw: st.DrawFn) -> list[Any]:
         )
     else:
         selector = draw(many_points_selector())
-        target = {"points": selector.points} if isinstance(selector, models.PointIdsList) else {"filter": selector.filter}
+        target = (
+            {"points": selector.points} if isinstance(selector, models.PointIdsList) else {"filter": selector.filter}
+        )
         if first_kind == "overwrite":
             first = models.OverwritePayloadOperation(overwrite_payload=models.SetPayload(payload=payload, **target))
         else:
@@ -479,7 +517,9 @@ def assert_no_shared_payload_objects(client: QdrantClient) -> None:
         while stack:
             value = stack.pop()
             if isinstance(value, (dict, list)):
-                assert id(value) not in seen, f"point {store.point_ids[slot]} shares a payload object with {seen[id(value)]}"
+                assert id(value) not in seen, (
+                    f"point {store.point_ids[slot]} shares a payload object with {seen[id(value)]}"
+                )
                 seen[id(value)] = store.point_ids[slot]
                 stack.extend(value.values() if isinstance(value, dict) else value)
 

@@ -93,7 +93,10 @@ def test_four_threads_share_one_client(tmp_path: Path, fast_switching: Any, monk
                         assert count >= last
                         last = count
                         exact = client.count(
-                            "c", count_filter=models.Filter(must=[models.FieldCondition(key="writer", match=models.MatchValue(value=0))])
+                            "c",
+                            count_filter=models.Filter(
+                                must=[models.FieldCondition(key="writer", match=models.MatchValue(value=0))]
+                            ),
                         ).count
                         assert 0 <= exact <= client.count("c").count
 
@@ -148,7 +151,12 @@ def test_close_while_other_threads_write(tmp_path: Path, fast_switching: Any) ->
                 point_id = index * 1_000_000 + round_
                 attempted[index].add(point_id)
                 client.upsert(
-                    "c", [models.PointStruct(id=point_id, vector=vector_of(index, point_id, 0), payload={"writer": index, "round": 0})],
+                    "c",
+                    [
+                        models.PointStruct(
+                            id=point_id, vector=vector_of(index, point_id, 0), payload={"writer": index, "round": 0}
+                        )
+                    ],
                     wait=bool(round_ % 2),
                 )
                 acknowledged[index].add(point_id)

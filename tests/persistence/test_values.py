@@ -54,9 +54,7 @@ CASES: dict[str, Any] = {
         lambda c: c.upsert("c", [models.PointStruct(id=1, vector=[1.0, 2.0], payload={"k\udfff": 1})])
     ),
     "2**70 via set_payload": pytest.param(lambda c: c.set_payload("c", {"x": 2**70}, [0])),
-    "2**70 in collection metadata": pytest.param(
-        lambda c: c.update_collection("c", metadata={"x": 2**70})
-    ),
+    "2**70 in collection metadata": pytest.param(lambda c: c.update_collection("c", metadata={"x": 2**70})),
     "lone surrogate in a collection name": pytest.param(
         lambda c: c.create_collection("x\ud800", vectors_config=models.VectorParams(size=2, distance="Dot"))
     ),
@@ -88,7 +86,9 @@ def _params() -> list[Any]:
 
 
 @pytest.mark.parametrize("call", _params())
-def test_memory_and_folder_clients_agree_and_reopen_unchanged(tmp_path: Path, call: Callable[[QdrantClient], Any]) -> None:
+def test_memory_and_folder_clients_agree_and_reopen_unchanged(
+    tmp_path: Path, call: Callable[[QdrantClient], Any]
+) -> None:
     memory = QdrantClient(":memory:")
     disk = QdrantClient(path=str(tmp_path / "db"))
     for client in (memory, disk):
@@ -141,7 +141,9 @@ def test_values_the_log_cannot_hold_are_invalid_input_everywhere(tmp_path: Path,
 # ------------------------------------------------------ rejected configuration leaves no trace (issue 8)
 
 BAD_CONFIG_CALLS: dict[str, Callable[[QdrantClient], Any]] = {
-    "recreate with size 0": lambda c: c.recreate_collection("c", vectors_config=models.VectorParams(size=0, distance="Dot")),
+    "recreate with size 0": lambda c: c.recreate_collection(
+        "c", vectors_config=models.VectorParams(size=0, distance="Dot")
+    ),
     "recreate with optimizers_config=5": lambda c: c.recreate_collection(
         "c", vectors_config=models.VectorParams(size=2, distance="Dot"), optimizers_config=5
     ),
@@ -205,7 +207,11 @@ def test_a_deep_payload_stored_before_the_limit_reads_from_a_deep_call_stack(tmp
             "op": "upsert",
             "ids": [1],
             "payloads": [{"v": nested(400)}],
-            "vectors": {"dense": {"": [np.zeros(1, "<i8").tobytes(), 2, np.ones(2, "<f4").tobytes()]}, "multi": {}, "sparse": {}},
+            "vectors": {
+                "dense": {"": [np.zeros(1, "<i8").tobytes(), 2, np.ones(2, "<f4").tobytes()]},
+                "multi": {},
+                "sparse": {},
+            },
         },
     }
     body = msgpack.packb(record, use_bin_type=True)

@@ -52,8 +52,14 @@ def make_requests(seed: int, count: int) -> list[dict[str, Any]]:
             target = rng.choice(sorted(live))
             ids = sorted(rng.sample(range(ID_POOL), rng.randint(1, 24)))
             requests.append(
-                {"kind": "upsert", "collection": target, "ids": ids, "seed": rng.randrange(2**32), "wait": wait,
-                 "text": rng.randint(0, 1500)}
+                {
+                    "kind": "upsert",
+                    "collection": target,
+                    "ids": ids,
+                    "seed": rng.randrange(2**32),
+                    "wait": wait,
+                    "text": rng.randint(0, 1500),
+                }
             )
             live[target].update(ids)
         elif roll < 0.65 and live[MAIN]:
@@ -75,8 +81,14 @@ def make_requests(seed: int, count: int) -> list[dict[str, Any]]:
             ids = rng.sample(sorted(live[MAIN]), min(len(live[MAIN]), rng.randint(1, 6)))
             new_ids = sorted(rng.sample(range(ID_POOL), rng.randint(1, 6)))
             requests.append(
-                {"kind": "batch", "collection": MAIN, "delete": ids, "upsert": new_ids,
-                 "seed": rng.randrange(2**32), "wait": wait}
+                {
+                    "kind": "batch",
+                    "collection": MAIN,
+                    "delete": ids,
+                    "upsert": new_ids,
+                    "seed": rng.randrange(2**32),
+                    "wait": wait,
+                }
             )
             live[MAIN].difference_update(ids)
             live[MAIN].update(new_ids)
@@ -129,7 +141,9 @@ def apply_request(client: QdrantClient, request: dict[str, Any]) -> None:
     elif kind == "delete":
         client.delete(request["collection"], models.PointIdsList(points=request["ids"]), wait=wait)
     elif kind == "delete_group":
-        group_filter = models.Filter(must=[models.FieldCondition(key="group", match=models.MatchValue(value=request["group"]))])
+        group_filter = models.Filter(
+            must=[models.FieldCondition(key="group", match=models.MatchValue(value=request["group"]))]
+        )
         client.delete(request["collection"], models.FilterSelector(filter=group_filter), wait=wait)
     elif kind == "set_payload":
         client.set_payload(request["collection"], {"value": request["value"]}, request["ids"], wait=wait)

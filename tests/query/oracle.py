@@ -79,7 +79,14 @@ class Twin:
     """The same collection in both clients (a plain class: hypothesis prints dataclasses in full)."""
 
     def __init__(
-        self, name: str, oracle: Any, subject: Any, ids: list[Any], deleted: list[Any], named: bool, distance: str | None = None
+        self,
+        name: str,
+        oracle: Any,
+        subject: Any,
+        ids: list[Any],
+        deleted: list[Any],
+        named: bool,
+        distance: str | None = None,
     ) -> None:
         self.name = name
         self.oracle = oracle
@@ -104,13 +111,25 @@ def dense_twin(clients: tuple[Any, Any], distance: str, seed: int) -> Twin:
     for client, models in zip(clients, (qm, lm)):
         client.create_collection(name, vectors_config=models.VectorParams(size=DENSE_DIM, distance=distance))
     vectors = rng.normal(size=(N_POINTS, DENSE_DIM)).round(5)
-    points = [Call("PointStruct", id=point_id(i), vector=vectors[i].tolist(), payload=payload(rng, i)) for i in range(N_POINTS)]
+    points = [
+        Call("PointStruct", id=point_id(i), vector=vectors[i].tolist(), payload=payload(rng, i))
+        for i in range(N_POINTS)
+    ]
     for start in range(0, N_POINTS, 80):
         _apply(clients, "upsert", name, points[start : start + 80])
     # Rewrites in place: new vectors for some points, new payload for others.
-    updated = [Call("PointVectors", id=point_id(i), vector=rng.normal(size=DENSE_DIM).round(5).tolist()) for i in range(0, N_POINTS, 17)]
+    updated = [
+        Call("PointVectors", id=point_id(i), vector=rng.normal(size=DENSE_DIM).round(5).tolist())
+        for i in range(0, N_POINTS, 17)
+    ]
     _apply(clients, "update_vectors", name, updated)
-    _apply(clients, "overwrite_payload", name, {"g": 9, "tag": "red", "x": 0.5}, [point_id(i) for i in range(1, N_POINTS, 23)])
+    _apply(
+        clients,
+        "overwrite_payload",
+        name,
+        {"g": 9, "tag": "red", "x": 0.5},
+        [point_id(i) for i in range(1, N_POINTS, 23)],
+    )
     deleted = [point_id(i) for i in range(2, N_POINTS, 9)]
     _apply(clients, "delete", name, deleted)
     live = [point_id(i) for i in range(N_POINTS) if point_id(i) not in set(deleted)]
@@ -121,7 +140,10 @@ def named_twin(clients: tuple[Any, Any], seed: int) -> Twin:
     name = "named"
     rng = np.random.default_rng(seed)
     for client, models in zip(clients, (qm, lm)):
-        vectors = {n: models.VectorParams(size=d, distance=getattr(models.Distance, dist)) for n, (d, dist) in NAMED_DENSE.items()}
+        vectors = {
+            n: models.VectorParams(size=d, distance=getattr(models.Distance, dist))
+            for n, (d, dist) in NAMED_DENSE.items()
+        }
         for n, (d, dist) in NAMED_MULTI.items():
             vectors[n] = models.VectorParams(
                 size=d,
@@ -129,7 +151,8 @@ def named_twin(clients: tuple[Any, Any], seed: int) -> Twin:
                 multivector_config=models.MultiVectorConfig(comparator=models.MultiVectorComparator.MAX_SIM),
             )
         sparse = {
-            n: models.SparseVectorParams(modifier=models.Modifier.IDF if idf else None) for n, idf in NAMED_SPARSE.items()
+            n: models.SparseVectorParams(modifier=models.Modifier.IDF if idf else None)
+            for n, idf in NAMED_SPARSE.items()
         }
         client.create_collection(name, vectors_config=vectors, sparse_vectors_config=sparse)
     points = []
@@ -199,7 +222,9 @@ def _close(a: float, b: float) -> bool:
     return math.isclose(a, b, rel_tol=TOL, abs_tol=TOL)
 
 
-def assert_same_points(expected: list[Any], actual: list[Any], *, limit: int | None, exact_order: bool = False, offset: int = 0) -> None:
+def assert_same_points(
+    expected: list[Any], actual: list[Any], *, limit: int | None, exact_order: bool = False, offset: int = 0
+) -> None:
     """Scored points agree: scores (within 1e-5) position by position, payloads exactly, vectors
     within 1e-5, ids in the same order - except among (near-)equal scores, whose order qdrant-client
     leaves to numpy's unstable sort: those groups must hold the same ids, and a group cut by the
@@ -209,7 +234,9 @@ def assert_same_points(expected: list[Any], actual: list[Any], *, limit: int | N
     e_ids, a_ids = [p["id"] for p in e], [p["id"] for p in a]
     assert len(e) == len(a), f"result length {len(e)} != {len(a)}\n  oracle:  {_brief(e)}\n  subject: {_brief(a)}"
     for i, (pe, pa) in enumerate(zip(e, a)):
-        assert _close(pe["score"], pa["score"]), f"score [{i}] {pe['score']} != {pa['score']}\n  oracle:  {_brief(e)}\n  subject: {_brief(a)}"
+        assert _close(pe["score"], pa["score"]), (
+            f"score [{i}] {pe['score']} != {pa['score']}\n  oracle:  {_brief(e)}\n  subject: {_brief(a)}"
+        )
         assert pe.get("order_value") == pa.get("order_value") or (
             pe.get("order_value") is not None and _close(pe["order_value"], pa["order_value"])
         ), f"order_value [{i}]"
@@ -238,11 +265,15 @@ def _assert_vectors_close(expected: Any, actual: Any, point: Any) -> None:
     if isinstance(expected, float) or isinstance(actual, float):
         assert _close(float(expected), float(actual)), f"vector of {point}: {expected} != {actual}"
     elif isinstance(expected, (list, tuple)):
-        assert isinstance(actual, (list, tuple)) and len(expected) == len(actual), f"vector of {point}: {expected} != {actual}"
+        assert isinstance(actual, (list, tuple)) and len(expected) == len(actual), (
+            f"vector of {point}: {expected} != {actual}"
+        )
         for x, y in zip(expected, actual):
             _assert_vectors_close(x, y, point)
     elif isinstance(expected, dict):
-        assert isinstance(actual, dict) and expected.keys() == actual.keys(), f"vector of {point}: {expected} != {actual}"
+        assert isinstance(actual, dict) and expected.keys() == actual.keys(), (
+            f"vector of {point}: {expected} != {actual}"
+        )
         for key in expected:
             _assert_vectors_close(expected[key], actual[key], point)
     else:
@@ -265,7 +296,9 @@ def _brief(points: list[dict[str, Any]]) -> str:
 def assert_same_outcome(expected: Outcome, actual: Outcome, compare: Callable[[Any, Any], None]) -> None:
     if expected.error is not None or actual.error is not None:
         if expected.error is None:
-            raise AssertionError(f"subject raised {actual.error!r}; oracle returned {expected.value!r}") from actual.error
+            raise AssertionError(
+                f"subject raised {actual.error!r}; oracle returned {expected.value!r}"
+            ) from actual.error
         if actual.error is None:
             raise AssertionError(f"oracle raised {expected.error!r}; subject returned {actual.value!r}")
         assert_same_error(expected.error, actual.error)

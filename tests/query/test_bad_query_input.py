@@ -55,27 +55,50 @@ CASES = {
     "fusion without prefetch": lambda c, m: c.query_points("c", m.FusionQuery(fusion=m.Fusion.RRF)),
     "rrf without prefetch": lambda c, m: c.query_points("c", m.RrfQuery(rrf=m.Rrf())),
     "formula without prefetch": lambda c, m: c.query_points("c", m.FormulaQuery(formula="$score")),
-    "fusion with using": lambda c, m: c.query_points("c", m.FusionQuery(fusion=m.Fusion.RRF), using="d", prefetch=[m.Prefetch(query=[1.0, 0.0, 0.0])]),
+    "fusion with using": lambda c, m: c.query_points(
+        "c", m.FusionQuery(fusion=m.Fusion.RRF), using="d", prefetch=[m.Prefetch(query=[1.0, 0.0, 0.0])]
+    ),
     "prefetch without query": lambda c, m: c.query_points("c", prefetch=[m.Prefetch(query=[1.0, 0.0, 0.0])]),
     "threshold without query": lambda c, m: c.query_points("c", score_threshold=0.5),
     "threshold with order_by": lambda c, m: c.query_points("c", m.OrderByQuery(order_by="k"), score_threshold=0.5),
-    "rrf k 0": lambda c, m: c.query_points("c", m.RrfQuery(rrf=m.Rrf(k=0)), prefetch=[m.Prefetch(query=[1.0, 0.0, 0.0])]),
-    "prefetch limit 0": lambda c, m: c.query_points("c", [1.0, 0.0, 0.0], prefetch=[m.Prefetch(query=[1.0, 0.0, 0.0], limit=0)]),
-    "mmr candidates over max": lambda c, m: c.query_points("c", m.NearestQuery(nearest=[1.0, 0.0, 0.0], mmr=m.Mmr(candidates_limit=20000))),
-    "mmr diversity out of range": lambda c, m: c.query_points("c", m.NearestQuery(nearest=[1.0, 0.0, 0.0], mmr=m.Mmr(diversity=1.5))),
+    "rrf k 0": lambda c, m: c.query_points(
+        "c", m.RrfQuery(rrf=m.Rrf(k=0)), prefetch=[m.Prefetch(query=[1.0, 0.0, 0.0])]
+    ),
+    "prefetch limit 0": lambda c, m: c.query_points(
+        "c", [1.0, 0.0, 0.0], prefetch=[m.Prefetch(query=[1.0, 0.0, 0.0], limit=0)]
+    ),
+    "mmr candidates over max": lambda c, m: c.query_points(
+        "c", m.NearestQuery(nearest=[1.0, 0.0, 0.0], mmr=m.Mmr(candidates_limit=20000))
+    ),
+    "mmr diversity out of range": lambda c, m: c.query_points(
+        "c", m.NearestQuery(nearest=[1.0, 0.0, 0.0], mmr=m.Mmr(diversity=1.5))
+    ),
     "recommend nothing": lambda c, m: c.query_points("c", m.RecommendQuery(recommend=m.RecommendInput())),
-    "best_score nothing": lambda c, m: c.query_points("c", m.RecommendQuery(recommend=m.RecommendInput(strategy=m.RecommendStrategy.BEST_SCORE))),
-    "recommend nan": lambda c, m: c.query_points("c", m.RecommendQuery(recommend=m.RecommendInput(positive=[[float("nan"), 0.0, 1.0]], strategy=m.RecommendStrategy.BEST_SCORE))),
-    "sparse query on dense name": lambda c, m: c.query_points("n", m.SparseVector(indices=[1], values=[1.0]), using="d"),
+    "best_score nothing": lambda c, m: c.query_points(
+        "c", m.RecommendQuery(recommend=m.RecommendInput(strategy=m.RecommendStrategy.BEST_SCORE))
+    ),
+    "recommend nan": lambda c, m: c.query_points(
+        "c",
+        m.RecommendQuery(
+            recommend=m.RecommendInput(positive=[[float("nan"), 0.0, 1.0]], strategy=m.RecommendStrategy.BEST_SCORE)
+        ),
+    ),
+    "sparse query on dense name": lambda c, m: c.query_points(
+        "n", m.SparseVector(indices=[1], values=[1.0]), using="d"
+    ),
     "dense query on sparse name": lambda c, m: c.query_points("n", [1.0, 2.0], using="s"),
     "multivector query on dense name": lambda c, m: c.query_points("c", [[1.0, 0.0, 0.0]]),
-    "sparse duplicate indices": lambda c, m: c.query_points("n", m.SparseVector(indices=[1, 1], values=[1.0, 2.0]), using="s"),
+    "sparse duplicate indices": lambda c, m: c.query_points(
+        "n", m.SparseVector(indices=[1, 1], values=[1.0, 2.0]), using="s"
+    ),
     "with_payload str": lambda c, m: c.query_points("c", [1.0, 0.0, 0.0], with_payload="k"),
     "missing collection": lambda c, m: c.query_points("zz", [1.0, 0.0, 0.0]),
     "groups size 0": lambda c, m: c.query_points_groups("c", "k", [1.0, 0.0, 0.0], group_size=0),
     "matrix sample 1": lambda c, m: c.search_matrix_pairs("c", sample=1),
     "matrix limit 0": lambda c, m: c.search_matrix_offsets("c", limit=0),
-    "bad filter path": lambda c, m: c.query_points("c", [1.0, 0.0, 0.0], query_filter=m.Filter(must=[m.FieldCondition(key="a..b", match=m.MatchValue(value=1))])),
+    "bad filter path": lambda c, m: c.query_points(
+        "c", [1.0, 0.0, 0.0], query_filter=m.Filter(must=[m.FieldCondition(key="a..b", match=m.MatchValue(value=1))])
+    ),
     "wrong dimension": lambda c, m: c.query_points("c", [1.0, 0.0]),
 }
 

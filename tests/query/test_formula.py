@@ -29,6 +29,7 @@ payload_st = st.fixed_dictionaries(
     },
 )
 
+
 def _field_condition(kv: tuple) -> qm.FieldCondition:
     return qm.FieldCondition(key=kv[0], match=qm.MatchValue(value=kv[1]))
 
@@ -66,9 +67,9 @@ leaf_st = st.one_of(
 
 def extend(children: st.SearchStrategy) -> st.SearchStrategy:
     many = st.lists(children, min_size=1, max_size=3)
-    decay = st.tuples(children, st.none() | children, st.none() | st.floats(0.05, 0.95), st.none() | st.floats(0.1, 5)).map(
-        _decay_params
-    )
+    decay = st.tuples(
+        children, st.none() | children, st.none() | st.floats(0.05, 0.95), st.none() | st.floats(0.1, 5)
+    ).map(_decay_params)
     return st.one_of(
         many.map(_wrap(qm.SumExpression, "sum")),
         many.map(_wrap(qm.MultExpression, "mult")),
@@ -104,12 +105,20 @@ def outcome(call):
     expression=expression_st,
     payload=payload_st,
     scores=st.lists(st.dictionaries(st.integers(1, 2), st.floats(-2, 2), max_size=2), max_size=2),
-    defaults=st.dictionaries(st.sampled_from(["$score", "$score[1]", "missing", "geo", "b"]), st.integers(-1, 1) | st.floats(-1, 1), max_size=2),
+    defaults=st.dictionaries(
+        st.sampled_from(["$score", "$score[1]", "missing", "geo", "b"]),
+        st.integers(-1, 1) | st.floats(-1, 1),
+        max_size=2,
+    ),
 )
 def test_evaluate_matches_oracle(expression, payload, scores, defaults) -> None:
     point_id = 1
-    expected = outcome(lambda: qf.evaluate_expression(expression, point_id, scores, payload, {}, qf.parse_defaults(defaults)))
-    point = formula.FormulaPoint(point_id, payload, scores, lambda condition: check_condition(condition, payload, point_id, {}))
+    expected = outcome(
+        lambda: qf.evaluate_expression(expression, point_id, scores, payload, {}, qf.parse_defaults(defaults))
+    )
+    point = formula.FormulaPoint(
+        point_id, payload, scores, lambda condition: check_condition(condition, payload, point_id, {})
+    )
     got = outcome(lambda: formula.evaluate(expression, point, formula.parse_defaults(defaults)))
     if expected[0] == "value" and got[0] == "value" and isinstance(expected[1], float) and math.isnan(expected[1]):
         assert math.isnan(got[1])
@@ -129,14 +138,21 @@ def test_evaluate_matches_oracle(expression, payload, scores, defaults) -> None:
         ("$score[1", "Invalid score pattern: $score[1"),
         (qm.DatetimeExpression(datetime="yesterday"), "Expected datetime in supported format for yesterday"),
         (qm.LinDecayExpression(lin_decay=qm.DecayParamsExpression(x=1.0, midpoint=1.5)), "Linear decay midpoint"),
-        (qm.ExpDecayExpression(exp_decay=qm.DecayParamsExpression(x=1.0, scale=0.0)), "Scale must be non-zero positive"),
+        (
+            qm.ExpDecayExpression(exp_decay=qm.DecayParamsExpression(x=1.0, scale=0.0)),
+            "Scale must be non-zero positive",
+        ),
         ("a..b", "Invalid path"),
     ],
 )
 def test_validation_matches_oracle(expression, message: str) -> None:
-    with pytest.raises(ValueError, match=message.replace("[", r"\[").replace("$", r"\$").replace("(", r"\(").replace(")", r"\)")):
+    with pytest.raises(
+        ValueError, match=message.replace("[", r"\[").replace("$", r"\$").replace("(", r"\(").replace(")", r"\)")
+    ):
         qf.validate_expression(expression)
-    with pytest.raises(InvalidInput, match=message.replace("[", r"\[").replace("$", r"\$").replace("(", r"\(").replace(")", r"\)")):
+    with pytest.raises(
+        InvalidInput, match=message.replace("[", r"\[").replace("$", r"\$").replace("(", r"\(").replace(")", r"\)")
+    ):
         formula.validate_expression(expression, lambda condition: None)
 
 

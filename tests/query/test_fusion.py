@@ -30,7 +30,9 @@ def to_points(responses: list) -> list[list[ScoredPoint]]:
     data=st.data(),
 )
 def test_rrf(responses: list, limit: int, k: int | None, weighted: bool, data: st.DataObject) -> None:
-    weights = data.draw(st.lists(st.floats(-1, 3), min_size=len(responses), max_size=len(responses))) if weighted else None
+    weights = (
+        data.draw(st.lists(st.floats(-1, 3), min_size=len(responses), max_size=len(responses))) if weighted else None
+    )
     expected = reciprocal_rank_fusion(to_points(responses), limit=limit, ranking_constant_k=k, weights=weights)
     got = fusion.reciprocal_rank_fusion(responses, limit=limit, k=k, weights=weights)
     assert got == [(p.id, p.score) for p in expected]

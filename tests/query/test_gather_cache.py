@@ -20,7 +20,9 @@ def _setup(distance: models.Distance = models.Distance.COSINE) -> tuple[QdrantCl
     client = QdrantClient(":memory:")
     client.create_collection("c", vectors_config=models.VectorParams(size=DIM, distance=distance))
     vectors = np.random.default_rng(5).standard_normal((N, DIM)).astype(np.float32)
-    client.upsert("c", models.Batch(ids=list(range(N)), vectors=vectors.tolist(), payloads=[{"g": i % 10} for i in range(N)]))
+    client.upsert(
+        "c", models.Batch(ids=list(range(N)), vectors=vectors.tolist(), payloads=[{"g": i % 10} for i in range(N)])
+    )
     return client, vectors
 
 

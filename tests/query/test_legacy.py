@@ -55,8 +55,12 @@ def quiet(call):
 def test_search_unnamed(twins, query_vector, using, query) -> None:
     twin = twins["dense"]
     f = {"must": [{"key": "g", "match": {"value": 2}}]}
-    expected = twin.oracle.query_points(twin.name, query, query_filter=qm.Filter(**f), limit=7, offset=1, score_threshold=4.0).points
-    actual = quiet(lambda: twin.subject.search(twin.name, query_vector, query_filter=f, limit=7, offset=1, score_threshold=4.0))
+    expected = twin.oracle.query_points(
+        twin.name, query, query_filter=qm.Filter(**f), limit=7, offset=1, score_threshold=4.0
+    ).points
+    actual = quiet(
+        lambda: twin.subject.search(twin.name, query_vector, query_filter=f, limit=7, offset=1, score_threshold=4.0)
+    )
     assert_same_points(expected, actual, limit=7, offset=1)
 
 
@@ -68,11 +72,21 @@ def test_search_named(twins, form) -> None:
     twin = twins["named"]
     if form.startswith("sparse"):
         sparse = {"indices": [1, 5, 9, 13], "values": [0.5, -1.0, 2.0, 0.25]}
-        query_vector = NamedSparseVector(name="s", vector=lm.SparseVector(**sparse)) if form == "sparse_named" else {"name": "s", "vector": sparse}
-        expected = twin.oracle.query_points(twin.name, qm.SparseVector(**sparse), using="s", limit=5, with_vectors=["s"]).points
+        query_vector = (
+            NamedSparseVector(name="s", vector=lm.SparseVector(**sparse))
+            if form == "sparse_named"
+            else {"name": "s", "vector": sparse}
+        )
+        expected = twin.oracle.query_points(
+            twin.name, qm.SparseVector(**sparse), using="s", limit=5, with_vectors=["s"]
+        ).points
     else:
         vector = vec(3, 6)
-        query_vector = {"tuple": ("a", vector), "named": NamedVector(name="a", vector=vector), "dict": {"name": "a", "vector": vector}}[form]
+        query_vector = {
+            "tuple": ("a", vector),
+            "named": NamedVector(name="a", vector=vector),
+            "dict": {"name": "a", "vector": vector},
+        }[form]
         expected = twin.oracle.query_points(twin.name, vector, using="a", limit=5, with_vectors=["s"]).points
     actual = quiet(lambda: twin.subject.search(twin.name, query_vector, limit=5, with_vectors=["s"]))
     assert_same_points(expected, actual, limit=5)
@@ -82,13 +96,24 @@ def test_search_batch(twins) -> None:
     twin = twins["named"]
     requests = [
         SearchRequest(vector=NamedVector(name="b", vector=vec(4, 4)), limit=3, with_payload=True),
-        SearchRequest(vector=NamedVector(name="a", vector=vec(5, 6)), limit=4, offset=2, filter=lm.Filter(must=[lm.FieldCondition(key="tag", match=lm.MatchValue(value="red"))])),
+        SearchRequest(
+            vector=NamedVector(name="a", vector=vec(5, 6)),
+            limit=4,
+            offset=2,
+            filter=lm.Filter(must=[lm.FieldCondition(key="tag", match=lm.MatchValue(value="red"))]),
+        ),
     ]
     expected = twin.oracle.query_batch_points(
         twin.name,
         [
             qm.QueryRequest(query=vec(4, 4), using="b", limit=3, with_payload=True),
-            qm.QueryRequest(query=vec(5, 6), using="a", limit=4, offset=2, filter=qm.Filter(must=[qm.FieldCondition(key="tag", match=qm.MatchValue(value="red"))])),
+            qm.QueryRequest(
+                query=vec(5, 6),
+                using="a",
+                limit=4,
+                offset=2,
+                filter=qm.Filter(must=[qm.FieldCondition(key="tag", match=qm.MatchValue(value="red"))]),
+            ),
         ],
     )
     actual = quiet(lambda: twin.subject.search_batch(twin.name, requests))
@@ -112,7 +137,11 @@ def test_recommend(twins, strategy) -> None:
     positive, negative = [twin.ids[3], vec(7, 8)], [twin.ids[10]]
     query = qm.RecommendQuery(recommend=qm.RecommendInput(positive=positive, negative=negative, strategy=strategy))
     expected = twin.oracle.query_points(twin.name, query, limit=6, offset=1).points
-    actual = quiet(lambda: twin.subject.recommend(twin.name, positive=positive, negative=negative, strategy=strategy, limit=6, offset=1))
+    actual = quiet(
+        lambda: twin.subject.recommend(
+            twin.name, positive=positive, negative=negative, strategy=strategy, limit=6, offset=1
+        )
+    )
     assert_same_points(expected, actual, limit=6, offset=1)
 
 
@@ -120,24 +149,48 @@ def test_recommend_batch_and_groups(twins) -> None:
     twin = twins["named"]
     positive = [twin.ids[1], twin.ids[2]]
     expected = twin.oracle.query_points(
-        twin.name, qm.RecommendQuery(recommend=qm.RecommendInput(positive=positive, strategy="best_score")), using="b", limit=5
+        twin.name,
+        qm.RecommendQuery(recommend=qm.RecommendInput(positive=positive, strategy="best_score")),
+        using="b",
+        limit=5,
     ).points
-    actual = quiet(lambda: twin.subject.recommend_batch(twin.name, [RecommendRequest(positive=positive, strategy="best_score", using="b", limit=5, with_payload=True)]))
+    actual = quiet(
+        lambda: twin.subject.recommend_batch(
+            twin.name,
+            [RecommendRequest(positive=positive, strategy="best_score", using="b", limit=5, with_payload=True)],
+        )
+    )
     assert_same_points(expected, actual[0], limit=5)
-    expected_groups = twin.oracle.query_points_groups(twin.name, "g", qm.RecommendQuery(recommend=qm.RecommendInput(positive=positive)), using="a", limit=3, group_size=2)
-    actual_groups = quiet(lambda: twin.subject.recommend_groups(twin.name, "g", positive=positive, using="a", limit=3, group_size=2))
+    expected_groups = twin.oracle.query_points_groups(
+        twin.name,
+        "g",
+        qm.RecommendQuery(recommend=qm.RecommendInput(positive=positive)),
+        using="a",
+        limit=3,
+        group_size=2,
+    )
+    actual_groups = quiet(
+        lambda: twin.subject.recommend_groups(twin.name, "g", positive=positive, using="a", limit=3, group_size=2)
+    )
     assert [g.id for g in expected_groups.groups] == [g.id for g in actual_groups.groups]
 
 
 def test_discover_and_context(twins) -> None:
     twin = twins["dense"]
-    pairs = [ContextExamplePair(positive=twin.ids[0], negative=twin.ids[5]), ContextExamplePair(positive=vec(8, 8), negative=twin.ids[6])]
+    pairs = [
+        ContextExamplePair(positive=twin.ids[0], negative=twin.ids[5]),
+        ContextExamplePair(positive=vec(8, 8), negative=twin.ids[6]),
+    ]
     oracle_pairs = [qm.ContextPair(positive=p.positive, negative=p.negative) for p in pairs]
-    expected = twin.oracle.query_points(twin.name, qm.DiscoverQuery(discover=qm.DiscoverInput(target=twin.ids[9], context=oracle_pairs)), limit=5).points
+    expected = twin.oracle.query_points(
+        twin.name, qm.DiscoverQuery(discover=qm.DiscoverInput(target=twin.ids[9], context=oracle_pairs)), limit=5
+    ).points
     actual = quiet(lambda: twin.subject.discover(twin.name, target=twin.ids[9], context=pairs, limit=5))
     assert_same_points(expected, actual, limit=5)
     expected = twin.oracle.query_points(twin.name, qm.ContextQuery(context=oracle_pairs), limit=5).points
-    actual = quiet(lambda: twin.subject.discover_batch(twin.name, [DiscoverRequest(context=pairs, limit=5, with_payload=True)]))[0]
+    actual = quiet(
+        lambda: twin.subject.discover_batch(twin.name, [DiscoverRequest(context=pairs, limit=5, with_payload=True)])
+    )[0]
     assert_same_points(expected, actual, limit=5)
     with pytest.raises(ValueError, match="No target or context given"):
         quiet(lambda: twin.subject.discover(twin.name))

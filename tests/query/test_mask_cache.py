@@ -33,8 +33,16 @@ def test_repeated_filter_after_writes(steps: list, seed: int, distance: str) -> 
     oracle, subject = make_clients()
     try:
         for client, m in ((oracle, qm), (subject, lm)):
-            client.create_collection("c", vectors_config={"v": m.VectorParams(size=3, distance=getattr(m.Distance, distance))})
-            client.upsert("c", [m.PointStruct(id=i, vector={"v": [float(i % 5), 1.0 + i / 7, float(i % 3)]}, payload={"k": i % 3}) for i in range(30)])
+            client.create_collection(
+                "c", vectors_config={"v": m.VectorParams(size=3, distance=getattr(m.Distance, distance))}
+            )
+            client.upsert(
+                "c",
+                [
+                    m.PointStruct(id=i, vector={"v": [float(i % 5), 1.0 + i / 7, float(i % 3)]}, payload={"k": i % 3})
+                    for i in range(30)
+                ],
+            )
         query = rng.normal(size=3).tolist()
         for action, point, value in steps:
             if action == "query":
@@ -43,7 +51,9 @@ def test_repeated_filter_after_writes(steps: list, seed: int, distance: str) -> 
                     must = [m.FieldCondition(key="k", match=m.MatchValue(value=point))]
                     if value:
                         must.append(m.HasVectorCondition(has_vector="v"))
-                    results.append(client.query_points("c", query, using="v", query_filter=m.Filter(must=must), limit=3).points)
+                    results.append(
+                        client.query_points("c", query, using="v", query_filter=m.Filter(must=must), limit=3).points
+                    )
                 assert_same_points(results[0], results[1], limit=3)
                 continue
             for client, m in ((oracle, qm), (subject, lm)):
@@ -52,7 +62,14 @@ def test_repeated_filter_after_writes(steps: list, seed: int, distance: str) -> 
                 elif action == "delete":
                     client.delete("c", [point])
                 elif action == "upsert":
-                    client.upsert("c", [m.PointStruct(id=point, vector={"v": [1.0, float(value) + point / 3, 0.5]}, payload={"k": value})])
+                    client.upsert(
+                        "c",
+                        [
+                            m.PointStruct(
+                                id=point, vector={"v": [1.0, float(value) + point / 3, 0.5]}, payload={"k": value}
+                            )
+                        ],
+                    )
                 elif action == "delete_vectors" and point in _ids(client):
                     client.delete_vectors("c", ["v"], [point])
     finally:

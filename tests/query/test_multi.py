@@ -48,7 +48,9 @@ def test_index_scores_match_oracle(distance: str, seed: int, writes: list) -> No
     index.compact() if rng.random() < 0.3 else None
     query = rng.standard_normal((int(rng.integers(1, 4)), DIM))
     slots = np.array(sorted(current) + [41], dtype=np.int64)  # 41 holds nothing
-    expected_core = calculate_multi_distance_core(np.array(query.tolist()), [current[s].copy() for s in slots[:-1]], DISTANCES[distance])
+    expected_core = calculate_multi_distance_core(
+        np.array(query.tolist()), [current[s].copy() for s in slots[:-1]], DISTANCES[distance]
+    )
 
     prepared = multi.prepare_queries([query], distance)
     approx = index.approx_max_sim(prepared, slots, distance)[0]
@@ -57,5 +59,7 @@ def test_index_scores_match_oracle(distance: str, seed: int, writes: list) -> No
 
     exact = np.array([multi.exact_max_sim(query, index.matrix(s), distance) for s in slots[:-1]])
     np.testing.assert_allclose(exact, expected_core, rtol=1e-7, atol=1e-7)
-    expected_display = calculate_multi_distance(np.array(query.tolist()), [current[s].copy() for s in slots[:-1]], DISTANCES[distance])
+    expected_display = calculate_multi_distance(
+        np.array(query.tolist()), [current[s].copy() for s in slots[:-1]], DISTANCES[distance]
+    )
     np.testing.assert_allclose(multi.display_from_core(exact, distance), expected_display, rtol=1e-7, atol=1e-7)

@@ -80,11 +80,15 @@ def point_ids(twin: Twin) -> st.SearchStrategy[Any]:
 
 conditions = st.one_of(
     st.integers(0, 5).map(lambda g: Call("FieldCondition", key="g", match=Call("MatchValue", value=g))),
-    st.sampled_from(["red", "green", "blue"]).map(lambda t: Call("FieldCondition", key="tag", match=Call("MatchValue", value=t))),
+    st.sampled_from(["red", "green", "blue"]).map(
+        lambda t: Call("FieldCondition", key="tag", match=Call("MatchValue", value=t))
+    ),
     st.lists(st.sampled_from(["red", "green", "blue"]), min_size=1, max_size=2).map(
         lambda ts: Call("FieldCondition", key="tag", match=Call("MatchAny", any=ts))
     ),
-    st.tuples(st.floats(-2, 1), st.floats(0, 2)).map(lambda b: Call("FieldCondition", key="x", range=Call("Range", gte=b[0], lt=b[0] + b[1]))),
+    st.tuples(st.floats(-2, 1), st.floats(0, 2)).map(
+        lambda b: Call("FieldCondition", key="x", range=Call("Range", gte=b[0], lt=b[0] + b[1]))
+    ),
     st.lists(st.integers(0, 240), min_size=5, max_size=80).map(lambda ids: Call("HasIdCondition", has_id=ids)),
     st.just(Call("IsEmptyCondition", is_empty=Call("PayloadField", key="x"))),
     st.just(Call("FieldCondition", key="arr", values_count=Call("ValuesCount", gte=1))),
@@ -128,7 +132,9 @@ def vector_query(draw: st.DrawFn, twin: Twin, kind: str, using: str | None) -> A
     if form == "nearest":
         return Call("NearestQuery", nearest=item)
     if form == "mmr":
-        mmr = Call("Mmr", diversity=draw(st.none() | st.floats(0, 1)), candidates_limit=draw(st.none() | st.integers(1, 40)))
+        mmr = Call(
+            "Mmr", diversity=draw(st.none() | st.floats(0, 1)), candidates_limit=draw(st.none() | st.integers(1, 40))
+        )
         return Call("NearestQuery", nearest=item, mmr=mmr)
     return item
 
@@ -152,7 +158,12 @@ def example_query(draw: st.DrawFn, twin: Twin, kind: str, using: str | None, tie
                 feedback=[Call("FeedbackItem", example=e, score=score) for e, score in items],
                 strategy=Call(
                     "NaiveFeedbackStrategy",
-                    naive=Call("NaiveFeedbackStrategyParams", a=draw(st.floats(0.1, 2)), b=draw(st.sampled_from([-0.5, 0.0, 0.5, 1.0, 1.7])), c=draw(st.floats(0.1, 2))),
+                    naive=Call(
+                        "NaiveFeedbackStrategyParams",
+                        a=draw(st.floats(0.1, 2)),
+                        b=draw(st.sampled_from([-0.5, 0.0, 0.5, 1.0, 1.7])),
+                        c=draw(st.floats(0.1, 2)),
+                    ),
                 ),
             ),
         )
@@ -169,7 +180,11 @@ def example_query(draw: st.DrawFn, twin: Twin, kind: str, using: str | None, tie
         )
     # positive != negative: for an identical pair local mode compares a vector with itself after
     # re-normalising the stored matrix in place in between, so its ranks flip at random.
-    pair = st.tuples(ex, ex).filter(lambda p: p[0] != p[1]).map(lambda p: Call("ContextPair", positive=p[0], negative=p[1]))
+    pair = (
+        st.tuples(ex, ex)
+        .filter(lambda p: p[0] != p[1])
+        .map(lambda p: Call("ContextPair", positive=p[0], negative=p[1]))
+    )
     pairs = draw(st.lists(pair, min_size=0 if which == "discover" else 1, max_size=3))
     if which == "context":
         return Call("ContextQuery", context=pairs)
@@ -217,8 +232,14 @@ def prefetches(draw: st.DrawFn, twin: Twin, depth: int = 1) -> Any:
 formulas = st.sampled_from(
     [
         Call("SumExpression", sum=["$score", Call("MultExpression", mult=[0.25, "x"])]),
-        Call("SumExpression", sum=["$score[0]", "$score[1]", Call("FieldCondition", key="tag", match=Call("MatchValue", value="red"))]),
-        Call("MultExpression", mult=["$score", Call("ExpDecayExpression", exp_decay=Call("DecayParamsExpression", x="x", scale=2.0))]),
+        Call(
+            "SumExpression",
+            sum=["$score[0]", "$score[1]", Call("FieldCondition", key="tag", match=Call("MatchValue", value="red"))],
+        ),
+        Call(
+            "MultExpression",
+            mult=["$score", Call("ExpDecayExpression", exp_decay=Call("DecayParamsExpression", x="x", scale=2.0))],
+        ),
         Call("MaxExpression", max=["$score[0]", "$score[1]"]),
     ]
 )
@@ -242,14 +263,21 @@ def requests(draw: st.DrawFn, twin: Twin, ties: bool = True) -> dict[str, Any]:
             request["score_threshold"] = draw(st.floats(-3, 6))
         if not twin.named and draw(st.integers(0, 4)) == 0:
             # Ids then name points of another collection (same dimension), never excluded.
-            request["lookup_from"] = Call("LookupLocation", collection=draw(st.sampled_from(["dense_dot", "dense_euclid"])))
+            request["lookup_from"] = Call(
+                "LookupLocation", collection=draw(st.sampled_from(["dense_dot", "dense_euclid"]))
+            )
     elif shape in ("fusion", "rrf", "formula", "rescore"):
         request["prefetch"] = draw(st.lists(prefetches(twin), min_size=1, max_size=3))
         if shape == "fusion":
             request["query"] = Call("FusionQuery", fusion=Enum("Fusion", draw(st.sampled_from(["RRF", "DBSF"]))))
         elif shape == "rrf":
-            weights = draw(st.none() | st.lists(st.floats(0, 2), min_size=len(request["prefetch"]), max_size=len(request["prefetch"])))
-            request["query"] = Call("RrfQuery", rrf=Call("Rrf", k=draw(st.none() | st.integers(1, 60)), weights=weights))
+            weights = draw(
+                st.none()
+                | st.lists(st.floats(0, 2), min_size=len(request["prefetch"]), max_size=len(request["prefetch"]))
+            )
+            request["query"] = Call(
+                "RrfQuery", rrf=Call("Rrf", k=draw(st.none() | st.integers(1, 60)), weights=weights)
+            )
         elif shape == "formula":
             request["query"] = Call("FormulaQuery", formula=draw(formulas), defaults={"x": 0.0})
         else:
@@ -260,12 +288,17 @@ def requests(draw: st.DrawFn, twin: Twin, ties: bool = True) -> dict[str, Any]:
             "SearchParams",
             hnsw_ef=draw(st.none() | st.just(128)),
             exact=draw(st.none() | st.booleans()),
-            idf=draw(st.none() | filters.filter(lambda f: f is not None).map(lambda f: Call("IdfCorpusParams", corpus=f))),
+            idf=draw(
+                st.none() | filters.filter(lambda f: f is not None).map(lambda f: Call("IdfCorpusParams", corpus=f))
+            ),
         )
     if shape == "order_by":
         key = draw(st.sampled_from(["x", "g"]))
         direction = draw(st.none() | st.sampled_from(["ASC", "DESC"]))
-        request["query"] = Call("OrderByQuery", order_by=Call("OrderBy", key=key, direction=Enum("Direction", direction) if direction else None))
+        request["query"] = Call(
+            "OrderByQuery",
+            order_by=Call("OrderBy", key=key, direction=Enum("Direction", direction) if direction else None),
+        )
     return request
 
 
@@ -281,7 +314,11 @@ def check(twin: Twin, request: dict[str, Any], form: str = "models") -> None:
         expected,
         actual,
         lambda e, a: assert_same_points(
-            e.points, a.points, limit=request.get("limit"), exact_order=_exact(request), offset=request.get("offset") or 0
+            e.points,
+            a.points,
+            limit=request.get("limit"),
+            exact_order=_exact(request),
+            offset=request.get("offset") or 0,
         ),
     )
 
@@ -338,7 +375,13 @@ def test_query_batch_points(twins: dict[str, Twin], data: st.DataObject, name: s
     def compare(e: Any, a: Any) -> None:
         assert len(e) == len(a)
         for request, re_, ra in zip(batch, e, a):
-            assert_same_points(re_.points, ra.points, limit=request["limit"], exact_order=_exact(request), offset=request.get("offset") or 0)
+            assert_same_points(
+                re_.points,
+                ra.points,
+                limit=request["limit"],
+                exact_order=_exact(request),
+                offset=request.get("offset") or 0,
+            )
 
     assert_same_outcome(expected, actual, compare)
 
@@ -364,7 +407,11 @@ def test_query_points_groups(twins: dict[str, Twin], data: st.DataObject, name: 
     request.update(
         group_by=data.draw(st.sampled_from(["g", "tag", "arr"])),
         group_size=group_size,
-        with_lookup=data.draw(st.none() | st.just(twins["Dot"].name) | st.just(Call("WithLookup", collection=twins["Dot"].name, with_payload=["tag"]))),
+        with_lookup=data.draw(
+            st.none()
+            | st.just(twins["Dot"].name)
+            | st.just(Call("WithLookup", collection=twins["Dot"].name, with_payload=["tag"]))
+        ),
     )
     expected, actual = call_both(twin, "query_points_groups", **request)
     assert_same_outcome(expected, actual, lambda e, a: _same_groups(e, a, group_size))
@@ -377,7 +424,9 @@ def test_search_matrix(twins: dict[str, Twin], name: str, limit: int, data: st.D
     """With a sample larger than the matching points, sampling is not random and results must agree."""
     twin = twins[name]
     using = data.draw(st.sampled_from(["a", "b", "m", "s"])) if twin.named else None
-    query_filter = Call("Filter", must=[Call("FieldCondition", key="g", match=Call("MatchValue", value=data.draw(st.integers(0, 4))))])
+    query_filter = Call(
+        "Filter", must=[Call("FieldCondition", key="g", match=Call("MatchValue", value=data.draw(st.integers(0, 4))))]
+    )
     for method in ("search_matrix_pairs", "search_matrix_offsets"):
         expected, actual = call_both(twin, method, query_filter=query_filter, limit=limit, sample=1000, using=using)
 
@@ -404,7 +453,9 @@ def _rows(rows: list[int], cols: list[int], scores: list[float]) -> list[list[tu
 
 
 def _same_row(e: list[tuple[int, float]], a: list[tuple[int, float]], limit: int) -> None:
-    assert [round(s, 5) for _, s in e] == [round(s, 5) for _, s in a] or np.allclose([s for _, s in e], [s for _, s in a], atol=1e-5)
+    assert [round(s, 5) for _, s in e] == [round(s, 5) for _, s in a] or np.allclose(
+        [s for _, s in e], [s for _, s in a], atol=1e-5
+    )
     if len({round(s, 5) for _, s in e}) == len(e) and len(e) < limit:
         assert [c for c, _ in e] == [c for c, _ in a]
 
@@ -416,7 +467,13 @@ def test_sample_query(twins: dict[str, Twin], data: st.DataObject, name: str) ->
     twin = twins[name]
     query_filter = data.draw(filters)
     limit = data.draw(limits)
-    expected, actual = call_both(twin, "query_points", query=Call("SampleQuery", sample=Enum("Sample", "RANDOM")), query_filter=query_filter, limit=limit)
+    expected, actual = call_both(
+        twin,
+        "query_points",
+        query=Call("SampleQuery", sample=Enum("Sample", "RANDOM")),
+        query_filter=query_filter,
+        limit=limit,
+    )
     matching, _ = call_both(twin, "scroll", scroll_filter=query_filter, limit=10**6, with_payload=False)
 
     def compare(e: Any, a: Any) -> None:

@@ -36,17 +36,34 @@ def test_text_query_matches_oracle(docs, query, bm25, group, limit, offset, thre
         results = []
         for client, m in ((oracle, qm), (subject, lm)):
             client.create_collection("t", vectors_config=m.VectorParams(size=2, distance=m.Distance.DOT))
-            client.upsert("t", [m.PointStruct(id=i, vector=[1.0, 0.5], payload={"txt": d, "g": i % 3}) for i, d in enumerate(docs)])
+            client.upsert(
+                "t",
+                [m.PointStruct(id=i, vector=[1.0, 0.5], payload={"txt": d, "g": i % 3}) for i, d in enumerate(docs)],
+            )
             client.create_payload_index("t", "txt", m.TextIndexParams(type="text", scoring=True))
             if bm25 is None:
                 text = m.TextQuery(text=query)
             elif m is qm:
-                text = qm.TextQuery(text=qm.TextQueryInput(query=query, scoring=qm.TextQueryScoring(bm25=qm.Bm25Params(k=bm25[0], b=bm25[1]))))
+                text = qm.TextQuery(
+                    text=qm.TextQueryInput(
+                        query=query, scoring=qm.TextQueryScoring(bm25=qm.Bm25Params(k=bm25[0], b=bm25[1]))
+                    )
+                )
             else:
                 text = {"text": {"query": query, "scoring": {"bm25": {"k": bm25[0], "b": bm25[1]}}}}
-            query_filter = None if group is None else m.Filter(must=[m.FieldCondition(key="g", match=m.MatchValue(value=group))])
+            query_filter = (
+                None if group is None else m.Filter(must=[m.FieldCondition(key="g", match=m.MatchValue(value=group))])
+            )
             results.append(
-                client.query_points("t", text, using="txt", query_filter=query_filter, limit=limit, offset=offset, score_threshold=threshold).points
+                client.query_points(
+                    "t",
+                    text,
+                    using="txt",
+                    query_filter=query_filter,
+                    limit=limit,
+                    offset=offset,
+                    score_threshold=threshold,
+                ).points
             )
         assert_same_points(results[0], results[1], limit=limit, offset=offset)
     finally:

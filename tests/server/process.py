@@ -31,11 +31,25 @@ class ServerProcess:
         self.path = Path(path)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        command = [sys.executable, "-m", "qdrant_local", "serve", "--path", str(path), "--port", str(self.port), "--log-level", "warning", *extra]
+        command = [
+            sys.executable,
+            "-m",
+            "qdrant_local",
+            "serve",
+            "--path",
+            str(path),
+            "--port",
+            str(self.port),
+            "--log-level",
+            "warning",
+            *extra,
+        ]
         env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
         # stderr goes to a file, not a pipe: a pipe nobody reads could fill up and stall the server.
         self._stderr = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 - closed by kill()
-        self.process = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=self._stderr, text=True)
+        self.process = subprocess.Popen(
+            command, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=self._stderr, text=True
+        )
         try:
             self._wait_ready()
         except BaseException:

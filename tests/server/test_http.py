@@ -21,7 +21,11 @@ C = "/collections/shapes"
 POINTS = [
     {"id": 1, "vector": [1.0, 0.0, 0.0, 0.0], "payload": {"city": "Oslo", "n": 1}},
     {"id": 2, "vector": [0.0, 1.0, 0.0, 0.0], "payload": {"city": "Rome", "n": 2}},
-    {"id": "5c56c793-69f3-4fbf-87e6-c4bf54c28c26", "vector": [0.5, 0.5, 0.0, 0.0], "payload": {"city": "Oslo", "n": None}},
+    {
+        "id": "5c56c793-69f3-4fbf-87e6-c4bf54c28c26",
+        "vector": [0.5, 0.5, 0.0, 0.0],
+        "payload": {"city": "Oslo", "n": None},
+    },
 ]
 
 
@@ -93,14 +97,24 @@ def test_point_endpoints(http: httpx.Client) -> None:
     assert [p.id for p in page.points] == [1, 2] and page.next_page_offset == POINTS[2]["id"]
     facet = result(http.post(C + "/facet", json={"key": "city"}), rest.FacetResponse)
     assert [(h.value, h.count) for h in facet.hits] == [("Oslo", 2), ("Rome", 1)]
-    assert result(http.post(C + "/points/payload", params=wait, json={"payload": {"x": 1}, "points": [1]}), rest.UpdateResult)
-    assert result(http.put(C + "/points/payload", params=wait, json={"payload": {"y": 2}, "filter": oslo}), rest.UpdateResult)
-    assert result(http.post(C + "/points/payload/delete", params=wait, json={"keys": ["y"], "points": [1]}), rest.UpdateResult)
+    assert result(
+        http.post(C + "/points/payload", params=wait, json={"payload": {"x": 1}, "points": [1]}), rest.UpdateResult
+    )
+    assert result(
+        http.put(C + "/points/payload", params=wait, json={"payload": {"y": 2}, "filter": oslo}), rest.UpdateResult
+    )
+    assert result(
+        http.post(C + "/points/payload/delete", params=wait, json={"keys": ["y"], "points": [1]}), rest.UpdateResult
+    )
     assert result(http.post(C + "/points/payload/clear", params=wait, json={"points": [2]}), rest.UpdateResult)
     vectors = {"points": [{"id": 2, "vector": [0.0, 0.0, 1.0, 0.0]}]}
     assert result(http.put(C + "/points/vectors", params=wait, json=vectors), rest.UpdateResult)
-    assert result(http.post(C + "/points/vectors/delete", params=wait, json={"points": [1], "vector": [""]}), rest.UpdateResult)
-    operations = {"operations": [{"upsert": {"points": [{"id": 9, "vector": [1, 1, 1, 1]}]}}, {"delete": {"points": [9]}}]}
+    assert result(
+        http.post(C + "/points/vectors/delete", params=wait, json={"points": [1], "vector": [""]}), rest.UpdateResult
+    )
+    operations = {
+        "operations": [{"upsert": {"points": [{"id": 9, "vector": [1, 1, 1, 1]}]}}, {"delete": {"points": [9]}}]
+    }
     assert len(result(http.post(C + "/points/batch", params=wait, json=operations), list[rest.UpdateResult])) == 2
     by_id = {"must": [{"has_id": [1, POINTS[2]["id"]]}]}
     assert result(http.post(C + "/points/delete", params=wait, json={"filter": by_id}), rest.UpdateResult)
@@ -112,23 +126,37 @@ def test_query_endpoints(http: httpx.Client) -> None:
     create(http)
     hits = result(http.post(C + "/points/query", json={"query": [1, 0.1, 0, 0], "limit": 2}), rest.QueryResponse).points
     assert [h.id for h in hits] == [1, POINTS[2]["id"]] and hits[0].payload is None  # REST default: no payload
-    batch = {"searches": [{"query": [0, 1, 0, 0], "limit": 1, "with_payload": True}, {"query": {"nearest": 1}, "limit": 1}]}
+    batch = {
+        "searches": [{"query": [0, 1, 0, 0], "limit": 1, "with_payload": True}, {"query": {"nearest": 1}, "limit": 1}]
+    }
     responses = result(http.post(C + "/points/query/batch", json=batch), list[rest.QueryResponse])
-    assert [r.points[0].id for r in responses] == [2, POINTS[2]["id"]] and responses[0].points[0].payload == POINTS[1]["payload"]
-    groups = result(http.post(C + "/points/query/groups", json={"query": [1, 1, 0, 0], "group_by": "city"}), rest.GroupsResult)
+    assert [r.points[0].id for r in responses] == [2, POINTS[2]["id"]] and responses[0].points[0].payload == POINTS[1][
+        "payload"
+    ]
+    groups = result(
+        http.post(C + "/points/query/groups", json={"query": [1, 1, 0, 0], "group_by": "city"}), rest.GroupsResult
+    )
     assert sorted(g.id for g in groups.groups) == ["Oslo", "Rome"]
     matrix = {"sample": 3, "limit": 1}
-    assert len(result(http.post(C + "/points/search/matrix/pairs", json=matrix), rest.SearchMatrixPairsResponse).pairs) == 3
+    assert (
+        len(result(http.post(C + "/points/search/matrix/pairs", json=matrix), rest.SearchMatrixPairsResponse).pairs)
+        == 3
+    )
     offsets = result(http.post(C + "/points/search/matrix/offsets", json=matrix), rest.SearchMatrixOffsetsResponse)
     assert len(offsets.ids) == 3
 
 
 def test_error_statuses(http: httpx.Client) -> None:
     create(http)
-    assert error(http.put(C, json={"vectors": {"size": 4, "distance": "Dot"}}), 409) == "Collection shapes already exists"
+    assert (
+        error(http.put(C, json={"vectors": {"size": 4, "distance": "Dot"}}), 409) == "Collection shapes already exists"
+    )
     assert error(http.post("/collections/none/points/count", json={}), 404) == "Collection none not found"
     assert error(http.get(C + "/points/77"), 404) == "No point with id 77 found"
-    assert error(http.post(C + "/points/payload", params={"wait": "true"}, json={"payload": {}, "points": [77]}), 404) == "No point with id 77 found"
+    assert (
+        error(http.post(C + "/points/payload", params={"wait": "true"}, json={"payload": {}, "points": [77]}), 404)
+        == "No point with id 77 found"
+    )
     assert "dimension" in error(http.put(C + "/points", json={"points": [{"id": 5, "vector": [1.0]}]}), 400).lower()
     assert error(http.post(C + "/points/count", content=b"{not json"), 400).startswith("Json deserialize error")
     assert error(http.post(C + "/points/query", json={"query": [1, 0, 0, 0], "limit": -1}), 400)
@@ -138,7 +166,9 @@ def test_error_statuses(http: httpx.Client) -> None:
     assert error(http.post("/collections/shapes/points/unknown/more", json={}), 404)
     assert error(http.post("/collections/shapes/points/7", json={}), 405)  # a known path, another method
     assert error(http.delete("/collections/shapes/points/scroll"), 405)
-    assert result(http.post(C + "/points/count", json={}), rest.CountResult).count == 3  # the failed writes left nothing
+    assert (
+        result(http.post(C + "/points/count", json={}), rest.CountResult).count == 3
+    )  # the failed writes left nothing
 
 
 def test_root_and_health_probes(http: httpx.Client) -> None:
@@ -152,9 +182,17 @@ def test_root_and_health_probes(http: httpx.Client) -> None:
 def test_wait_false_is_acknowledged_and_applied(http: httpx.Client) -> None:
     create(http)
     point = {"points": [{"id": 7, "vector": [1, 2, 3, 4]}]}
-    assert result(http.put(C + "/points", params={"wait": "false"}, json=point), rest.UpdateResult).status == rest.UpdateStatus.ACKNOWLEDGED
-    assert result(http.put(C + "/points", json=point), rest.UpdateResult).status == rest.UpdateStatus.ACKNOWLEDGED  # the server's default
-    assert result(http.put(C + "/points", params={"wait": "true"}, json=point), rest.UpdateResult).status == rest.UpdateStatus.COMPLETED
+    assert (
+        result(http.put(C + "/points", params={"wait": "false"}, json=point), rest.UpdateResult).status
+        == rest.UpdateStatus.ACKNOWLEDGED
+    )
+    assert (
+        result(http.put(C + "/points", json=point), rest.UpdateResult).status == rest.UpdateStatus.ACKNOWLEDGED
+    )  # the server's default
+    assert (
+        result(http.put(C + "/points", params={"wait": "true"}, json=point), rest.UpdateResult).status
+        == rest.UpdateStatus.COMPLETED
+    )
     assert result(http.get(C + "/points/7"), rest.Record).vector == [1.0, 2.0, 3.0, 4.0]
 
 
@@ -173,7 +211,11 @@ def test_concurrent_reads_and_writes(server: ServerProcess, http: httpx.Client) 
     def writer() -> None:
         with httpx.Client(base_url=server.url, timeout=30) as client:
             for i in range(30):
-                response = client.put(C + "/points", params={"wait": "true"}, json={"points": [{"id": 100 + i, "vector": [0, 0, 0, float(i)]}]})
+                response = client.put(
+                    C + "/points",
+                    params={"wait": "true"},
+                    json={"points": [{"id": 100 + i, "vector": [0, 0, 0, float(i)]}]},
+                )
                 if response.status_code != 200:
                     failures.append(response.text)
 

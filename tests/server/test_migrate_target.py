@@ -29,7 +29,10 @@ def build_folder(folder: Path) -> None:
             [
                 models.PointStruct(
                     id=i if i % 3 else f"00000000-0000-0000-0000-{i:012d}",
-                    vector={"dense": [1.0, float(i), 0.5], "words": models.SparseVector(indices=[i, i + 7], values=[0.5, 1.5])},
+                    vector={
+                        "dense": [1.0, float(i), 0.5],
+                        "words": models.SparseVector(indices=[i, i + 7], values=[0.5, 1.5]),
+                    },
                     payload={"lang": ["en", "no"][i % 2], "n": i, "nested": {"tags": [i, None]}},
                 )
                 for i in range(40)
@@ -37,12 +40,16 @@ def build_folder(folder: Path) -> None:
         )
         client.create_collection("plain", vectors_config=models.VectorParams(size=2, distance=models.Distance.DOT))
         client.upsert("plain", [models.PointStruct(id=1, vector=[1.0, 2.0])])
-        client.update_collection_aliases([models.CreateAliasOperation(create_alias=models.CreateAlias(collection_name="docs", alias_name="current"))])
+        client.update_collection_aliases(
+            [models.CreateAliasOperation(create_alias=models.CreateAlias(collection_name="docs", alias_name="current"))]
+        )
 
 
 def contents(folder: Path) -> dict[str, Any]:
     with qdrant_local.QdrantClient(path=str(folder)) as client:
-        state: dict[str, Any] = {"aliases": sorted((a.alias_name, a.collection_name) for a in client.get_aliases().aliases)}
+        state: dict[str, Any] = {
+            "aliases": sorted((a.alias_name, a.collection_name) for a in client.get_aliases().aliases)
+        }
         for name in ("docs", "plain"):
             info = client.get_collection(name)
             records, _ = client.scroll(name, limit=1000, with_payload=True, with_vectors=True)
@@ -76,7 +83,14 @@ def same_vector(a: Any, b: Any) -> bool:
 
 
 def cli(*args: str) -> None:
-    done = subprocess.run([sys.executable, "-m", "qdrant_local", *args], cwd=REPO, capture_output=True, text=True, timeout=300, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "qdrant_local", *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
 
 

@@ -52,7 +52,11 @@ def test_the_server_holds_the_folder_lock(folder: Path) -> None:
             qdrant_local.QdrantClient(path=str(folder))
         second = subprocess.run(
             [sys.executable, "-m", "qdrant_local", "serve", "--path", str(folder), "--port", "1"],
-            check=False, cwd=REPO, capture_output=True, text=True, timeout=120,
+            check=False,
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=120,
         )
         assert second.returncode == 1 and "already accessed by another instance" in second.stderr
     finally:
@@ -65,7 +69,10 @@ def test_api_key(folder: Path) -> None:
     try:
         with httpx.Client(base_url=server.url, timeout=30) as http:
             missing = http.get("/collections")
-            assert (missing.status_code, missing.text) == (401, "Must provide an API key or an Authorization bearer token")
+            assert (missing.status_code, missing.text) == (
+                401,
+                "Must provide an API key or an Authorization bearer token",
+            )
             wrong = http.get("/collections", headers={"api-key": "nope"})
             assert (wrong.status_code, wrong.text) == (401, "Invalid API key or JWT")
             assert http.get("/no/such/endpoint").status_code == 401  # the key is checked before routing
@@ -142,14 +149,30 @@ def test_remote_client_round_trip_survives_restart(folder: Path) -> None:
 
 def test_import_qdrant_local_does_not_import_the_server() -> None:
     code = "import sys, qdrant_local; qdrant_local.QdrantClient; print(sorted(m for m in sys.modules if m.split('.')[0] in ('starlette', 'uvicorn') or m.startswith('qdrant_local.server')))"
-    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120, check=True
+    ).stdout
     assert out.strip() == "[]"
 
 
 def test_cli_lists_serve() -> None:
-    listing = subprocess.run([sys.executable, "-m", "qdrant_local", "--help"], check=False, cwd=REPO, capture_output=True, text=True, timeout=120)
+    listing = subprocess.run(
+        [sys.executable, "-m", "qdrant_local", "--help"],
+        check=False,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert "serve" in listing.stdout
-    usage = subprocess.run([sys.executable, "-m", "qdrant_local", "serve", "--help"], check=False, cwd=REPO, capture_output=True, text=True, timeout=120)
+    usage = subprocess.run(
+        [sys.executable, "-m", "qdrant_local", "serve", "--help"],
+        check=False,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert usage.returncode == 0
     for option in ("--path", "--host", "--port", "--api-key", "--read-only"):
         assert option in usage.stdout

@@ -273,7 +273,9 @@ def test_pages_already_read_are_dropped_while_loading_and_records_stay_intact(fo
     monkeypatch.setattr(disk.mmap, "mmap", CountingMap)
     monkeypatch.setattr(disk._mapped, "DROP_STEP", mmap.PAGESIZE)
     rng = np.random.default_rng(3)
-    records = [{"op": "upsert", "n": i, "v": rng.standard_normal((40, 384), dtype=np.float32).tobytes()} for i in range(60)]
+    records = [
+        {"op": "upsert", "n": i, "v": rng.standard_normal((40, 384), dtype=np.float32).tobytes()} for i in range(60)
+    ]
     write_records(folder, records)
     assert read_all(folder) == records
     assert calls and all(start % mmap.PAGESIZE == 0 for start, _ in calls)

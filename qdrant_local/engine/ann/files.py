@@ -104,8 +104,8 @@ def read_index_file(path: str) -> IndexFile:
         vector_name=header["vector"],
         dim=int(header["dim"]),
         distance=header["distance"],
-        graph_key=tuple(header["graph_key"]),  # type: ignore[arg-type]
-        tag=tuple(header["tag"]),  # type: ignore[arg-type]
+        graph_key=tuple(header["graph_key"]),
+        tag=tuple(header["tag"]),
         label_ids=header["ids"],
         graph=memoryview(data)[start + header_len : -4],
     )

@@ -250,7 +250,9 @@ class VectorIndex:
 
     # -- search ----------------------------------------------------------------------------------
 
-    def candidates(self, query: np.ndarray, eligible: np.ndarray, filtered: bool, k: int, ef: int | None) -> np.ndarray | None:
+    def candidates(
+        self, query: np.ndarray, eligible: np.ndarray, filtered: bool, k: int, ef: int | None
+    ) -> np.ndarray | None:
         """Slots that hold the top ``k`` of ``eligible`` (up to HNSW approximation), or None when
         an exact scan is the better plan (no segment yet, or few enough matching points).
 

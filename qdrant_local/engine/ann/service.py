@@ -11,6 +11,7 @@ two chunks and waits for the thread.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import threading
 import warnings
@@ -85,7 +86,7 @@ class AnnService:
         for name, index in collection.vector_indexes.items():
             build = index.plan_build()
             if build is not None:
-                self._submit(lambda c=collection, n=name, i=index, b=build: self._run_build(c, n, i, b))
+                self._submit(functools.partial(self._run_build, collection, name, index, build))
 
     def opened(self, collections: dict[str, Any]) -> None:
         """After replay: load matching index files in the background, build the rest."""
@@ -99,7 +100,7 @@ class AnnService:
                 if self.folder is not None and os.path.exists(os.path.join(self.folder, file_name)):
                     index.loading = True
                     index.touched = np.zeros(len(index.vectors.present), dtype=bool)
-                    self._submit(lambda c=collection, n=name, i=index: self._run_load(c, n, i))
+                    self._submit(functools.partial(self._run_load, collection, name, index))
             self.after_write(collection)
         self._remove_unwanted_files(wanted)
 
@@ -181,7 +182,9 @@ class AnnService:
         except _Stopped:
             raise
         except (RuntimeError, MemoryError, ValueError, OSError) as exc:  # exact search stays in place
-            warnings.warn(f"qdrant_local: building the HNSW index of {collection.name!r}/{name!r} failed: {exc}")
+            warnings.warn(
+                f"qdrant_local: building the HNSW index of {collection.name!r}/{name!r} failed: {exc}", stacklevel=2
+            )
             with self._locked():
                 if index.building is build:
                     index.building = None
@@ -193,7 +196,7 @@ class AnnService:
             try:
                 files.write_index_file(path, content, cancelled=lambda: self._stopping)
             except OSError as exc:
-                warnings.warn(f"qdrant_local: could not write the HNSW index file {path}: {exc}")
+                warnings.warn(f"qdrant_local: could not write the HNSW index file {path}: {exc}", stacklevel=2)
 
     def _file_content(self, collection: Any, name: str, index: VectorIndex) -> files.IndexFile | None:
         """What to persist of a just-merged index (under the lock), or None in memory."""
@@ -201,11 +204,19 @@ class AnnService:
             return None
         labels = index.segments[0].labels
         point_ids = collection.store.point_ids
-        label_ids = [point_ids[slot] if fresh else None for slot, fresh in zip(labels.label_slot.tolist(), labels.fresh.tolist())]
+        label_ids = [
+            point_ids[slot] if fresh else None for slot, fresh in zip(labels.label_slot.tolist(), labels.fresh.tolist())
+        ]
         vectors = index.vectors
         return files.IndexFile(
-            collection.name, name, vectors.dim, vectors.distance, index.params.graph_key,
-            (self.storage.generation, self.storage.log_bytes), label_ids, b"",
+            collection.name,
+            name,
+            vectors.dim,
+            vectors.distance,
+            index.params.graph_key,
+            (self.storage.generation, self.storage.log_bytes),
+            label_ids,
+            b"",
         )
 
     # -- index files -----------------------------------------------------------------------------
@@ -220,7 +231,14 @@ class AnnService:
             content = files.read_index_file(path)
             vectors = index.vectors
             expected = (collection.name, name, vectors.dim, vectors.distance, index.params.graph_key, self._open_tag)
-            found = (content.collection, content.vector_name, content.dim, content.distance, content.graph_key, content.tag)
+            found = (
+                content.collection,
+                content.vector_name,
+                content.dim,
+                content.distance,
+                content.graph_key,
+                content.tag,
+            )
             if found[:4] != expected[:4]:
                 raise ValueError("it belongs to another collection or vector")
             # Written for other settings or an older state (writes or a compaction since): rebuilt quietly.
@@ -247,7 +265,9 @@ class AnnService:
     def _segment_from_ids(collection: Any, index: VectorIndex, graph: Graph, label_ids: list[Any]) -> Segment:
         """Map the file's point ids to today's slots; ids missing or written since opening are stale."""
         slot_of = collection.store.slot_of
-        slots = np.fromiter((slot_of.get(p, -1) if p is not None else -1 for p in label_ids), dtype=np.int64, count=len(label_ids))
+        slots = np.fromiter(
+            (slot_of.get(p, -1) if p is not None else -1 for p in label_ids), dtype=np.int64, count=len(label_ids)
+        )
         fresh = slots >= 0
         touched = index.touched
         present = index.vectors.present
