@@ -122,3 +122,18 @@ def test_our_client_passed_directly() -> None:
     with engine("local"):
         expected = run(qdrant_client.QdrantClient(":memory:"))
     assert_same(expected, run(qdrant_local.QdrantClient(":memory:")))
+
+
+def test_our_async_client_passed_directly() -> None:
+    async def run(aclient: Any) -> list[Any]:
+        store = QdrantVectorStore("li", aclient=aclient)
+        await store.async_add(_nodes())
+        out = [_result(await store.aquery(query)) for query in _queries()]
+        await store.adelete("doc2")
+        out += [_result(await store.aquery(query)) for query in _queries()[:3]]
+        await aclient.close()
+        return out
+
+    with engine("local"):
+        expected = asyncio.run(run(qdrant_client.AsyncQdrantClient(":memory:")))
+    assert_same(expected, asyncio.run(run(qdrant_local.AsyncQdrantClient(":memory:"))))
