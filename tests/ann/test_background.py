@@ -104,16 +104,17 @@ def test_without_the_extra_nothing_changes(tmp_path):
 import sys, warnings
 sys.modules["faiss"] = None  # as if faiss-cpu were not installed
 from qdrant_local import QdrantClient, models
-from tests.ann.helpers import clustered, create, load
+import importlib
+helpers = importlib.import_module("tests.ann.helpers")  # a script cannot import relatively
 c = QdrantClient(":memory:")
-create(c)
-load(c, "c", clustered(3000))
+helpers.create(c)
+helpers.load(c, "c", helpers.clustered(3000))
 assert c._database.ann is None
 info = c.get_collection("c")
 assert info.indexed_vectors_count == 0 and info.status == models.CollectionStatus.GREEN
 with warnings.catch_warnings(record=True) as caught:
     warnings.simplefilter("always")
-    c.query_points("c", clustered(1)[0].tolist(), limit=3, search_params=models.SearchParams(hnsw_ef=10))
+    c.query_points("c", helpers.clustered(1)[0].tolist(), limit=3, search_params=models.SearchParams(hnsw_ef=10))
 assert any("exact (brute-force)" in str(w.message) for w in caught)
 print("ok")
 """
