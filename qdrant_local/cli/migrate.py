@@ -39,16 +39,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_transfer_arguments(parser)
 
 
-def run(args: argparse.Namespace) -> int:
-    def migrate() -> int:
+def copy_with_server(args: argparse.Namespace, *, to_server: bool) -> int:
+    """Copy between the folder and the server (either way) and print the verified counts."""
+
+    def copy() -> int:
         from ..transfer.copy import copy_collections
 
         remote = server_client(args.url, args.api_key)
         try:
-            with open_folder(args.path, read_only=True) as local:
+            with open_folder(args.path, read_only=to_server) as local:
+                source, destination = (local, remote) if to_server else (remote, local)
                 counts = copy_collections(
-                    local,
-                    remote,
+                    source,
+                    destination,
                     args.collection,
                     batch_size=args.batch_size,
                     on_existing=on_existing(args),
@@ -56,8 +59,13 @@ def run(args: argparse.Namespace) -> int:
                 )
         finally:
             remote.close()
+        where = f"on {args.url}" if to_server else f"in {args.path}"
         for name, count in counts.items():
-            print(f"{name}: {count} points on {args.url} (counts match)", file=sys.stderr)
+            print(f"{name}: {count} points {where} (counts match)", file=sys.stderr)
         return 0
 
-    return report(migrate)
+    return report(copy)
+
+
+def run(args: argparse.Namespace) -> int:
+    return copy_with_server(args, to_server=True)

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
-from ._common import open_folder, report, server_client
-from .migrate import add_transfer_arguments, on_existing
+from .migrate import add_transfer_arguments, copy_with_server
 
 HELP = "copy collections (config, payload indexes, aliases, metadata, points) from a Qdrant server into a folder"
 
@@ -18,24 +16,4 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    def pull() -> int:
-        from ..transfer.copy import copy_collections
-
-        remote = server_client(args.url, args.api_key)
-        try:
-            with open_folder(args.path) as local:
-                counts = copy_collections(
-                    remote,
-                    local,
-                    args.collection,
-                    batch_size=args.batch_size,
-                    on_existing=on_existing(args),
-                    show_progress=True,
-                )
-        finally:
-            remote.close()
-        for name, count in counts.items():
-            print(f"{name}: {count} points in {args.path} (counts match)", file=sys.stderr)
-        return 0
-
-    return report(pull)
+    return copy_with_server(args, to_server=False)
