@@ -524,9 +524,13 @@ def _missing_point_request(
             return method, [[draw(st.sampled_from(kind.vector_names))], selector]
         # a batch whose valid operations come first: all-or-nothing means none of them sticks
         # The failing operation names only the missing point, and no earlier one may create it,
-        # so the expected message is known.
+        # so the expected message is known. The batch is cut before its first upsert of the
+        # missing point (not that upsert dropped): a later operation may name a point only that
+        # upsert created, and would then fail first.
         missing = [i for i in ids if canonical_id(i) not in existing][0]
-        ops = [op for op in draw(batch_operations(kind, existing)) if not _creates(op, missing)]
+        drawn = draw(batch_operations(kind, existing))
+        creators = [n for n, op in enumerate(drawn) if _creates(op, missing)]
+        ops = drawn[: creators[0]] if creators else drawn
         ops.append(Call("ClearPayloadOperation", clear_payload=Call("PointIdsList", points=[missing])))
         return method, [ops]
 
