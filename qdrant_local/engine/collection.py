@@ -111,7 +111,7 @@ class Collection:
             else:
                 sparse[name] = [(int(p), vectors.raw(int(slots[p]))) for p in positions]
         yield ops.Upsert(
-            [store.point_ids[s] for s in slots.tolist()],
+            store.ids_of(slots),
             payloads,
             PreparedVectors(dense, multi, sparse),  # type: ignore[arg-type]
         )
@@ -173,15 +173,13 @@ class Collection:
         """Canonical ids a selector names; with ``require_existing`` a missing id is an error."""
         if selector.point_ids is not None:
             if require_existing:
-                for point_id in selector.point_ids:
-                    if point_id not in self.store.slot_of:
-                        # Deviation: local mode applies the other points first, then raises KeyError;
-                        # the whole request is rejected here, before anything changes.
-                        raise PointNotFound(point_id)
+                absent = np.flatnonzero(self.store.lookup(selector.point_ids) < 0)
+                if len(absent):
+                    # Deviation: local mode applies the other points first, then raises KeyError;
+                    # the whole request is rejected here, before anything changes.
+                    raise PointNotFound(selector.point_ids[int(absent[0])])
             return list(dict.fromkeys(selector.point_ids))
-        slots = np.flatnonzero(self.mask(selector.filter))
-        point_ids = self.store.point_ids
-        return [point_ids[slot] for slot in slots.tolist()]
+        return self.store.ids_of(np.flatnonzero(self.mask(selector.filter)))
 
     # -- prepare: validation into resolved operations --------------------------------------------
 
@@ -216,8 +214,8 @@ class Collection:
     ) -> np.ndarray:
         """Which points of an upsert are written, after update_mode and update_filter."""
         mode = enum_value(update_mode) if update_mode is not None else "upsert"
-        slot_of = self.store.slot_of
-        exists = np.fromiter((p in slot_of for p in point_ids), dtype=bool, count=len(point_ids))
+        found = self.store.lookup(point_ids)
+        exists = found >= 0
         keep = np.ones(len(point_ids), dtype=bool)
         if mode == "insert_only":
             keep &= ~exists
@@ -225,9 +223,8 @@ class Collection:
             keep &= exists
         if compiled is not None and exists.any():
             matching = self.mask(compiled)
-            for position in np.flatnonzero(exists & keep).tolist():
-                if not matching[slot_of[point_ids[position]]]:
-                    keep[position] = False
+            checked = exists & keep
+            keep[checked] = matching[found[checked]]
         # Within one request the last occurrence of an id wins, as sequential application would.
         seen: set[PointId] = set()
         for position in range(len(point_ids) - 1, -1, -1):
@@ -245,13 +242,12 @@ class Collection:
         point_ids = [normalize_id(p) for p in raw_ids]
         columns = split_point_vectors(vector_structs, self.store.vectors, self.config.unnamed)
         vectors = prepare_columns(columns, self.store.vectors)
-        for point_id in point_ids:
-            if point_id not in self.store.slot_of:
-                raise PointNotFound(point_id)  # Deviation: see resolve()
+        found = self.store.lookup(point_ids)
+        if (found < 0).any():
+            raise PointNotFound(point_ids[int(np.argmax(found < 0))])  # Deviation: see resolve()
         keep = np.ones(len(point_ids), dtype=bool)
         if compiled is not None:
-            matching = self.mask(compiled)
-            keep &= np.array([bool(matching[self.store.slot_of[p]]) for p in point_ids], dtype=bool)
+            keep &= self.mask(compiled)[found]
         if not keep.all():
             vectors = vectors.select(keep)
             point_ids = [p for p, k in zip(point_ids, keep) if k]
@@ -341,17 +337,17 @@ class Collection:
 
     def _apply_upsert(self, op: ops.Upsert) -> None:
         store = self.store
-        slot_of = store.slot_of
-        replaced = [slot_of[p] for p in op.point_ids if p in slot_of]
-        new_ids = [p for p in op.point_ids if p not in slot_of]
-        if new_ids:
-            store.allocate(new_ids)
-        slots = np.fromiter((slot_of[p] for p in op.point_ids), dtype=np.int64, count=len(op.point_ids))
+        slots = store.lookup(op.point_ids)
+        replaced = slots[slots >= 0]
+        new_positions = np.flatnonzero(slots < 0)
+        if len(new_positions):
+            point_ids = op.point_ids
+            slots[new_positions] = store.allocate([point_ids[i] for i in new_positions.tolist()])
         payloads = store.payloads
         for slot, payload in zip(slots.tolist(), op.payloads):
             payloads[slot] = payload
         # An upsert replaces the whole point: vectors it does not carry are removed.
-        if replaced:
+        if len(replaced):
             for vectors in store.vectors.values():
                 vectors.erase(replaced)
         self._write_vectors(slots, op.vectors)
@@ -368,9 +364,7 @@ class Collection:
                 stores[vector_name].write_one(int(slots[position]), prepared)  # type: ignore[union-attr,arg-type]
 
     def _apply_update_vectors(self, op: ops.UpdateVectors) -> None:
-        slot_of = self.store.slot_of
-        slots = np.fromiter((slot_of[p] for p in op.point_ids), dtype=np.int64, count=len(op.point_ids))
-        self._write_vectors(slots, op.vectors)
+        self._write_vectors(self.store.lookup(op.point_ids), op.vectors)
 
     def _apply_set_payload(self, op: ops.SetPayload) -> None:
         payloads = self.store.payloads
@@ -433,13 +427,12 @@ class Collection:
         # Deviation: local mode skips a malformed id (-1, "not-a-uuid") silently; the server rejects the
         # request, as has_id and scroll offsets here do.
         point_ids = [normalize_id(raw_id) for raw_id in ids]
-        found = []
-        for point_id in point_ids:
-            slot = self.store.slot_of.get(point_id)
-            if slot is None:
-                continue
-            found.append((point_id, *self.record_parts(slot, selector, with_vectors)))
-        return found
+        slots = self.store.lookup(point_ids).tolist()
+        return [
+            (point_id, *self.record_parts(slot, selector, with_vectors))
+            for point_id, slot in zip(point_ids, slots)
+            if slot >= 0
+        ]
 
     def scroll_by_id(
         self, compiled: CompiledFilter | None, limit: int, offset: Any, with_payload: Any, with_vectors: Any
@@ -460,9 +453,10 @@ class Collection:
             position += chunk
             chunk *= 2
         chosen = chosen[: limit + 1]
-        next_offset = store.point_ids[chosen[limit]] if len(chosen) > limit else None
-        page = [(store.point_ids[s], *self.record_parts(s, selector, with_vectors)) for s in chosen[:limit]]
-        return page, next_offset  # type: ignore[return-value]
+        chosen_ids = store.ids_of(chosen)
+        next_offset = chosen_ids[limit] if len(chosen) > limit else None
+        page = [(chosen_ids[i], *self.record_parts(s, selector, with_vectors)) for i, s in enumerate(chosen[:limit])]
+        return page, next_offset
 
     def scroll_by_value(
         self, compiled: CompiledFilter | None, limit: int, order_by: Any, with_payload: Any, with_vectors: Any
@@ -482,10 +476,10 @@ class Collection:
         chosen = self._order_from_index(key, mask, limit, start_value, descending)
         if chosen is None:
             chosen = self._order_by_scan(key, np.flatnonzero(mask).tolist(), limit, start_value, descending)
-        point_ids = self.store.point_ids
+        point_ids = self.store.ids_of([slot for slot, _ in chosen])
         return [
-            (point_ids[slot], *self.record_parts(slot, selector, with_vectors), value)  # type: ignore[misc]
-            for slot, value in chosen
+            (point_id, *self.record_parts(slot, selector, with_vectors), value)
+            for point_id, (slot, value) in zip(point_ids, chosen)
         ]
 
     def _order_by_scan(

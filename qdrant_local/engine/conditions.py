@@ -16,7 +16,7 @@ Semantics are local mode's ``payload_filters.py`` (see each node).
 
 from __future__ import annotations
 
-from typing import Any, Callable, Optional, Protocol, Sequence
+from typing import Any, Callable, Mapping, Optional, Protocol, Sequence
 
 import numpy as np
 
@@ -57,7 +57,7 @@ class FilterTarget(Protocol):
         """Payload by slot; None for a free slot."""
 
     @property
-    def slot_of(self) -> dict[Any, int]:
+    def slot_of(self) -> Mapping[Any, int]:
         """Canonical point id -> slot."""
 
     def vector_mask(self, vector_name: str) -> Optional[np.ndarray]:

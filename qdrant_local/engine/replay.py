@@ -118,13 +118,15 @@ def check_point_operation(body: dict[str, Any], collection: Any, *, in_snapshot:
         payloads = body["payloads"]
         _require(len(payloads) == len(point_ids), "upsert: not one payload per point")
         _require(all(type(p) is dict for p in payloads), "upsert: a payload is not a map")
-        if in_snapshot and not store.slot_of.keys().isdisjoint(point_ids):
-            twice = next(p for p in point_ids if p in store.slot_of)
+        present = store.lookup(point_ids) >= 0 if in_snapshot else None
+        if present is not None and present.any():
+            twice = point_ids[int(np.argmax(present))]
             raise BadRecord(f"point {twice!r} appears twice in the snapshot")
     if kind in ("upsert", "update_vectors"):
         _check_vectors(body["vectors"], len(point_ids), store.vectors)
     if kind == "update_vectors":
-        missing = [p for p in point_ids if p not in store.slot_of]
+        absent = store.lookup(point_ids) < 0
+        missing = [point_ids[i] for i in np.flatnonzero(absent)[:3].tolist()]
         _require(not missing, f"update_vectors names points that do not exist: {missing[:3]!r}")
     if kind == "set_payload" and body["key"] is not None:
         _check_key(body["key"])

@@ -1,6 +1,6 @@
 """PointStore: the slots of one collection.
 
-A *slot* is a row shared by every per-slot structure: the id table, the payload list, the ``live``
+A *slot* is a row shared by every per-slot structure: the id columns, the payload list, the ``live``
 mask and each vector store's rows. Points get slots in arrival order; a deleted point leaves a
 tombstone (``live[slot] = False``) that compaction reclaims later. Capacity doubles, so adding points
 never copies per point.
@@ -10,21 +10,24 @@ then UUIDs ascending), built with one vectorised ``lexsort``. Small writes do no
 deleted slots stay listed (scrolls skip them) until they pass a quarter of it, and new integer ids
 are merged in by binary search; only new UUIDs (or compaction) make the next scroll sort again. A
 scroll page then costs a binary search plus the page itself.
+
+Ids live in numpy columns with an open-addressing hash table (engine/idmap.py): no Python object
+per point, and a request's ids are looked up in one vectorised probe (:meth:`PointStore.lookup`).
+``point_ids`` and ``slot_of`` are read-only views over them for code that asks one id at a time.
 """
 
 from __future__ import annotations
 
 import uuid
-from typing import Any, Iterable
+from typing import Any, Iterable, Sequence
 
 import numpy as np
 
 from ..ids import PointId
 from .conditions import PlainTarget
 from .growth import grown, next_capacity
+from .idmap import IdColumn, IdMap, SlotIndex
 from .vectors import DenseVectors, MultiVectors, SparseVectors, VectorStore
-
-_U64 = np.uint64
 
 # Fewer tombstones than this are never worth a compaction.
 COMPACT_MIN_TOMBSTONES = 1024
@@ -38,25 +41,21 @@ class PointStore(PlainTarget):
         self.n_slots = 0
         self.capacity = 0
         self.live = np.zeros(0, dtype=bool)
-        self.point_ids: list[PointId | None] = []
+        self.ids = IdMap()  # id columns (also the scroll sort keys) and the id -> slot hash table
+        self.point_ids = IdColumn(self)  # slot -> id (None when deleted), read from the columns
+        self.slot_of = SlotIndex(self)  # id -> live slot, a read-only mapping over the hash table
         self.payloads: list[dict[str, Any] | None] = []
-        self.slot_of: dict[PointId, int] = {}
-        # Sort keys per slot: (is_uuid, int id, uuid high 64 bits, uuid low 64 bits).
-        self._is_uuid = np.zeros(0, dtype=bool)
-        self._key_int = np.zeros(0, dtype=_U64)
-        self._key_hi = np.zeros(0, dtype=_U64)
-        self._key_lo = np.zeros(0, dtype=_U64)
+        self._count = 0  # live points
         self._order: np.ndarray | None = None
         self._order_dead = 0  # tombstoned slots still listed in _order
         self._order_new: list[np.ndarray] = []  # integer-id slots added since _order was built
-        self._any_uuid = False
         # Bumped on every change, so caches (payload columns, indexes) can tell they are stale.
         self.version = 0
 
     # -- sizes and masks -------------------------------------------------------------------------
 
     def __len__(self) -> int:
-        return len(self.slot_of)
+        return self._count
 
     @property
     def live_mask(self) -> np.ndarray:
@@ -69,10 +68,18 @@ class PointStore(PlainTarget):
             return None
         return store.present[: self.n_slots] & self.live[: self.n_slots]
 
+    def lookup(self, point_ids: Sequence[PointId]) -> np.ndarray:
+        """Live slot of each (canonical) id, -1 where absent: one vectorised probe of the id table."""
+        return self.ids.lookup(point_ids)
+
     def slots_for(self, point_ids: Iterable[PointId]) -> list[int]:
         """Slots of the given (canonical) ids that exist, in the given order."""
-        slot_of = self.slot_of
-        return [slot_of[p] for p in point_ids if p in slot_of]
+        found = self.lookup(point_ids if isinstance(point_ids, (list, tuple)) else list(point_ids))
+        return found[found >= 0].tolist()
+
+    def ids_of(self, slots: np.ndarray | list[int]) -> list[PointId]:
+        """Ids of live slots, in the given order."""
+        return self.ids.ids_at(slots)
 
     # -- growth ----------------------------------------------------------------------------------
 
@@ -80,8 +87,8 @@ class PointStore(PlainTarget):
         if needed <= self.capacity:
             return
         capacity = next_capacity(self.capacity, needed)
-        for name in ("live", "_is_uuid", "_key_int", "_key_hi", "_key_lo"):
-            setattr(self, name, grown(getattr(self, name), capacity))
+        self.live = grown(self.live, capacity)
+        self.ids.reserve(capacity)
         for vectors in self.vectors.values():
             vectors.reserve(capacity)
         self.capacity = capacity
@@ -98,46 +105,30 @@ class PointStore(PlainTarget):
         start = self.n_slots
         self._reserve(start + count)
         slots = np.arange(start, start + count, dtype=np.int64)
-        self.point_ids.extend(point_ids)
+        self.ids.assign(start, point_ids)
         self.payloads.extend([None] * count)
-        self.slot_of.update(zip(point_ids, range(start, start + count)))
         self.live[start : start + count] = True
-        self._set_sort_keys(start, point_ids)
         self.n_slots = start + count
-        if self._any_uuid:
+        self._count += count
+        if self.ids.any_uuid:
             self._order = None
         elif self._order is not None:
             self._order_new.append(slots)  # merged into the order when a scroll asks for it
         self.version += 1
         return slots
 
-    def _set_sort_keys(self, start: int, point_ids: list[PointId]) -> None:
-        if all(isinstance(p, int) for p in point_ids):
-            self._key_int[start : start + len(point_ids)] = np.fromiter(point_ids, dtype=_U64, count=len(point_ids))
-            return
-        for offset, point_id in enumerate(point_ids):
-            slot = start + offset
-            if isinstance(point_id, int):
-                self._key_int[slot] = point_id
-            else:
-                value = uuid.UUID(point_id).int
-                self._any_uuid = True
-                self._is_uuid[slot] = True
-                self._key_hi[slot] = value >> 64
-                self._key_lo[slot] = value & 0xFFFFFFFFFFFFFFFF
-
     def remove(self, slots: list[int] | np.ndarray) -> None:
         """Tombstone the given slots: the point, its payload and its vectors are gone."""
         slots = np.asarray(slots, dtype=np.int64)
+        slots = np.unique(slots[self.live[slots]]) if len(slots) else slots
         if len(slots) == 0:
             return
+        self.ids.unlink(slots)
+        payloads = self.payloads
         for slot in slots.tolist():
-            point_id = self.point_ids[slot]
-            if point_id is not None:
-                del self.slot_of[point_id]
-            self.point_ids[slot] = None
-            self.payloads[slot] = None
+            payloads[slot] = None
         self.live[slots] = False
+        self._count -= len(slots)
         for vectors in self.vectors.values():
             vectors.erase(slots)
         self._order_dead += len(slots)  # they stay in the scroll order until it is worth a rebuild
@@ -145,10 +136,12 @@ class PointStore(PlainTarget):
 
     def revive(self, slot: int, point_id: PointId) -> None:
         """Give a tombstoned slot back to the point that held it (batch rollback)."""
-        self.point_ids[slot] = point_id
+        if self.ids.id_at(slot) != point_id:  # the columns still hold it unless compacted since
+            raise ValueError(f"slot {slot} did not hold point {point_id!r}")
+        self.ids.link(np.array([slot], dtype=np.int64))
         self.payloads[slot] = {}
-        self.slot_of[point_id] = slot
         self.live[slot] = True
+        self._count += 1
         self._order = None  # it may have dropped the slot
         self.version += 1
 
@@ -165,15 +158,18 @@ class PointStore(PlainTarget):
         are dropped once they pass a quarter of the list.
         """
         if self._order is not None and self._order_new:
-            if self._any_uuid:
+            if self.ids.any_uuid:
                 self._order = None
             else:
                 self._order = self._merge_new_integer_ids(self._order, np.concatenate(self._order_new))
             self._order_new = []
         if self._order is None:
             live = np.flatnonzero(self.live[: self.n_slots])
-            keys = (self._key_lo[live], self._key_hi[live], self._key_int[live], self._is_uuid[live])
-            self._order = live[np.lexsort(keys)]
+            ids = self.ids
+            if ids.lo is None:
+                self._order = live[np.argsort(ids.key[live], kind="stable")]
+            else:
+                self._order = live[np.lexsort((ids.lo[live], ids.key[live], ids.is_uuid[live]))]
             self._order_dead = 0
             self._order_new = []
         elif self._order_dead * 4 > len(self._order):
@@ -184,7 +180,7 @@ class PointStore(PlainTarget):
     def _merge_new_integer_ids(self, order: np.ndarray, new: np.ndarray) -> np.ndarray:
         """``order`` (integer ids only) with the slots ``new`` inserted in place: vectorised, no sort
         of the whole collection."""
-        keys = self._key_int
+        keys = self.ids.key
         new = new[np.argsort(keys[new], kind="stable")]
         return np.insert(order, np.searchsorted(keys[order], keys[new], side="right"), new)
 
@@ -192,21 +188,17 @@ class PointStore(PlainTarget):
         """Index in :meth:`ordered_slots` of the first id not before ``point_id`` (deleted slots keep
         their sort keys, so the list stays sorted)."""
         order = self.ordered_slots()
+        ids = self.ids
         if isinstance(point_id, int):
-            target = (False, point_id, 0, 0)
+            target = (False, point_id, 0)
         else:
             value = uuid.UUID(point_id).int
-            target = (True, 0, value >> 64, value & 0xFFFFFFFFFFFFFFFF)
+            target = (True, value >> 64, value & 0xFFFFFFFFFFFFFFFF)
         lo, hi = 0, len(order)
         while lo < hi:
             mid = (lo + hi) // 2
             slot = order[mid]
-            key = (
-                bool(self._is_uuid[slot]),
-                int(self._key_int[slot]),
-                int(self._key_hi[slot]),
-                int(self._key_lo[slot]),
-            )
+            key = (bool(ids.is_uuid[slot]), int(ids.key[slot]), int(ids.lo[slot]) if ids.lo is not None else 0)
             if key < target:
                 lo = mid + 1
             else:
@@ -216,7 +208,7 @@ class PointStore(PlainTarget):
     # -- compaction ------------------------------------------------------------------------------
 
     def tombstones(self) -> int:
-        return self.n_slots - len(self.slot_of)
+        return self.n_slots - self._count
 
     def needs_compaction(self) -> bool:
         """Deleted slots pass a quarter of all slots (and a floor, so small stores are left alone)."""
@@ -232,17 +224,11 @@ class PointStore(PlainTarget):
         keep = np.flatnonzero(self.live[: self.n_slots])
         count = len(keep)
         capacity = next_capacity(0, max(count, 1))
-        for name in ("_is_uuid", "_key_int", "_key_hi", "_key_lo"):
-            old = getattr(self, name)
-            new = np.zeros(capacity, dtype=old.dtype)
-            new[:count] = old[keep]
-            setattr(self, name, new)
+        self.ids.compact(keep, capacity)
         self.live = np.zeros(capacity, dtype=bool)
         self.live[:count] = True
         kept = keep.tolist()
-        self.point_ids = [self.point_ids[slot] for slot in kept]
         self.payloads = [self.payloads[slot] for slot in kept]
-        self.slot_of = dict(zip(self.point_ids, range(count)))  # type: ignore[arg-type]
         for vectors in self.vectors.values():
             vectors.compact(keep, capacity)
         self.n_slots = count
