@@ -16,7 +16,7 @@ import numpy as np
 from .._access import enum_value, field
 from ..errors import InvalidVector
 from .distance import COSINE, DOT, EUCLID, MANHATTAN, normalize_rows
-from .growth import grown
+from .growth import ReservedRows, grown
 from .multi import MultiIndex
 from .sparse import SparseIndex
 
@@ -60,6 +60,7 @@ class DenseVectors:
     def __init__(self, dim: int, distance: str) -> None:
         self.dim = dim
         self.distance = distance
+        self._memory = ReservedRows((dim,), np.float32)  # large matrices grow in place (engine/growth.py)
         self.matrix = np.zeros((0, dim), dtype=np.float32)
         self.present = np.zeros(0, dtype=bool)
         # Told of every change (``changed(slots)``, ``compacted(keep)``), so that an approximate
@@ -68,7 +69,7 @@ class DenseVectors:
 
     def reserve(self, capacity: int) -> None:
         if capacity > len(self.present):
-            self.matrix = grown(self.matrix, capacity)
+            self.matrix = self._memory.resize(self.matrix, capacity)
             self.present = grown(self.present, capacity)
 
     def prepare(self, vectors: Sequence[Any], vector_name: str) -> np.ndarray:
@@ -115,8 +116,9 @@ class DenseVectors:
 
         Rows move down in place, a chunk at a time: row ``keep[i]`` goes to row ``i <= keep[i]``, so
         a chunk never overwrites a row a later chunk still reads, and no second matrix exists, even
-        for a moment. The matrix then shrinks to ``capacity`` rows in place (realloc); if a view of
-        it is alive it keeps its size, with zeroed rows past the kept ones.
+        for a moment. The matrix then shrinks to ``capacity`` rows in place: a reserved one hands the
+        pages past its rows back to the system, a numpy one is reallocated (if a view of it is alive it
+        keeps its size, with zeroed rows past the kept ones).
         """
         count = len(keep)
         matrix = self.matrix
@@ -126,6 +128,11 @@ class DenseVectors:
         present = np.zeros(capacity, dtype=bool)
         present[:count] = self.present[keep]
         self.present = present
+        if self._memory.owns(matrix):
+            self.matrix = self._memory.shrink(matrix, capacity, count)
+            for observer in self.observers:
+                observer.compacted(keep)
+            return
         rows = len(matrix)
         del matrix
         if capacity < rows:
