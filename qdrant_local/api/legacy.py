@@ -18,6 +18,7 @@ from .. import models
 from .._access import field
 from ..errors import InvalidInput
 from ..query.execution import QueryRequest, run_batch, run_groups, run_query
+from ..query.groups import Grouping
 from .base import ClientBase
 
 __all__ = ["LegacyApi"]
@@ -82,17 +83,8 @@ class LegacyApi(ClientBase):
         **query: Any,
     ) -> models.GroupsResult:
         request = QueryRequest.for_groups(limit=limit, group_size=group_size, with_vectors=with_vectors, **query)
-        return run_groups(
-            self._database,
-            collection_name,
-            request,
-            group_by,
-            limit,
-            group_size,
-            with_payload,
-            with_vectors,
-            with_lookup,
-        )
+        grouping = Grouping(group_by, limit, group_size, with_payload, with_vectors, with_lookup)
+        return run_groups(self._database, collection_name, request, grouping)
 
     def search(
         self,

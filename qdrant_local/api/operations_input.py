@@ -10,6 +10,7 @@ from ..engine import operations as ops
 from ..engine.collection import Collection
 from ..engine.database import AliasOperation
 from ..errors import InvalidInput
+from ..models.convert import to_filter, to_selector
 
 Prepare = Callable[[Collection], ops.PointOperation]
 
@@ -48,24 +49,24 @@ def parse_update_operation(operation: Any) -> Prepare:
         if data is None:
             raise InvalidInput("Upsert operation must carry points or a batch")
         update_filter, update_mode = field(body, "update_filter"), field(body, "update_mode")
-        return lambda c: c.prepare_upsert(data, update_filter, update_mode)
+        return lambda c: c.prepare_upsert(data, to_filter(update_filter), update_mode)
     if kind == "delete":
-        return lambda c: c.prepare_delete(body)
+        return lambda c: c.prepare_delete(to_selector(body))
     if kind in ("set_payload", "overwrite_payload"):
         payload, selector, key = field(body, "payload"), _selector_of(body), field(body, "key")
         if kind == "overwrite_payload":
-            return lambda c: c.prepare_overwrite_payload(payload, selector)
-        return lambda c: c.prepare_set_payload(payload, selector, key)
+            return lambda c: c.prepare_overwrite_payload(payload, to_selector(selector))
+        return lambda c: c.prepare_set_payload(payload, to_selector(selector), key)
     if kind == "delete_payload":
         keys, selector = field(body, "keys", []), _selector_of(body)
-        return lambda c: c.prepare_delete_payload(keys, selector)
+        return lambda c: c.prepare_delete_payload(keys, to_selector(selector))
     if kind == "clear_payload":
-        return lambda c: c.prepare_clear_payload(body)
+        return lambda c: c.prepare_clear_payload(to_selector(body))
     if kind == "update_vectors":
         points, update_filter = field(body, "points", []), field(body, "update_filter")
-        return lambda c: c.prepare_update_vectors(points, update_filter)
+        return lambda c: c.prepare_update_vectors(points, to_filter(update_filter))
     names, selector = field(body, "vector", []), _selector_of(body)
-    return lambda c: c.prepare_delete_vectors(names, selector)
+    return lambda c: c.prepare_delete_vectors(names, to_selector(selector))
 
 
 def alias_operations(operations: Iterable[Any]) -> Iterator[AliasOperation]:

@@ -13,6 +13,7 @@ import numpy as np
 from .. import models
 from ..engine.filters import compile_filter
 from ..errors import InvalidInput
+from ..models.convert import to_filter, to_selector
 from .base import ClientBase, completed, record
 from .operations_input import parse_update_operation
 
@@ -43,7 +44,9 @@ class PointsApi(ClientBase):
         Returns:
             UpdateResult with status COMPLETED.
         """
-        return self._write(collection_name, lambda c: c.prepare_upsert(points, update_filter, update_mode), wait)
+        return self._write(
+            collection_name, lambda c: c.prepare_upsert(points, to_filter(update_filter), update_mode), wait
+        )
 
     def delete(
         self,
@@ -55,7 +58,7 @@ class PointsApi(ClientBase):
         timeout: int | None = None,
     ) -> models.UpdateResult:
         """Delete points by ids, PointIdsList, Filter or FilterSelector. Unknown ids are ignored."""
-        return self._write(collection_name, lambda c: c.prepare_delete(points_selector), wait)
+        return self._write(collection_name, lambda c: c.prepare_delete(to_selector(points_selector)), wait)
 
     def set_payload(
         self,
@@ -69,7 +72,7 @@ class PointsApi(ClientBase):
         timeout: int | None = None,
     ) -> models.UpdateResult:
         """Merge ``payload`` into the selected points' payloads (at the json path ``key`` if given)."""
-        return self._write(collection_name, lambda c: c.prepare_set_payload(payload, points, key), wait)
+        return self._write(collection_name, lambda c: c.prepare_set_payload(payload, to_selector(points), key), wait)
 
     def overwrite_payload(
         self,
@@ -82,7 +85,7 @@ class PointsApi(ClientBase):
         timeout: int | None = None,
     ) -> models.UpdateResult:
         """Replace the selected points' payloads with ``payload``."""
-        return self._write(collection_name, lambda c: c.prepare_overwrite_payload(payload, points), wait)
+        return self._write(collection_name, lambda c: c.prepare_overwrite_payload(payload, to_selector(points)), wait)
 
     def delete_payload(
         self,
@@ -95,7 +98,7 @@ class PointsApi(ClientBase):
         timeout: int | None = None,
     ) -> models.UpdateResult:
         """Remove the given keys (json paths) from the selected points' payloads."""
-        return self._write(collection_name, lambda c: c.prepare_delete_payload(keys, points), wait)
+        return self._write(collection_name, lambda c: c.prepare_delete_payload(keys, to_selector(points)), wait)
 
     def clear_payload(
         self,
@@ -107,7 +110,7 @@ class PointsApi(ClientBase):
         timeout: int | None = None,
     ) -> models.UpdateResult:
         """Empty the selected points' payloads."""
-        return self._write(collection_name, lambda c: c.prepare_clear_payload(points_selector), wait)
+        return self._write(collection_name, lambda c: c.prepare_clear_payload(to_selector(points_selector)), wait)
 
     def update_vectors(
         self,
@@ -120,7 +123,7 @@ class PointsApi(ClientBase):
         timeout: int | None = None,
     ) -> models.UpdateResult:
         """Replace the given vectors of existing points (PointVectors); their other vectors stay."""
-        return self._write(collection_name, lambda c: c.prepare_update_vectors(points, update_filter), wait)
+        return self._write(collection_name, lambda c: c.prepare_update_vectors(points, to_filter(update_filter)), wait)
 
     def delete_vectors(
         self,
@@ -133,7 +136,7 @@ class PointsApi(ClientBase):
         timeout: int | None = None,
     ) -> models.UpdateResult:
         """Remove the named vectors from the selected points."""
-        return self._write(collection_name, lambda c: c.prepare_delete_vectors(vectors, points), wait)
+        return self._write(collection_name, lambda c: c.prepare_delete_vectors(vectors, to_selector(points)), wait)
 
     def batch_update_points(
         self,
@@ -168,7 +171,9 @@ class PointsApi(ClientBase):
         """Upsert any iterable of points as one request (an empty one is a no-op)."""
         points = list(points)
         if points:
-            self._write(collection_name, lambda c: c.prepare_upsert(points, update_filter, update_mode), True)
+            self._write(
+                collection_name, lambda c: c.prepare_upsert(points, to_filter(update_filter), update_mode), True
+            )
 
     def upload_collection(
         self,
@@ -189,7 +194,7 @@ class PointsApi(ClientBase):
         ids and payloads (any iterables, even endless ones). Without ids, points get uuid4 ids."""
         batch = _upload_batch(vectors, payload, ids)
         if batch is not None:
-            self._write(collection_name, lambda c: c.prepare_upsert(batch, update_filter, update_mode), True)
+            self._write(collection_name, lambda c: c.prepare_upsert(batch, to_filter(update_filter), update_mode), True)
 
     # -- point reads -----------------------------------------------------------------------------
 
@@ -230,7 +235,7 @@ class PointsApi(ClientBase):
             raise InvalidInput(f"limit value {limit} is invalid. Must be 1 or larger.")
         if order_by is not None and offset is not None:
             raise InvalidInput("Offset is not supported in conjunction with `order_by` scroll parameter")
-        compiled = compile_filter(scroll_filter)
+        compiled = compile_filter(to_filter(scroll_filter))
         if order_by is not None:
             found = self._read(
                 collection_name, lambda c: c.scroll_by_value(compiled, limit, order_by, with_payload, with_vectors)
@@ -250,7 +255,7 @@ class PointsApi(ClientBase):
         timeout: int | None = None,
     ) -> models.CountResult:
         """Number of points matching the filter (always exact)."""
-        compiled = compile_filter(count_filter)
+        compiled = compile_filter(to_filter(count_filter))
         return models.CountResult(count=self._read(collection_name, lambda c: c.count(compiled)))
 
     def facet(
@@ -265,7 +270,7 @@ class PointsApi(ClientBase):
         shard_key_selector: Any = None,
     ) -> models.FacetResponse:
         """Counts of the distinct values of a payload key among matching points, most frequent first."""
-        compiled = compile_filter(facet_filter)
+        compiled = compile_filter(to_filter(facet_filter))
         hits = self._read(collection_name, lambda c: c.facet(key, compiled, limit))
         return models.FacetResponse(hits=[models.FacetValueHit(value=v, count=c) for v, c in hits])
 

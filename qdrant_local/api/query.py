@@ -21,6 +21,7 @@ from ..query.execution import (
     run_groups,
     run_query,
 )
+from ..query.groups import Grouping
 from .base import ClientBase
 
 
@@ -230,17 +231,8 @@ class QueryApi(ClientBase):
             query, using, prefetch, query_filter, search_params, limit, group_size,
             with_vectors, score_threshold, lookup_from,
         )  # fmt: skip
-        return run_groups(
-            self._database,
-            collection_name,
-            request,
-            group_by,
-            limit,
-            group_size,
-            with_payload,
-            with_vectors,
-            with_lookup,
-        )
+        grouping = Grouping(group_by, limit, group_size, with_payload, with_vectors, with_lookup)
+        return run_groups(self._database, collection_name, request, grouping)
 
     def search_matrix_pairs(
         self,

@@ -1,25 +1,26 @@
-"""Filters: compile a Filter (our model, a qdrant_client model or a REST dict) into a node tree.
+"""Filters: compile a Filter (our model, as ``models.convert.to_filter`` returns it) into a node tree.
 
-:func:`compile_filter` validates the whole tree up front (key paths, operand types, point ids,
-``min_should.min_count``, slice bounds, unknown shapes), so a write can be rejected before it
-touches any point. :func:`filter_mask` then evaluates it over a :class:`FilterTarget` as numpy
-masks; see :mod:`.conditions` for the nodes and their semantics, which are qdrant-client 1.20.0
-local mode's (``local/payload_filters.py``).
+:func:`compile_filter` validates the operands of the whole tree up front (key paths, operand types,
+point ids, ``min_should.min_count``, slice bounds), so a write can be rejected before it touches any
+point; the converter at the client facade already checked its shape. :func:`filter_mask` then
+evaluates it over a :class:`FilterTarget` as numpy masks; see :mod:`.conditions` for the nodes and
+their semantics, which are qdrant-client 1.20.0 local mode's (``local/payload_filters.py``).
 
-A condition is discriminated by the fields it carries (``key`` -> FieldCondition, ``has_id``,
-``has_vector``, ``is_empty``, ``is_null``, ``nested``, ``slice``, else a nested Filter), so model
-objects of either library and plain dicts all work. A clause may hold one condition or a list.
+Conditions are told apart by their model class; clauses are lists (or None), as the converter makes
+them. Nothing here reads dicts or qdrant_client objects.
 """
 
 from __future__ import annotations
 
+import weakref
 from typing import Any, Callable, Hashable, Iterable
 
 import numpy as np
 
-from .._access import field
+from .. import models
 from ..errors import InvalidInput
 from ..ids import normalize_id
+from ..models.convert import Unfreezable, freeze
 from . import geo, text
 from .conditions import (
     ConditionNode,
@@ -33,7 +34,6 @@ from .conditions import (
     SliceNode,
 )
 from .datetimes import bound_to_microseconds, parse_timestamp
-from .maskcache import Unfreezable, freeze
 from .paths import Path, parse_path
 
 __all__ = [
@@ -44,21 +44,17 @@ __all__ = [
     "filter_mask",
 ]
 
-_FILTER_FIELDS = ("must", "should", "must_not", "min_should")
-_FIELD_CONDITION_FIELDS = (
-    "key",
-    "match",
-    "range",
-    "geo_bounding_box",
-    "geo_radius",
-    "geo_polygon",
-    "values_count",
-    "is_empty",
-    "is_null",
-)
-_MATCH_FIELDS = ("value", "any", "except", "text", "text_any", "phrase", "prefix", "substring")
+_MATCH_KINDS: dict[type, str] = {
+    models.MatchValue: "value",
+    models.MatchAny: "any",
+    models.MatchExcept: "except",
+    models.MatchText: "text",
+    models.MatchTextAny: "text_any",
+    models.MatchPhrase: "phrase",
+    models.MatchPrefix: "prefix",
+    models.MatchSubstring: "substring",
+}
 _BOUNDS = ("lt", "gt", "gte", "lte")
-_MISSING = object()
 
 
 class CompiledFilter:
@@ -81,16 +77,25 @@ class CompiledFilter:
         return f"CompiledFilter({self.root!r})"
 
 
-def compile_filter(filter_obj: Any) -> CompiledFilter | None:
-    """Validate and compile a filter; None for None. Raises InvalidInput (or a subclass) if invalid.
+#: Compiled filters by the identity of the converted filter they came from (converted filters are
+#: shared by ``to_filter`` and never modified, so a repeated filter compiles once). A weak reference
+#: confirms the identity, so an entry never outlives its filter's meaning.
+_COMPILED: dict[int, tuple[weakref.ref[models.Filter], CompiledFilter]] = {}
+_COMPILED_CAPACITY = 256
+
+
+def compile_filter(filter_obj: models.Filter | None) -> CompiledFilter | None:
+    """Validate and compile a filter converted by ``models.convert.to_filter``; None for None.
+    Raises InvalidInput (or a subclass) for an invalid operand.
 
     ``min_count < 1`` raises local mode's ``"min_count value 0 is invalid. Must be 1 or larger."``;
     a bad key path ``InvalidPath("Invalid path")``; a bad id in ``has_id`` ``InvalidPointId``.
-    A bare condition (not wrapped in a Filter) is accepted as ``Filter(must=[condition])``.
     """
     if filter_obj is None:
         return None
-    check_filter_depth(filter_obj)
+    entry = _COMPILED.get(id(filter_obj))
+    if entry is not None and entry[0]() is filter_obj:
+        return entry[1]
     node = compile_condition(filter_obj)
     if not isinstance(node, FilterNode):
         node = FilterNode([node], None, [], None)
@@ -98,7 +103,11 @@ def compile_filter(filter_obj: Any) -> CompiledFilter | None:
         key: Hashable | None = freeze(filter_obj)
     except Unfreezable:
         key = None
-    return CompiledFilter(node, key)
+    compiled = CompiledFilter(node, key)
+    if len(_COMPILED) >= _COMPILED_CAPACITY:
+        _COMPILED.clear()
+    _COMPILED[id(filter_obj)] = (weakref.ref(filter_obj), compiled)
+    return compiled
 
 
 def filter_mask(compiled: CompiledFilter | None, target: FilterTarget, candidates: np.ndarray) -> np.ndarray:
@@ -111,120 +120,57 @@ def filter_mask(compiled: CompiledFilter | None, target: FilterTarget, candidate
     return compiled.root.evaluate(target, np.asarray(candidates, dtype=bool))
 
 
-#: The deepest nesting of filters (and nested conditions) accepted: the server's JSON parser stops at 128.
-MAX_FILTER_DEPTH = 128
-
-
-def check_filter_depth(filter_obj: Any) -> None:
-    """Raise InvalidInput when filters nest deeper than MAX_FILTER_DEPTH (walked without recursion, so a
-    filter nested 10,000 deep is a clear error, not a RecursionError)."""
-    stack = [(filter_obj, 1)]
-    while stack:
-        obj, depth = stack.pop()
-        if isinstance(obj, (str, bytes, int, float, list, tuple)) or obj is None or _has(obj, "key"):
-            continue  # a field condition (or garbage compile_condition reports): no deeper level
-        if depth > MAX_FILTER_DEPTH:
-            raise InvalidInput(f"Filter is nested deeper than {MAX_FILTER_DEPTH} levels")
-        nested = field(obj, "nested", None)
-        if nested is not None and not isinstance(nested, (str, bytes, int, float, list, tuple)):
-            stack.append((field(nested, "filter", None), depth + 1))
-            continue
-        for clause in ("must", "should", "must_not"):
-            value = field(obj, clause, None)
-            children = value if isinstance(value, (list, tuple)) else [value]
-            stack.extend((child, depth + 1) for child in children if child is not None)
-        min_should = field(obj, "min_should", None)
-        if min_should is not None and not isinstance(min_should, (str, bytes, int, float, list, tuple)):
-            conditions = field(min_should, "conditions", None)
-            if isinstance(conditions, (list, tuple)):
-                stack.extend((child, depth + 1) for child in conditions)
-
-
 # --------------------------------------------------------------------------------------------------
 # Conditions
 
 
-def _has(obj: Any, name: str) -> bool:
-    return field(obj, name, _MISSING) is not _MISSING
-
-
-def _check_fields(obj: Any, allowed: Iterable[str], what: str) -> None:
-    """Dicts only (models cannot carry unknown fields): reject keys the REST schema does not have."""
-    if isinstance(obj, dict):
-        allowed_set = set(allowed)
-        if "except" in allowed_set:
-            allowed_set.add("except_")
-        unknown = [key for key in obj if key not in allowed_set]
-        if unknown:
-            raise InvalidInput(f"Unknown field(s) {unknown} in {what}: {obj!r}")
-
-
-def _as_list(value: Any, what: str) -> list[Any]:
-    """A clause's conditions: one condition or a list of them."""
-    if isinstance(value, (list, tuple)):
-        return list(value)
-    if value is None or isinstance(value, (str, bytes, int, float)):
-        raise InvalidInput(f"{what} must be a condition or a list of conditions, got {value!r}")
-    return [value]
-
-
 def compile_condition(condition: Any) -> ConditionNode:
-    """Compile one condition (or a nested Filter) into a node; raises InvalidInput when invalid."""
-    if isinstance(condition, (str, bytes, int, float, list, tuple)) or condition is None:
-        raise InvalidInput(f"Unknown condition: {condition!r}")
-    if _has(condition, "key"):
+    """Compile one converted condition (or a nested Filter) into a node; raises InvalidInput when invalid."""
+    kind = type(condition)
+    if kind is models.FieldCondition:
         return _compile_field_condition(condition)
-    if _has(condition, "has_id"):
-        _check_fields(condition, ("has_id",), "has_id condition")
-        return _compile_has_id(field(condition, "has_id"))
-    if _has(condition, "has_vector"):
-        _check_fields(condition, ("has_vector",), "has_vector condition")
-        name = field(condition, "has_vector")
+    if kind is models.Filter:
+        return _compile_filter_node(condition)
+    if kind is models.HasIdCondition:
+        return _compile_has_id(condition.has_id)
+    if kind is models.HasVectorCondition:
+        name = condition.has_vector
         if not isinstance(name, str):
             raise InvalidInput(f"has_vector must be a vector name, got {name!r}")
         return HasVectorNode(name)
-    for kind in ("is_empty", "is_null"):
-        if _has(condition, kind):
-            _check_fields(condition, (kind,), f"{kind} condition")
-            payload_field = field(condition, kind)
-            _check_fields(payload_field, ("key",), f"{kind} condition")
-            key = field(payload_field, "key")
-            return _whole_field_node(kind, key, _parse_key(key), True)
-    if _has(condition, "nested"):
-        _check_fields(condition, ("nested",), "nested condition")
-        return _compile_nested(field(condition, "nested"))
-    if _has(condition, "slice"):
-        _check_fields(condition, ("slice",), "slice condition")
-        return _compile_slice(field(condition, "slice"))
-    if _looks_like_filter(condition):
-        return _compile_filter_node(condition)
+    if kind is models.IsEmptyCondition:
+        key = condition.is_empty.key
+        return _whole_field_node("is_empty", key, _parse_key(key), True)
+    if kind is models.IsNullCondition:
+        key = condition.is_null.key
+        return _whole_field_node("is_null", key, _parse_key(key), True)
+    if kind is models.NestedCondition:
+        return _compile_nested(condition.nested)
+    if kind is models.SliceCondition:
+        return _compile_slice(condition.slice)
     raise InvalidInput(f"Unknown condition: {condition!r}")
 
 
-def _looks_like_filter(obj: Any) -> bool:
-    if isinstance(obj, dict):
-        return all(key in _FILTER_FIELDS for key in obj)
-    return all(hasattr(obj, name) for name in _FILTER_FIELDS)
-
-
-def _compile_filter_node(filter_obj: Any) -> FilterNode:
-    _check_fields(filter_obj, _FILTER_FIELDS, "filter")
-    clauses: dict[str, list[ConditionNode] | None] = {}
-    for clause in ("must", "should", "must_not"):
-        value = field(filter_obj, clause)
-        clauses[clause] = None if value is None else [compile_condition(c) for c in _as_list(value, clause)]
+def _compile_filter_node(filter_obj: models.Filter) -> FilterNode:
+    # Converted clauses are lists or None (the model's annotation also allows one bare condition).
+    must: Any = filter_obj.must
+    should: Any = filter_obj.should
+    must_not: Any = filter_obj.must_not
     min_should = None
-    min_should_obj = field(filter_obj, "min_should")
+    min_should_obj = filter_obj.min_should
     if min_should_obj is not None:
-        _check_fields(min_should_obj, ("conditions", "min_count"), "min_should")
-        min_count = field(min_should_obj, "min_count")
+        min_count = min_should_obj.min_count
         if isinstance(min_count, bool) or not isinstance(min_count, int):
             raise InvalidInput(f"min_should.min_count must be an integer, got {min_count!r}")
         if min_count < 1:
             raise InvalidInput(f"min_count value {min_count} is invalid. Must be 1 or larger.")
-        conditions = _as_list(field(min_should_obj, "conditions", []), "min_should.conditions")
-        min_should = ([compile_condition(c) for c in conditions], min_count)
-    return FilterNode(clauses["must"] or [], clauses["should"], clauses["must_not"] or [], min_should)
+        min_should = ([compile_condition(c) for c in min_should_obj.conditions], min_count)
+    return FilterNode(
+        [compile_condition(c) for c in must] if must else [],
+        None if should is None else [compile_condition(c) for c in should],
+        [compile_condition(c) for c in must_not] if must_not else [],
+        min_should,
+    )
 
 
 def _compile_has_id(ids: Any) -> HasIdNode:
@@ -234,9 +180,8 @@ def _compile_has_id(ids: Any) -> HasIdNode:
     return HasIdNode(frozenset(normalize_id(point_id) for point_id in ids))
 
 
-def _compile_slice(slice_obj: Any) -> SliceNode:
-    _check_fields(slice_obj, ("total", "index"), "slice")
-    total, index = field(slice_obj, "total"), field(slice_obj, "index")
+def _compile_slice(slice_obj: models.Slice) -> SliceNode:
+    total, index = slice_obj.total, slice_obj.index
     for name, value in (("total", total), ("index", index)):
         if isinstance(value, bool) or not isinstance(value, int):
             raise InvalidInput(f"Slice {name} must be an integer, got {value!r}")
@@ -247,19 +192,12 @@ def _compile_slice(slice_obj: Any) -> SliceNode:
     return SliceNode(total, index)
 
 
-def _compile_nested(nested: Any) -> NestedNode:
-    _check_fields(nested, ("key", "filter"), "nested")
-    key = field(nested, "key")
-    inner = field(nested, "filter")
-    if inner is None:
-        raise InvalidInput("nested condition needs a filter")
+def _compile_nested(nested: models.Nested) -> NestedNode:
+    key = nested.key
     # `data` and `data[]` are the same nested key (payload_filters.nested_filter_values).
     stripped = key[: -len("[]")] if isinstance(key, str) and len(key) > 2 and key.endswith("[]") else key
     path = _parse_key(stripped)
-    node = compile_condition(inner)
-    if not isinstance(node, FilterNode):
-        node = FilterNode([node], None, [], None)
-    return NestedNode(key, path, node)
+    return NestedNode(key, path, _compile_filter_node(nested.filter))
 
 
 def _parse_key(key: Any) -> Path:
@@ -272,32 +210,27 @@ def _parse_key(key: Any) -> Path:
 # Field conditions
 
 
-def _compile_field_condition(condition: Any) -> ConditionNode:
-    _check_fields(condition, _FIELD_CONDITION_FIELDS, "field condition")
-    key = field(condition, "key")
+def _compile_field_condition(condition: models.FieldCondition) -> ConditionNode:
+    key = condition.key
     path = _parse_key(key)
-    # The first condition present wins, in local mode's order.
-    values_count = field(condition, "values_count")
-    if values_count is not None:
-        return _compile_values_count(key, path, values_count)
-    for kind in ("is_empty", "is_null"):
-        flag = field(condition, kind)
+    # The first condition present wins, in local mode's order (the converter kept only that one).
+    if condition.values_count is not None:
+        return _compile_values_count(key, path, condition.values_count)
+    for kind, flag in (("is_empty", condition.is_empty), ("is_null", condition.is_null)):
         if flag is not None:
             if not isinstance(flag, bool):
                 raise InvalidInput(f"{kind} must be a bool, got {flag!r}")
             return _whole_field_node(kind, key, path, flag)
-    match = field(condition, "match")
-    if match is not None:
-        return _compile_match(key, path, match)
-    range_obj = field(condition, "range")
-    if range_obj is not None:
-        return _compile_range(key, path, range_obj)
-    for kind, compile_geo in (
-        ("geo_bounding_box", _compile_bounding_box),
-        ("geo_radius", _compile_radius),
-        ("geo_polygon", _compile_polygon),
-    ):
-        geo_obj = field(condition, kind)
+    if condition.match is not None:
+        return _compile_match(key, path, condition.match)
+    if condition.range is not None:
+        return _compile_range(key, path, condition.range)
+    geo_kinds: tuple[tuple[str, Any, Callable[[Any], _GeoCompiled]], ...] = (
+        ("geo_bounding_box", condition.geo_bounding_box, _compile_bounding_box),
+        ("geo_radius", condition.geo_radius, _compile_radius),
+        ("geo_polygon", condition.geo_polygon, _compile_polygon),
+    )
+    for kind, geo_obj, compile_geo in geo_kinds:
         if geo_obj is not None:
             params, value_test, points_test = compile_geo(geo_obj)
             return GeoNode(kind, key, path, params, _any_of(value_test), value_test, points_test)
@@ -336,9 +269,8 @@ def _whole_field_node(kind: str, key: str, path: Path, flag: bool) -> FieldNode:
     return FieldNode(kind, key, path, {kind: flag}, check, None, flat=False)
 
 
-def _compile_values_count(key: str, path: Path, values_count: Any) -> FieldNode:
-    _check_fields(values_count, _BOUNDS, "values_count")
-    bounds = {name: _integer_bound(field(values_count, name), name) for name in _BOUNDS}
+def _compile_values_count(key: str, path: Path, values_count: models.ValuesCount) -> FieldNode:
+    bounds = {name: _integer_bound(getattr(values_count, name), name) for name in _BOUNDS}
     lt, gt, gte, lte = (bounds[name] for name in _BOUNDS)
 
     def count_ok(count: int) -> bool:
@@ -378,15 +310,10 @@ def _integer_bound(value: Any, name: str) -> int | None:
 
 
 def _compile_match(key: str, path: Path, match: Any) -> FieldNode:
-    present = [name for name in _MATCH_FIELDS if _has(match, name)]
-    if isinstance(match, dict):
-        _check_fields(match, _MATCH_FIELDS, "match")
-        if len(present) != 1:
-            raise InvalidInput(f"match must have exactly one of {list(_MATCH_FIELDS)}, got {match!r}")
-    if not present:
+    kind = _MATCH_KINDS.get(type(match))
+    if kind is None:
         raise InvalidInput(f"Unknown match condition: {match!r}")
-    kind = present[0]
-    operand = field(match, kind)
+    operand = getattr(match, "except_" if kind == "except" else kind)
     if kind == "value":
         return _compile_match_value(key, path, operand)
     if kind in ("any", "except"):
@@ -475,24 +402,12 @@ def _any_of(value_test: Callable[[Any], bool]) -> Callable[[list[Any]], bool]:
 # range
 
 
-def _is_datetime_range(range_obj: Any) -> bool:
-    if type(range_obj).__name__ == "DatetimeRange":
-        return True
-    if type(range_obj).__name__ == "Range":
-        return False
-    for name in _BOUNDS:
-        bound = field(range_obj, name)
-        if bound is not None and not isinstance(bound, (int, float)):
-            return True
-    return False
-
-
 def _range_bounds(range_obj: Any, convert: Callable[[str, Any], Any]) -> dict[str, Any]:
     """lt, gt, gte, lte of a range, each converted (None when absent); ``convert(name, bound)`` raises
     InvalidInput for a bound it cannot read."""
     bounds: dict[str, Any] = {}
     for name in _BOUNDS:
-        bound = field(range_obj, name)
+        bound = getattr(range_obj, name)
         bounds[name] = None if bound is None else convert(name, bound)
     return bounds
 
@@ -513,9 +428,8 @@ def _datetime_bound(name: str, bound: Any) -> int:
         raise InvalidInput(f"range.{name} is not a valid datetime: {bound!r}") from None
 
 
-def _compile_range(key: str, path: Path, range_obj: Any) -> FieldNode:
-    _check_fields(range_obj, _BOUNDS, "range")
-    if _is_datetime_range(range_obj):
+def _compile_range(key: str, path: Path, range_obj: models.Range | models.DatetimeRange) -> FieldNode:
+    if type(range_obj) is models.DatetimeRange:
         return _compile_datetime_range(key, path, range_obj)
     bounds = _range_bounds(range_obj, _number_bound)
     lt, gt, gte, lte = (bounds[name] for name in _BOUNDS)
@@ -535,7 +449,7 @@ def _compile_range(key: str, path: Path, range_obj: Any) -> FieldNode:
     return _any_value_node("range", key, path, bounds, value_test)
 
 
-def _compile_datetime_range(key: str, path: Path, range_obj: Any) -> FieldNode:
+def _compile_datetime_range(key: str, path: Path, range_obj: models.DatetimeRange) -> FieldNode:
     bounds = _range_bounds(range_obj, _datetime_bound)
     lt, gt, gte, lte = (bounds[name] for name in _BOUNDS)
 
@@ -568,30 +482,25 @@ def _number(value: Any, what: str) -> float:
         raise InvalidInput(f"{what} is out of range: {value!r}") from None
 
 
-def _geo_point(point: Any, what: str) -> tuple[float, float]:
+def _geo_point(point: models.GeoPoint, what: str) -> tuple[float, float]:
     """(lon, lat) of a GeoPoint."""
-    if point is None:
-        raise InvalidInput(f"{what} is required")
-    _check_fields(point, ("lat", "lon"), what)
-    return _number(field(point, "lon"), f"{what}.lon"), _number(field(point, "lat"), f"{what}.lat")
+    return _number(point.lon, f"{what}.lon"), _number(point.lat, f"{what}.lat")
 
 
 _GeoCompiled = tuple[dict[str, Any], Callable[[Any], bool], geo.PointsTest]
 
 
-def _compile_bounding_box(box: Any) -> _GeoCompiled:
-    _check_fields(box, ("top_left", "bottom_right"), "geo_bounding_box")
-    top_left = _geo_point(field(box, "top_left"), "geo_bounding_box.top_left")
-    bottom_right = _geo_point(field(box, "bottom_right"), "geo_bounding_box.bottom_right")
+def _compile_bounding_box(box: models.GeoBoundingBox) -> _GeoCompiled:
+    top_left = _geo_point(box.top_left, "geo_bounding_box.top_left")
+    bottom_right = _geo_point(box.bottom_right, "geo_bounding_box.bottom_right")
     params = {"top_left": top_left, "bottom_right": bottom_right}
     corners = (top_left[0], top_left[1], bottom_right[0], bottom_right[1])
     return params, geo.bounding_box_predicate(*corners), geo.bounding_box_points_test(*corners)
 
 
-def _compile_radius(radius_obj: Any) -> _GeoCompiled:
-    _check_fields(radius_obj, ("center", "radius"), "geo_radius")
-    center = _geo_point(field(radius_obj, "center"), "geo_radius.center")
-    radius = _number(field(radius_obj, "radius"), "geo_radius.radius")
+def _compile_radius(radius_obj: models.GeoRadius) -> _GeoCompiled:
+    center = _geo_point(radius_obj.center, "geo_radius.center")
+    radius = _number(radius_obj.radius, "geo_radius.radius")
     params = {"center": center, "radius": radius}
     return (
         params,
@@ -600,25 +509,16 @@ def _compile_radius(radius_obj: Any) -> _GeoCompiled:
     )
 
 
-def _ring(line: Any, what: str) -> list[tuple[float, float]]:
-    _check_fields(line, ("points",), what)
-    points = field(line, "points")
-    if not isinstance(points, (list, tuple)) or not points:
-        # local mode would crash evaluating an empty ring; the server needs at least 4 points
-        raise InvalidInput(f"{what} must have points")
+def _ring(line: models.GeoLineString, what: str) -> list[tuple[float, float]]:
     ring = []
-    for position, point in enumerate(points):
+    for position, point in enumerate(line.points):
         lon, lat = _geo_point(point, f"{what}.points[{position}]")
         ring.append((lat, lon))
     return ring
 
 
-def _compile_polygon(polygon: Any) -> _GeoCompiled:
-    _check_fields(polygon, ("exterior", "interiors"), "geo_polygon")
-    exterior = _ring(field(polygon, "exterior"), "geo_polygon.exterior")
-    interiors_obj = field(polygon, "interiors", [])
-    if not isinstance(interiors_obj, (list, tuple)):
-        raise InvalidInput(f"geo_polygon.interiors must be a list, got {interiors_obj!r}")
-    interiors = [_ring(line, f"geo_polygon.interiors[{i}]") for i, line in enumerate(interiors_obj)]
+def _compile_polygon(polygon: models.GeoPolygon) -> _GeoCompiled:
+    exterior = _ring(polygon.exterior, "geo_polygon.exterior")
+    interiors = [_ring(line, f"geo_polygon.interiors[{i}]") for i, line in enumerate(polygon.interiors or ())]
     params = {"exterior": exterior, "interiors": interiors}
     return params, geo.polygon_predicate(exterior, interiors), geo.polygon_points_test(exterior, interiors)

@@ -42,6 +42,8 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_left, bisect_right
+from dataclasses import dataclass
+from dataclasses import field as dc_field
 from typing import Any
 
 import numpy as np
@@ -71,6 +73,62 @@ _EXACT_INT = 2**53
 _SCALAR_TYPES = (str, int, float, bool)
 
 
+@dataclass
+class _FieldScan:
+    """One pass over the live payloads of a field: every value the extractor finds, sorted into the
+    lists the index structures are built from."""
+
+    key_id: dict[tuple[type, Any], int] = dc_field(default_factory=dict)
+    occurrence_ids: list[int] = dc_field(default_factory=list)  # -1: the shared float key
+    occurrence_slots: list[int] = dc_field(default_factory=list)
+    numeric_values: list[float] = dc_field(default_factory=list)
+    numeric_slots: list[int] = dc_field(default_factory=list)
+    other_slots: list[int] = dc_field(default_factory=list)
+    subclass_slots: list[int] = dc_field(default_factory=list)
+    valued_slots: list[int] = dc_field(default_factory=list)
+    float_values: list[float] = dc_field(default_factory=list)
+
+
+def _scan_field(extract: Any, payloads: list[Any], slots: list[int]) -> _FieldScan:
+    """Read the field of every slot once (the scanning path's extractor, so the two cannot drift)."""
+    scan = _FieldScan()
+    key_id = scan.key_id
+    for slot in slots:
+        values = extract(payloads[slot])
+        if values:
+            scan.valued_slots.append(slot)
+        for value in values:
+            value_type = type(value)
+            if value_type not in _SCALAR_TYPES:
+                # null, objects (geo points), nested arrays, subclasses of str / int / float:
+                # not in the postings. Only match_except and geo can select these slots (and
+                # isinstance-based tests the subclasses), so those remember them.
+                if value is not None:
+                    scan.other_slots.append(slot)
+                    if isinstance(value, (str, int, float)):
+                        scan.subclass_slots.append(slot)
+                continue
+            if value_type is float:
+                # Floats share one posting key (no match condition takes a float operand), so
+                # a float field of distinct prices costs no dict entry per point.
+                scan.occurrence_ids.append(-1)
+                scan.occurrence_slots.append(slot)
+                scan.numeric_values.append(value)
+                scan.numeric_slots.append(slot)
+                scan.float_values.append(value)
+                continue
+            key = (value_type, value)
+            ident = key_id.get(key)
+            if ident is None:
+                ident = key_id[key] = len(key_id)
+            scan.occurrence_ids.append(ident)
+            scan.occurrence_slots.append(slot)
+            if value_type is int and -_EXACT_INT <= value <= _EXACT_INT:
+                scan.numeric_values.append(value)
+                scan.numeric_slots.append(slot)
+    return scan
+
+
 class PayloadIndex:
     """Value -> slots postings and a sorted numeric column of one field, at one store version."""
 
@@ -81,80 +139,53 @@ class PayloadIndex:
         self._base_slots = n_slots  # slots the postings cover
         # Slots written since the build (sorted, unique): their postings may be wrong.
         self.dirty_slots = np.zeros(0, dtype=np.int64)
-        self._extract = extract = make_extractor(path, flat=True)
-        key_id: dict[tuple[type, Any], int] = {}
-        occurrence_ids: list[int] = []
-        occurrence_slots: list[int] = []
-        numeric_values: list[float] = []
-        numeric_slots: list[int] = []
-        other_slots: list[int] = []
-        subclass_slots: list[int] = []
-        valued_slots: list[int] = []
-        float_values: list[float] = []
-        for slot in np.flatnonzero(live[:n_slots]).tolist():
-            values = extract(payloads[slot])
-            if values:
-                valued_slots.append(slot)
-            for value in values:
-                value_type = type(value)
-                if value_type not in _SCALAR_TYPES:
-                    # null, objects (geo points), nested arrays, subclasses of str / int / float:
-                    # not in the postings. Only match_except and geo can select these slots (and
-                    # isinstance-based tests the subclasses), so those remember them.
-                    if value is not None:
-                        other_slots.append(slot)
-                        if isinstance(value, (str, int, float)):
-                            subclass_slots.append(slot)
-                    continue
-                if value_type is float:
-                    # Floats share one posting key (no match condition takes a float operand), so
-                    # a float field of distinct prices costs no dict entry per point.
-                    occurrence_ids.append(-1)
-                    occurrence_slots.append(slot)
-                    numeric_values.append(value)
-                    numeric_slots.append(slot)
-                    float_values.append(value)
-                    continue
-                key = (value_type, value)
-                ident = key_id.get(key)
-                if ident is None:
-                    ident = key_id[key] = len(key_id)
-                occurrence_ids.append(ident)
-                occurrence_slots.append(slot)
-                if value_type is int and -_EXACT_INT <= value <= _EXACT_INT:
-                    numeric_values.append(value)
-                    numeric_slots.append(slot)
-        self._key_id = key_id
+        self._extract = make_extractor(path, flat=True)
+        scan = _scan_field(self._extract, payloads, np.flatnonzero(live[:n_slots]).tolist())
+        self._build_postings(scan)
+        self._build_numeric_column(scan)
+        self._build_outsiders(scan, n_slots)
+        self._init_lazy_structures()
+
+    def _build_postings(self, scan: _FieldScan) -> None:
+        """Key ids -> slots, as one array sorted by key id plus offsets."""
+        key_id = self._key_id = scan.key_id
         # Key id of the float bucket (after the other keys), or None when the field holds no float.
-        self._float_key = len(key_id) if float_values else None
-        self._n_keys = len(key_id) + (1 if float_values else 0)
+        self._float_key = len(key_id) if scan.float_values else None
+        self._n_keys = len(key_id) + (1 if scan.float_values else 0)
         # The bucket's values in posting order (occurrence order, as the stable sort keeps it).
-        self._float_values = np.asarray(float_values, dtype=np.float64)
-        ids = np.asarray(occurrence_ids, dtype=np.int64)
+        self._float_values = np.asarray(scan.float_values, dtype=np.float64)
+        ids = np.asarray(scan.occurrence_ids, dtype=np.int64)
         ids[ids < 0] = len(key_id)
-        slots = np.asarray(occurrence_slots, dtype=np.int64)
+        slots = np.asarray(scan.occurrence_slots, dtype=np.int64)
         order = np.argsort(ids, kind="stable")
         self._posting_slots = slots[order]
         # postings of key id k are _posting_slots[_offsets[k]:_offsets[k + 1]]
         self._offsets = np.zeros(self._n_keys + 1, dtype=np.int64)
         np.cumsum(np.bincount(ids, minlength=self._n_keys), out=self._offsets[1:])
-        numbers = np.asarray(numeric_values, dtype=np.float64)
+
+    def _build_numeric_column(self, scan: _FieldScan) -> None:
+        """Every exact int / float value with its slot, sorted by value (NaN last)."""
+        numbers = np.asarray(scan.numeric_values, dtype=np.float64)
         value_order = np.argsort(numbers, kind="stable")  # NaN sorts last
         self._numeric_values = numbers[value_order]
-        self._numeric_slots = np.asarray(numeric_slots, dtype=np.int64)[value_order]
+        self._numeric_slots = np.asarray(scan.numeric_slots, dtype=np.int64)[value_order]
         self._numeric_not_nan = int(np.count_nonzero(~np.isnan(numbers)))
         # Keys a numeric range cannot take from the column: bools and huge ints (few, in practice).
         self._inexact_keys = [
-            key for key in key_id if key[0] is bool or (key[0] is int and not -_EXACT_INT <= key[1] <= _EXACT_INT)
+            key for key in scan.key_id if key[0] is bool or (key[0] is int and not -_EXACT_INT <= key[1] <= _EXACT_INT)
         ]
-        # Slots holding a non-null value outside the postings, and those holding a str / int / float
-        # subclass value (sorted, unique).
-        self._other_slots = np.unique(np.asarray(other_slots, dtype=np.int64))
-        self._subclass_slots = np.unique(np.asarray(subclass_slots, dtype=np.int64))
-        # Slots where the field selects at least one value (null included), for get_collection.
+
+    def _build_outsiders(self, scan: _FieldScan, n_slots: int) -> None:
+        """Slots holding a non-null value outside the postings, those holding a str / int / float
+        subclass value (sorted, unique), and where the field selects any value (null included, for
+        get_collection)."""
+        self._other_slots = np.unique(np.asarray(scan.other_slots, dtype=np.int64))
+        self._subclass_slots = np.unique(np.asarray(scan.subclass_slots, dtype=np.int64))
         self._valued = np.zeros(n_slots, dtype=bool)
-        self._valued[valued_slots] = True
-        # Built on first use by the query kinds that need them (see _ensure_* below).
+        self._valued[scan.valued_slots] = True
+
+    def _init_lazy_structures(self) -> None:
+        """Structures built on first use by the query kinds that need them (see _ensure_* below)."""
         self._scalar_counts: np.ndarray | None = None
         self._posting_keys: np.ndarray | None = None
         self._str_keys: list[tuple[int, str]] | None = None

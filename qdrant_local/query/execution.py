@@ -16,9 +16,10 @@ from ..engine.projection import compile_payload_selector
 from ..engine.vectors import DenseVectors
 from ..errors import InvalidInput
 from ..ids import try_normalize_id
+from ..models.convert import to_filter
 from ..models.query import QueryResponse
 from . import approximate
-from .groups import distance_matrix, group_hits
+from .groups import Grouping, distance_matrix, group_hits
 from .planner import Hit, Planner, _parse_value, warn_ignored_search_params
 from .requests import FilterSpec, ParsedQuery, parse_query, validate_prefetches, validate_request
 from .spaces import DenseSpace
@@ -122,7 +123,7 @@ class QueryRequest:
         if not planner.collection.vector_indexes:  # with an HNSW index, search_params do apply
             warn_ignored_search_params(self.search_params)
         self.resolved, mentioned = planner.resolve(self.parsed, self.using, self.lookup_from)
-        self.spec = FilterSpec(self.query_filter, mentioned)
+        self.spec = FilterSpec(to_filter(self.query_filter), mentioned)
         self.prefetches = planner.plan_prefetches(self.prefetch)
         compile_payload_selector(self.with_payload)  # rejects a bad selector before any work
 
@@ -161,21 +162,11 @@ def run_batch(database: Any, collection_name: str, raw_requests: Sequence[Any]) 
         ]
 
 
-def run_groups(
-    database: Any,
-    collection_name: str,
-    request: QueryRequest,
-    group_by: str,
-    limit: int,
-    group_size: int,
-    with_payload: Any,
-    with_vectors: Any,
-    with_lookup: Any,
-) -> models.GroupsResult:
+def run_groups(database: Any, collection_name: str, request: QueryRequest, grouping: Grouping) -> models.GroupsResult:
     """query_points_groups once the request is validated (:meth:`QueryRequest.for_groups`)."""
     with database.lock, gc_paused():
         planner = Planner(database, collection_name)
-        return _groups(database, planner, request, group_by, limit, group_size, with_payload, with_vectors, with_lookup)
+        return _groups(database, planner, request, grouping)
 
 
 def check_matrix_arguments(limit: int, sample: int) -> None:
@@ -238,23 +229,14 @@ def _execute_batch(planner: Planner, raw_requests: Sequence[Any]) -> tuple[list[
     return requests, results  # type: ignore[return-value]
 
 
-def _groups(
-    database: Any,
-    planner: Planner,
-    request: QueryRequest,
-    group_by: str,
-    limit: int,
-    group_size: int,
-    with_payload: Any,
-    with_vectors: Any,
-    with_lookup: Any,
-) -> models.GroupsResult:
+def _groups(database: Any, planner: Planner, request: QueryRequest, grouping: Grouping) -> models.GroupsResult:
     """query_points_groups / search_groups / recommend_groups once the request is validated."""
+    with_lookup = grouping.with_lookup
     lookup_collection = None
     if with_lookup is not None:
         lookup_name = with_lookup if isinstance(with_lookup, str) else field(with_lookup, "collection")
         lookup_collection = database.collection(lookup_name)
-    compile_payload_selector(with_payload)
+    compile_payload_selector(grouping.with_payload)
     lookup_payload: Any = True
     lookup_vectors: Any = None
     if with_lookup is not None and not isinstance(with_lookup, str):
@@ -267,7 +249,7 @@ def _groups(
     request.prefetch = _unlimited(request.prefetch, everything)
     hits = request.execute(planner, limit=everything)
     groups = []
-    for group_id, hits_of_group in group_hits(planner, hits, group_by, limit, group_size, with_payload, with_vectors):
+    for group_id, hits_of_group in group_hits(planner, hits, grouping):
         lookup = None
         if lookup_collection is not None:
             # A group value that is no point id (a tag, "k") looks up nothing, as in local mode.

@@ -8,6 +8,7 @@ by id, each compared with the other samples only).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -17,28 +18,35 @@ from ..engine.paths import extract_values
 from ..engine.projection import compile_payload_selector, select_payload
 from ..engine.vectors import DenseVectors, MultiVectors, SparseVectors
 from ..ids import order_key
+from ..models.convert import to_filter
 from .planner import Hit, Planner
 from .requests import FilterSpec
 
-__all__ = ["group_hits", "distance_matrix"]
+__all__ = ["Grouping", "group_hits", "distance_matrix"]
 
 
-def group_hits(
-    planner: Planner,
-    hits: list[Hit],
-    group_by: str,
-    limit: int,
-    group_size: int,
-    with_payload: Any,
-    with_vectors: Any,
-) -> list[tuple[Any, list[models.ScoredPoint]]]:
+@dataclass(frozen=True)
+class Grouping:
+    """How a groups request groups its hits (``group_by``, ``limit`` groups of at most ``group_size``)
+    and what each hit and group carries (payload, vectors, the looked-up record)."""
+
+    group_by: str
+    limit: int
+    group_size: int
+    with_payload: Any = True
+    with_vectors: Any = False
+    with_lookup: Any = None
+
+
+def group_hits(planner: Planner, hits: list[Hit], grouping: Grouping) -> list[tuple[Any, list[models.ScoredPoint]]]:
     """Groups of hits by the values of ``group_by`` (qdrant-client's ``query_groups``).
 
     A point joins one group per distinct value (int or str); a point with any value of another type
     joins none (the server drops it). Groups come in order of their best hit; each keeps at most
     ``group_size`` hits; the first ``limit`` groups are returned.
     """
-    selector = compile_payload_selector(with_payload)
+    group_by, group_size, with_vectors = grouping.group_by, grouping.group_size, grouping.with_vectors
+    selector = compile_payload_selector(grouping.with_payload)
     store = planner.store
     groups: dict[Any, list[models.ScoredPoint]] = {}
     for slot, score, order_value in hits:
@@ -60,7 +68,7 @@ def group_hits(
             members = groups.setdefault(value, [])
             if len(members) < group_size:
                 members.append(point)
-    return list(groups.items())[:limit]
+    return list(groups.items())[: grouping.limit]
 
 
 def distance_matrix(
@@ -68,7 +76,7 @@ def distance_matrix(
 ) -> tuple[list[Any], list[list[Hit]]]:
     """Sampled point ids (in id order) and each one's ``limit`` nearest among the other samples."""
     using = using or ""
-    spec = FilterSpec(query_filter)
+    spec = FilterSpec(to_filter(query_filter))
     eligible = planner.eligible(spec, None, using)
     slots = np.flatnonzero(eligible)
     slots = slots[np.random.permutation(len(slots))[:sample]]

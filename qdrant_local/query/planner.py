@@ -18,6 +18,7 @@ only for the points returned to the caller. The caller holds the database lock t
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import sys
 import warnings
@@ -36,6 +37,7 @@ from ..engine.projection import compile_payload_selector
 from ..engine.vectors import DenseVectors, MultiVectors, SparseVectors
 from ..errors import InvalidInput
 from ..ids import normalize_id, try_normalize_id
+from ..models.convert import to_filter
 from . import approximate, formula, fusion, recommend, sparse
 from .mmr import mmr_select
 from .requests import (
@@ -71,6 +73,11 @@ def warn_ignored_search_params(search_params: Any) -> None:
             UserWarning,
             stacklevel=_caller_stacklevel(),
         )
+
+
+def _compile_condition(condition: Any) -> Any:
+    """A formula's condition expression, compiled as a filter."""
+    return compile_filter(to_filter(condition))
 
 
 def _check_at(condition: Callable[[Any, int], bool], slot: int, cond: Any) -> bool:
@@ -114,6 +121,23 @@ class PrefetchPlan:
     score_threshold: float | None
     limit: int | None
     prefetch: list[PrefetchPlan] = dc_field(default_factory=list)
+
+
+@dataclass
+class Level:
+    """One level of a request as the planner ranks it: the query, the vector (or text field) it
+    uses, the filter propagated to it, the page, the score cut, the IDF corpus, the search params and,
+    when merging prefetches, the candidate ids it re-scores (``include``)."""
+
+    query: ParsedQuery | None
+    using: str | None
+    spec: FilterSpec
+    limit: int | None
+    offset: int | None
+    score_threshold: float | None
+    corpus: Any
+    params: Any = None
+    include: list[Any] | None = None
 
 
 class Planner:
@@ -180,7 +204,7 @@ class Planner:
                 PrefetchPlan(
                     query=query,
                     using=using,
-                    filter=field(item, "filter"),
+                    filter=to_filter(field(item, "filter")),
                     exclude=exclude,
                     params=field(item, "params"),
                     score_threshold=field(item, "score_threshold"),
@@ -205,10 +229,10 @@ class Planner:
     ) -> list[Hit]:
         corpus = idf_corpus_of(search_params)
         self._validate_text_queries(query, using, prefetches, corpus)
+        level = Level(query, using, spec, limit, offset, score_threshold, corpus, search_params)
         if prefetches:
-            sources = [self.prefetch(plan, spec) for plan in prefetches]
-            return self.merge(sources, query, using, spec, limit, offset, score_threshold, corpus, search_params)
-        return self.query_collection(query, using, spec, limit, offset, score_threshold, corpus, params=search_params)
+            return self.merge([self.prefetch(plan, spec) for plan in prefetches], level)
+        return self.query_collection(level)
 
     def _validate_text_queries(
         self, query: ParsedQuery | None, using: str | None, prefetches: list[PrefetchPlan], corpus: Any
@@ -223,27 +247,17 @@ class Planner:
         spec = propagated.merged(plan.filter, plan.exclude)
         corpus = idf_corpus_of(plan.params)
         if plan.prefetch:
-            sources = [self.prefetch(inner, spec) for inner in plan.prefetch]
             limit = plan.limit if plan.limit is not None else 10
-            return self.merge(
-                sources, plan.query, plan.using, spec, limit, 0, plan.score_threshold, corpus, plan.params
-            )
+            level = Level(plan.query, plan.using, spec, limit, 0, plan.score_threshold, corpus, plan.params)
+            return self.merge([self.prefetch(inner, spec) for inner in plan.prefetch], level)
         return self.query_collection(
-            plan.query, plan.using, spec, plan.limit, 0, plan.score_threshold, corpus, params=plan.params
+            Level(plan.query, plan.using, spec, plan.limit, 0, plan.score_threshold, corpus, plan.params)
         )
 
-    def merge(
-        self,
-        sources: list[list[Hit]],
-        query: ParsedQuery | None,
-        using: str | None,
-        spec: FilterSpec,
-        limit: int,
-        offset: int,
-        score_threshold: float | None,
-        corpus: Any,
-        params: Any = None,
-    ) -> list[Hit]:
+    def merge(self, sources: list[list[Hit]], level: Level) -> list[Hit]:
+        """Combine the prefetched candidates: fusion and formulas here, any other query re-scores them."""
+        query, score_threshold = level.query, level.score_threshold
+        limit, offset = level.limit or 0, level.offset or 0
         kind = query.kind if query is not None else None
         if kind in ("fusion", "rrf"):
             fused = self._fuse(sources, query, limit + offset)  # type: ignore[arg-type]
@@ -259,9 +273,7 @@ class Planner:
         if not candidates:
             return []
         ids = [self.store.point_ids[slot] for slot in candidates]
-        return self.query_collection(
-            query, using, spec, limit, offset, score_threshold, corpus, include=ids, params=params
-        )
+        return self.query_collection(dataclasses.replace(level, include=ids))
 
     def _fuse(self, sources: list[list[Hit]], query: ParsedQuery, limit: int) -> list[Hit]:
         ranked = [[(hit[0], hit[1]) for hit in source] for source in sources]
@@ -280,7 +292,7 @@ class Planner:
 
     def _rescore_with_formula(self, sources: list[list[Hit]], query: ParsedQuery, limit: int) -> list[Hit]:
         expression = field(query.raw, "formula")
-        formula.validate_expression(expression, compile_filter)
+        formula.validate_expression(expression, _compile_condition)
         defaults = formula.parse_defaults(field(query.raw, "defaults"))
         scores = [{hit[0]: hit[1] for hit in source} for source in sources]
         slots = list(dict.fromkeys(hit[0] for source in sources for hit in source))
@@ -309,7 +321,7 @@ class Planner:
             cached = masks.get(id(condition))
             if cached is None:
                 target = self.collection.filter_target()  # payload indexes answer what they cover
-                cached = (condition, filter_mask(compile_filter(condition), target, candidates))
+                cached = (condition, filter_mask(_compile_condition(condition), target, candidates))
                 masks[id(condition)] = cached
             return bool(cached[1][slot])
 
@@ -327,39 +339,33 @@ class Planner:
             mask &= present if present is not None else False
         return mask
 
-    def query_collection(
-        self,
-        query: ParsedQuery | None,
-        using: str | None,
-        spec: FilterSpec,
-        limit: int | None,
-        offset: int | None,
-        score_threshold: float | None,
-        corpus: Any,
-        include: list[Any] | None = None,
-        params: Any = None,
-    ) -> list[Hit]:
-        limit = limit or 10
-        offset = offset or 0
+    def query_collection(self, level: Level) -> list[Hit]:
+        """Rank one level against the collection (no prefetches)."""
+        query = level.query
+        level = dataclasses.replace(level, limit=level.limit or 10, offset=level.offset or 0)
+        if query is None or query.kind != "text":  # a text query's `using` names a payload field
+            level.using = level.using or ""
+        limit, offset, spec, include = level.limit, level.offset, level.spec, level.include
+        assert limit is not None and offset is not None
         if query is not None and query.kind == "text":
-            # `using` names the payload field of a text query, not a vector
-            return self._query_text(query, using, spec, include, limit, offset, score_threshold, corpus)
-        using = using or ""
+            return self._query_text(level)
+        using = level.using
+        assert using is not None
         if query is None:
             return self._scroll(spec, include, limit + offset)[offset:]
         kind = query.kind
         if kind == "nearest":
             if query.mmr is not None:
-                return self._nearest_mmr(query, using, spec, include, limit, offset, score_threshold, corpus, params)
-            space, vector = self._space_for(query.nearest, using, corpus)
-            ranked = self._nearest(space, vector, spec, include, limit + offset, params)
-            return self._cut(ranked, space, score_threshold)[offset:]
+                return self._nearest_mmr(level)
+            space, vector = self._space_for(query.nearest, using, level.corpus)
+            ranked = self._nearest(space, vector, spec, include, limit + offset, level.params)
+            return self._cut(ranked, space, level.score_threshold)[offset:]
         if kind == "recommend":
-            return self._recommend(query, using, spec, include, limit, offset, score_threshold, corpus, params)
+            return self._recommend(level)
         if kind in ("discover", "context"):
-            return self._discover(query, using, spec, include, limit, offset, score_threshold, corpus)
+            return self._discover(level)
         if kind == "feedback":
-            return self._feedback(query, using, spec, include, limit, offset, score_threshold, corpus)
+            return self._feedback(level)
         if kind == "order_by":
             return self._order_by(query, spec, include, limit + offset)[offset:]
         if kind == "sample":
@@ -413,18 +419,8 @@ class Planner:
 
     # -- nearest with MMR ------------------------------------------------------------------------
 
-    def _nearest_mmr(
-        self,
-        query: ParsedQuery,
-        using: str,
-        spec: FilterSpec,
-        include: list[Any] | None,
-        limit: int,
-        offset: int,
-        score_threshold: float | None,
-        corpus: Any,
-        params: Any = None,
-    ) -> list[Hit]:
+    def _nearest_mmr(self, level: Level) -> list[Hit]:
+        query, using, spec, include, limit, offset, score_threshold, corpus, params = _unpack(level)
         candidates_limit = field(query.mmr, "candidates_limit")
         search_limit = candidates_limit if candidates_limit is not None else limit
         space, vector = self._space_for(query.nearest, using, corpus)
@@ -452,18 +448,8 @@ class Planner:
             return "multi", self._space("multi", using, corpus)
         return "dense", (self._space("dense", using) if isinstance(store, DenseVectors) else None)
 
-    def _recommend(
-        self,
-        query: ParsedQuery,
-        using: str,
-        spec: FilterSpec,
-        include: list[Any] | None,
-        limit: int,
-        offset: int,
-        score_threshold: float | None,
-        corpus: Any,
-        params: Any = None,
-    ) -> list[Hit]:
+    def _recommend(self, level: Level) -> list[Hit]:
+        query, using, spec, include, limit, offset, score_threshold, corpus, params = _unpack(level)
         strategy = query.strategy or "average_vector"
         positive, negative = query.positive, query.negative
         if strategy == "average_vector":
@@ -502,17 +488,8 @@ class Planner:
         ranked = space.rank_examples([*pos, *neg], combine, self.eligible(spec, include, using), limit + offset)
         return self._cut(ranked, space, score_threshold)[offset:]
 
-    def _discover(
-        self,
-        query: ParsedQuery,
-        using: str,
-        spec: FilterSpec,
-        include: list[Any] | None,
-        limit: int,
-        offset: int,
-        score_threshold: float | None,
-        corpus: Any,
-    ) -> list[Hit]:
+    def _discover(self, level: Level) -> list[Hit]:
+        query, using, spec, include, limit, offset, score_threshold, corpus, _ = _unpack(level)
         target = query.target if query.kind == "discover" else None
         pairs = query.pairs
         if target is None and not pairs:
@@ -549,18 +526,9 @@ class Planner:
         ranked = space.rank_examples(examples, combine, self.eligible(spec, include, using), limit + offset)
         return self._cut(ranked, space, score_threshold)[offset:]
 
-    def _feedback(
-        self,
-        query: ParsedQuery,
-        using: str,
-        spec: FilterSpec,
-        include: list[Any] | None,
-        limit: int,
-        offset: int,
-        score_threshold: float | None,
-        corpus: Any,
-    ) -> list[Hit]:
-        a, b, c = query.naive  # type: ignore[misc]
+    def _feedback(self, level: Level) -> list[Hit]:
+        query, using, spec, include, limit, offset, score_threshold, corpus, _ = _unpack(level)
+        a, b, c = query.naive
         # Ids are read from the searched collection and vector (never lookup_from), now that the
         # prefetches below ran, and excluded here only, not from those prefetches.
         mentioned: set[Any] = set()
@@ -591,23 +559,14 @@ class Planner:
 
     # -- text (BM25) ------------------------------------------------------------------------------
 
-    def _query_text(
-        self,
-        query: ParsedQuery,
-        field_name: str | None,
-        spec: FilterSpec,
-        include: list[Any] | None,
-        limit: int,
-        offset: int,
-        score_threshold: float | None,
-        corpus: Any,
-    ) -> list[Hit]:
+    def _query_text(self, level: Level) -> list[Hit]:
+        query, field_name, spec, include, limit, offset, score_threshold, corpus, _ = _unpack(level)
         text, k1, b = text_query_params(query.raw, field_name, self.collection.payload_schema, corpus)
         store = self.store
         # The corpus: live points holding at least one token in the field, whatever the filter is.
         documents = {}
         for slot in np.flatnonzero(store.live_mask).tolist():
-            tokens = document_tokens(extract_values(store.payloads[slot] or {}, field_name))  # type: ignore[arg-type]
+            tokens = document_tokens(extract_values(store.payloads[slot] or {}, field_name))
             if tokens:
                 documents[slot] = tokens
         scores = bm25_scores(documents, text, k1, b)
@@ -702,3 +661,19 @@ def _nan_subject(kind: str, role: str) -> str:
     if role == "query":
         return "Query matrix" if kind == "multi" else "Query vector"
     return role
+
+
+def _unpack(level: Level) -> tuple[Any, ...]:
+    """A level's fields as the ranking methods read them (query, using, spec, include, limit, offset,
+    score_threshold, corpus, params), with the defaults :meth:`Planner.query_collection` applied."""
+    return (
+        level.query,
+        level.using,
+        level.spec,
+        level.include,
+        level.limit,
+        level.offset,
+        level.score_threshold,
+        level.corpus,
+        level.params,
+    )

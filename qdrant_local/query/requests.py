@@ -18,8 +18,10 @@ from typing import Any
 
 import numpy as np
 
+from .. import models
 from .._access import enum_value, field, has_field
 from ..errors import InvalidInput, InvalidVector, NotSupported
+from ..models.convert import to_filter
 
 __all__ = [
     "ParsedQuery",
@@ -89,6 +91,18 @@ def vector_kind(value: Any) -> str:
     raise InvalidVector(f"Unsupported vector input of shape {array.shape}")
 
 
+def _float_vector(value: list[Any] | np.ndarray) -> np.ndarray | None:
+    """``value`` as a 1-D float64 array when it is a plain dense vector, else None (the caller then
+    takes the general path, with its checks and messages)."""
+    if isinstance(value, np.ndarray) and value.dtype.kind not in "fiu":
+        return None
+    try:
+        array = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        return None
+    return array if array.ndim == 1 and array.size else None
+
+
 @dataclass
 class ParsedQuery:
     """One query of a request, with its parts read out of whatever form it came in."""
@@ -121,6 +135,8 @@ _QUERY_KEYS = (
 
 
 def _query_key(query: Any) -> str | None:
+    if type(query) is list or isinstance(query, np.ndarray):
+        return None  # a bare vector, the common case: no need to look for query fields
     if isinstance(query, dict):
         for key in _QUERY_KEYS:
             if key in query:
@@ -143,8 +159,13 @@ def parse_query(query: Any) -> ParsedQuery | None:
         return None
     key = _query_key(query)
     if key is None:  # a bare vector input: a shorthand for a nearest query
-        if isinstance(query, np.ndarray):
-            query = query.tolist()
+        if type(query) is list or isinstance(query, np.ndarray):
+            # The common case, read once: a 1-D float64 array is what the dense space parses anyway.
+            array = _float_vector(query)
+            if array is not None:
+                return ParsedQuery("nearest", query, nearest=array)
+            if isinstance(query, np.ndarray):
+                query = query.tolist()
         vector_kind(query)  # rejects what can never be a vector
         return ParsedQuery("nearest", query, nearest=query)
     if key == "nearest":
@@ -245,64 +266,62 @@ def validate_prefetches(prefetch: Any) -> None:
 # -- filters --------------------------------------------------------------------------------------
 
 
-def merge_filters(outer: Any, inner: Any) -> Any:
+def merge_filters(outer: models.Filter | None, inner: models.Filter | None) -> models.Filter | None:
     """Combine a propagated filter with a prefetch's own, as the server's ``Filter::merge_opts``.
 
     Clauses are concatenated field by field: the ``should`` clauses of both become alternatives of
     each other rather than being ANDed; ``min_should`` joins its conditions and keeps the larger count.
+    Both are converted filters (``models.convert.to_filter``), whose clauses are lists or None.
     """
     if outer is None:
         return inner
     if inner is None:
         return outer
 
-    def clause(name: str) -> list[Any] | None:
-        first, second = field(outer, name), field(inner, name)
+    def clause(first: Any, second: Any) -> list[Any] | None:  # converted clauses: lists or None
         if first is None and second is None:
             return None
-        return as_list(first) + as_list(second)
+        return [*(first or ()), *(second or ())]
 
-    outer_min, inner_min = field(outer, "min_should"), field(inner, "min_should")
+    outer_min, inner_min = outer.min_should, inner.min_should
     if outer_min is None:
         min_should = inner_min
     elif inner_min is None:
         min_should = outer_min
     else:
-        min_should = {
-            "conditions": as_list(field(outer_min, "conditions")) + as_list(field(inner_min, "conditions")),
-            "min_count": max(field(outer_min, "min_count"), field(inner_min, "min_count")),
-        }
-    merged = {
-        "must": clause("must"),
-        "should": clause("should"),
-        "must_not": clause("must_not"),
-        "min_should": min_should,
-    }
-    return {key: value for key, value in merged.items() if value is not None}
+        min_should = models.MinShould(
+            conditions=[*outer_min.conditions, *inner_min.conditions],
+            min_count=max(outer_min.min_count, inner_min.min_count),
+        )
+    return models.Filter(
+        must=clause(outer.must, inner.must),
+        should=clause(outer.should, inner.should),
+        must_not=clause(outer.must_not, inner.must_not),
+        min_should=min_should,
+    )
 
 
 @dataclass(frozen=True)
 class FilterSpec:
     """A filter as qdrant-client builds it on its way down a request: the merged payload filter plus
-    the ids excluded because the query mentions them (its ``must_not: has_id`` additions)."""
+    the ids excluded because the query mentions them (its ``must_not: has_id`` additions). ``raw`` is
+    a converted filter (``models.convert.to_filter``)."""
 
-    raw: Any = None
+    raw: models.Filter | None = None
     exclude: frozenset = frozenset()
 
-    def merged(self, inner: Any, exclude: frozenset = frozenset()) -> FilterSpec:
+    def merged(self, inner: models.Filter | None, exclude: frozenset = frozenset()) -> FilterSpec:
         return FilterSpec(merge_filters(self.raw, inner), self.exclude | exclude)
 
-    def as_filter(self, include: list[Any] | None = None) -> Any:
-        """One filter object for the engine: the payload filter, minus excluded ids, within ``include``."""
+    def as_filter(self, include: list[Any] | None = None) -> models.Filter | None:
+        """One filter for the engine: the payload filter, minus excluded ids, within ``include``."""
         if not self.exclude and include is None:
             return self.raw
         must: list[Any] = [] if self.raw is None else [self.raw]
         if include is not None:
-            must.append({"has_id": list(include)})
-        result: dict[str, Any] = {"must": must}
-        if self.exclude:
-            result["must_not"] = [{"has_id": list(self.exclude)}]
-        return result
+            must.append(models.HasIdCondition(has_id=list(include)))
+        must_not = [models.HasIdCondition(has_id=list(self.exclude))] if self.exclude else None
+        return models.Filter(must=must, must_not=must_not)
 
 
 def idf_corpus_of(search_params: Any) -> Any:
@@ -310,4 +329,4 @@ def idf_corpus_of(search_params: Any) -> Any:
     idf = field(search_params, "idf") if search_params is not None else None
     if idf is None or isinstance(enum_value(idf), str):
         return None
-    return field(idf, "corpus")
+    return to_filter(field(idf, "corpus"))

@@ -23,14 +23,21 @@ from qdrant_client.local.payload_value_extractor import value_by_key
 
 from qdrant_local import models as our_models
 from qdrant_local.engine.conditions import FieldNode, FilterNode, NestedNode, PlainTarget
-from qdrant_local.engine.filters import compile_filter, filter_mask
+from qdrant_local.engine.filters import CompiledFilter, filter_mask
+from qdrant_local.engine.filters import compile_filter as compile_converted
 from qdrant_local.engine.paths import extract_values
 from qdrant_local.errors import InvalidInput, InvalidPath, InvalidPointId
+from qdrant_local.models.convert import to_filter
 
 from .strategies import DATETIMES, KEYS, WORDS, key_paths, render_path
 
 VECTOR_NAMES = ["", "a"]
 UUID_IDS = [str(uuid.UUID(int=n * 7919 + 13)) for n in range(6)]
+
+
+def compile_filter(filter_obj: Any) -> CompiledFilter | None:
+    """Convert (as the client facade does), then compile."""
+    return compile_converted(to_filter(filter_obj))
 
 
 # ------------------------------------------------------------------------------------------------

@@ -20,8 +20,10 @@ from qdrant_client.local.payload_filters import check_filter
 from qdrant_local import QdrantClient, models
 from qdrant_local.engine import index as index_module
 from qdrant_local.engine.conditions import PlainTarget
-from qdrant_local.engine.filters import compile_filter
+from qdrant_local.engine.filters import CompiledFilter
+from qdrant_local.engine.filters import compile_filter as compile_converted
 from qdrant_local.engine.paths import extract_values, parse_path
+from qdrant_local.models.convert import to_filter
 
 from .strategies import WORDS, floats, ints, payloads
 
@@ -30,6 +32,11 @@ INDEXED = ["a", "n", '"x.y"', "arr[]", "arr[].a", "b[0]"]
 UNINDEXED = ["c", "s"]
 SCHEMAS = ["keyword", "integer", "float", "bool", "datetime", "uuid"]
 IDS = list(range(8))
+
+
+def compile_filter(filter_obj: Any) -> CompiledFilter | None:
+    """Convert (as the client facade does), then compile."""
+    return compile_converted(to_filter(filter_obj))
 
 
 def _client(indexed: bool) -> QdrantClient:

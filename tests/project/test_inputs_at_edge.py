@@ -1,0 +1,103 @@
+"""Inputs are converted once, at the client facade: filters and points selectors become our models
+(``qdrant_local.models.convert``) before planning and the engine see them.
+
+The uniform reader of the three input forms (``qdrant_local._access``) may only be imported by the
+modules listed here: the converters, and the request readers not yet converted (a shrinking list; a
+new importer fails). Filter compilation, conditions, payload indexes and selectors read plain
+attributes of our models and reject anything else.
+"""
+
+from __future__ import annotations
+
+import pytest
+from qdrant_client.http import models as qm
+
+from qdrant_local import models
+from qdrant_local.engine.filters import compile_filter
+from qdrant_local.errors import InvalidInput
+from qdrant_local.models.convert import to_filter, to_selector
+
+from .test_layers import MODULES, _imported, _module_name
+
+# Modules allowed to read raw arguments through the accessor. engine/ filter code is never among them.
+ALLOWED = {
+    "qdrant_local.models.convert",  # the converters
+    # request readers still on the accessor (issue 13 item 8, second step):
+    "qdrant_local.api.legacy",
+    "qdrant_local.api.operations_input",
+    "qdrant_local.engine.collection",
+    "qdrant_local.engine.config",
+    "qdrant_local.engine.projection",
+    "qdrant_local.engine.vector_names",
+    "qdrant_local.engine.vectors",
+    "qdrant_local.query.approximate",
+    "qdrant_local.query.execution",
+    "qdrant_local.query.formula",
+    "qdrant_local.query.planner",
+    "qdrant_local.query.requests",
+    "qdrant_local.query.sparse",
+    "qdrant_local.query.text",
+}
+NEVER = {
+    "qdrant_local.engine.filters",
+    "qdrant_local.engine.conditions",
+    "qdrant_local.engine.index",
+    "qdrant_local.engine.selectors",
+    "qdrant_local.engine.payload",
+    "qdrant_local.engine.maskcache",
+}
+
+
+def _importers() -> set[str]:
+    return {
+        _module_name(path)
+        for path in MODULES
+        if any(name.startswith("qdrant_local._access") for _, name in _imported(path))
+    }
+
+
+def test_only_the_converters_and_listed_readers_import_the_accessor() -> None:
+    importers = _importers()
+    assert not importers & NEVER
+    assert importers <= ALLOWED, f"new readers of raw input: {sorted(importers - ALLOWED)}"
+
+
+FORMS = [
+    {"must": [{"key": "a", "match": {"value": 1}}], "must_not": {"has_id": [3]}},
+    models.Filter(
+        must=[models.FieldCondition(key="a", match=models.MatchValue(value=1))],
+        must_not=models.HasIdCondition(has_id=[3]),
+    ),
+    qm.Filter(must=[qm.FieldCondition(key="a", match=qm.MatchValue(value=1))], must_not=qm.HasIdCondition(has_id=[3])),
+]
+
+
+@pytest.mark.parametrize("form", FORMS, ids=["dict", "ours", "qdrant_client"])
+def test_every_form_converts_to_the_same_model(form: object) -> None:
+    converted = to_filter(form)
+    assert type(converted) is models.Filter
+    assert converted == models.Filter(
+        must=[models.FieldCondition(key="a", match=models.MatchValue(value=1))],
+        must_not=[models.HasIdCondition(has_id=[3])],
+    )
+
+
+def test_a_repeated_filter_converts_and_compiles_once() -> None:
+    first = to_filter({"must": [{"key": "a", "match": {"value": 1}}]})
+    again = to_filter({"must": [{"key": "a", "match": {"value": 1}}]})
+    assert again is first
+    assert compile_filter(again) is compile_filter(first)
+    # type-exact: 1.0 is another filter
+    assert to_filter({"must": [{"key": "a", "match": {"value": 1.0}}]}) is not first
+
+
+def test_the_engine_reads_only_converted_filters() -> None:
+    with pytest.raises(InvalidInput, match="Unknown condition"):
+        compile_filter({"must": [{"key": "a", "match": {"value": 1}}]})  # type: ignore[arg-type]
+
+
+def test_selectors_convert_to_ids_or_a_filter() -> None:
+    assert to_selector(qm.PointIdsList(points=[1, 2])) == [1, 2]
+    assert to_selector({"points": [1]}) == [1]
+    assert type(to_selector(qm.FilterSelector(filter=qm.Filter(must=[])))) is models.Filter
+    assert type(to_selector({"filter": {"must": []}})) is models.Filter
