@@ -48,9 +48,9 @@ class ClientBase:
         return self._db
 
     def _read(self, collection_name: str, read: Callable[[Collection], T]) -> T:
-        """``read(collection)`` under the database lock, with the collector paused."""
+        """``read(collection)`` under the database lock, shared with other reads, with the collector paused."""
         database = self._database
-        with database.lock, gc_paused():
+        with database.lock.shared(), gc_paused():
             return read(database.collection(collection_name))
 
     def _write(self, collection_name: str, prepare: Callable[[Collection], Any], wait: bool) -> models.UpdateResult:

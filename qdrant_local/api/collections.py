@@ -120,7 +120,7 @@ class CollectionsApi(ClientBase):
     def get_collection(self, collection_name: str) -> models.CollectionInfo:
         """Information about a collection: points_count, config and payload_schema."""
         database = self._database
-        with database.lock:
+        with database.lock.shared():
             return collection_info(database.collection(collection_name))
 
     def get_collections(self) -> models.CollectionsResponse:

@@ -9,6 +9,13 @@ batch_update_points is all-or-nothing: each operation is prepared against the st
 ones left, applied with an undo journal, and the whole batch is rolled back if any operation is
 rejected; only then is it logged, as one record.
 
+Concurrency (engine/rwlock.py): writes take ``self.lock``, exclusive and one at a time; reads take
+``self.lock.shared()`` and run side by side (numpy's products release the GIL, so searches use
+every core). What a read changes is a cache, and each cache guards itself with a small lock of its
+own (the mask cache, the store's scroll order, the sparse postings, the gathered rows), so no read
+ever needs the exclusive lock. A read-only follower polls the log under ``_follow_lock`` and takes
+the exclusive lock only to replay what it found.
+
 Ownership: ``apply`` hands an operation's payload objects to the store (a payload written to several
 points is copied for all but one), so once applied an operation's values belong to the points and
 later writes mutate them. An operation's record is therefore taken, as a deep copy, before it is
@@ -17,6 +24,7 @@ applied; a batch logs those copies, never the operations after they ran.
 
 from __future__ import annotations
 
+import itertools
 import threading
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -39,6 +47,7 @@ from .gcpause import gc_paused
 from .journal import Journal
 from .payload import copy_payload
 from .replay import BadRecord, check_database_record, check_point_operation
+from .rwlock import ReadWriteLock
 from .vector_names import with_vector_name, without_vector_name
 
 
@@ -60,10 +69,12 @@ SNAPSHOT_RECORD_BYTES = 64 << 20
 
 
 class Database:
-    """All collections of one client. Thread-safe: every public method holds ``self.lock``."""
+    """All collections of one client. Thread-safe: writes hold ``self.lock`` (exclusive), reads
+    hold ``self.lock.shared()`` and run in parallel (engine/rwlock.py)."""
 
     def __init__(self, storage: Storage | None = None) -> None:
-        self.lock = threading.RLock()
+        self.lock = ReadWriteLock()
+        self._follow_lock = threading.Lock()  # one poll of a followed log at a time
         self.collections: dict[str, Collection] = {}
         self.aliases: dict[str, str] = {}
         self.storage = storage
@@ -274,18 +285,18 @@ class Database:
 
     def exists(self, name: str) -> bool:
         """Whether a collection or an alias has this name."""
-        with self.lock:
+        with self.lock.shared():
             self.check_open()
             return name in self.collections or name in self.aliases
 
     def collection_names(self) -> list[str]:
-        with self.lock:
+        with self.lock.shared():
             self.check_open()
             return list(self.collections)
 
     def alias_map(self) -> dict[str, str]:
         """A copy of alias -> collection name."""
-        with self.lock:
+        with self.lock.shared():
             self.check_open()
             return dict(self.aliases)
 
@@ -374,29 +385,38 @@ class Database:
         (qdrant_local.storage.follower): appended records are replayed; after a compaction the
         new generation is replayed into a fresh state that then replaces the current one."""
         poll = getattr(self.storage, "poll", None)
-        if poll is None:
-            return
-        with self.lock:
+        if poll is None or self.lock.held():
+            return  # not a follower; or inside a request, which sees one state from start to end
+        with self._follow_lock:  # polls in turn; the exclusive lock only when there is news
             if self.closed:
                 return
-            reset, records = poll()
-            target = Database() if reset else self
-            touched = set()
-            for record in records:
-                target._replay(record)
-                touched.add(record.get("collection") or record.get("name"))
-            if reset:
-                if self.ann is not None:
-                    for collection in self.collections.values():
-                        self.ann.detach(collection, remove_files=False)
-                self.collections, self.aliases = target.collections, target.aliases
-                touched = set(self.collections)
-            for name in touched:
-                changed = self.collections.get(name)
-                if changed is not None and (changed.store.tombstones() if reset else changed.store.needs_compaction()):
-                    changed.store.compact()
-                if changed is not None and self.ann is not None:
-                    self.ann.after_write(changed)  # followers build their own indexes, in memory
+            reset, pending = poll()
+            pending = iter(pending)
+            first = next(pending, None)
+            if first is None and not reset:
+                return
+            with self.lock:
+                self._catch_up(reset, pending if first is None else itertools.chain((first,), pending))
+
+    def _catch_up(self, reset: bool, records: Iterator[dict[str, Any]]) -> None:
+        """Replay what :meth:`follow` polled (under the exclusive lock)."""
+        target = Database() if reset else self
+        touched: set[Any] = set()
+        for record in records:
+            target._replay(record)
+            touched.add(record.get("collection") or record.get("name"))
+        if reset:
+            if self.ann is not None:
+                for collection in self.collections.values():
+                    self.ann.detach(collection, remove_files=False)
+            self.collections, self.aliases = target.collections, target.aliases
+            touched = set(self.collections)
+        for name in touched:
+            changed = self.collections.get(name)
+            if changed is not None and (changed.store.tombstones() if reset else changed.store.needs_compaction()):
+                changed.store.compact()
+            if changed is not None and self.ann is not None:
+                self.ann.after_write(changed)  # followers build their own indexes, in memory
 
 
 def _touched_ids(op: ops.PointOperation) -> list[PointId]:

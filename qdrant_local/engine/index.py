@@ -41,6 +41,7 @@ first one scans), so unreported writes alternating with queries never pay a rebu
 from __future__ import annotations
 
 import math
+import threading
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from dataclasses import field as dc_field
@@ -494,6 +495,7 @@ class PayloadIndexes:
         self._paths: dict[Path, str] = {}
         self._built: dict[Path, PayloadIndex] = {}
         self._stale_seen: dict[Path, tuple[int, int]] = {}  # path -> (id(store), version) of a stale query
+        self._build_lock = threading.Lock()
 
     def set_fields(self, field_names: list[str]) -> None:
         """Index exactly these fields (the collection's payload_schema keys); drop the others."""
@@ -511,9 +513,15 @@ class PayloadIndexes:
         return bool(self._paths)
 
     def index_for(self, path: Path, store: Any) -> PayloadIndex | None:
-        """A fresh index of ``path`` over ``store``, or None (not indexed, or stale and not worth it yet)."""
+        """A fresh index of ``path`` over ``store``, or None (not indexed, or stale and not worth it yet).
+
+        Reads run in parallel (engine/rwlock.py): one builds an index while the others wait for it."""
         if path not in self._paths:
             return None
+        with self._build_lock:
+            return self._index_for(path, store)
+
+    def _index_for(self, path: Path, store: Any) -> PayloadIndex | None:
         index = self._built.get(path)
         stamp = (id(store), store.version)
         if index is not None and getattr(index, "store_id", None) == stamp[0] and index.version == store.version:

@@ -14,6 +14,7 @@ that cannot be frozen has no key and is simply not cached.
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from typing import Callable, Hashable
 
@@ -28,25 +29,33 @@ CAPACITY = 16
 
 
 class MaskCache:
-    """Filter masks of one collection, valid for one state of it."""
+    """Filter masks of one collection, valid for one state of it.
+
+    Reads run in parallel (engine/rwlock.py), so the entries are guarded by a lock of their own; a
+    mask is computed outside it (two readers may both compute the same one; both answers are right).
+    """
 
     def __init__(self) -> None:
         self.state: Hashable = None
         self.entries: OrderedDict[Hashable, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
 
     def mask(self, state: Hashable, key: Hashable | None, compute: Callable[[], np.ndarray]) -> np.ndarray:
         """The mask of the filter keyed ``key`` in ``state`` (a fresh array the caller may modify)."""
         if key is None:
             return compute()
-        if state != self.state:
-            self.state = state
-            self.entries.clear()
-        cached = self.entries.get(key)
+        with self._lock:
+            if state != self.state:
+                self.state = state
+                self.entries.clear()
+            cached = self.entries.get(key)
+            if cached is not None:
+                self.entries.move_to_end(key)
         if cached is None:
             cached = compute()
-            self.entries[key] = cached
-            if len(self.entries) > CAPACITY:
-                self.entries.popitem(last=False)
-        else:
-            self.entries.move_to_end(key)
-        return cached.copy()
+            with self._lock:
+                if state == self.state:
+                    self.entries[key] = cached
+                    if len(self.entries) > CAPACITY:
+                        self.entries.popitem(last=False)
+        return cached.copy()  # entries are replaced, never changed in place

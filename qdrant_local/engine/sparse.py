@@ -14,6 +14,7 @@ ascending index order, then a cast to float32.
 from __future__ import annotations
 
 import math
+import threading
 
 import numpy as np
 
@@ -45,6 +46,7 @@ class SparseIndex:
         # term is queried, and all at once when they outnumber the current ones (write-heavy use).
         self._held = 0
         self._current = 0
+        self._merge_lock = threading.Lock()
 
     # -- writes ----------------------------------------------------------------------------------
 
@@ -92,7 +94,12 @@ class SparseIndex:
     # -- reads -----------------------------------------------------------------------------------
 
     def postings(self, term: int) -> tuple[np.ndarray, np.ndarray]:
-        """Current (slots, values) holding ``term``; slots are unique."""
+        """Current (slots, values) holding ``term``; slots are unique. Merges the term's pending
+        entries first, under a lock: searches (parallel reads) call this too."""
+        with self._merge_lock:
+            return self._merged_postings(term)
+
+    def _merged_postings(self, term: int) -> tuple[np.ndarray, np.ndarray]:
         merged = self._postings.get(term)
         pending = self._pending.pop(term, None)
         if pending is not None:

@@ -18,6 +18,7 @@ per point, and a request's ids are looked up in one vectorised probe (:meth:`Poi
 
 from __future__ import annotations
 
+import threading
 import uuid
 from typing import Any, Iterable, Sequence
 
@@ -49,6 +50,7 @@ class PointStore(PlainTarget):
         self._order: np.ndarray | None = None
         self._order_dead = 0  # tombstoned slots still listed in _order
         self._order_new: list[np.ndarray] = []  # integer-id slots added since _order was built
+        self._order_lock = threading.Lock()  # scrolls (parallel reads) bring the order up to date
         # Bumped on every change, so caches (payload columns, indexes) can tell they are stale.
         self.version = 0
 
@@ -155,8 +157,12 @@ class PointStore(PlainTarget):
         """Slots in scroll order (integer ids ascending, then UUIDs ascending).
 
         Deleted slots may still be listed (a delete costs nothing here): filter by ``live``. They
-        are dropped once they pass a quarter of the list.
+        are dropped once they pass a quarter of the list. Concurrent reads build it in turn.
         """
+        with self._order_lock:
+            return self._ordered_slots()
+
+    def _ordered_slots(self) -> np.ndarray:
         if self._order is not None and self._order_new:
             if self.ids.any_uuid:
                 self._order = None

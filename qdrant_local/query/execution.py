@@ -145,7 +145,7 @@ class QueryRequest:
 
 def run_query(database: Any, collection_name: str, request: QueryRequest) -> QueryResponse:
     """query_points once the request is validated."""
-    with database.lock, gc_paused():
+    with database.lock.shared(), gc_paused():
         planner = Planner(database, collection_name)
         hits = request.execute(planner)
         return QueryResponse(points=planner.points(hits, request.with_payload, request.with_vectors))
@@ -153,7 +153,7 @@ def run_query(database: Any, collection_name: str, request: QueryRequest) -> Que
 
 def run_batch(database: Any, collection_name: str, raw_requests: Sequence[Any]) -> list[QueryResponse]:
     """query_batch_points: the responses in request order."""
-    with database.lock, gc_paused():
+    with database.lock.shared(), gc_paused():
         planner = Planner(database, collection_name)
         parsed, hits = _execute_batch(planner, raw_requests)
         return [
@@ -164,7 +164,7 @@ def run_batch(database: Any, collection_name: str, raw_requests: Sequence[Any]) 
 
 def run_groups(database: Any, collection_name: str, request: QueryRequest, grouping: Grouping) -> models.GroupsResult:
     """query_points_groups once the request is validated (:meth:`QueryRequest.for_groups`)."""
-    with database.lock, gc_paused():
+    with database.lock.shared(), gc_paused():
         planner = Planner(database, collection_name)
         return _groups(database, planner, request, grouping)
 
@@ -180,7 +180,7 @@ def run_distance_matrix(
 ) -> tuple[list[Any], list[list[tuple[Any, float]]]]:
     """search_matrix_*: sample ids and, per sample, (neighbour id, score) pairs (arguments checked
     by :func:`check_matrix_arguments`)."""
-    with database.lock, gc_paused():
+    with database.lock.shared(), gc_paused():
         planner = Planner(database, collection_name)
         ids, rows = distance_matrix(planner, query_filter, limit, sample, using)
         point_ids = planner.store.point_ids

@@ -12,6 +12,7 @@ and ``k`` (limit + offset) and returns :class:`~.scoring.RankedSlots` in result 
 
 from __future__ import annotations
 
+import threading
 import weakref
 from collections import OrderedDict
 from typing import Any, Callable, Sequence
@@ -45,13 +46,19 @@ def _finish(candidates: np.ndarray, scores: np.ndarray, descending: bool, k: int
 _NORMS: weakref.WeakKeyDictionary[DenseVectors, tuple[Any, np.ndarray]] = weakref.WeakKeyDictionary()
 
 
+# Searches run in parallel (engine/rwlock.py): the caches below are read and filled under this lock.
+_CACHE_LOCK = threading.Lock()
+
+
 def _row_norms(store: DenseVectors, n_slots: int, version: Any) -> np.ndarray:
     """Squared norms of the first ``n_slots`` rows, recomputed only after the collection changed."""
     key = (version, n_slots, id(store.matrix))
-    cached = _NORMS.get(store)
+    with _CACHE_LOCK:
+        cached = _NORMS.get(store)
     if cached is None or cached[0] != key:
         cached = (key, scoring.squared_norms(store.matrix[:n_slots]))
-        _NORMS[store] = cached
+        with _CACHE_LOCK:
+            _NORMS[store] = cached
     return cached[1]
 
 
@@ -67,24 +74,27 @@ _GATHERED: weakref.WeakKeyDictionary[DenseVectors, tuple[Any, OrderedDict[bytes,
 def _gatherer(store: DenseVectors, n_slots: int, version: Any) -> scoring.Gather:
     """``rows -> store.matrix[rows]``, served from copies kept for this collection state."""
     key = (version, n_slots, id(store.matrix))
-    cached = _GATHERED.get(store)
-    if cached is None or cached[0] != key:
-        cached = (key, OrderedDict())
-        _GATHERED[store] = cached
+    with _CACHE_LOCK:
+        cached = _GATHERED.get(store)
+        if cached is None or cached[0] != key:
+            cached = (key, OrderedDict())
+            _GATHERED[store] = cached
     entries = cached[1]
     budget = GATHERED_FRACTION * n_slots * store.dim * 4
 
     def gather(rows: np.ndarray) -> np.ndarray:
         digest = rows.tobytes()
-        hit = entries.get(digest)
-        if hit is not None:
-            entries.move_to_end(digest)
-            return hit[1]
+        with _CACHE_LOCK:
+            hit = entries.get(digest)
+            if hit is not None:
+                entries.move_to_end(digest)
+                return hit[1]
         subset = store.matrix[rows]
         if subset.nbytes <= budget:
-            entries[digest] = (rows, subset)
-            while sum(entry[1].nbytes for entry in entries.values()) > budget:
-                entries.popitem(last=False)
+            with _CACHE_LOCK:
+                entries[digest] = (rows, subset)
+                while sum(entry[1].nbytes for entry in entries.values()) > budget:
+                    entries.popitem(last=False)
         return subset
 
     return gather

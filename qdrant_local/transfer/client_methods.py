@@ -59,7 +59,7 @@ class TransferMethods:
         from ..storage.disk import DiskStorage
 
         database = self._database
-        with database.lock:
+        with database.lock.shared():
             storage = DiskStorage(os.fspath(path))
             try:
                 if any(True for _ in storage.load()):

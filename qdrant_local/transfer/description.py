@@ -81,7 +81,7 @@ def _is_single(vectors: Any) -> bool:
 def describe_local(client: Any, name: str) -> CollectionDescription:
     """The exact stored definition of collection ``name`` of a qdrant_local client."""
     database = client._database
-    with database.lock:
+    with database.lock.shared():
         collection = database.collection(name)
         raw = collection.config.raw
         config: dict[str, Any] = {"vectors": raw["vectors"].get("") if raw.get("unnamed") else dict(raw["vectors"])}
