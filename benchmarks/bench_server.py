@@ -18,6 +18,10 @@
   Starlette app and a bare ASGI app calling the same handlers, under uvicorn with its pure-Python
   HTTP parser (h11) and with httptools + uvloop (the choice of framework, measured).
 
+Every side searches exactly: the collections are created with ``optimizers_config={"indexing_threshold": 0}``
+(no HNSW index even with the ``ann`` extra installed), so all answers must agree and the comparison is
+of the same work.
+
 Every number is a median of one run on a shared machine; read the ratios. On an oversubscribed
 machine multi-threaded BLAS makes every search several times slower and noisier, in-process and
 served alike; ``OPENBLAS_NUM_THREADS=1`` (inherited by the server process) measures both without it.
@@ -44,6 +48,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 COLLECTION = "bench"
+# Exact search on every side (no HNSW index, whether or not faiss is installed): answers must agree.
+EXACT = {"indexing_threshold": 0}
 CITIES = ["Oslo", "Rome", "Lima", "Kyiv", "Pune"]
 
 
@@ -136,7 +142,9 @@ class InProcess:
         self.models = models
         self.client = QdrantClient(path=folder)
         self.client.create_collection(
-            COLLECTION, vectors_config=models.VectorParams(size=dim, distance=models.Distance.COSINE)
+            COLLECTION,
+            vectors_config=models.VectorParams(size=dim, distance=models.Distance.COSINE),
+            optimizers_config=models.OptimizersConfigDiff(**EXACT),
         )
 
     def prepare(self, vectors: np.ndarray, payloads: list[dict], ids: range) -> Any:
@@ -169,7 +177,9 @@ class RestClient(InProcess):
         self.models = models
         self.client = rest_client(self.server.url)
         self.client.create_collection(
-            COLLECTION, vectors_config=models.VectorParams(size=dim, distance=models.Distance.COSINE)
+            COLLECTION,
+            vectors_config=models.VectorParams(size=dim, distance=models.Distance.COSINE),
+            optimizers_config=models.OptimizersConfigDiff(**EXACT),
         )
 
     def close(self) -> None:
@@ -191,7 +201,8 @@ class BareHttp:
         self.server = Server(folder)
         self.http = httpx.Client(base_url=self.server.url, timeout=300, headers={"content-type": "application/json"})
         self.http.put(
-            f"/collections/{COLLECTION}", content=self.dumps({"vectors": {"size": dim, "distance": "Cosine"}})
+            f"/collections/{COLLECTION}",
+            content=self.dumps({"vectors": {"size": dim, "distance": "Cosine"}, "optimizers_config": EXACT}),
         ).raise_for_status()
 
     def prepare(self, vectors: np.ndarray, payloads: list[dict], ids: range) -> Any:
@@ -378,7 +389,9 @@ def frameworks(dim: int, requests: int) -> list[tuple[str, float, float]]:
         for variant in VARIANTS:
             folder = os.path.join(root, variant)
             with QdrantClient(path=folder) as client:
-                client.create_collection(COLLECTION, vectors_config={"size": dim, "distance": "Cosine"})
+                client.create_collection(
+                    COLLECTION, vectors_config={"size": dim, "distance": "Cosine"}, optimizers_config=EXACT
+                )
                 client.upsert(COLLECTION, {"ids": list(range(1000)), "vectors": vectors, "payloads": payloads})
             servers[variant] = Server(folder, variant=variant)
         clients = {variant: httpx.Client(base_url=server.url) for variant, server in servers.items()}

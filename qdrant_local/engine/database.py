@@ -230,6 +230,27 @@ class Database:
             self.ann.detach(dropped, remove_files=not self._replaying)
         self.aliases = {alias: target for alias, target in self.aliases.items() if target != name}
 
+    def restore_collection(self, name: str, restored: Collection) -> None:
+        """Put ``restored`` (built aside, named ``name``) in the place of collection ``name``, or add it;
+        the aliases stay. One atomic step: with storage, a compaction whose commit point switches the
+        folder to the new state, so a crash leaves either the old collection or the restored one.
+        The cost is a rewrite of the whole folder (recovering a snapshot is rare)."""
+        with self.lock:
+            self.check_open()
+            validate_collection_name(name)
+            if name in self.aliases:
+                raise InvalidInput(f"Alias {name} already exists")
+            collections = {**self.collections, name: restored}
+            if self.storage is not None:
+                self.storage.compact(self.state_records(collections))
+            old = self.collections.get(name)
+            if old is not None and self.ann is not None:
+                self.ann.detach(old, remove_files=True)
+            self.collections[name] = restored
+            if self.ann is not None:
+                self.ann.attach(restored)
+                self.ann.after_write(restored)
+
     def set_aliases(self, aliases: dict[str, str]) -> None:
         with self.lock:
             self.check_open()
@@ -359,10 +380,11 @@ class Database:
         else:
             self.collections[record["name"]].set_payload_index(record["field"], record["schema"])
 
-    def state_records(self) -> Iterator[dict[str, Any]]:
-        """The whole current state as a stream of records that replay to it (for a snapshot)."""
+    def state_records(self, collections: Mapping[str, Collection] | None = None) -> Iterator[dict[str, Any]]:
+        """The whole current state (with ``collections`` in place of the current ones) as a stream of
+        records that replay to it (for a snapshot)."""
         record_bytes = min(SNAPSHOT_RECORD_BYTES, getattr(self.storage, "snapshot_record_bytes", SNAPSHOT_RECORD_BYTES))
-        for name, collection in self.collections.items():
+        for name, collection in (self.collections if collections is None else collections).items():
             yield {"op": "create_collection", "name": name, "config": collection.config.raw}
             for field_name, schema in collection.payload_schema.items():
                 yield {"op": "payload_index", "name": name, "field": field_name, "schema": schema}

@@ -25,7 +25,8 @@ from typing import Any
 import msgpack
 
 from ..engine import operations as ops
-from ..engine.config import CollectionConfig
+from ..engine.collection import Collection
+from ..engine.config import CollectionConfig, validate_collection_name, validate_index_schema
 from ..errors import InvalidInput, NotSupported
 from ..storage import framing
 from ..storage.follower import read_snapshot_file
@@ -81,6 +82,21 @@ def write_archive(path: str, records: Iterator[dict[str, Any]]) -> tuple[int, st
         checksum_file.write(checksum)
     fsync_dir(os.path.dirname(path))
     return size, checksum
+
+
+def restored_collection(archive: Archive, name: str) -> Collection:
+    """The archive's collection, built in memory under ``name`` (touching no database)."""
+    assert archive.config is not None  # Archive() refuses an archive without one
+    validate_collection_name(name)
+    collection = Collection(name, archive.config)
+    for field_name, schema in archive.payload_schema.items():
+        validate_index_schema(schema)
+        collection.set_payload_index(field_name, schema)
+    for op in archive.point_operations():
+        collection.apply(op)
+    if collection.store.tombstones():
+        collection.store.compact()
+    return collection
 
 
 class Archive:

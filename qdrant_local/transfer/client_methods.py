@@ -137,29 +137,19 @@ class TransferMethods:
         ``location``: a ``file://`` URL, a path, or the name of one of the collection's archives. The
         whole archive is checked first (frame checksums, configuration, vector dimensions; the sha256
         when ``checksum`` is given), so a bad archive changes nothing. The collection's aliases stay.
+        The restored collection is built aside, then switched in with one atomic step (a compaction
+        of the folder, see Database.restore_collection): a crash leaves the old or the new, never a mix.
         """
         _no_extra("recover_snapshot", kwargs)
-        from .archive import Archive, local_archive_path, sha256_of
+        from .archive import Archive, local_archive_path, restored_collection, sha256_of
 
         path = local_archive_path(location, self._snapshot_folder(), collection_name)
         if not os.path.isfile(path):
             raise InvalidInput(f"Snapshot file {location} does not exist")
         if checksum is not None and sha256_of(path) != checksum.lower():
             raise InvalidInput(f"Snapshot checksum mismatch: {location} does not have sha256 {checksum}")
-        archive = Archive(path)
         database = self._database
-        with database.lock:
-            aliases = {alias: target for alias, target in database.aliases.items() if target == collection_name}
-            database.delete_collection(collection_name)
-            database.create_collection(collection_name, archive.config)
-            for field_name, schema in archive.payload_schema.items():
-                database.set_payload_index(collection_name, field_name, schema, False)
-            for op in archive.point_operations():
-                database.write(collection_name, lambda _collection, op=op: op, False)
-            if aliases:
-                database.set_aliases({**database.aliases, **aliases})
-            if database.storage is not None:
-                database.storage.sync()
+        database.restore_collection(collection_name, restored_collection(Archive(path), collection_name))
         return True
 
     # -- full (whole storage) snapshots: as local mode; save() writes a whole client to a folder -------
