@@ -109,9 +109,16 @@ class ClientAdapter:
         self.client = self.module.QdrantClient(path=path) if path else self.module.QdrantClient(":memory:")
 
     def create(self, dim: int) -> None:
-        """Create the benchmark collection (Cosine)."""
+        """Create the benchmark collection (Cosine), searched exactly.
+
+        ``indexing_threshold=0`` keeps qdrant_local from building an HNSW index in the background
+        when the ann extra (faiss) is installed: this table compares exact search (qdrant-client
+        ignores the setting); approximate search is compared by ``run.py --ann`` (bench_ann.py).
+        """
         self.client.create_collection(
-            "bench", vectors_config=self.models.VectorParams(size=dim, distance=self.models.Distance.COSINE)
+            "bench",
+            vectors_config=self.models.VectorParams(size=dim, distance=self.models.Distance.COSINE),
+            optimizers_config=self.models.OptimizersConfigDiff(indexing_threshold=0),
         )
 
     def close(self) -> None:

@@ -26,3 +26,25 @@ def test_bench_ann_runs_and_finds_the_neighbours(tmp_path: Path) -> None:
     for name in ("none", "2%", "50%"):
         assert ours["queries"][name]["min_results"] == 10, name
         assert ours["queries"][name]["recall"] >= 0.9, name
+
+
+def test_the_exact_benchmark_collection_never_gets_an_index() -> None:
+    """run.py's exact table (workloads_engines.ClientAdapter) stays exact with faiss installed."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        import numpy as np
+        from workloads_engines import ClientAdapter
+
+        import qdrant_local
+    finally:
+        sys.path.remove(str(ROOT / "benchmarks"))
+    adapter = ClientAdapter(qdrant_local, None)
+    adapter.open(None)
+    adapter.create(8)
+    rows = np.random.default_rng(0).standard_normal((3000, 8)).astype(np.float32)
+    adapter.client.upsert("bench", qdrant_local.models.Batch(ids=list(range(3000)), vectors=rows.tolist()))
+    assert adapter.client._database.ann.wait_idle(60)
+    info = adapter.client.get_collection("bench")
+    assert info.config.optimizer_config.indexing_threshold == 0  # 0: never indexed, however large
+    assert not info.indexed_vectors_count
+    adapter.close()

@@ -63,17 +63,52 @@ def test_a_matching_file_is_loaded_not_rebuilt(folder):
         assert _results(client) == before  # the same graph answers the same way
 
 
-def test_a_stale_file_is_rebuilt_quietly(folder):
+def _segment_sizes(client: QdrantClient, name: str = "c") -> list[tuple[int, int]]:
+    """(labels, fresh labels) of each segment of the collection's index."""
+    index = client._database.collections[name].vector_indexes[""]
+    return [(len(s.labels), s.labels.n_fresh) for s in index.segments]
+
+
+def test_a_file_older_than_the_folder_is_loaded_and_never_stale(folder):
+    """Writes after the file was saved (new, overwritten, deleted points) leave it usable: it is
+    loaded, not rebuilt, and the points changed since are searched exactly, never through the graph."""
+    far = clustered(10, seed=77) * -3.0  # new vectors for 10 indexed points, far from their old ones
     with QdrantClient(path=folder) as client:
         settle(client)
-        load(client, "c", clustered(5, seed=9), start=N)  # below the threshold: no rebuild now
+        load(client, "c", clustered(5, seed=9), start=N)  # below the threshold: no build
+        client.upsert("c", [{"id": i, "vector": far[i].tolist(), "payload": {}} for i in range(10)])
+        client.delete("c", list(range(10, 30)))
         settle(client)
+        assert _segment_sizes(client) == [(N, N - 30)]
     stamp = os.stat(_file(folder)).st_mtime_ns
     client, warned = _reopen(folder)
     with client:
         assert not warned
-        assert client.get_collection("c").indexed_vectors_count == N + 5
-        assert os.stat(_file(folder)).st_mtime_ns != stamp
+        assert _segment_sizes(client) == [(N, N - 30)]  # the saved graph, with 30 stale labels
+        assert client.get_collection("c").indexed_vectors_count == N - 30
+        assert os.stat(_file(folder)).st_mtime_ns == stamp  # loaded, not rebuilt
+        for i in range(10):  # a changed point is found at its new place, with its new score
+            top = client.query_points("c", far[i].tolist(), limit=1).points[0]
+            assert top.id == i and top.score == pytest.approx(1.0, abs=1e-5)
+        for q in QUERIES:
+            got = client.query_points("c", q.tolist(), limit=10).points
+            exact = client.query_points("c", q.tolist(), limit=10, search_params={"exact": True}).points
+            assert not {p.id for p in got} & set(range(10, 30))  # deleted points never come back
+            assert len(got) == 10 and len({p.id for p in got} & {p.id for p in exact}) >= 8
+
+
+def test_a_file_is_loaded_after_a_compaction_of_the_folder(folder):
+    """A snapshot/compaction since the file was saved (a new storage generation) does not stale it."""
+    with QdrantClient(path=folder) as client:
+        settle(client)
+        client.delete("c", list(range(5)))
+        client._database.compact()
+    stamp = os.stat(_file(folder)).st_mtime_ns
+    client, warned = _reopen(folder)
+    with client:
+        assert not warned
+        assert _segment_sizes(client) == [(N, N - 5)]
+        assert os.stat(_file(folder)).st_mtime_ns == stamp
 
 
 @pytest.mark.parametrize("damage", ["flip", "truncate", "garbage", "other_collection"])

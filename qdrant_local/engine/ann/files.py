@@ -3,8 +3,10 @@
 Layout: ``MAGIC``, a little-endian u32 header length, the msgpack header, the faiss bytes, and a
 u32 CRC32 of everything before it. The header names the collection and vector, the graph settings,
 the point id of every fresh label (None for stale ones) and the *state tag*: the storage generation
-and log size the index was current for. A file is used only when its checksum, names, settings and
-tag all match the folder just opened; anything else is ignored with a warning (and rebuilt).
+and log size the index was current for (informative). A file is used when its checksum, names and
+settings match the folder just opened, even if writes followed it: the loader compares each label's
+row with its point's row today and treats the points deleted or changed since as stale (service.py).
+A damaged or foreign file is ignored with a warning (and rebuilt); other settings: rebuilt quietly.
 The file is written to ``<name>.tmp``, fsync'd and renamed, so a crash leaves the old file or none.
 """
 

@@ -61,6 +61,17 @@ class Graph:
         found = labels[0]
         return found[found >= 0]
 
+    def rows(self) -> np.ndarray:
+        """The rows the graph holds, by label (a read-only view of faiss's storage, not a copy)."""
+        faiss = _faiss()
+        n = len(self)
+        if n == 0:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        storage = faiss.downcast_index(self.index.storage)
+        view = faiss.rev_swig_ptr(storage.get_xb(), n * self.dim).reshape(n, self.dim)
+        view.flags.writeable = False
+        return view
+
     def serialized(self) -> memoryview:
         """The graph as faiss writes it (a view of one buffer, not a copy)."""
         return memoryview(_faiss().serialize_index(self.index))

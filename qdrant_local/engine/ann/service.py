@@ -27,6 +27,16 @@ from .graph import ADD_CHUNK, Graph
 from .params import hnsw_params
 from .segments import Build, LabelMap, Segment, VectorIndex
 
+# Labels of a loaded index file compared with today's rows per step (under the lock).
+VERIFY_CHUNK = 65_536
+
+
+def _slots_of(slot_of: Any, point_ids: list[Any]) -> np.ndarray:
+    """The slot of each point id (-1 for None or an id the collection no longer holds)."""
+    return np.fromiter(
+        (slot_of.get(p, -1) if p is not None else -1 for p in point_ids), dtype=np.int64, count=len(point_ids)
+    )
+
 
 class _Stopped(Exception):
     """The service is closing: the background job gives up."""
@@ -45,7 +55,6 @@ class AnnService:
         self._wakeup = threading.Condition()
         self._thread: threading.Thread | None = None
         self._stopping = False
-        self._open_tag: tuple[int, int] | None = None
 
     # -- following collections (called under the database lock) ----------------------------------
 
@@ -90,8 +99,6 @@ class AnnService:
 
     def opened(self, collections: dict[str, Any]) -> None:
         """After replay: load matching index files in the background, build the rest."""
-        if self.folder is not None:
-            self._open_tag = (self.storage.generation, self.storage.log_bytes)
         wanted = set()
         for collection in collections.values():
             for name, index in collection.vector_indexes.items():
@@ -223,54 +230,81 @@ class AnnService:
 
     def _run_load(self, collection: Any, name: str, index: VectorIndex) -> None:
         path = os.path.join(self.folder, files.index_file_name(collection.name, name))  # type: ignore[arg-type]
-        segment = None
         with self._locked():
             if index not in collection.vector_indexes.values():
                 return  # the collection or vector went away before its turn
-        try:
-            content = files.read_index_file(path)
-            vectors = index.vectors
-            expected = (collection.name, name, vectors.dim, vectors.distance, index.params.graph_key, self._open_tag)
-            found = (
-                content.collection,
-                content.vector_name,
-                content.dim,
-                content.distance,
-                content.graph_key,
-                content.tag,
-            )
-            if found[:4] != expected[:4]:
-                raise ValueError("it belongs to another collection or vector")
-            # Written for other settings or an older state (writes or a compaction since): rebuilt quietly.
-            graph = Graph.from_bytes(content.graph, vectors.dim, vectors.distance) if found == expected else None
-            if graph is not None and len(graph) != len(content.label_ids):
-                raise ValueError("its graph and labels disagree")
-        except FileNotFoundError:
-            graph = None
-        except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
-            warnings.warn(f"qdrant_local: ignoring the HNSW index file {path} ({exc}); rebuilding it", stacklevel=1)
-            graph = None
+        graph, label_ids = self._read_file(path, collection, name, index)
+        verified = self._verify(collection, index, graph, label_ids) if graph is not None else None
         with self._locked():
             if index not in collection.vector_indexes.values():
                 return
-            if graph is not None:
-                segment = self._segment_from_ids(collection, index, graph, content.label_ids)
+            segment = None
+            if graph is not None and verified is not None:
+                segment = self._segment_from_ids(collection, index, graph, label_ids, verified)
             index.loading = False
             index.touched = None
             if segment is not None:
                 index.add_segment(segment, replace=True)
             self.after_write(collection)
 
+    def _read_file(self, path: str, collection: Any, name: str, index: VectorIndex) -> tuple[Graph | None, list[Any]]:
+        """The graph and label ids of the vector's index file; (None, []) when it is missing, was
+        built with other settings (rebuilt quietly), or is damaged or foreign (with a warning)."""
+        try:
+            content = files.read_index_file(path)
+            vectors = index.vectors
+            expected = (collection.name, name, vectors.dim, vectors.distance)
+            if (content.collection, content.vector_name, content.dim, content.distance) != expected:
+                raise ValueError("it belongs to another collection or vector")
+            if content.graph_key != index.params.graph_key:
+                return None, []
+            graph = Graph.from_bytes(content.graph, vectors.dim, vectors.distance)
+            if len(graph) != len(content.label_ids):
+                raise ValueError("its graph and labels disagree")
+            return graph, content.label_ids
+        except FileNotFoundError:
+            return None, []
+        except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
+            warnings.warn(f"qdrant_local: ignoring the HNSW index file {path} ({exc}); rebuilding it", stacklevel=1)
+            return None, []
+
+    def _verify(self, collection: Any, index: VectorIndex, graph: Graph, label_ids: list[Any]) -> np.ndarray | None:
+        """Which labels still hold their point's vector (bool by label), or None if the index went away.
+
+        The file may be older than the folder (writes after it was saved): each label's row in the
+        graph is compared with its point's row today, a chunk at a time under the lock. A point
+        deleted or given another vector since is stale; one written after its chunk was compared is
+        caught by ``index.touched``. So the file is used whatever writes followed it, and a stale
+        row can never be returned.
+        """
+        stored = graph.rows()
+        verified = np.zeros(len(label_ids), dtype=bool)
+        for start in range(0, len(label_ids), VERIFY_CHUNK):
+            with self._locked():
+                if index not in collection.vector_indexes.values():
+                    return None
+                ids = label_ids[start : start + VERIFY_CHUNK]
+                slots = _slots_of(collection.store.slot_of, ids)
+                vectors = index.vectors
+                held = slots >= 0
+                held[held] = slots[held] < len(vectors.present)
+                held[held] = vectors.present[slots[held]]
+                same = np.zeros(len(ids), dtype=bool)
+                rows = np.flatnonzero(held)
+                same[rows] = (vectors.matrix[slots[rows]] == stored[start + rows]).all(axis=1)
+                verified[start : start + len(ids)] = same
+        return verified
+
     @staticmethod
-    def _segment_from_ids(collection: Any, index: VectorIndex, graph: Graph, label_ids: list[Any]) -> Segment:
-        """Map the file's point ids to today's slots; ids missing or written since opening are stale."""
-        slot_of = collection.store.slot_of
-        slots = np.fromiter(
-            (slot_of.get(p, -1) if p is not None else -1 for p in label_ids), dtype=np.int64, count=len(label_ids)
-        )
-        fresh = slots >= 0
+    def _segment_from_ids(
+        collection: Any, index: VectorIndex, graph: Graph, label_ids: list[Any], verified: np.ndarray
+    ) -> Segment:
+        """Map the file's point ids to today's slots; ids missing, changed or written since are stale."""
+        slots = _slots_of(collection.store.slot_of, label_ids)
+        fresh = verified & (slots >= 0)
         touched = index.touched
         present = index.vectors.present
+        fresh[fresh] = slots[fresh] < len(present)
         fresh[fresh] = present[slots[fresh]]
         if touched is not None:
             inside = fresh & (slots < len(touched))
