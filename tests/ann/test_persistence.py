@@ -178,3 +178,21 @@ def test_deleting_a_collection_removes_its_file_and_strays_are_cleaned(folder):
     with client:
         assert not os.path.exists(stray)
         assert client.get_collection("c").indexed_vectors_count == N
+
+
+def test_a_file_of_uuid_points_is_loaded(tmp_path):
+    import uuid
+
+    path = str(tmp_path / "u")
+    rows = clustered(500)
+    ids = [str(uuid.UUID(int=i + 1)) for i in range(500)]
+    with QdrantClient(path=path) as client:
+        create(client, "u")
+        client.upsert("u", [{"id": p, "vector": v.tolist(), "payload": {}} for p, v in zip(ids, rows)])
+        settle(client)
+        client.delete("u", ids[:3])
+    client, warned = _reopen(path)
+    with client:
+        assert not warned
+        assert _segment_sizes(client, "u") == [(500, 497)]
+        assert client.query_points("u", rows[10].tolist(), limit=1).points[0].id == ids[10]

@@ -31,11 +31,13 @@ from .segments import Build, LabelMap, Segment, VectorIndex
 VERIFY_CHUNK = 65_536
 
 
-def _slots_of(slot_of: Any, point_ids: list[Any]) -> np.ndarray:
+def _slots_of(store: Any, point_ids: list[Any]) -> np.ndarray:
     """The slot of each point id (-1 for None or an id the collection no longer holds)."""
-    return np.fromiter(
-        (slot_of.get(p, -1) if p is not None else -1 for p in point_ids), dtype=np.int64, count=len(point_ids)
-    )
+    slots = np.full(len(point_ids), -1, dtype=np.int64)
+    known = [i for i, p in enumerate(point_ids) if p is not None]
+    if known:
+        slots[known] = store.lookup([point_ids[i] for i in known])
+    return slots
 
 
 class _Stopped(Exception):
@@ -210,10 +212,10 @@ class AnnService:
         if self.folder is None or self.storage is None or len(index.segments) != 1:
             return None
         labels = index.segments[0].labels
-        point_ids = collection.store.point_ids
-        label_ids = [
-            point_ids[slot] if fresh else None for slot, fresh in zip(labels.label_slot.tolist(), labels.fresh.tolist())
-        ]
+        label_ids: list[Any] = [None] * len(labels)
+        fresh = np.flatnonzero(labels.fresh)
+        for label, point_id in zip(fresh.tolist(), collection.store.ids_of(labels.label_slot[fresh])):
+            label_ids[label] = point_id
         vectors = index.vectors
         return files.IndexFile(
             collection.name,
@@ -261,6 +263,8 @@ class AnnService:
             graph = Graph.from_bytes(content.graph, vectors.dim, vectors.distance)
             if len(graph) != len(content.label_ids):
                 raise ValueError("its graph and labels disagree")
+            if not all(p is None or type(p) in (int, str) for p in content.label_ids):
+                raise ValueError("it holds point ids of another kind")
             return graph, content.label_ids
         except FileNotFoundError:
             return None, []
@@ -284,7 +288,7 @@ class AnnService:
                 if index not in collection.vector_indexes.values():
                     return None
                 ids = label_ids[start : start + VERIFY_CHUNK]
-                slots = _slots_of(collection.store.slot_of, ids)
+                slots = _slots_of(collection.store, ids)
                 vectors = index.vectors
                 held = slots >= 0
                 held[held] = slots[held] < len(vectors.present)
@@ -300,7 +304,7 @@ class AnnService:
         collection: Any, index: VectorIndex, graph: Graph, label_ids: list[Any], verified: np.ndarray
     ) -> Segment:
         """Map the file's point ids to today's slots; ids missing, changed or written since are stale."""
-        slots = _slots_of(collection.store.slot_of, label_ids)
+        slots = _slots_of(collection.store, label_ids)
         fresh = verified & (slots >= 0)
         touched = index.touched
         present = index.vectors.present
