@@ -459,6 +459,8 @@ def notes_for(engines: dict[str, Any], meta: dict[str, Any]) -> list[str]:
         "Payload indexes (integer on group and half, float on price) are created after loading in every "
         "engine; they are real in qdrant_local and qdrant-edge-py and a no-op in qdrant-client's local mode.",
         "Import rows: median of fresh interpreters timing only the import statement.",
+        "qdrant_local and qdrant-client collections are created with indexing_threshold=0: every row is "
+        "exact search, with or without the ann extra (its HNSW is compared by run.py --ann).",
         "numpy floor: exact top-10 by argpartition of matrix @ query on the normalised matrix; filtered "
         "rows search only the matching rows, gathered beforehand. The floor column is its own subprocess; "
         "the 'ours ÷ floor' ratios are measured inside each qdrant_local process, alternating engine and "
