@@ -24,10 +24,11 @@ import workloads_data as data  # noqa: E402
 # Source file of the allocating frame (innermost qdrant_local frame) -> structure name.
 STRUCTURES = [
     ("engine/vectors.py", "vector matrix and presence masks"),
-    ("engine/payload.py", "payload dicts (keys, values)"),
+    ("engine/payload_column.py", "payloads: msgpack bytes per point"),
+    ("engine/payload.py", "payload normalisation temporaries"),
     ("engine/idmap.py", "ids: id columns and hash table"),
-    ("engine/store.py", "store: live mask, payload list slots"),
-    ("engine/collection.py", "payload list slots, request temporaries"),
+    ("engine/store.py", "store: live mask"),
+    ("engine/collection.py", "request temporaries"),
     ("engine/index.py", "payload indexes"),
     ("engine/order_column.py", "payload indexes (order columns)"),
 ]

@@ -11,7 +11,6 @@ from __future__ import annotations
 import heapq
 from typing import Any, Iterable
 
-import msgpack
 import numpy as np
 
 from .._access import enum_value, field
@@ -23,7 +22,8 @@ from .filters import CompiledFilter, compile_filter, filter_mask
 from .index import IndexedTarget, PayloadIndexes
 from .maskcache import MaskCache
 from .paths import make_extractor, parse_path
-from .payload import copy_payload, delete_payload, normalize_payload, normalize_payloads, set_payload, validate_key
+from .payload import delete_payload, normalize_payload, normalize_payloads, set_payload, validate_key
+from .payload_column import extracted_values, key_payloads
 from .payload_values import facet_values, order_values, to_order_value
 from .points_input import (
     PreparedVectors,
@@ -94,13 +94,14 @@ class Collection:
 
     def _state_chunks(self, slots: np.ndarray, per_point: int, max_bytes: int) -> Iterable[ops.Upsert]:
         store = self.store
-        payloads = [store.payloads[s] for s in slots.tolist()]
-        size = per_point * len(slots) + len(msgpack.packb(payloads, use_bin_type=True)) + self._ragged_bytes(slots)
+        payload_bytes = sum(len(blob or b"") for blob in store.payloads.blobs_of(slots.tolist()))
+        size = per_point * len(slots) + payload_bytes + self._ragged_bytes(slots)
         if size > max_bytes and len(slots) > 1:
             half = len(slots) // 2
             yield from self._state_chunks(slots[:half], per_point, max_bytes)
             yield from self._state_chunks(slots[half:], per_point, max_bytes)
             return
+        payloads = store.payloads.payloads_of(slots.tolist())
         dense, multi, sparse = {}, {}, {}
         for name, vectors in store.vectors.items():
             positions = np.flatnonzero(vectors.present[slots])
@@ -142,7 +143,7 @@ class Collection:
         sample = live[np.linspace(0, len(live) - 1, num=min(sample_size, len(live))).astype(np.int64)].tolist()
         sampled = 0
         for slot in sample:
-            sampled += 16 + len(msgpack.packb(store.payloads[slot], use_bin_type=True))
+            sampled += 16 + len(store.payloads.blob(slot) or b"")
             for vectors in store.vectors.values():
                 if isinstance(vectors, DenseVectors) or not vectors.present[slot]:
                     continue
@@ -226,6 +227,8 @@ class Collection:
             checked = exists & keep
             keep[checked] = matching[found[checked]]
         # Within one request the last occurrence of an id wins, as sequential application would.
+        if len(set(point_ids)) == len(point_ids):
+            return keep
         seen: set[PointId] = set()
         for position in range(len(point_ids) - 1, -1, -1):
             if point_ids[position] in seen:
@@ -343,9 +346,7 @@ class Collection:
         if len(new_positions):
             point_ids = op.point_ids
             slots[new_positions] = store.allocate([point_ids[i] for i in new_positions.tolist()])
-        payloads = store.payloads
-        for slot, payload in zip(slots.tolist(), op.payloads):
-            payloads[slot] = payload
+        store.payloads.set_many(slots.tolist(), op.payloads)
         # An upsert replaces the whole point: vectors it does not carry are removed.
         if len(replaced):
             for vectors in store.vectors.values():
@@ -367,26 +368,26 @@ class Collection:
         self._write_vectors(self.store.lookup(op.point_ids), op.vectors)
 
     def _apply_set_payload(self, op: ops.SetPayload) -> None:
-        payloads = self.store.payloads
-        for slot in self.store.slots_for(op.point_ids):
-            set_payload(payloads[slot], op.payload, op.key)  # type: ignore[arg-type]  # copies the values in
+        slots = self.store.slots_for(op.point_ids)
+        payloads = self.store.payloads.payloads_of(slots)  # decoded: each point's own copy
+        for payload in payloads:
+            set_payload(payload, op.payload, op.key)  # copies the values in
+        self.store.payloads.set_many(slots, payloads)
 
     def _apply_overwrite_payload(self, op: ops.OverwritePayload) -> None:
-        payloads = self.store.payloads
         slots = self.store.slots_for(op.point_ids)
-        for index, slot in enumerate(slots):
-            # Each point gets its own copy so a later keyed set_payload cannot alias two points.
-            payloads[slot] = op.payload if index == len(slots) - 1 else copy_payload(op.payload)
+        self.store.payloads.set_many(slots, [op.payload] * len(slots))  # stored encoded: nothing aliases
 
     def _apply_delete_payload(self, op: ops.DeletePayload) -> None:
-        payloads = self.store.payloads
-        for slot in self.store.slots_for(op.point_ids):
-            delete_payload(payloads[slot], op.keys)  # type: ignore[arg-type]
+        slots = self.store.slots_for(op.point_ids)
+        payloads = self.store.payloads.payloads_of(slots)
+        for payload in payloads:
+            delete_payload(payload, op.keys)
+        self.store.payloads.set_many(slots, payloads)
 
     def _apply_clear_payload(self, op: ops.ClearPayload) -> None:
-        payloads = self.store.payloads
-        for slot in self.store.slots_for(op.point_ids):
-            payloads[slot] = {}
+        slots = self.store.slots_for(op.point_ids)
+        self.store.payloads.set_many(slots, [{}] * len(slots))
 
     def _apply_delete_vectors(self, op: ops.DeleteVectors) -> None:
         slots = self.store.slots_for(op.point_ids)
@@ -397,7 +398,12 @@ class Collection:
 
     def record_parts(self, slot: int, payload_selector: PayloadSelector, with_vectors: Any) -> tuple[Any, Any]:
         """(payload, vector) of a slot as Record / ScoredPoint carry them, as the caller's own copies."""
-        payload = select_payload(self.store.payloads[slot], payload_selector)
+        if payload_selector.mode == "none":
+            payload = None
+        elif payload_selector.mode == "all":
+            payload = self.store.payloads[slot] or {}  # decoded: already the caller's own copy
+        else:
+            payload = select_payload(self.store.payloads[slot], payload_selector)
         return payload, self.read_vectors(slot, with_vectors)
 
     @staticmethod
@@ -487,19 +493,19 @@ class Collection:
     ) -> list[tuple[int, Any]]:
         """The first ``limit`` (slot, order value) entries among ``slots`` (ascending), read from the
         payloads: a point is listed once per distinct order value."""
-        extract = make_extractor(key)
+        path = parse_path(key)
         payloads = self.store.payloads
         values: list[Any] = []  # one entry per (point, distinct order value)
         entry_slots: list[int] = []
         # Slot order is insertion order, which is how qdrant-client breaks ties (a stable sort).
-        for slot in slots:
-            raw = extract(payloads[slot])
+        extracted = extracted_values(payloads, path, True, make_extractor(path), slots)
+        for slot, raw in zip(slots, extracted):
             if not raw:
                 continue
             if len(raw) == 1 and type(raw[0]) in (int, float):  # the common case: one plain number
                 point_values: Any = raw
             else:
-                point_values = order_values(payloads[slot], key)  # distinct values, datetimes parsed
+                point_values = order_values(payloads[slot], path)  # distinct values, datetimes parsed
             for value in point_values:
                 if start_value is not None and (value > start_value if descending else value < start_value):
                     continue
@@ -551,9 +557,9 @@ class Collection:
             raise InvalidInput(f"limit value {limit} is invalid. Must be 1 or larger.")
         validate_key(key)
         counts: dict[tuple[int, Any], int] = {}
-        payloads = self.store.payloads
-        for slot in np.flatnonzero(self.mask(compiled)).tolist():
-            for value in facet_values(payloads[slot], key):
+        path = parse_path(key)
+        for payload in key_payloads(self.store.payloads, path, np.flatnonzero(self.mask(compiled)).tolist()):
+            for value in facet_values(payload, path):
                 tagged = (_TYPE_TAG[type(value)], value)
                 counts[tagged] = counts.get(tagged, 0) + 1
         ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))

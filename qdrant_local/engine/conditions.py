@@ -21,6 +21,7 @@ from typing import Any, Callable, Mapping, Optional, Protocol, Sequence
 import numpy as np
 
 from .paths import Path, make_extractor
+from .payload_column import extracted_values, matching_slots
 
 __all__ = [
     "FilterTarget",
@@ -146,10 +147,7 @@ class FieldNode(ConditionNode):
         slots = np.flatnonzero(candidates)
         if slots.size == 0:
             return out
-        payloads = target.payloads
-        extract = self._extract
-        matches = self.matches
-        hits = [slot for slot in slots.tolist() if matches(extract(payloads[slot]))]
+        hits = matching_slots(target.payloads, self.path, self.flat, self._extract, self.matches, slots.tolist())
         if hits:
             out[hits] = True
         return out
@@ -189,15 +187,15 @@ class GeoNode(FieldNode):
         if answered is not None:
             return answered
         out = np.zeros(target.n_slots, dtype=bool)
-        payloads = target.payloads
-        extract = self._extract
         value_test = self.value_test
         lats: list[float] = []
         lons: list[float] = []
         owners: list[int] = []
         exact_hits: list[int] = []
-        for slot in np.flatnonzero(candidates).tolist():
-            for value in extract(payloads[slot]):
+        slot_list = np.flatnonzero(candidates).tolist()
+        extracted = extracted_values(target.payloads, self.path, self.flat, self._extract, slot_list)
+        for slot, values in zip(slot_list, extracted):
+            for value in values:
                 if not isinstance(value, dict):
                     continue
                 lat, lon = value.get("lat"), value.get("lon")
@@ -308,10 +306,10 @@ class NestedNode(ConditionNode):
         out = np.zeros(target.n_slots, dtype=bool)
         elements: list[dict[str, Any]] = []
         owners: list[int] = []
-        payloads = target.payloads
-        extract = self._extract
-        for slot in np.flatnonzero(candidates).tolist():
-            for value in extract(payloads[slot]):
+        slot_list = np.flatnonzero(candidates).tolist()
+        extracted = extracted_values(target.payloads, self.path, False, self._extract, slot_list)
+        for slot, values in zip(slot_list, extracted):
+            for value in values:
                 if isinstance(value, list):
                     for element in value:
                         if isinstance(element, dict):  # only objects are checked, as on the server

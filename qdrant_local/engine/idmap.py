@@ -121,6 +121,10 @@ class IdMap:
             return str(uuid.UUID(int=(int(self.key[slot]) << 64) | int(self.lo[slot])))
         return int(self.key[slot])
 
+    def keys_at(self, slots: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """The id columns (is_uuid, key, lo) of ``slots``; ``lo`` None when no UUID was ever stored."""
+        return self.is_uuid[slots], self.key[slots], None if self.lo is None else self.lo[slots]
+
     def ids_at(self, slots: np.ndarray | list[int]) -> list[PointId]:
         """:meth:`id_at` of many slots."""
         slots = np.asarray(slots, dtype=np.int64)
@@ -186,8 +190,11 @@ class IdMap:
 
     def assign(self, start: int, point_ids: Sequence[PointId]) -> None:
         """Give slots ``start``.. to the (canonical, distinct, absent) ids and link them."""
-        is_uuid, key, lo = id_keys(point_ids)
-        end = start + len(point_ids)
+        self.assign_keys(start, *id_keys(point_ids))
+
+    def assign_keys(self, start: int, is_uuid: np.ndarray, key: np.ndarray, lo: np.ndarray | None) -> None:
+        """:meth:`assign` from id columns (as :func:`id_keys` makes them)."""
+        end = start + len(key)
         self.key[start:end] = key
         self.is_uuid[start:end] = is_uuid
         if lo is not None:

@@ -54,6 +54,7 @@ from .datetimes import parse_timestamp
 from .geo import MEAN_EARTH_RADIUS, is_geo_point
 from .order_column import OrderColumn, build_order_column
 from .paths import Path, make_extractor, parse_path
+from .payload_column import payload_dicts
 from .text import tokenize
 
 __all__ = ["PayloadIndex", "PayloadIndexes", "IndexedTarget"]
@@ -72,6 +73,16 @@ _GEO_SLACK = 1e-6
 # Ints beyond this are not exact in float64, so range comparisons on them go through value_test.
 _EXACT_INT = 2**53
 _SCALAR_TYPES = (str, int, float, bool)
+# Slots read per bulk decode while building, and the dtypes their per-chunk columns take.
+_BUILD_CHUNK = 8192
+_BUILD_COLUMNS = {
+    "occurrence_ids": np.int64,
+    "occurrence_slots": np.int64,
+    "numeric_values": np.float64,
+    "numeric_slots": np.int64,
+    "valued_slots": np.int64,
+    "float_values": np.float64,
+}
 
 
 @dataclass
@@ -90,12 +101,30 @@ class _FieldScan:
     float_values: list[float] = dc_field(default_factory=list)
 
 
-def _scan_field(extract: Any, payloads: list[Any], slots: list[int]) -> _FieldScan:
-    """Read the field of every slot once (the scanning path's extractor, so the two cannot drift)."""
-    scan = _FieldScan()
+def _scan_field(extract: Any, payloads: Any, slots: np.ndarray) -> _FieldScan:
+    """Read the field of every slot once (the scanning path's extractor, so the two cannot drift).
+
+    Payloads are decoded a chunk at a time, and each chunk's lists become numpy parts, so a build
+    never holds a Python object per value: the returned scan's lists are numpy arrays (see
+    :data:`_BUILD_COLUMNS`), except the few other / subclass slots.
+    """
+    total = _FieldScan()
+    parts: dict[str, list[np.ndarray]] = {name: [] for name in _BUILD_COLUMNS}
+    for start in range(0, len(slots), _BUILD_CHUNK):
+        chunk = slots[start : start + _BUILD_CHUNK].tolist()
+        scan = _FieldScan(key_id=total.key_id, other_slots=total.other_slots, subclass_slots=total.subclass_slots)
+        _scan_chunk(scan, extract, chunk, payload_dicts(payloads, chunk))
+        for name, dtype in _BUILD_COLUMNS.items():
+            parts[name].append(np.asarray(getattr(scan, name), dtype=dtype))
+    for name, dtype in _BUILD_COLUMNS.items():
+        setattr(total, name, np.concatenate(parts[name]) if parts[name] else np.zeros(0, dtype=dtype))
+    return total
+
+
+def _scan_chunk(scan: _FieldScan, extract: Any, slots: list[int], payloads: list[Any]) -> None:
     key_id = scan.key_id
-    for slot in slots:
-        values = extract(payloads[slot])
+    for slot, payload in zip(slots, payloads):
+        values = extract(payload)
         if values:
             scan.valued_slots.append(slot)
         for value in values:
@@ -127,7 +156,6 @@ def _scan_field(extract: Any, payloads: list[Any], slots: list[int]) -> _FieldSc
             if value_type is int and -_EXACT_INT <= value <= _EXACT_INT:
                 scan.numeric_values.append(value)
                 scan.numeric_slots.append(slot)
-    return scan
 
 
 class PayloadIndex:
@@ -141,7 +169,7 @@ class PayloadIndex:
         # Slots written since the build (sorted, unique): their postings may be wrong.
         self.dirty_slots = np.zeros(0, dtype=np.int64)
         self._extract = make_extractor(path, flat=True)
-        scan = _scan_field(self._extract, payloads, np.flatnonzero(live[:n_slots]).tolist())
+        scan = _scan_field(self._extract, payloads, np.flatnonzero(live[:n_slots]))
         self._build_postings(scan)
         self._build_numeric_column(scan)
         self._build_outsiders(scan, n_slots)
@@ -151,8 +179,8 @@ class PayloadIndex:
         """Key ids -> slots, as one array sorted by key id plus offsets."""
         key_id = self._key_id = scan.key_id
         # Key id of the float bucket (after the other keys), or None when the field holds no float.
-        self._float_key = len(key_id) if scan.float_values else None
-        self._n_keys = len(key_id) + (1 if scan.float_values else 0)
+        self._float_key = len(key_id) if len(scan.float_values) else None
+        self._n_keys = len(key_id) + (1 if len(scan.float_values) else 0)
         # The bucket's values in posting order (occurrence order, as the stable sort keeps it).
         self._float_values = np.asarray(scan.float_values, dtype=np.float64)
         ids = np.asarray(scan.occurrence_ids, dtype=np.int64)
@@ -443,8 +471,9 @@ class PayloadIndex:
         slots: list[int] = []
         values: list[Any] = []
         exact: list[bool] = []
-        for slot in self._other_slots.tolist():
-            for value in extract(payloads[slot]):
+        other_slots = self._other_slots.tolist()
+        for slot, payload in zip(other_slots, payload_dicts(payloads, other_slots)):
+            for value in extract(payload):
                 if is_geo_point(value):
                     lat, lon = value["lat"], value["lon"]
                     lats.append(float(lat))

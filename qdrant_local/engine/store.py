@@ -28,6 +28,7 @@ from ..ids import PointId
 from .conditions import PlainTarget
 from .growth import grown, next_capacity
 from .idmap import IdColumn, IdMap, SlotIndex
+from .payload_column import PayloadColumn
 from .vectors import DenseVectors, MultiVectors, SparseVectors, VectorStore
 
 # Fewer tombstones than this are never worth a compaction.
@@ -45,7 +46,7 @@ class PointStore(PlainTarget):
         self.ids = IdMap()  # id columns (also the scroll sort keys) and the id -> slot hash table
         self.point_ids = IdColumn(self)  # slot -> id (None when deleted), read from the columns
         self.slot_of = SlotIndex(self)  # id -> live slot, a read-only mapping over the hash table
-        self.payloads: list[dict[str, Any] | None] = []
+        self.payloads = PayloadColumn()  # msgpack bytes by slot, decoded on read (engine/payload_column.py)
         self._count = 0  # live points
         self._order: np.ndarray | None = None
         self._order_dead = 0  # tombstoned slots still listed in _order
@@ -108,7 +109,7 @@ class PointStore(PlainTarget):
         self._reserve(start + count)
         slots = np.arange(start, start + count, dtype=np.int64)
         self.ids.assign(start, point_ids)
-        self.payloads.extend([None] * count)
+        self.payloads.extend_empty(count)
         self.live[start : start + count] = True
         self.n_slots = start + count
         self._count += count
@@ -119,6 +120,34 @@ class PointStore(PlainTarget):
         self.version += 1
         return slots
 
+    # -- columns (snapshots) ----------------------------------------------------------------------
+
+    def export_columns(self, slots: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, list[bytes]]:
+        """The ids of live ``slots`` as columns (is_uuid bool, key uint64: the integer id or a UUID's
+        high 64 bits, lo uint64: a UUID's low bits, None without UUIDs) and their payloads as
+        msgpack bytes (maps with text keys), for a columnar snapshot."""
+        is_uuid, key, lo = self.ids.keys_at(slots)
+        return is_uuid, key, lo, self.payloads.blobs_of(slots.tolist())  # type: ignore[return-value]
+
+    def import_columns(
+        self, is_uuid: np.ndarray, key: np.ndarray, lo: np.ndarray | None, payloads: list[bytes]
+    ) -> np.ndarray:
+        """Add points from :meth:`export_columns`' columns (ids absent and distinct, payloads valid
+        msgpack maps); returns their new slots, for the caller to write their vectors."""
+        count = len(key)
+        start = self.n_slots
+        self._reserve(start + count)
+        self.ids.assign_keys(start, is_uuid, key, lo)
+        slots = np.arange(start, start + count, dtype=np.int64)
+        self.payloads.extend_empty(count)
+        self.payloads.set_blobs(slots.tolist(), payloads)
+        self.live[start : start + count] = True
+        self.n_slots = start + count
+        self._count += count
+        self._order = None
+        self.version += 1
+        return slots
+
     def remove(self, slots: list[int] | np.ndarray) -> None:
         """Tombstone the given slots: the point, its payload and its vectors are gone."""
         slots = np.asarray(slots, dtype=np.int64)
@@ -126,9 +155,7 @@ class PointStore(PlainTarget):
         if len(slots) == 0:
             return
         self.ids.unlink(slots)
-        payloads = self.payloads
-        for slot in slots.tolist():
-            payloads[slot] = None
+        self.payloads.clear_slots(slots.tolist())
         self.live[slots] = False
         self._count -= len(slots)
         for vectors in self.vectors.values():
@@ -233,8 +260,7 @@ class PointStore(PlainTarget):
         self.ids.compact(keep, capacity)
         self.live = np.zeros(capacity, dtype=bool)
         self.live[:count] = True
-        kept = keep.tolist()
-        self.payloads = [self.payloads[slot] for slot in kept]
+        self.payloads.compact(keep.tolist())
         for vectors in self.vectors.values():
             vectors.compact(keep, capacity)
         self.n_slots = count

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -120,3 +122,19 @@ def test_dense_compaction_moves_rows_in_place() -> None:
         assert (store.matrix[: len(keep), 0] == keep).all() and not store.matrix[len(keep) :].any()
         assert store.present.sum() == len(keep) and len(store.present) == 4096
         del view
+
+
+def test_columns_export_and_import_round_trip() -> None:
+    source = PointStore({"": DenseVectors(2, "Dot")})
+    ids = [3, str(uuid.UUID(int=7)), 2**64 - 1, 0]
+    slots = source.allocate(ids)
+    for slot, payload in zip(slots.tolist(), [{"a": 1}, {}, {"b": [1, "x"]}, {"c": None}]):
+        source.payloads[slot] = payload
+    source.remove([slots[3]])
+    live = np.flatnonzero(source.live_mask)
+    target = PointStore({"": DenseVectors(2, "Dot")})
+    new_slots = target.import_columns(*source.export_columns(live))
+    assert target.ids_of(new_slots) == source.ids_of(live) == ids[:3]
+    assert target.payloads.payloads_of(new_slots.tolist()) == [{"a": 1}, {}, {"b": [1, "x"]}]
+    assert [target.slot_of[p] for p in ids[:3]] == new_slots.tolist() and 0 not in target.slot_of
+    assert [target.point_ids[s] for s in target.ordered_slots()] == sorted(ids[:3], key=order_key)

@@ -510,10 +510,10 @@ def assert_no_shared_payload_objects(client: QdrantClient) -> None:
     """No dict or list inside one point's payload is also inside another point's (or twice in one)."""
     store = client._db.collections["c"].store  # type: ignore[union-attr]
     seen: dict[int, Any] = {}
-    for slot in range(store.n_slots):
-        if not store.live[slot]:
-            continue
-        stack = [store.payloads[slot]]
+    # Payloads are stored encoded and decoded per read: keep every read alive, so no id is reused.
+    held = {slot: store.payloads[slot] for slot in range(store.n_slots) if store.live[slot]}
+    for slot, payload in held.items():
+        stack = [payload]
         while stack:
             value = stack.pop()
             if isinstance(value, (dict, list)):
