@@ -109,22 +109,40 @@ def normalize_payloads(payloads: list[Any]) -> list[dict[str, Any]]:
             packed = _PACK(payloads)
         except (TypeError, ValueError, OverflowError, UnicodeEncodeError):
             packed = None
-        if packed is not None and not _UNSURE_BYTES.search(packed):
+        if packed is not None:
+            unsure = _UNSURE_BYTES.search(packed) is not None
             try:
                 unpacked: list[dict[str, Any]] = msgpack.unpackb(packed, raw=False, strict_map_key=True)
             except ValueError:  # a key msgpack accepts but JSON does not
                 unpacked = []
-            if unpacked:
-                for payload in unpacked:
-                    if not _is_flat(payload):
-                        check_payload_depth(payload)
+            if unpacked and _vouched(unpacked, unsure):
                 return unpacked
     return [normalize_payload(payload) for payload in payloads]
 
 
-def _is_flat(payload: dict[str, Any]) -> bool:
+def _vouched(unpacked: list[dict[str, Any]], unsure: bool) -> bool:
+    """Whether round-tripped payloads are exactly their normalised form. With ``unsure`` (the packed
+    bytes hold a bin or NaN / infinity marker somewhere, often just inside a float's bytes), only
+    flat payloads are checked value by value; a nested one then takes the exact path."""
+    for payload in unpacked:
+        flat = _flat_values(payload)
+        if flat is None:
+            if unsure:
+                return False
+            check_payload_depth(payload)
+        elif not flat:
+            return False
+    return True
+
+
+def _flat_values(payload: dict[str, Any]) -> bool | None:
+    """None when the payload nests containers; else whether no value is bytes or a non-finite float."""
+    isfinite = math.isfinite
     for value in payload.values():
-        if type(value) in _CONTAINERS:
+        kind = type(value)
+        if kind in _CONTAINERS:
+            return None
+        if kind is bytes or (kind is float and not isfinite(value)):
             return False
     return True
 
