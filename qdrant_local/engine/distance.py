@@ -23,7 +23,8 @@ def normalize_rows(rows: np.ndarray) -> np.ndarray:
     """Stored vectors: scale each row to unit length, leaving rows with a norm at or below EPSILON
     as they are; float32."""
     norms = np.linalg.norm(rows, axis=-1, keepdims=True)
-    return np.where(norms > EPSILON, rows / np.where(norms > EPSILON, norms, 1.0), rows).astype(np.float32)
+    # x / 1 is x exactly, so dividing the small rows by 1 leaves them as they came: one new matrix.
+    return np.asarray(rows / np.where(norms > EPSILON, norms, np.float32(1.0)), dtype=np.float32)
 
 
 def normalize_query(query: np.ndarray) -> np.ndarray:

@@ -122,28 +122,24 @@ def normalize_payloads(payloads: list[Any]) -> list[dict[str, Any]]:
 
 def _vouched(unpacked: list[dict[str, Any]], unsure: bool) -> bool:
     """Whether round-tripped payloads are exactly their normalised form. With ``unsure`` (the packed
-    bytes hold a bin or NaN / infinity marker somewhere, often just inside a float's bytes), only
-    flat payloads are checked value by value; a nested one then takes the exact path."""
-    for payload in unpacked:
-        flat = _flat_values(payload)
-        if flat is None:
-            if unsure:
+    bytes hold a bin or NaN / infinity marker somewhere, often just inside a float's bytes), the
+    top-level values are checked (no bytes, finite floats) and nested payloads take the exact path."""
+    kinds = {type(value) for payload in unpacked for value in payload.values()}
+    if kinds & _CONTAINERS:
+        if unsure:
+            return False
+        for payload in unpacked:
+            if any(type(value) in _CONTAINERS for value in payload.values()):
+                check_payload_depth(payload)
+        return True
+    if unsure:
+        if bytes in kinds:
+            return False
+        if float in kinds:
+            isfinite = math.isfinite
+            floats = [value for payload in unpacked for value in payload.values() if type(value) is float]
+            if not all(map(isfinite, floats)):
                 return False
-            check_payload_depth(payload)
-        elif not flat:
-            return False
-    return True
-
-
-def _flat_values(payload: dict[str, Any]) -> bool | None:
-    """None when the payload nests containers; else whether no value is bytes or a non-finite float."""
-    isfinite = math.isfinite
-    for value in payload.values():
-        kind = type(value)
-        if kind in _CONTAINERS:
-            return None
-        if kind is bytes or (kind is float and not isfinite(value)):
-            return False
     return True
 
 

@@ -463,6 +463,8 @@ _AWKWARD = st.one_of(
 
 
 @example([{"a": 1.0}, {"b": float("nan")}])
+@example([{"a": 10892.0}, {"b": 1}])  # a float whose bytes hold a bin marker (0xc5): vouched value by value
+@example([{"a": 10892.0}, {"b": [1.5]}])  # the same beside a nested payload: the exact path
 @example([{"a": {"b": [float("-inf")]}}])
 @example([{"a": b"bytes"}])
 @example([{"a": "\ud800"}])
