@@ -186,6 +186,23 @@ class CollectionsApi(ClientBase):
         self._database.delete_vector_name(collection_name, vector_name)
         return completed()
 
+    def _describe_collection(self, collection_name: str) -> dict[str, Any]:
+        """The stored definition of a collection as JSON, read in one step: ``name``, ``config`` (the
+        REST create-collection body), ``payload_schema`` and the ``aliases`` naming it (sorted).
+        What ``transfer`` copies between clients; not part of qdrant-client's API."""
+        database = self._database
+
+        def read(collection: Any) -> dict[str, Any]:
+            aliases = sorted(alias for alias, target in database.aliases.items() if target == collection.name)
+            return {
+                "name": collection.name,
+                "config": collection.config.create_body(),
+                "payload_schema": dict(collection.payload_schema),
+                "aliases": aliases,
+            }
+
+        return self._read(collection_name, read)
+
     def update_collection_aliases(self, change_aliases_operations: Sequence[Any], timeout: int | None = None) -> bool:
         """Create, delete and rename aliases atomically."""
         self._database.change_aliases(alias_operations(change_aliases_operations))

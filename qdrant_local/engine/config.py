@@ -6,6 +6,7 @@ back into models. Names and sizes are validated with qdrant-client's messages.
 
 from __future__ import annotations
 
+import copy
 import enum
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -177,6 +178,20 @@ class CollectionConfig:
         if other.get("metadata") is not None:
             raw["metadata"] = other["metadata"]  # already normalised JSON, where a null is a value to keep
         return cls(vectors=vectors, unnamed=unnamed, raw=raw)
+
+    def create_body(self) -> dict[str, Any]:
+        """The body of Qdrant's REST ``PUT /collections/{name}`` that recreates this configuration
+        (``vectors`` a single params object when the vector is unnamed, ``sparse_vectors``, then
+        every other setting as given); a copy."""
+        raw = copy.deepcopy(self.raw)
+        vectors = raw.pop("vectors")
+        unnamed = raw.pop("unnamed", False)
+        sparse = raw.pop("sparse_vectors", None)
+        body: dict[str, Any] = {"vectors": vectors.get("") if unnamed else vectors}
+        if sparse:
+            body["sparse_vectors"] = sparse
+        body.update(raw)
+        return body
 
     @classmethod
     def from_json(cls, raw: dict[str, Any]) -> CollectionConfig:

@@ -382,11 +382,24 @@ class Unfreezable(Exception):
     """A value :func:`freeze` cannot key faithfully."""
 
 
+_EXACT_SCALARS = frozenset((type(None), bool, int, float, str))
+
+
 def freeze(value: Any) -> Hashable:
     """A hashable, type-exact key for a filter value in any form; raises for what it cannot read
     faithfully. Equal keys mean equal inputs of the same form, hence equal conversions."""
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return (type(value).__name__, value)
+    kind = type(value)
+    if kind in _EXACT_SCALARS:  # the common cases first, by exact type
+        return (kind.__name__, value)
+    if kind is list or kind is tuple:
+        return ("list", tuple([freeze(item) for item in value]))
+    names = getattr(kind, "_field_names", None)  # our models
+    if names is not None:
+        return (kind.__name__, tuple([(name, freeze(getattr(value, name, None))) for name in names]))
+    if kind is dict:
+        return ("dict", tuple(sorted([(str(k), freeze(v)) for k, v in value.items()])))
+    if isinstance(value, (bool, int, float, str)):
+        return (kind.__name__, value)
     if isinstance(value, enum.Enum):
         return ("enum", freeze(value.value))
     if isinstance(value, (list, tuple)):
@@ -396,15 +409,12 @@ def freeze(value: Any) -> Hashable:
     if isinstance(value, uuid.UUID):
         return ("uuid", str(value))
     if isinstance(value, (dt.datetime, dt.date, dt.time)):
-        return (type(value).__name__, value.isoformat())
+        return (kind.__name__, value.isoformat())
     if isinstance(value, np.ndarray):
         return ("ndarray", value.dtype.str, value.shape, value.tobytes())
     if isinstance(value, np.generic):
         return freeze(value.item())
-    names = getattr(type(value), "_field_names", None)  # our models
-    if names is None:
-        fields = getattr(type(value), "model_fields", None)  # pydantic models
-        names = tuple(fields) if fields is not None else None
-    if names is None:
-        raise Unfreezable(type(value).__name__)
-    return (type(value).__name__, tuple((name, freeze(getattr(value, name, None))) for name in names))
+    fields = getattr(kind, "model_fields", None)  # pydantic models
+    if fields is None:
+        raise Unfreezable(kind.__name__)
+    return (kind.__name__, tuple((name, freeze(getattr(value, name, None))) for name in fields))

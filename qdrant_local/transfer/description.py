@@ -13,8 +13,6 @@ from typing import Any
 
 from ..engine.config import to_json
 
-# Keys of our stored configuration that are not create_collection keywords under the same name.
-_VECTOR_KEYS = ("vectors", "unnamed", "sparse_vectors")
 # create_collection keywords, by REST key, for the settings other than the vectors.
 _SETTINGS = (
     "shard_number",
@@ -80,16 +78,7 @@ def _is_single(vectors: Any) -> bool:
 
 def describe_local(client: Any, name: str) -> CollectionDescription:
     """The exact stored definition of collection ``name`` of a qdrant_local client."""
-    database = client._database
-    with database.lock.shared():
-        collection = database.collection(name)
-        raw = collection.config.raw
-        config: dict[str, Any] = {"vectors": raw["vectors"].get("") if raw.get("unnamed") else dict(raw["vectors"])}
-        if raw.get("sparse_vectors"):
-            config["sparse_vectors"] = dict(raw["sparse_vectors"])
-        config.update({key: value for key, value in raw.items() if key not in _VECTOR_KEYS})
-        aliases = sorted(alias for alias, target in database.aliases.items() if target == collection.name)
-        return CollectionDescription(collection.name, config, dict(collection.payload_schema), aliases)
+    return CollectionDescription.from_json(client._describe_collection(name))
 
 
 def describe_client(client: Any, name: str) -> CollectionDescription:

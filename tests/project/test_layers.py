@@ -72,3 +72,10 @@ def test_the_walk_sees_relative_imports() -> None:
     names = [name for _, name in _imported(PACKAGE / "engine" / "vectors.py")]
     assert "qdrant_local.engine.sparse.SparseIndex" in names
     assert "qdrant_local.errors.InvalidVector" in names
+
+
+def test_transfer_description_reads_through_the_facade() -> None:
+    """A collection's definition comes from the client's facade query, not from engine internals."""
+    source = (PACKAGE / "transfer" / "description.py").read_text(encoding="utf-8")
+    assert "_database" not in source and ".config.raw" not in source
+    assert "_describe_collection" in source
