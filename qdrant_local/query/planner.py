@@ -606,25 +606,26 @@ class Planner:
     # -- results ---------------------------------------------------------------------------------
 
     def points(self, hits: list[Hit], with_payload: Any, with_vectors: Any) -> list[models.ScoredPoint]:
-        """ScoredPoints for the hits, with the requested payload and vectors."""
+        """ScoredPoints for the hits (live slots), with the requested payload and vectors."""
         selector = compile_payload_selector(with_payload)
-        collection = self.collection
-        point_ids = self.store.point_ids
+        record_parts = self.collection.record_parts
+        point_ids = self.store.ids_of([hit[0] for hit in hits]) if hits else []
         result = []
-        construct = models.ScoredPoint.model_construct  # every field given: no keyword checks per hit
-        for slot, score, order_value in hits:
-            payload, vector = collection.record_parts(slot, selector, with_vectors)
-            result.append(
-                construct(
-                    id=point_ids[slot],
-                    version=0,
-                    score=score,
-                    payload=payload,
-                    vector=vector,
-                    shard_key=None,
-                    order_value=order_value,
-                )
-            )
+        new = object.__new__
+        cls = models.ScoredPoint
+        for (slot, score, order_value), point_id in zip(hits, point_ids):
+            payload, vector = record_parts(slot, selector, with_vectors)
+            point = new(cls)  # every field given: built like model_construct, without a call per hit
+            point.__dict__ = {
+                "id": point_id,
+                "version": 0,
+                "score": score,
+                "payload": payload,
+                "vector": vector,
+                "shard_key": None,
+                "order_value": order_value,
+            }
+            result.append(point)
         return result
 
 
