@@ -159,12 +159,43 @@ class Collection:
         store = self.store
         if compiled is None:
             return store.live_mask.copy()
-        # The state a mask depends on: every change bumps the version; the vector stores matter to
-        # has_vector conditions (a vector name may be dropped and created again).
-        state = (store.version, store.n_slots, tuple((name, id(v)) for name, v in store.vectors.items()))
         return self.mask_cache.mask(
-            state, compiled.key, lambda: filter_mask(compiled, self.filter_target(), store.live_mask.copy())
+            self._mask_state(),
+            compiled.key,
+            lambda: filter_mask(compiled, self.filter_target(), store.live_mask.copy()),
         )
+
+    def selection(
+        self, compiled: CompiledFilter | None, vector_name: str | None, max_rows: int
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """Live slots matching the filter and holding ``vector_name`` (when given): a fresh mask, and
+        their sorted positions when there are at most ``max_rows`` of them (else None). Both come from
+        the mask cache when the same selection was asked for since the last change, so a repeated
+        filtered search does not walk the mask again."""
+        store = self.store
+        state = self._mask_state()
+        filter_key = None if compiled is None else compiled.key
+        cacheable = compiled is None or filter_key is not None
+
+        def compute() -> np.ndarray:
+            mask = self.mask(compiled)
+            if vector_name is not None:
+                present = store.vector_mask(vector_name)
+                mask &= present if present is not None else False
+            return mask
+
+        cache = self.mask_cache
+        mask = cache.mask(state, ("selection", filter_key, vector_name) if cacheable else None, compute)
+        if int(np.count_nonzero(mask)) > max_rows:
+            return mask, None
+        rows_key = ("rows", filter_key, vector_name) if cacheable else None
+        return mask, cache.mask(state, rows_key, lambda: np.flatnonzero(mask))
+
+    def _mask_state(self) -> Any:
+        """The state a mask depends on: every change bumps the version; the vector stores matter to
+        has_vector conditions (a vector name may be dropped and created again)."""
+        store = self.store
+        return (store.version, store.n_slots, tuple((name, id(v)) for name, v in store.vectors.items()))
 
     def filter_target(self) -> Any:
         """What filters run against: the store, seen through its payload indexes when it has any."""

@@ -24,8 +24,9 @@ from ..models.convert import Unfreezable, freeze
 
 __all__ = ["MaskCache", "Unfreezable", "freeze"]
 
-# Entries per collection: each holds one bool per slot (100 KB at 100,000 points).
-CAPACITY = 16
+# Entries per collection: a filter's mask holds one bool per slot (100 KB at 100,000 points); a
+# search's selection adds its mask and, for a selective filter, its slots (Collection.selection).
+CAPACITY = 32
 
 
 class MaskCache:

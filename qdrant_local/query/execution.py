@@ -195,7 +195,7 @@ def _execute_batch(planner: Planner, raw_requests: Sequence[Any]) -> tuple[list[
     """
     requests: list[QueryRequest] = []
     results: list[list[Hit] | None] = [None] * len(raw_requests)
-    batches: dict[str, list[tuple[int, Any, Any, int]]] = {}
+    batches: dict[str, list[tuple[int, Any, Any, int, Any]]] = {}
     spaces: dict[str, DenseSpace] = {}
     for index, raw_request in enumerate(raw_requests):
         request = QueryRequest.from_model(raw_request)
@@ -216,14 +216,17 @@ def _execute_batch(planner: Planner, raw_requests: Sequence[Any]) -> tuple[list[
             continue
         space = spaces.setdefault(using, planner._space("dense", using))  # type: ignore[arg-type]
         vector = _parse_value(space, resolved.nearest, "Query vector")  # type: ignore[union-attr]
-        eligible = planner.eligible(request.spec, None, using)
-        batches.setdefault(using, []).append((index, vector, eligible, request.limit + request.offset))
+        eligible, rows = planner.selection(request.spec, None, using)
+        batches.setdefault(using, []).append((index, vector, eligible, request.limit + request.offset, rows))
     for using, items in batches.items():
         space = spaces[using]
         ranked = space.nearest_batch(
-            [item[1] for item in items], [item[2] for item in items], [item[3] for item in items]
+            [item[1] for item in items],
+            [item[2] for item in items],
+            [item[3] for item in items],
+            [item[4] for item in items],
         )
-        for (index, _, _, _), found in zip(items, ranked):
+        for (index, *_), found in zip(items, ranked):
             request = requests[index]
             results[index] = planner._cut(found, space, request.score_threshold)[request.offset :]
     return requests, results  # type: ignore[return-value]

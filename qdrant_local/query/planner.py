@@ -48,7 +48,7 @@ from .requests import (
     parse_query,
     vector_kind,
 )
-from .scoring import RankedSlots, threshold_cut
+from .scoring import GATHER_FRACTION, RankedSlots, threshold_cut
 from .spaces import DenseSpace, MultiSpace, Space, SparseSpace
 from .text import bm25_scores, document_tokens, text_query_params
 
@@ -339,6 +339,14 @@ class Planner:
             mask &= present if present is not None else False
         return mask
 
+    def selection(
+        self, spec: FilterSpec, include: list[Any] | None, vector_name: str
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """:meth:`eligible` for a dense search, with the slots of a selective mask (else None), both
+        cached by the collection for a repeated filter."""
+        max_rows = int(GATHER_FRACTION * self.store.n_slots)
+        return self.collection.selection(compile_filter(spec.as_filter(include)), vector_name, max_rows)
+
     def query_collection(self, level: Level) -> list[Hit]:
         """Rank one level against the collection (no prefetches)."""
         query = level.query
@@ -386,13 +394,14 @@ class Planner:
         self, space: Space, vector: Any, spec: FilterSpec, include: list[Any] | None, k: int, params: Any
     ) -> RankedSlots:
         """Nearest ranking: through the vector's HNSW index when the planner picks it, else exact."""
-        eligible = self.eligible(spec, include, space.vector_name)
-        if space.kind == "dense":
-            filtered = spec.as_filter(include) is not None
-            ranked = approximate.nearest(self.collection, space.vector_name, vector, eligible, filtered, k, params)
-            if ranked is not None:
-                return ranked
-        return space.nearest(vector, eligible, k)
+        if space.kind != "dense":
+            return space.nearest(vector, self.eligible(spec, include, space.vector_name), k)
+        eligible, rows = self.selection(spec, include, space.vector_name)
+        filtered = spec.as_filter(include) is not None
+        ranked = approximate.nearest(self.collection, space.vector_name, vector, eligible, filtered, k, params)
+        if ranked is not None:
+            return ranked
+        return space.nearest(vector, eligible, k, rows)  # type: ignore[call-arg]
 
     def _cut(self, ranked: RankedSlots, space: Space, score_threshold: float | None) -> list[Hit]:
         # The threshold direction comes from the distance, whatever the query kind (see threshold_cut).

@@ -25,7 +25,7 @@ smaller is better.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -350,15 +350,16 @@ def rank_dense(
     k: int,
     row_norms: np.ndarray | None = None,
     gather: Gather | None = None,
+    rows: np.ndarray | None = None,
 ) -> RankedSlots:
     """Top ``k`` slots of ``mask`` for a nearest query, in result order with qdrant-client's scores.
 
     ``query`` comes from :func:`dense_query` (float64, unnormalised). ``mask`` is a bool array over
     the first ``n_slots`` slots of the eligible rows (live, holding the vector, matching the filter).
     ``row_norms`` (squared norms of the first ``n_slots`` rows) speeds up Euclid. ``gather`` may
-    serve the rows of a selective mask from a cache.
+    serve the rows of a selective mask from a cache; ``rows``, when known, are the mask's true positions.
     """
-    return rank_dense_batch(matrix, n_slots, [mask], [query], distance, [k], row_norms, gather)[0]
+    return rank_dense_batch(matrix, n_slots, [mask], [query], distance, [k], row_norms, gather, [rows])[0]
 
 
 def rank_dense_batch(
@@ -370,22 +371,26 @@ def rank_dense_batch(
     ks: list[int],
     row_norms: np.ndarray | None = None,
     gather: Gather | None = None,
+    known_rows: Sequence[np.ndarray | None] | None = None,
 ) -> list[RankedSlots]:
     """:func:`rank_dense` for several queries over the same matrix, sharing matrix products.
 
     Queries whose mask is selective are ranked on their gathered rows (queries with the same mask
     share one gather and one product); the rest share a single (m, n) float32 product.
+    ``known_rows[i]``, when given, is ``np.flatnonzero(masks[i])`` already computed (or None).
     """
     prepared = [normalize_query(q) if distance == COSINE else q for q in queries]
     results: list[RankedSlots | None] = [None] * len(queries)
     shared: list[int] = []
     selective: dict[bytes, tuple[np.ndarray, list[int]]] = {}
     for index, mask in enumerate(masks):
-        eligible = int(np.count_nonzero(mask))
+        rows = known_rows[index] if known_rows is not None else None
+        eligible = len(rows) if rows is not None else int(np.count_nonzero(mask))
         if eligible == 0 or ks[index] <= 0:
             results[index] = _empty()
         elif eligible <= GATHER_FRACTION * n_slots:
-            rows = np.flatnonzero(mask)
+            if rows is None:
+                rows = np.flatnonzero(mask)
             selective.setdefault(rows.tobytes(), (rows, []))[1].append(index)
         else:
             shared.append(index)

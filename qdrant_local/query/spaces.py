@@ -139,14 +139,21 @@ class DenseSpace:
         """Gathers rows through the per-state cache (None when the state is not known)."""
         return None if self._version is None else _gatherer(self.store, self.n_slots, self._version)
 
-    def nearest(self, query: np.ndarray, eligible: np.ndarray, k: int) -> RankedSlots:
+    def nearest(self, query: np.ndarray, eligible: np.ndarray, k: int, rows: np.ndarray | None = None) -> RankedSlots:
+        """``rows``, when known, are ``np.flatnonzero(eligible)``."""
         return scoring.rank_dense(
-            self.store.matrix, self.n_slots, eligible, query, self.distance, k, self.row_norms, self.gather
+            self.store.matrix, self.n_slots, eligible, query, self.distance, k, self.row_norms, self.gather, rows
         )
 
-    def nearest_batch(self, queries: list[np.ndarray], masks: list[np.ndarray], ks: list[int]) -> list[RankedSlots]:
+    def nearest_batch(
+        self,
+        queries: list[np.ndarray],
+        masks: list[np.ndarray],
+        ks: list[int],
+        rows: list[np.ndarray | None] | None = None,
+    ) -> list[RankedSlots]:
         return scoring.rank_dense_batch(
-            self.store.matrix, self.n_slots, masks, queries, self.distance, ks, self.row_norms, self.gather
+            self.store.matrix, self.n_slots, masks, queries, self.distance, ks, self.row_norms, self.gather, rows
         )
 
     def rank_examples(

@@ -127,3 +127,32 @@ def test_scroll_count_and_facet_use_the_collection_cache() -> None:
     client.set_payload("c", {"k": 1}, points=[0])
     assert client.count("c", count_filter=flt).count == 8
     assert [p.id for p in client.scroll("c", scroll_filter=flt, limit=3)[0]] == [0, 1, 4]
+
+
+def test_selection_slots_follow_writes() -> None:
+    """Collection.selection: the selective slots of a repeated filter come from the cache, equal the
+    mask's positions, and change with the collection."""
+    from qdrant_local import QdrantClient
+    from qdrant_local.engine.filters import compile_filter
+    from qdrant_local.models.convert import to_filter
+
+    client = QdrantClient(":memory:")
+    client.create_collection("s", vectors_config=lm.VectorParams(size=2, distance=lm.Distance.DOT))
+    client.upsert("s", [lm.PointStruct(id=i, vector=[1.0, float(i)], payload={"k": i % 10}) for i in range(100)])
+    compiled = compile_filter(to_filter({"must": [{"key": "k", "match": {"value": 3}}]}))
+    collection = client._database.collection("s")
+    for _ in range(2):  # computed, then cached
+        mask, rows = collection.selection(compiled, "", max_rows=25)
+        assert rows is not None and rows.tolist() == np.flatnonzero(mask).tolist() == list(range(3, 100, 10))
+    assert collection.selection(compiled, "", max_rows=5)[1] is None  # 10 rows: above the cap
+    client.set_payload("s", {"k": 4}, points=[3])
+    mask, rows = collection.selection(compiled, "", max_rows=25)
+    assert rows is not None and rows.tolist() == list(range(13, 100, 10))
+    hits = client.query_points(
+        "s",
+        [0.0, 1.0],
+        query_filter=lm.Filter(must=[lm.FieldCondition(key="k", match=lm.MatchValue(value=3))]),
+        limit=3,
+    )
+    assert [p.id for p in hits.points] == [93, 83, 73]
+    client.close()
