@@ -28,7 +28,7 @@ from .params import hnsw_params
 from .segments import Build, LabelMap, Segment, VectorIndex
 
 # Labels of a loaded index file compared with today's rows per step (under the lock).
-VERIFY_CHUNK = 65_536
+VERIFY_CHUNK = 16_384
 
 
 def _slots_of(store: Any, point_ids: list[Any]) -> np.ndarray:
