@@ -171,7 +171,8 @@ class Database:
         with self.lock, gc_paused():
             collection = self.collection(collection_name)
             op = prepare(collection)
-            self._log({"op": "points", "collection": collection.name, "body": op.to_record()}, wait)
+            if self.storage is not None:  # in memory the record would be built for nothing
+                self._log({"op": "points", "collection": collection.name, "body": op.to_record()}, wait)
             collection.apply(op)
             self._after_write(collection)
 
