@@ -8,10 +8,11 @@ drift apart. The exceptions follow qdrant-client's async class: ``upload_points`
 ``NotImplementedError``, ``get_embedding_size`` and the properties answer directly, and the
 ``list_*_models`` class methods are coroutines.
 
-Execution: each client has one worker thread, and every call of that client runs there, one at a time,
-in the order the calls were made. So the event loop never waits for the engine (a heartbeat keeps
-ticking through a 100,000-point upsert), and concurrent coroutines see the engine's own guarantees:
-each write is atomic, writes apply in call order, and a read sees exactly the writes called before it.
+Execution: each client runs its calls on worker threads (api/call_order.py): a write after every
+call made before it, a read after every write made before it, so reads between two writes run in
+parallel. The event loop never waits for the engine (a heartbeat keeps ticking through a
+100,000-point upsert), and concurrent coroutines see the engine's own guarantees: each write is
+atomic, writes apply in call order, and a read sees exactly the writes called before it.
 A call whose task is cancelled before the worker starts it never runs; one already running completes
 (as a request already sent to a server does).
 
@@ -24,10 +25,10 @@ import asyncio
 import functools
 import inspect
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from ..errors import NotSupported
+from .call_order import CallOrder
 from .client import QdrantClient
 from .server_only import ASYNC_LOCAL_CLASS, no_raw_client
 
@@ -37,6 +38,33 @@ __all__ = ["AsyncQdrantClient"]
 _BLOCKING = frozenset({"upload_points", "upload_collection"})
 #: Plain methods that need no engine: answered directly.
 _DIRECT = frozenset({"get_embedding_size"})
+#: Methods that change nothing: they run in parallel with each other (every other method is a write).
+_READS = frozenset(
+    {
+        "collection_exists",
+        "count",
+        "discover",
+        "discover_batch",
+        "facet",
+        "get_aliases",
+        "get_collection",
+        "get_collection_aliases",
+        "get_collections",
+        "query_batch_points",
+        "query_points",
+        "query_points_groups",
+        "recommend",
+        "recommend_batch",
+        "recommend_groups",
+        "retrieve",
+        "scroll",
+        "search",
+        "search_batch",
+        "search_groups",
+        "search_matrix_offsets",
+        "search_matrix_pairs",
+    }
+)
 #: Written by hand below.
 _OWN = frozenset({"close", "migrate", "http", "grpc_collections", "grpc_points"})
 
@@ -49,25 +77,25 @@ class AsyncQdrantClient:
     """
 
     _client: QdrantClient
-    _worker: ThreadPoolExecutor | None
+    _worker: CallOrder | None
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self._worker = None
         self._client = QdrantClient(*args, **kwargs)
-        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="qdrant_local")
+        self._worker = CallOrder()
 
-    async def _run(self, call: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        """Run ``call`` on the worker thread, after every call made before it."""
+    async def _run(self, call: Callable[..., Any], *args: Any, reads: bool = False, **kwargs: Any) -> Any:
+        """Run ``call`` on a worker thread, after every call (``reads``: every write) made before it."""
         worker = self._worker
         if worker is None:  # closed: the sync client answers (almost always ClientClosed) at once
             return call(*args, **kwargs)
-        return await asyncio.get_running_loop().run_in_executor(worker, functools.partial(call, *args, **kwargs))
+        return await asyncio.wrap_future(worker.submit(reads, call, *args, **kwargs))
 
     def _run_blocking(self, call: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         worker = self._worker
         if worker is None:
             return call(*args, **kwargs)
-        return worker.submit(call, *args, **kwargs).result()
+        return worker.submit(False, call, *args, **kwargs).result()
 
     async def close(self, grpc_grace: float | None = None, **kwargs: Any) -> None:
         """Close the client once the calls made before have run; later calls raise ClientClosed. Idempotent."""
@@ -76,7 +104,7 @@ class AsyncQdrantClient:
         await self._run(self._client.close)
         worker, self._worker = self._worker, None
         if worker is not None:
-            worker.shutdown(wait=False)
+            worker.shutdown()
 
     def migrate(
         self,
@@ -113,8 +141,10 @@ class AsyncQdrantClient:
 
 
 def _coroutine_method(name: str, function: Callable[..., Any]) -> Callable[..., Any]:
+    reads = name in _READS
+
     async def method(self: AsyncQdrantClient, *args: Any, **kwargs: Any) -> Any:
-        return await self._run(getattr(self._client, name), *args, **kwargs)
+        return await self._run(getattr(self._client, name), *args, reads=reads, **kwargs)
 
     return _like(method, function)
 

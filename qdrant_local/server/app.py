@@ -1,7 +1,8 @@
 """The ASGI application: Starlette routes for every endpoint, api-key checks, Qdrant's envelope.
 
-Handlers run in Starlette's worker-thread pool, so reads proceed while other requests wait on I/O;
-the client's lock serialises what touches the engine, writes included.
+Handlers run in Starlette's worker-thread pool, so the event loop only does I/O. The engine's
+reader-writer lock lets reads run side by side (numpy's products release the GIL: both cores
+search) and runs writes one at a time.
 """
 
 from __future__ import annotations

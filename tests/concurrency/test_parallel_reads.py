@@ -9,6 +9,7 @@ answer with the same read run serially on a twin client given the same writes.
 
 from __future__ import annotations
 
+import asyncio
 import random
 import sys
 import threading
@@ -19,7 +20,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from qdrant_local import QdrantClient, models
+from qdrant_local import AsyncQdrantClient, QdrantClient, models
 from qdrant_local.engine.collection import Collection
 from qdrant_local.query.planner import Planner
 
@@ -126,6 +127,36 @@ def test_searches_are_inside_the_planner_together(monkeypatch: pytest.MonkeyPatc
     barrier = _meet_inside(monkeypatch, Planner, "run", 2)
     found = _in_threads([lambda: client.query_points("c", query=query, using="cos", limit=5).points] * 2)
     assert found == [expected, expected] and not barrier.broken
+
+
+def test_async_reads_overlap_and_a_write_waits_for_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The async client runs reads made between two writes side by side (api/call_order.py)."""
+
+    async def main() -> list[Any]:
+        client = AsyncQdrantClient(":memory:")
+        await client.create_collection("c", vectors_config=models.VectorParams(size=DIM, distance="Dot"))
+        await client.upsert("c", _points_plain(50))
+        barrier = _meet_inside(monkeypatch, Collection, "count", 3)
+        try:
+            answers = await asyncio.gather(
+                client.count("c"),
+                client.count("c"),
+                client.count("c"),
+                client.delete("c", models.PointIdsList(points=[0])),  # made after the reads: runs after them
+                client.count("c"),  # made after the write: sees it (and completes the barrier's next round)
+                client.count("c"),
+                client.count("c"),
+            )
+            assert not barrier.broken
+            return [getattr(answer, "count", None) for answer in answers]
+        finally:
+            await client.close()
+
+    assert asyncio.run(main()) == [50, 50, 50, None, 49, 49, 49]
+
+
+def _points_plain(count: int) -> list[models.PointStruct]:
+    return [models.PointStruct(id=i, vector=[float(i)] * DIM) for i in range(count)]
 
 
 def test_a_write_waits_for_the_reads_inside(monkeypatch: pytest.MonkeyPatch) -> None:
