@@ -39,9 +39,11 @@ from ..errors import (
     StorageCorrupted,
 )
 from ..ids import PointId
+from ..storage.snapshot import ColumnBlock, ColumnReader
 from . import ann
 from . import operations as ops
 from .collection import Collection
+from .columns import collection_block, load_block
 from .config import CollectionConfig, validate_collection_name, validate_index_schema, validate_text
 from .gcpause import gc_paused
 from .journal import Journal
@@ -54,18 +56,12 @@ from .vector_names import with_vector_name, without_vector_name
 class Storage(Protocol):
     """What the database needs from a persistence layer (see qdrant_local.storage.disk)."""
 
-    def load(self) -> Iterator[dict[str, Any]]: ...
+    def load(self) -> Iterator[dict[str, Any] | ColumnReader]: ...
     def append(self, record: dict[str, Any], *, sync: bool = True) -> None: ...
     def sync(self) -> None: ...
     def should_compact(self, live_bytes: int) -> bool: ...
     def compact(self, records: Any) -> None: ...
     def close(self) -> None: ...
-
-
-#: A snapshot holds the points in upserts of at most this many points ...
-SNAPSHOT_CHUNK = 4096
-#: ... and about this many bytes (the storage may ask for less: ``snapshot_record_bytes``).
-SNAPSHOT_RECORD_BYTES = 64 << 20
 
 
 class Database:
@@ -82,8 +78,9 @@ class Database:
         self.ann = ann.make_service(self.lock, storage)  # None without the ann extra
         self._replaying = True
         if storage is not None:
-            for record in storage.load():
-                self._replay(record)
+            with gc_paused():  # replay builds a dict per payload: no cycles to find, only time to lose
+                for record in storage.load():
+                    self._replay(record)
             for collection in self.collections.values():
                 if collection.store.tombstones():
                     collection.store.compact()
@@ -333,7 +330,7 @@ class Database:
 
     # -- replay and compaction -------------------------------------------------------------------
 
-    def _replay(self, record: dict[str, Any]) -> None:
+    def _replay(self, record: dict[str, Any] | ColumnReader) -> None:
         """Apply one stored record, checked first (engine/replay.py); a record that cannot be applied is
         StorageCorrupted at its file and offset, whatever went wrong."""
         try:
@@ -349,7 +346,13 @@ class Database:
         file, offset = getattr(self.storage, "record_position", None) or (getattr(self.storage, "path", "?"), None)
         return StorageCorrupted(file, offset, reason)
 
-    def _apply_record(self, record: dict[str, Any]) -> None:
+    def _apply_record(self, record: dict[str, Any] | ColumnReader) -> None:
+        if isinstance(record, ColumnReader):  # the points of one collection, in a snapshot
+            name = record.meta.get("collection")
+            if record.meta.get("op") != "points" or type(name) is not str or name not in self.collections:
+                raise BadRecord(f"column block of unknown kind or collection ({record.meta.get('op')!r}, {name!r})")
+            load_block(self.collections[name], record)
+            return
         check_database_record(record, self.collections)
         kind = record["op"]
         if kind == "points":
@@ -381,16 +384,19 @@ class Database:
         else:
             self.collections[record["name"]].set_payload_index(record["field"], record["schema"])
 
-    def state_records(self, collections: Mapping[str, Collection] | None = None) -> Iterator[dict[str, Any]]:
+    def state_records(
+        self, collections: Mapping[str, Collection] | None = None
+    ) -> Iterator[dict[str, Any] | ColumnBlock]:
         """The whole current state (with ``collections`` in place of the current ones) as a stream of
-        records that replay to it (for a snapshot)."""
-        record_bytes = min(SNAPSHOT_RECORD_BYTES, getattr(self.storage, "snapshot_record_bytes", SNAPSHOT_RECORD_BYTES))
+        records and column blocks (one per collection with points, see engine/columns.py) that replay
+        to it: what a snapshot holds."""
         for name, collection in (self.collections if collections is None else collections).items():
             yield {"op": "create_collection", "name": name, "config": collection.config.raw}
             for field_name, schema in collection.payload_schema.items():
                 yield {"op": "payload_index", "name": name, "field": field_name, "schema": schema}
-            for op in collection.state_operations(SNAPSHOT_CHUNK, record_bytes):
-                yield {"op": "points", "collection": name, "body": op.to_record()}
+            block = collection_block(collection)
+            if block is not None:
+                yield block
         if self.aliases:
             yield {"op": "aliases", "aliases": dict(self.aliases)}
 
@@ -421,13 +427,14 @@ class Database:
             with self.lock:
                 self._catch_up(reset, pending if first is None else itertools.chain((first,), pending))
 
-    def _catch_up(self, reset: bool, records: Iterator[dict[str, Any]]) -> None:
+    def _catch_up(self, reset: bool, records: Iterator[dict[str, Any] | ColumnReader]) -> None:
         """Replay what :meth:`follow` polled (under the exclusive lock)."""
         target = Database() if reset else self
         touched: set[Any] = set()
         for record in records:
             target._replay(record)
-            touched.add(record.get("collection") or record.get("name"))
+            meta = record.meta if isinstance(record, ColumnReader) else record
+            touched.add(meta.get("collection") or meta.get("name"))
         if reset:
             if self.ann is not None:
                 for collection in self.collections.values():

@@ -34,7 +34,8 @@ def _vectors_record(vectors: PreparedVectors) -> dict[str, Any]:
     }
 
 
-def _vectors_from_record(record: dict[str, Any]) -> PreparedVectors:
+def vectors_from_record(record: dict[str, Any]) -> PreparedVectors:
+    """The prepared vectors a vector record (``_vectors_record``) describes."""
     dense = {
         name: (
             np.frombuffer(positions, dtype="<i8").astype(np.int64),
@@ -170,9 +171,9 @@ def from_record(record: dict[str, Any]) -> PointOperation:
     kind = record["op"]
     ids = record.get("ids", [])
     if kind == "upsert":
-        return Upsert(ids, record["payloads"], _vectors_from_record(record["vectors"]))
+        return Upsert(ids, record["payloads"], vectors_from_record(record["vectors"]))
     if kind == "update_vectors":
-        return UpdateVectors(ids, _vectors_from_record(record["vectors"]))
+        return UpdateVectors(ids, vectors_from_record(record["vectors"]))
     if kind == "delete":
         return Delete(ids)
     if kind == "set_payload":

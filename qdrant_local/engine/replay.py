@@ -25,7 +25,7 @@ from . import operations as ops
 from .paths import parse_path
 from .vectors import DenseVectors, MultiVectors, SparseVectors
 
-__all__ = ["BadRecord", "check_database_record", "check_point_operation"]
+__all__ = ["BadRecord", "check_database_record", "check_point_ids", "check_point_operation", "check_vectors_record"]
 
 DATABASE_KINDS = ("points", "create_collection", "delete_collection", "aliases", "update_collection", "payload_index")
 
@@ -80,17 +80,21 @@ def _point_ids(record: dict[str, Any], *, unique: bool) -> list[PointId]:
     ids = record.get("ids")
     if not isinstance(ids, list):
         raise BadRecord("point ids are not a list")
-    if ids and all(type(point_id) is int for point_id in ids) and 0 <= min(ids) and max(ids) <= MAX_INT_ID:
-        pass  # the common case, checked in bulk
-    else:
-        for point_id in ids:
-            valid = (type(point_id) is int and 0 <= point_id <= MAX_INT_ID) or (
-                type(point_id) is str and try_normalize_id(point_id) == point_id
-            )
-            _require(valid, f"{point_id!r} is not a valid point id")
+    check_point_ids(ids)
     if unique:
         _require(len(set(ids)) == len(ids), "a point id appears twice in one operation")
     return ids
+
+
+def check_point_ids(ids: list[Any]) -> None:
+    """Every element is a valid canonical point id (an integer in range, or a canonical UUID string)."""
+    if ids and all(type(point_id) is int for point_id in ids) and 0 <= min(ids) and max(ids) <= MAX_INT_ID:
+        return  # the common case, checked in bulk
+    for point_id in ids:
+        valid = (type(point_id) is int and 0 <= point_id <= MAX_INT_ID) or (
+            type(point_id) is str and try_normalize_id(point_id) == point_id
+        )
+        _require(valid, f"{point_id!r} is not a valid point id")
 
 
 _OPERATION_FIELDS: dict[str, dict[str, type | tuple[type, ...]]] = {
@@ -123,7 +127,7 @@ def check_point_operation(body: dict[str, Any], collection: Any, *, in_snapshot:
             twice = point_ids[int(np.argmax(present))]
             raise BadRecord(f"point {twice!r} appears twice in the snapshot")
     if kind in ("upsert", "update_vectors"):
-        _check_vectors(body["vectors"], len(point_ids), store.vectors)
+        check_vectors_record(body["vectors"], len(point_ids), store.vectors)
     if kind == "update_vectors":
         absent = store.lookup(point_ids) < 0
         missing = [point_ids[i] for i in np.flatnonzero(absent)[:3].tolist()]
@@ -147,7 +151,8 @@ def _check_key(key: str) -> None:
         raise BadRecord(f"payload key {key!r} is not a valid path") from None
 
 
-def _check_vectors(record: dict[str, Any], count: int, stores: dict[str, Any]) -> None:
+def check_vectors_record(record: dict[str, Any], count: int, stores: dict[str, Any]) -> None:
+    """Check a vector record (the log's form, see operations.py) of ``count`` points against ``stores``."""
     for kind in ("dense", "multi", "sparse"):
         _require(isinstance(record.get(kind), dict), f"vectors: {kind!r} is not a map")
     for name, entry in record["dense"].items():

@@ -105,10 +105,12 @@ from qdrant_local.storage.layout import (
     tmp_name,
 )
 from qdrant_local.storage.lock import FolderLock
+from qdrant_local.storage.snapshot import ColumnBlock, SnapshotItem, read_snapshot, write_snapshot
 
 __all__ = ["DiskStorage"]
 
 _MiB = 1 << 20
+_READ_BUFFER = 1 * _MiB
 _OPEN_LOG_FLAGS = os.O_WRONLY | os.O_APPEND | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
 
 
@@ -119,8 +121,6 @@ class DiskStorage:
     COMPACT_RATIO: float = 2.0
     #: ... and is larger than this, so that small stores never pay for a rewrite.
     COMPACT_MIN_LOG_BYTES: int = 4 * _MiB
-    #: Buffer size of the snapshot writer (big vector records bypass it).
-    _SNAPSHOT_BUFFER: int = 1 * _MiB
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         """Open (or create) the storage folder ``path`` and take its lock.
@@ -245,8 +245,11 @@ class DiskStorage:
 
     # ----------------------------------------------------------------- reading
 
-    def load(self) -> Iterator[dict[str, Any]]:
+    def load(self) -> Iterator[SnapshotItem]:
         """Yield every stored record in order: the snapshot's, then the log's. Call once, before append().
+
+        A snapshot's column blocks come as ``ColumnReader`` objects (storage/snapshot.py), to be read
+        before the next item is asked for; everything else is a dict.
 
         A torn last log record is dropped (file truncated, StorageRecoveredWarning); any other damage
         raises StorageCorrupted(file, offset, reason), possibly after some records were yielded.
@@ -257,7 +260,7 @@ class DiskStorage:
         self._load_state = "loading"
         return self._load()
 
-    def _load(self) -> Iterator[dict[str, Any]]:
+    def _load(self) -> Iterator[SnapshotItem]:
         if self._generation:
             yield from self._read_snapshot(self._file(snapshot_name(self._generation)))
         yield from self._read_log(self._file(log_name(self._generation)))
@@ -270,35 +273,11 @@ class DiskStorage:
             self._leftovers = []
         self._load_state = "ready"
 
-    def _read_snapshot(self, path: str) -> Iterator[dict[str, Any]]:
-        count = 0
-        version = self._snapshot_version
-        mapped = _mapped(path)
-        with mapped as buf:
-            end = len(buf)
-            pos = framing.HEADER_SIZE
-            while True:
-                mapped.drop_before(pos)
-                if framing.is_trailer_start(buf, pos, end, version):
-                    stored_count = framing.read_trailer(buf, pos, end, version)
-                    if stored_count is None:
-                        raise StorageCorrupted(path, pos, "damaged snapshot trailer, or data after it")
-                    if stored_count != count:
-                        raise StorageCorrupted(
-                            path, pos, f"snapshot trailer says {stored_count} records but {count} were read"
-                        )
-                    return
-                if pos == end:
-                    raise StorageCorrupted(path, pos, "snapshot ends without its trailer (file cut short)")
-                try:
-                    start, stop = framing.read_frame(buf, pos, end, version)
-                    record = framing.unpack_record(buf[start:stop], pos)
-                except FrameError as exc:
-                    raise StorageCorrupted(path, exc.offset, exc.reason) from None
-                self.record_position, self.in_snapshot = (path, pos), True
-                yield record
-                count += 1
-                pos = stop
+    def _read_snapshot(self, path: str) -> Iterator[SnapshotItem]:
+        with open(path, "rb", buffering=_READ_BUFFER) as f:
+            for offset, item in read_snapshot(f, path, self._generation):
+                self.record_position, self.in_snapshot = (path, offset), True
+                yield item
 
     def _read_log(self, path: str) -> Iterator[dict[str, Any]]:
         torn: FrameError | None = None
@@ -440,12 +419,13 @@ class DiskStorage:
             and self._log_size >= self._compact_retry_size
         )
 
-    def compact(self, records: Iterable[dict[str, Any]]) -> None:
+    def compact(self, records: Iterable[dict[str, Any] | ColumnBlock]) -> None:
         """Replace snapshot + log by a snapshot of ``records`` (the whole current state) and an empty log.
 
-        ``records`` is consumed as a stream and written as it comes. Crash-safe at every instant (see the
-        module docstring). If it raises before the commit point (the snapshot's rename), the old files
-        stay current and the storage stays usable, as if compact() had not been called; the only call
+        ``records`` (dicts and column blocks) is consumed as a stream and written as it comes. Crash-safe
+        at every instant (see the module docstring). If it raises before the commit point (the snapshot's
+        rename), the old files stay current and the storage stays usable, as if compact() had not been
+        called; the only call
         that can raise after it is the folder fsync that follows, and then the new state is current.
         Failures to delete the old generation are ignored (the next open deletes it).
         """
@@ -455,7 +435,7 @@ class DiskStorage:
         new_log = self._file(log_name(new))
         new_fd: int | None = None
         try:
-            self._write_snapshot(snapshot_tmp, new, records)
+            write_snapshot(snapshot_tmp, new, records)
             new_fd, _ = self._create_log(new)
             fsync_dir(self._folder)
             os.replace(snapshot_tmp, self._file(snapshot_name(new)))  # the commit point
@@ -484,25 +464,6 @@ class DiskStorage:
             fsync_dir(self._folder)
         except OSError:
             pass  # only leftovers: the next open deletes them
-
-    def _write_snapshot(self, path: str, generation: int, records: Iterable[dict[str, Any]]) -> None:
-        packer = msgpack.Packer(use_bin_type=True)
-        count = 0
-        with open(path, "wb", buffering=self._SNAPSHOT_BUFFER) as f:
-            f.write(framing.encode_header(framing.KIND_SNAPSHOT, generation))
-            for record in records:
-                if not isinstance(record, dict):
-                    raise InvalidInput(f"a storage record must be a dict, not {type(record).__name__}")
-                body = packer.pack(record)
-                if len(body) > framing.MAX_BODY:
-                    # Not the user's input: the engine cuts snapshot records by bytes (snapshot_record_bytes).
-                    raise QdrantLocalError(f"a snapshot record is limited to {framing.MAX_BODY} bytes, got {len(body)}")
-                f.write(framing.encode_frame_header(body))
-                f.write(body)
-                count += 1
-            f.write(framing.encode_trailer(count))
-            f.flush()
-            os.fsync(f.fileno())
 
     # ----------------------------------------------------------------- closing
 

@@ -21,7 +21,6 @@ writes the operating system had written), and nothing of the request being writt
 
 from __future__ import annotations
 
-import mmap
 import os
 from collections.abc import Iterator
 from typing import Any
@@ -30,11 +29,13 @@ from qdrant_local.errors import ForeignStorage, InvalidPath, ReadOnlyStorage, St
 from qdrant_local.storage import framing
 from qdrant_local.storage.framing import FrameError, HeaderError
 from qdrant_local.storage.layout import FolderListing, check_folder_path, list_folder, log_name, snapshot_name
+from qdrant_local.storage.snapshot import SnapshotItem, read_snapshot
 
 __all__ = ["LogFollower", "read_snapshot_file"]
 
 # Bytes of the log read per pread while catching up (a longer frame is read on its own).
 _READ_CHUNK = 16 << 20
+_SNAPSHOT_BUFFER = 1 << 20
 # How many times a generation may vanish between listing the folder and opening its files (each time
 # a compaction committed meanwhile) before giving up; each retry sees a newer generation.
 _OPEN_ATTEMPTS = 50
@@ -60,11 +61,11 @@ class LogFollower:
 
     # ------------------------------------------------------------------ the Storage protocol (read side)
 
-    def load(self) -> Iterator[dict[str, Any]]:
+    def load(self) -> Iterator[SnapshotItem]:
         """Every record of the newest generation, as of now."""
         return self._open_newest()
 
-    def poll(self) -> tuple[bool, Iterator[dict[str, Any]]]:
+    def poll(self) -> tuple[bool, Iterator[SnapshotItem]]:
         """(reset, records): the records appended since the last call, or, when a compaction switched
         generation (reset is True), every record of the new generation, to be replayed on an empty state."""
         if self._closed:
@@ -128,7 +129,7 @@ class LogFollower:
                     raise
         return list_folder(self._folder, self._display_path)
 
-    def _open_newest(self) -> Iterator[dict[str, Any]]:
+    def _open_newest(self) -> Iterator[SnapshotItem]:
         """Open the newest generation's files (retrying while compactions replace them) and read them."""
         for _ in range(_OPEN_ATTEMPTS):
             listing = self._list()
@@ -149,9 +150,7 @@ class LogFollower:
             return self._read_generation(generation, snapshot_fd, log_fd)
         raise StorageCorrupted(self._folder, None, "the storage kept changing generation while it was being opened")
 
-    def _read_generation(
-        self, generation: int, snapshot_fd: int | None, log_fd: int | None
-    ) -> Iterator[dict[str, Any]]:
+    def _read_generation(self, generation: int, snapshot_fd: int | None, log_fd: int | None) -> Iterator[SnapshotItem]:
         old_fd = self._log_fd
         self._generation, self._log_fd, self._offset = generation, log_fd, framing.HEADER_SIZE
         if old_fd is not None:
@@ -228,45 +227,20 @@ def _whole_frames(data: bytes, base: int, path: str, records: list[dict[str, Any
     return pos
 
 
-def _read_snapshot(fd: int, path: str, generation: int) -> Iterator[dict[str, Any]]:
-    """The records of a complete snapshot (snapshots are renamed into place only once whole)."""
-    size = os.fstat(fd).st_size
-    if size < framing.HEADER_SIZE:
-        raise StorageCorrupted(path, 0, "snapshot shorter than its header")
-    mapped = mmap.mmap(fd, size, access=mmap.ACCESS_READ)
-    buf = memoryview(mapped)
-    try:
-        try:
-            version = framing.check_header(bytes(buf[: framing.HEADER_SIZE]), framing.KIND_SNAPSHOT, generation)
-        except HeaderError as exc:
-            raise StorageCorrupted(path, 0, exc.reason) from None
-        pos, count = framing.HEADER_SIZE, 0
-        while True:
-            if size - pos == framing.trailer_size(version) and framing.is_trailer_start(buf, pos, size, version):
-                if framing.read_trailer(buf, pos, size, version) != count:
-                    raise StorageCorrupted(path, pos, "damaged snapshot trailer")
-                return
-            try:
-                start, stop = framing.read_frame(buf, pos, size, version)
-                record = framing.unpack_record(buf[start:stop], pos)
-            except FrameError as exc:
-                raise StorageCorrupted(path, exc.offset, exc.reason) from None
-            yield record
-            count += 1
-            pos = stop
-    finally:
-        try:
-            buf.release()
-            mapped.close()
-        except BufferError:  # a slice is still referenced (by a traceback): unmapped when it goes
-            pass
+def _read_snapshot(fd: int, path: str, generation: int, *, blocks: bool = True) -> Iterator[SnapshotItem]:
+    """The items of a complete snapshot (snapshots are renamed into place only once whole)."""
+    with open(fd, "rb", buffering=_SNAPSHOT_BUFFER, closefd=False) as f:
+        for _, item in read_snapshot(f, path, generation, blocks=blocks):
+            yield item
 
 
 def read_snapshot_file(path: str, generation: int) -> Iterator[dict[str, Any]]:
-    """The records of a snapshot-format file (a storage snapshot, or a collection archive)."""
+    """The records of a snapshot-format file of records only (a collection archive)."""
     fd = os.open(path, os.O_RDONLY)
     try:
-        yield from _read_snapshot(fd, path, generation)
+        for item in _read_snapshot(fd, path, generation, blocks=False):
+            assert isinstance(item, dict)
+            yield item
     finally:
         os.close(fd)
 

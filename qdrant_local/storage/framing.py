@@ -1,6 +1,6 @@
 """Byte format of the log and snapshot files: a fixed header, then CRC-checked frames.
 
-File layout, format version 2 (all integers little-endian)::
+File layout, format version 3 (all integers little-endian)::
 
     header   24 bytes    magic b"\\x89QDLOCAL" | u16 format version | u8 kind | u8 0 | u64 generation
                          | u32 crc32 of the previous 20 bytes
@@ -17,9 +17,12 @@ of that one record, cut short by a crash, whatever they contain (raw float32 vec
 look like a whole frame). Only a frame header that is itself damaged leaves the reader to search for what
 follows (see ``DiskStorage``'s docstring for the recovery rules).
 
-Format version 1 (qdrant_local before issue 8) had 8-byte frame headers (length and body CRC only) and a
-16-byte trailer. It is still read; a folder in format 1 is rewritten in format 2 by a compaction as soon
-as a writer opens it. A version above FORMAT_VERSION is refused with a clear error.
+Format version 3 frames are those of version 2; what changed is the content of snapshots, which may
+hold column blocks (a descriptor record, then the raw bytes of each column in frames of their own, see
+``storage/snapshot.py``). Format version 1 (qdrant_local before issue 8) had 8-byte frame headers
+(length and body CRC only) and a 16-byte trailer. Versions 1 and 2 are still read; a folder in an older
+format is rewritten in the current one by a compaction as soon as a writer opens it. A version above
+FORMAT_VERSION is refused with a clear error.
 
 A header is fully determined by (version, kind, generation), so a reader can tell a *torn* header (a
 prefix of the expected bytes, written by a crash) from a *damaged* one. A zero length can never start a
@@ -51,6 +54,8 @@ __all__ = [
     "FrameError",
     "HeaderError",
     "check_header",
+    "check_trailer",
+    "decode_frame_header",
     "encode_frame_header",
     "encode_header",
     "encode_trailer",
@@ -64,9 +69,9 @@ __all__ = [
 ]
 
 MAGIC = b"\x89QDLOCAL"
-FORMAT_VERSION = 2
-#: Versions this code reads (version 1 is rewritten as version 2 by the first compaction).
-READABLE_VERSIONS = (1, 2)
+FORMAT_VERSION = 3
+#: Versions this code reads (older ones are rewritten in the current version by the first compaction).
+READABLE_VERSIONS = (1, 2, 3)
 KIND_LOG = 1
 KIND_SNAPSHOT = 2
 _KIND_NAMES = {KIND_LOG: "log", KIND_SNAPSHOT: "snapshot"}
@@ -194,6 +199,25 @@ def encode_trailer(count: int, version: int = FORMAT_VERSION) -> bytes:
     """The end-of-snapshot marker carrying the number of records it holds."""
     count_bytes = _COUNT.pack(count)
     return _frame_header(0, zlib.crc32(count_bytes), version) + count_bytes
+
+
+def decode_frame_header(head: bytes, pos: int, version: int = FORMAT_VERSION) -> tuple[int, int]:
+    """(body length, body CRC32) from the whole frame header ``head`` found at file offset ``pos``.
+
+    A zero length (the snapshot trailer) is returned as is; a damaged header or a length above
+    MAX_BODY raises FrameError.
+    """
+    length, crc = _FRAME.unpack_from(head)
+    if version >= 2 and _U32.unpack_from(head, 8)[0] != zlib.crc32(head[:8]):
+        raise FrameError(pos, "frame header checksum mismatch", "header")
+    if length > MAX_BODY:
+        raise FrameError(pos, f"impossible record length {length}", "invalid" if version >= 2 else "header")
+    return length, crc
+
+
+def check_trailer(data: bytes, version: int = FORMAT_VERSION) -> int | None:
+    """The record count if ``data`` is exactly a valid snapshot trailer; else None."""
+    return read_trailer(memoryview(data), 0, len(data), version)
 
 
 def read_frame(buf: memoryview, pos: int, end: int, version: int = FORMAT_VERSION) -> tuple[int, int]:

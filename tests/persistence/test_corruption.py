@@ -430,33 +430,51 @@ def test_a_torn_record_whose_vector_bytes_form_a_whole_frame_is_still_a_torn_tai
     reopened.close()
 
 
-def downgrade_to_format_1(path: Path) -> None:
-    """Rewrite every storage file of ``path`` in format 1 (8-byte frame headers), as an older qdrant_local wrote it."""
-    for file in sorted(path.glob("*.log")) + sorted(path.glob("*.snapshot")):
-        data = file.read_bytes()
-        kind = framing.KIND_LOG if file.suffix == ".log" else framing.KIND_SNAPSHOT
-        out = [framing.encode_header(kind, int(file.stem), version=1)]
-        pos, count = framing.HEADER_SIZE, 0
-        while pos < len(data):
-            (length,) = struct.unpack_from("<I", data, pos)
-            if length == 0:
-                out.append(framing.encode_trailer(count, version=1))
-                break
-            body = data[pos + framing.FRAME_HEADER_SIZE : pos + framing.FRAME_HEADER_SIZE + length]
-            out.append(framing.encode_frame_header(body, version=1) + body)
-            pos += framing.FRAME_HEADER_SIZE + length
-            count += 1
-        file.write_bytes(b"".join(out))
+def _framed(kind: int, generation: int, bodies: list[bytes], version: int, *, trailer: bool) -> bytes:
+    out = [framing.encode_header(kind, generation, version=version)]
+    out += [framing.encode_frame_header(body, version=version) + body for body in bodies]
+    if trailer:
+        out.append(framing.encode_trailer(len(bodies), version=version))
+    return b"".join(out)
 
 
+def write_legacy_folder(path: Path, version: int, compact_after: int | None) -> None:
+    """The folder an older qdrant_local (storage format ``version``, 1 or 2) left after the N requests:
+    a log of one record per request, or a snapshot of records (an upsert per chunk of points, no column
+    blocks) of the state after ``compact_after`` requests, followed by the log of the rest."""
+    import msgpack
+
+    from qdrant_local.transfer.archive import collection_records
+
+    write_folder(path)  # current format, no compaction: one record per request
+    log = storage_file(path, ".log")
+    data = log.read_bytes()
+    offsets = frame_offsets(log)
+    bodies = [data[start + framing.FRAME_HEADER_SIZE : end] for start, end in zip(offsets, offsets[1:])]
+    assert len(bodies) == N_REQUESTS
+    log.unlink()
+    if compact_after is None:
+        (path / "00000000.log").write_bytes(_framed(framing.KIND_LOG, 0, bodies, version, trailer=False))
+        return
+    client = QdrantClient(":memory:")
+    for index in range(compact_after):
+        request(client, index)
+    collection = client._database.collections["docs"]  # type: ignore[attr-defined]
+    records = [msgpack.packb(record, use_bin_type=True) for record in collection_records(collection)]
+    client.close()
+    snapshot = _framed(framing.KIND_SNAPSHOT, 1, records, version, trailer=True)
+    (path / "00000001.snapshot").write_bytes(snapshot)
+    (path / "00000001.log").write_bytes(_framed(framing.KIND_LOG, 1, bodies[compact_after:], version, trailer=False))
+
+
+@pytest.mark.parametrize("version", [1, 2])
 @pytest.mark.parametrize("compact_after", [None, 4])
-def test_a_folder_in_format_1_opens_and_is_rewritten_in_format_2(
-    tmp_path: Path, expected_states: list[dict[str, Any]], compact_after: int | None
+def test_a_folder_in_an_older_format_opens_and_is_rewritten_in_the_current_one(
+    tmp_path: Path, expected_states: list[dict[str, Any]], compact_after: int | None, version: int
 ) -> None:
     path = tmp_path / "db"
-    write_folder(path, compact_after=compact_after)
-    downgrade_to_format_1(path)
-    assert storage_file(path, ".log").read_bytes()[8:10] == b"\x01\x00"
+    write_legacy_folder(path, version, compact_after)
+    assert storage_file(path, ".log").read_bytes()[8:10] == version.to_bytes(2, "little")
     client = open_client(path)
     assert visible_state(client) == expected_states[N_REQUESTS]
     client.close()
@@ -475,7 +493,13 @@ def test_a_newer_format_is_refused_clearly(tmp_path: Path) -> None:
     log.write_bytes(
         framing.encode_header(framing.KIND_LOG, 0, version=framing.FORMAT_VERSION + 1) + data[framing.HEADER_SIZE :]
     )
-    assert_refused(path, StorageCorrupted, str(log), "unsupported storage format version 3", "newer qdrant_local")
+    assert_refused(
+        path,
+        StorageCorrupted,
+        str(log),
+        f"unsupported storage format version {framing.FORMAT_VERSION + 1}",
+        "newer qdrant_local",
+    )
 
 
 # ------------------------------------------------ records with a valid checksum that cannot be replayed
@@ -571,15 +595,152 @@ def test_a_record_with_a_valid_checksum_that_cannot_be_replayed_is_storage_corru
     assert type(error) is StorageCorrupted
 
 
+def snapshot_frames(file: Path) -> tuple[list[int], list[bytes], int]:
+    """(offsets, bodies, item count) of a snapshot's frames (column frames included)."""
+    data = file.read_bytes()
+    offsets = frame_offsets(file)
+    bodies = [data[start + framing.FRAME_HEADER_SIZE : end] for start, end in zip(offsets, offsets[1:])]
+    (count,) = struct.unpack_from("<Q", data, len(data) - 8)
+    return offsets[:-1], bodies, count
+
+
+def block_start(bodies: list[bytes]) -> int:
+    """Index of the frame holding the (only) column block's descriptor."""
+    import msgpack
+
+    for index, body in enumerate(bodies):
+        try:
+            record = msgpack.unpackb(body, raw=False, strict_map_key=False)
+        except Exception:
+            continue
+        if isinstance(record, dict) and "$columns" in record:
+            return index
+    raise AssertionError("no column block in the snapshot")
+
+
+def column_frame(bodies: list[bytes], name: str) -> int:
+    """Index of the frame holding column ``name`` of the block (small columns: one frame each)."""
+    import msgpack
+
+    first = block_start(bodies)
+    names = [column for column, size in msgpack.unpackb(bodies[first], raw=False)["$columns"] if size]
+    return first + 1 + names.index(name)
+
+
+def write_frames(file: Path, generation: int, bodies: list[bytes], count: int) -> None:
+    framed = [framing.encode_frame_header(body) + body for body in bodies]
+    header = framing.encode_header(framing.KIND_SNAPSHOT, generation)
+    file.write_bytes(header + b"".join(framed) + framing.encode_trailer(count))
+
+
 def test_a_point_twice_in_a_snapshot_is_storage_corrupted(tmp_path: Path) -> None:
-    """A duplicated id used to load, with count and scroll disagreeing (issue 8 item 6)."""
+    """A duplicated id used to load, with count and scroll disagreeing (issue 8 item 6): here the whole
+    column block of the collection's points is there twice."""
     path = tmp_path / "db"
     write_folder(path, compact_after=N_REQUESTS)
     snapshot = storage_file(path, ".snapshot")
-    data = snapshot.read_bytes()
-    offsets = frame_offsets(snapshot)
-    last, end = offsets[-2], offsets[-1]
-    count = len(offsets) - 1
-    duplicated = data[:end] + data[last:end] + framing.encode_trailer(count + 1)
-    snapshot.write_bytes(duplicated)
-    assert_refused(path, StorageCorrupted, str(snapshot), f"byte offset {end}", "appears twice in the snapshot")
+    offsets, bodies, count = snapshot_frames(snapshot)
+    first = block_start(bodies)
+    write_frames(snapshot, 1, bodies + bodies[first:], count + 1)
+    second = frame_offsets(snapshot)[len(bodies)]
+    assert_refused(path, StorageCorrupted, str(snapshot), f"byte offset {second}", "appears twice in the snapshot")
+
+
+# ------------------------------------------------ column blocks (storage format 3)
+
+
+def test_damage_in_a_vector_column_names_the_column_and_its_frame(tmp_path: Path) -> None:
+    path = tmp_path / "db"
+    write_folder(path, compact_after=N_REQUESTS)
+    snapshot = storage_file(path, ".snapshot")
+    offsets, bodies, _ = snapshot_frames(snapshot)
+    dense = column_frame(bodies, "dense:")
+    flip_byte(snapshot, offsets[dense] + framing.FRAME_HEADER_SIZE + 5)
+    assert_refused(path, StorageCorrupted, str(snapshot), f"byte offset {offsets[dense]}", "column 'dense:'", "CRC32")
+
+
+def test_a_column_frame_missing_is_storage_corrupted(tmp_path: Path) -> None:
+    path = tmp_path / "db"
+    write_folder(path, compact_after=N_REQUESTS)
+    snapshot = storage_file(path, ".snapshot")
+    offsets, bodies, count = snapshot_frames(snapshot)
+    dense = column_frame(bodies, "dense:")
+    write_frames(snapshot, 1, bodies[:dense] + bodies[dense + 1 :], count)
+    assert_refused(
+        path, StorageCorrupted, str(snapshot), f"byte offset {offsets[dense]}", "column 'dense:' is missing frames"
+    )
+
+
+def _rewrite_block(path: Path, change: Any) -> tuple[Path, int]:
+    """Write the folder, then let ``change(descriptor, columns)`` edit its column block (checksums stay valid)."""
+    import msgpack
+
+    write_folder(path, compact_after=N_REQUESTS)
+    snapshot = storage_file(path, ".snapshot")
+    offsets, bodies, count = snapshot_frames(snapshot)
+    first = block_start(bodies)
+    descriptor = msgpack.unpackb(bodies[first], raw=False)
+    columns = dict(zip([name for name, _ in descriptor["$columns"]], bodies[first + 1 :]))
+    change(descriptor, columns)
+    descriptor["$columns"] = [[name, len(data)] for name, data in columns.items()]
+    new_bodies = bodies[:first] + [msgpack.packb(descriptor, use_bin_type=True)] + [c for c in columns.values() if c]
+    write_frames(snapshot, 1, new_bodies, count)
+    return snapshot, offsets[first]
+
+
+def _garbage_payloads(descriptor: dict[str, Any], columns: dict[str, bytes]) -> None:
+    columns["payloads"] = b"\xc1" * len(columns["payloads"])  # 0xc1 is never used by msgpack
+
+
+def _one_point_more(descriptor: dict[str, Any], columns: dict[str, bytes]) -> None:
+    descriptor["meta"]["count"] += 1
+
+
+def _payload_not_a_map(descriptor: dict[str, Any], columns: dict[str, bytes]) -> None:
+    count = descriptor["meta"]["count"]
+    columns["payloads"] = b"\x80" * (count - 1) + b"\x92\x01\x02"  # empty maps, then a list
+    columns["payload_ends"] = struct.pack(f"<{count}Q", *range(1, count), count + 2)
+
+
+def _payload_extents(descriptor: dict[str, Any], columns: dict[str, bytes]) -> None:
+    count = descriptor["meta"]["count"]
+    columns["payload_ends"] = struct.pack(f"<{count}Q", *([1] * count))
+
+
+def _id_twice(descriptor: dict[str, Any], columns: dict[str, bytes]) -> None:
+    columns["ids"] = columns["ids"][:8] * descriptor["meta"]["count"]
+
+
+def _bad_uuid_flags(descriptor: dict[str, Any], columns: dict[str, bytes]) -> None:
+    count = descriptor["meta"]["count"]
+    columns["ids:uuid"], columns["ids:lo"] = b"\x02" * count, b"\x00" * (8 * count)
+
+
+def _unknown_collection(descriptor: dict[str, Any], columns: dict[str, bytes]) -> None:
+    descriptor["meta"]["collection"] = "nope"
+
+
+def _stray_column(descriptor: dict[str, Any], columns: dict[str, bytes]) -> None:
+    columns["extra"] = b"x"
+
+
+BAD_BLOCKS = {
+    "payloads not msgpack": (_garbage_payloads, "a payload is not a msgpack map"),
+    "count does not match the columns": (_one_point_more, "ids column does not hold one id per point"),
+    "payload not a map": (_payload_not_a_map, "a payload is not a msgpack map"),
+    "payload extents": (_payload_extents, "payload extents do not cover the payload bytes"),
+    "id twice": (_id_twice, "appears twice in the snapshot"),
+    "malformed uuid flags": (_bad_uuid_flags, "malformed UUID flags"),
+    "unknown collection": (_unknown_collection, "column block of unknown kind or collection"),
+    "unexpected column": (_stray_column, "unexpected or missing columns ['extra']"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_BLOCKS))
+def test_a_column_block_with_valid_checksums_that_cannot_be_loaded_is_storage_corrupted(
+    tmp_path: Path, case: str
+) -> None:
+    change, reason = BAD_BLOCKS[case]
+    snapshot, offset = _rewrite_block(tmp_path / "db", change)
+    error = assert_refused(tmp_path / "db", StorageCorrupted, str(snapshot), f"byte offset {offset}", reason)
+    assert type(error) is StorageCorrupted

@@ -33,17 +33,17 @@ client = QdrantClient(path=folder)
 
 if where.startswith("record-"):
     limit = int(where.split("-")[1])
-    original = disk.DiskStorage._write_snapshot
+    original = disk.write_snapshot
 
-    def dying_write(self, path, generation, records):
+    def dying_write(path, generation, records):
         def counted():
             for index, record in enumerate(records):
                 if index == limit:
                     os._exit(17)
                 yield record
-        return original(self, path, generation, counted())
+        return original(path, generation, counted())
 
-    disk.DiskStorage._write_snapshot = dying_write
+    disk.write_snapshot = dying_write
 elif where.startswith("append-"):  # a log record per step would die here part-way
     limit = int(where.split("-")[1])
     original_append = disk.DiskStorage.append
