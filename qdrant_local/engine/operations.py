@@ -35,11 +35,11 @@ def _vectors_record(vectors: PreparedVectors) -> dict[str, Any]:
 
 
 def vectors_from_record(record: dict[str, Any]) -> PreparedVectors:
-    """The prepared vectors a vector record (``_vectors_record``) describes."""
+    """The prepared vectors a vector record (``_vectors_record``) describes (dense ones as read-only views)."""
     dense = {
         name: (
-            np.frombuffer(positions, dtype="<i8").astype(np.int64),
-            np.frombuffer(rows, dtype="<f4").reshape(-1, dim).astype(np.float32),
+            np.frombuffer(positions, dtype="<i8").astype(np.int64, copy=False),
+            np.frombuffer(rows, dtype="<f4").reshape(-1, dim).astype(np.float32, copy=False),
         )
         for name, (positions, dim, rows) in record["dense"].items()
     }

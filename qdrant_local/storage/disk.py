@@ -117,9 +117,15 @@ _OPEN_LOG_FLAGS = os.O_WRONLY | os.O_APPEND | getattr(os, "O_BINARY", 0) | getat
 class DiskStorage:
     """The records of one storage folder: ``load()`` them once, then ``append()``; ``compact()`` now and then."""
 
-    #: should_compact() is true when the log holds more than COMPACT_RATIO times the live data ...
+    #: should_compact() is true when the log holds more than COMPACT_RATIO times the live data (it is
+    #: mostly overwritten or deleted data), or when replaying it would take longer than loading the
+    #: snapshot: its bytes plus RECORD_REPLAY_BYTES per record (the fixed cost of replaying one request,
+    #: counted in snapshot bytes that load in the same time) pass the snapshot's size. Reopen then replays
+    #: at most about what it loads whatever the history (many small requests included), and a load that
+    #: only appends compacts at geometric steps (each snapshot at least twice the previous one) ...
     COMPACT_RATIO: float = 2.0
-    #: ... and is larger than this, so that small stores never pay for a rewrite.
+    RECORD_REPLAY_BYTES: int = 16 << 10
+    #: ... and only once that replay cost passes this, so that small stores never pay for a rewrite.
     COMPACT_MIN_LOG_BYTES: int = 4 * _MiB
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
@@ -188,8 +194,11 @@ class DiskStorage:
             )
         self._generation = generation
         self._snapshot_version = framing.FORMAT_VERSION
+        self._snapshot_bytes = 0
+        self._log_records = 0  # counted by load(), then by append()
         if generation:
             snapshot = self._file(snapshot_name(generation))
+            self._snapshot_bytes = os.path.getsize(snapshot)
             with open(snapshot, "rb") as f:
                 head = f.read(framing.HEADER_SIZE)
             try:
@@ -299,6 +308,7 @@ class DiskStorage:
                 except FrameError as exc:
                     raise StorageCorrupted(path, exc.offset, exc.reason) from None
                 self.record_position, self.in_snapshot = (path, pos), False
+                self._log_records += 1
                 yield record
                 pos = stop
         if torn is not None:
@@ -330,6 +340,7 @@ class DiskStorage:
             raise InvalidInput(f"a storage record is limited to {framing.MAX_BODY} bytes, got {len(body)}")
         size_before = self._log_size
         self._write(framing.encode_frame_header(body, self._log_version), body)
+        self._log_records += 1
         if not sync:
             self._dirty = True
             return
@@ -337,6 +348,7 @@ class DiskStorage:
             self._fsync_log()
         except OSError:
             self._cut_back(size_before)  # the caller is told this write failed: it must not come back
+            self._log_records -= 1
             raise
 
     def _cut_back(self, size: int) -> None:
@@ -408,14 +420,16 @@ class DiskStorage:
         return self._display_path
 
     def should_compact(self, live_bytes: int) -> bool:
-        """Whether the log has grown enough, relative to ``live_bytes`` of live data, to be worth compacting.
+        """Whether the log has grown enough, relative to ``live_bytes`` of live data and to the snapshot, to be
+        worth compacting (see COMPACT_RATIO).
 
         After a failed compaction, not before the log has grown by another COMPACT_MIN_LOG_BYTES (so a full
         disk does not make every write attempt a whole snapshot).
         """
+        replay_cost = self._log_size + self._log_records * self.RECORD_REPLAY_BYTES
         return (
-            self._log_size > self.COMPACT_MIN_LOG_BYTES
-            and self._log_size > self.COMPACT_RATIO * live_bytes
+            replay_cost > self.COMPACT_MIN_LOG_BYTES
+            and (self._log_size > self.COMPACT_RATIO * live_bytes or replay_cost > self._snapshot_bytes)
             and self._log_size >= self._compact_retry_size
         )
 
@@ -435,7 +449,7 @@ class DiskStorage:
         new_log = self._file(log_name(new))
         new_fd: int | None = None
         try:
-            write_snapshot(snapshot_tmp, new, records)
+            snapshot_bytes = write_snapshot(snapshot_tmp, new, records)
             new_fd, _ = self._create_log(new)
             fsync_dir(self._folder)
             os.replace(snapshot_tmp, self._file(snapshot_name(new)))  # the commit point
@@ -453,6 +467,7 @@ class DiskStorage:
             raise
         old_fd, self._log_fd = self._log_fd, new_fd
         self._generation, self._log_size, self._dirty = new, framing.HEADER_SIZE, False
+        self._snapshot_bytes, self._log_records = snapshot_bytes, 0
         self._log_version = self._snapshot_version = framing.FORMAT_VERSION
         assert old_fd is not None  # invariant: the log is open while the storage is
         os.close(old_fd)

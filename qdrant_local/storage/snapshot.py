@@ -172,8 +172,8 @@ class ColumnReader:
 SnapshotItem = Union[dict[str, Any], ColumnReader]  # noqa: UP007 (a runtime alias)
 
 
-def write_snapshot(path: str, generation: int, items: Iterable[dict[str, Any] | ColumnBlock]) -> None:
-    """Write ``items`` as the snapshot of ``generation`` to ``path`` (a new file) and fsync it."""
+def write_snapshot(path: str, generation: int, items: Iterable[dict[str, Any] | ColumnBlock]) -> int:
+    """Write ``items`` as the snapshot of ``generation`` to ``path`` (a new file) and fsync it; returns its size."""
     packer = msgpack.Packer(use_bin_type=True)
     count = 0
     with open(path, "wb", buffering=_BUFFER) as f:
@@ -189,6 +189,7 @@ def write_snapshot(path: str, generation: int, items: Iterable[dict[str, Any] | 
         f.write(framing.encode_trailer(count))
         f.flush()
         os.fsync(f.fileno())
+        return f.tell()
 
 
 def _write_record(f: IO[bytes], body: bytes) -> None:

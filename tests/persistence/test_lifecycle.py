@@ -421,3 +421,32 @@ def test_closing_twice_with_pending_unwaited_writes_keeps_them(tmp_path: Path) -
     again = open_client(path)
     assert again.count("c").count == 15
     again.close()
+
+
+def test_close_lets_go_of_the_points_at_once(tmp_path: Path) -> None:
+    """Without waiting for the cyclic garbage collector: a close then a reopen in the same process must not
+    hold the data twice."""
+    import gc
+    import weakref
+
+    from qdrant_local import models
+
+    client = QdrantClient(path=str(tmp_path / "db"))
+    client.create_collection("c", vectors_config=models.VectorParams(size=4, distance=models.Distance.DOT))
+    client.upsert("c", models.Batch(ids=[1, 2, 3], vectors=[[1.0, 2.0, 3.0, 4.0]] * 3, payloads=[{"a": 1}] * 3))
+    store = client._database.collections["c"].store  # type: ignore[attr-defined]
+    vectors = weakref.ref(store.vectors[""])
+    payload_list = weakref.ref(store.payloads) if hasattr(store.payloads, "__weakref__") else None
+    del store
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        client.close()
+        assert vectors() is None
+        assert payload_list is None or payload_list() is None
+    finally:
+        if was_enabled:
+            gc.enable()
+    reopened = QdrantClient(path=str(tmp_path / "db"))
+    assert reopened.count("c").count == 3
+    reopened.close()

@@ -211,13 +211,28 @@ def test_context_manager_closes(folder: Path) -> None:
 def test_should_compact_policy(folder: Path) -> None:
     storage, _ = open_loaded(folder)
     storage.COMPACT_MIN_LOG_BYTES = 1000
+    storage.RECORD_REPLAY_BYTES = 100
     assert not storage.should_compact(0)  # below the minimum size
     storage.append({"v": b"x" * 2000})
     assert storage.log_bytes > 2000
     assert storage.should_compact(0)
-    assert storage.should_compact(storage.log_bytes // 2 - 1)
-    assert not storage.should_compact(storage.log_bytes // 2)
+    assert storage.should_compact(storage.log_bytes // 2 - 1)  # mostly garbage
+    assert storage.should_compact(10**9)  # no snapshot yet: replaying the log costs more than loading one
+    storage.compact(iter([{"v": b"y" * 5000}]))
+    snapshot = (folder / "00000001.snapshot").stat().st_size
+    assert not storage.should_compact(0)
+    storage.append({"v": b"x" * 2000})
+    assert storage.should_compact(storage.log_bytes // 2 - 1)  # garbage, whatever the snapshot
+    assert not storage.should_compact(10**9)  # the log replays faster than the snapshot loads
+    for _ in range((snapshot - storage.log_bytes) // 100 + 1):
+        storage.append({"n": 1})  # many small records: each counts RECORD_REPLAY_BYTES
+    assert storage.log_bytes < snapshot
+    assert storage.should_compact(10**9)
     storage.close()
+    reopened, _ = open_loaded(folder)  # the counts come back with the folder
+    reopened.COMPACT_MIN_LOG_BYTES, reopened.RECORD_REPLAY_BYTES = 1000, 100
+    assert reopened.should_compact(10**9)
+    reopened.close()
 
 
 def test_failed_fsync_cuts_the_record_back_and_refuses_further_writes(folder: Path, monkeypatch) -> None:
