@@ -11,6 +11,11 @@ Workloads, each on a fresh folder:
   page cache warm), once with the whole log to replay and once after ``compact()`` (a snapshot to read).
 * folder size before and after compaction, against the raw data: float32 vector bytes plus the msgpack
   size of every payload. Target: at most 1.25x after compaction.
+* history (qdrant_local only): the same load, then ``--small`` single-point ``set_payload`` requests with
+  wait=False (timed per request, automatic compactions included), then reopen: its time and its peak
+  RSS over the process's RSS before the open (Linux: VmHWM after resetting it), also for a close and
+  reopen in the same process. Reopen must not grow with the number of past requests, nor hold the data
+  twice.
 
 qdrant-client commits one sqlite transaction per point (about 1.5 ms each), so it is measured on
 ``--baseline-points`` points (default 5,000) and its per-point cost is extrapolated linearly to ``--points``;
@@ -97,6 +102,60 @@ def timed_reopen(module: Any, path: str, expected: int, repeat: int) -> float:
     return statistics.median(timings)
 
 
+def _status_bytes(key: str) -> int | None:
+    try:
+        with open("/proc/self/status") as handle:
+            return next(int(line.split()[1]) * 1024 for line in handle if line.startswith(key))
+    except (OSError, StopIteration):
+        return None
+
+
+def _reset_peak() -> bool:
+    try:
+        with open("/proc/self/clear_refs", "w") as handle:
+            handle.write("5")  # 5: reset VmHWM to the current RSS
+        return True
+    except OSError:
+        return False
+
+
+def reopen_with_peak(module: Any, path: str, expected: int) -> tuple[float, int | None]:
+    """Seconds to open ``path`` and count, and the peak RSS over the RSS before (None off Linux)."""
+    before = _status_bytes("VmRSS:")
+    measurable = _reset_peak() and before is not None
+    began = time.perf_counter()
+    client = module.QdrantClient(path=path)
+    count = client.count("bench").count
+    seconds = time.perf_counter() - began
+    peak = _status_bytes("VmHWM:") if measurable else None
+    client.close()
+    assert count == expected, (count, expected)
+    return seconds, None if peak is None or before is None else peak - before
+
+
+def measure_history(
+    parent: str, vectors: np.ndarray, payloads: list[dict[str, Any]], batch: int, small: int, repeat: int
+) -> dict[str, Any]:
+    """Load, ``small`` single-point set_payload requests (wait=False), then reopen (time and peak RSS)."""
+    import qdrant_local
+
+    path = os.path.join(parent, "history")
+    result: dict[str, Any] = {"upsert": timed_upsert(qdrant_local, path, vectors, payloads, batch)}
+    client = qdrant_local.QdrantClient(path=path)
+    began = time.perf_counter()
+    for k in range(small):
+        client.set_payload("bench", {"seen": k}, points=[k * 7919 % len(vectors)], wait=False)
+    result["small_per_request"] = (time.perf_counter() - began) / max(small, 1)
+    client.close()
+    result["files"] = sorted(name for name in os.listdir(path) if not name.startswith("."))
+    timings = [reopen_with_peak(qdrant_local, path, len(vectors)) for _ in range(repeat)]
+    result["reopen"] = statistics.median(t for t, _ in timings)
+    peaks = [p for _, p in timings if p is not None]
+    result["reopen_peak"] = max(peaks) if peaks else None
+    shutil.rmtree(path)
+    return result
+
+
 def compact(path: str) -> None:
     """compact() the qdrant_local folder at ``path``."""
     import qdrant_local
@@ -144,6 +203,7 @@ def main() -> None:
     parser.add_argument("--baseline-points", type=int, default=5_000, help="points qdrant-client is measured on")
     parser.add_argument("--repeat", type=int, default=3, help="reopen timings per folder (median)")
     parser.add_argument("--dir", default=None, help="parent folder for the storage folders (default: a temp dir)")
+    parser.add_argument("--small", type=int, default=5_000, help="single-point requests of the history workload")
     args = parser.parse_args()
     warnings.simplefilter("ignore")  # qdrant-client warns about large local collections
 
@@ -153,6 +213,7 @@ def main() -> None:
     parent = tempfile.mkdtemp(prefix="bench_persistence_", dir=args.dir)
     try:
         ours = measure_ours(parent, vectors, payloads, args.batch, args.repeat)
+        history = measure_history(parent, vectors, payloads, args.batch, args.small, args.repeat)
         ours_small = measure_ours(parent, vectors[:m], payloads[:m], args.batch, args.repeat) if m < n else ours
         try:
             theirs_small: dict[str, float] | None = measure_theirs(
@@ -239,6 +300,17 @@ def main() -> None:
             f"qdrant-client folder at {m:,} points: {theirs_small['size'] / mib:,.1f} MiB "
             f"({theirs_small['size'] / raw_small:.3f}x its raw data)"
         )
+    print()
+    peak = history["reopen_peak"]
+    print(
+        f"history: load of {n:,} points ({history['upsert']:.2f} s), then {args.small:,} single-point set_payload "
+        f"(wait=False): {history['small_per_request'] * 1e6:.0f} us per request; files {history['files']}"
+    )
+    print(
+        f"reopen after that history: {history['reopen'] * 1000:.1f} ms (median of {args.repeat}, each after a close "
+        "in the same process); peak RSS over the process before the open: "
+        + ("n/a" if peak is None else f"{peak / mib:,.1f} MiB (vectors {vectors.nbytes / mib:,.1f} MiB)")
+    )
     print()
     if theirs_small:
         upsert_ratio = t_up / ours["upsert"]  # type: ignore[operator]

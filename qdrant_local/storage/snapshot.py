@@ -26,6 +26,7 @@ from __future__ import annotations
 import os
 import zlib
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import IO, Any, Union
 
@@ -134,29 +135,47 @@ class ColumnReader:
             if target.nbytes != size:
                 raise ValueError(f"column {name!r} holds {size} bytes, the buffer {target.nbytes}")
         self._next += 1
+        # A column of several frames has each frame's CRC computed by a helper thread while the next
+        # frame is read (zlib and file reads both release the GIL); frames are still checked in order.
+        checker = _CrcChecker(self.path, name) if keep and size > COLUMN_FRAME_BYTES else None
         filled = 0
-        while filled < size:
-            pos = self.offset_after
-            length, crc = self._frame_header(name, pos)
-            if length == 0:
-                raise StorageCorrupted(
-                    self.path, pos, f"column {name!r} is missing frames (the trailer follows {filled} of {size} bytes)"
-                )
-            if filled + length > size:
-                raise StorageCorrupted(
-                    self.path, pos, f"column {name!r}: a frame of {length} bytes runs past its {size} bytes"
-                )
-            start = filled if keep else 0
-            if start + length > len(target):
-                target = memoryview(bytearray(length))
-            piece = target[start : start + length]
-            got = self._readinto(piece)
-            if got != length:
-                raise StorageCorrupted(self.path, pos, f"column {name!r} cut short (snapshot ends inside a frame)")
-            if zlib.crc32(piece) != crc:
-                raise StorageCorrupted(self.path, pos, f"column {name!r}: record checksum (CRC32) mismatch")
-            filled += length
-            self.offset_after = pos + self._head_size + length
+        try:
+            while filled < size:
+                pos = self.offset_after
+                length, crc = self._frame_header(name, pos)
+                if length == 0:
+                    raise StorageCorrupted(
+                        self.path,
+                        pos,
+                        f"column {name!r} is missing frames (the trailer follows {filled} of {size} bytes)",
+                    )
+                if filled + length > size:
+                    raise StorageCorrupted(
+                        self.path, pos, f"column {name!r}: a frame of {length} bytes runs past its {size} bytes"
+                    )
+                start = filled if keep else 0
+                if start + length > len(target):
+                    target = memoryview(bytearray(length))
+                piece = target[start : start + length]
+                got = self._readinto(piece)
+                if got != length:
+                    raise StorageCorrupted(self.path, pos, f"column {name!r} cut short (snapshot ends inside a frame)")
+                if checker is None:
+                    if zlib.crc32(piece) != crc:
+                        raise StorageCorrupted(self.path, pos, f"column {name!r}: record checksum (CRC32) mismatch")
+                else:
+                    checker.submit(piece, crc, pos)
+                filled += length
+                self.offset_after = pos + self._head_size + length
+        except StorageCorrupted:
+            if checker is not None:
+                checker.finish()  # damage in an earlier frame is the one to report
+            raise
+        finally:
+            if checker is not None:
+                checker.close()
+        if checker is not None:
+            checker.finish()
         return target if keep else target[:0]
 
     def _frame_header(self, name: str, pos: int) -> tuple[int, int]:
@@ -167,6 +186,33 @@ class ColumnReader:
             return framing.decode_frame_header(head, pos, self._version)
         except FrameError as exc:
             raise StorageCorrupted(self.path, pos, f"column {name!r}: {exc.reason}") from None
+
+
+class _CrcChecker:
+    """Checks frame CRCs on a helper thread, one frame behind the reader, reporting the first bad one."""
+
+    def __init__(self, path: str, name: str) -> None:
+        self._path, self._name = path, name
+        self._pool = ThreadPoolExecutor(max_workers=1)
+        self._pending: list[tuple[Future[int], int, int]] = []
+
+    def submit(self, piece: memoryview, crc: int, pos: int) -> None:
+        self._pending.append((self._pool.submit(zlib.crc32, piece), crc, pos))
+        if len(self._pending) > 1:
+            self._check(self._pending.pop(0))
+
+    def finish(self) -> None:
+        while self._pending:
+            self._check(self._pending.pop(0))
+
+    def _check(self, entry: tuple[Future[int], int, int]) -> None:
+        future, crc, pos = entry
+        if future.result() != crc:
+            self._pending.clear()
+            raise StorageCorrupted(self._path, pos, f"column {self._name!r}: record checksum (CRC32) mismatch")
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True)
 
 
 SnapshotItem = Union[dict[str, Any], ColumnReader]  # noqa: UP007 (a runtime alias)

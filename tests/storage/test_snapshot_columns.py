@@ -101,8 +101,14 @@ def test_columns_are_read_in_file_order(folder: Path) -> None:
     _load(folder, read_backwards)
 
 
-def test_damage_at_any_byte_of_a_block_snapshot_is_an_error(folder: Path) -> None:
+@pytest.mark.parametrize("checked_behind", [False, True], ids=["frame by frame", "CRC on a helper thread"])
+def test_damage_at_any_byte_of_a_block_snapshot_is_an_error(
+    folder: Path, monkeypatch: pytest.MonkeyPatch, checked_behind: bool
+) -> None:
+    """The first damaged frame is the one reported, also when CRCs are checked one frame behind the reads."""
     path = _compacted(folder, frame_bytes=512)
+    if checked_behind:
+        monkeypatch.setattr(snapshot, "COLUMN_FRAME_BYTES", 512)  # the matrix column spans 3 frames: pipelined
     original = path.read_bytes()
     for pos in range(len(original)):
         damaged = bytearray(original)
