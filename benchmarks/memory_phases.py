@@ -39,6 +39,9 @@ def main() -> None:
     parser.add_argument("--dim", type=int, default=384)
     parser.add_argument("--load", choices=["points", "batch", "lists", "upload"], default="points")
     parser.add_argument("--path", default=None, help="a folder to store in (default: in memory)")
+    parser.add_argument(
+        "--no-hnsw", action="store_true", help="indexing_threshold=0: no HNSW index (faiss keeps its own vector copy)"
+    )
     args = parser.parse_args()
 
     from qdrant_local import QdrantClient, models
@@ -49,7 +52,8 @@ def main() -> None:
     base = rss_mib()
     raw_vectors, raw_payloads = data.raw_bytes(args.n, args.dim)
     raw = (raw_vectors + raw_payloads) / 2**20
-    print(f"{args.n:,} x {args.dim}, load by {args.load}, {'folder' if folder else 'memory'}; raw data {raw:,.0f} MiB")
+    where = "folder" if folder else "memory"
+    print(f"{args.n:,} x {args.dim}, load by {args.load}, {where}, hnsw {not args.no_hnsw}; raw data {raw:,.0f} MiB")
     print(f"  {'phase':<34} {'seconds':>8} {'RSS MiB':>9} {'peak MiB':>9} {'peak / raw':>10}")
 
     def report(phase: str, started: float) -> None:
@@ -60,7 +64,12 @@ def main() -> None:
         )
 
     client = QdrantClient(path=folder) if folder else QdrantClient(":memory:")
-    client.create_collection("m", vectors_config=models.VectorParams(size=args.dim, distance=models.Distance.COSINE))
+    optimizers = models.OptimizersConfigDiff(indexing_threshold=0) if args.no_hnsw else None
+    client.create_collection(
+        "m",
+        vectors_config=models.VectorParams(size=args.dim, distance=models.Distance.COSINE),
+        optimizers_config=optimizers,
+    )
     started = time.perf_counter()
     if args.load in ("points", "upload"):
         for ids, vectors, payloads in data.blocks(args.n, args.dim):
