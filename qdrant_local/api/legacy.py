@@ -17,6 +17,7 @@ import numpy as np
 from .. import models
 from .._access import field
 from ..errors import InvalidInput
+from ..models.convert import to_with_payload
 from ..query.execution import QueryRequest, run_batch, run_groups, run_query
 from ..query.groups import Grouping
 from .base import ClientBase
@@ -83,7 +84,7 @@ class LegacyApi(ClientBase):
         **query: Any,
     ) -> models.GroupsResult:
         request = QueryRequest.for_groups(limit=limit, group_size=group_size, with_vectors=with_vectors, **query)
-        grouping = Grouping(group_by, limit, group_size, with_payload, with_vectors, with_lookup)
+        grouping = Grouping(group_by, limit, group_size, to_with_payload(with_payload), with_vectors, with_lookup)
         return run_groups(self._database, collection_name, request, grouping)
 
     def search(

@@ -13,7 +13,7 @@ import numpy as np
 from .. import models
 from ..engine.filters import compile_filter
 from ..errors import InvalidInput
-from ..models.convert import to_filter, to_selector
+from ..models.convert import to_filter, to_order_by, to_selector, to_with_payload
 from .base import ClientBase, completed, record
 from .operations_input import parse_update_operation
 
@@ -209,6 +209,7 @@ class PointsApi(ClientBase):
         timeout: int | None = None,
     ) -> list[models.Record]:
         """Points by id, in request order; missing ids are skipped, duplicates repeated."""
+        with_payload = to_with_payload(with_payload)
         found = self._read(collection_name, lambda c: c.retrieve(ids, with_payload, with_vectors))
         return [record(parts) for parts in found]
 
@@ -236,6 +237,7 @@ class PointsApi(ClientBase):
         if order_by is not None and offset is not None:
             raise InvalidInput("Offset is not supported in conjunction with `order_by` scroll parameter")
         compiled = compile_filter(to_filter(scroll_filter))
+        with_payload, order_by = to_with_payload(with_payload), to_order_by(order_by)
         if order_by is not None:
             found = self._read(
                 collection_name, lambda c: c.scroll_by_value(compiled, limit, order_by, with_payload, with_vectors)

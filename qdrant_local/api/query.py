@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .. import models
+from ..models.convert import to_with_payload
 from ..models.query import QueryResponse
 from ..query.execution import (
     QueryRequest,
@@ -231,7 +232,7 @@ class QueryApi(ClientBase):
             query, using, prefetch, query_filter, search_params, limit, group_size,
             with_vectors, score_threshold, lookup_from,
         )  # fmt: skip
-        grouping = Grouping(group_by, limit, group_size, with_payload, with_vectors, with_lookup)
+        grouping = Grouping(group_by, limit, group_size, to_with_payload(with_payload), with_vectors, with_lookup)
         return run_groups(self._database, collection_name, request, grouping)
 
     def search_matrix_pairs(

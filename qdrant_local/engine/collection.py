@@ -13,7 +13,6 @@ from typing import Any, Iterable
 
 import numpy as np
 
-from .._access import enum_value, field
 from ..errors import InvalidInput, InvalidVector, PointNotFound
 from ..ids import PointId, normalize_id, normalize_ids
 from . import operations as ops
@@ -29,6 +28,7 @@ from .points_input import (
     PreparedVectors,
     batch_columns,
     prepare_columns,
+    read_batch,
     read_points,
     split_point_vectors,
 )
@@ -219,13 +219,12 @@ class Collection:
         compiled = compile_filter(update_filter)
         stores = self.store.vectors
         if _is_batch(points):
-            raw_ids = list(field(points, "ids", []))
+            raw_ids, raw_vectors, raw_payloads = read_batch(points)
             count = len(raw_ids)
-            raw_payloads = field(points, "payloads")
             if raw_payloads is not None and len(raw_payloads) != count:
                 raise InvalidInput(f"number of ids and payloads must be equal ({count} != {len(raw_payloads)})")
             payload_list = list(raw_payloads) if raw_payloads is not None else [None] * count
-            columns = batch_columns(field(points, "vectors"), count, stores)
+            columns = batch_columns(raw_vectors, count, stores)
         else:
             raw_ids, vector_structs, payload_list = read_points(points)
             columns = split_point_vectors(vector_structs, stores, self.config.unnamed)
@@ -245,7 +244,7 @@ class Collection:
         self, point_ids: list[PointId], compiled: CompiledFilter | None, update_mode: Any
     ) -> np.ndarray:
         """Which points of an upsert are written, after update_mode and update_filter."""
-        mode = enum_value(update_mode) if update_mode is not None else "upsert"
+        mode = update_mode or "upsert"  # our UpdateMode and qdrant_client's are str enums
         found = self.store.lookup(point_ids)
         exists = found >= 0
         keep = np.ones(len(point_ids), dtype=bool)
@@ -503,9 +502,8 @@ class Collection:
         if isinstance(order_by, str):
             key, direction, start_from = order_by, "asc", None
         else:
-            key = field(order_by, "key")
-            direction = enum_value(field(order_by, "direction", "asc")) or "asc"
-            start_from = field(order_by, "start_from")
+            # our OrderBy (models.convert.to_order_by)
+            key, direction, start_from = order_by.key, order_by.direction, order_by.start_from
         validate_key(key)
         start_value = _to_order_value(start_from)
         descending = direction == "desc"

@@ -148,6 +148,16 @@ def batch_columns(vectors: Any, count: int, stores: dict[str, VectorStore]) -> d
     return columns
 
 
+def read_batch(batch: Any) -> tuple[list[Any], Any, Any]:
+    """(ids, vectors, payloads) of a Batch in any accepted form (model or ``{"ids", ...}`` dict), read
+    here rather than converted at the facade: a batch's columns are passed on as they are, uncopied."""
+    if isinstance(batch, dict):
+        ids, vectors, payloads = batch.get("ids"), batch.get("vectors"), batch.get("payloads")
+    else:
+        ids, vectors, payloads = batch.ids, batch.vectors, getattr(batch, "payloads", None)
+    return list(ids) if ids is not None else [], vectors, payloads
+
+
 def read_points(points: Any) -> tuple[list[Any], list[Any], list[Any]]:
     """(ids, vector structs, payloads) of a list of points in any accepted form."""
     points = points if isinstance(points, list) else list(points)
@@ -178,6 +188,7 @@ __all__ = [
     "SparseVectors",
     "batch_columns",
     "prepare_columns",
+    "read_batch",
     "read_points",
     "split_point_vectors",
 ]

@@ -8,11 +8,10 @@ returns everything, ``False`` nothing (None) and ``[]`` an empty dict.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Mapping
 from typing import Any
 
-from .._access import field
 from ..errors import InvalidInput
+from ..models import _generated as m
 from .paths import WILDCARD, parse_path
 from .payload import copy_payload
 
@@ -37,12 +36,11 @@ _ALL = PayloadSelector("all")
 
 
 def compile_payload_selector(with_payload: Any) -> PayloadSelector:
-    """Validate and compile a ``with_payload`` argument (bool, key list, include/exclude selector).
+    """Validate and compile a ``with_payload`` argument converted by ``models.convert.to_with_payload``.
 
-    Accepts ``True``/``False``/``None``, a list (or tuple) of key paths, ``PayloadSelectorInclude`` /
-    ``PayloadSelectorExclude`` objects (ours or qdrant_client's) and ``{"include": [...]}`` /
-    ``{"exclude": [...]}`` dicts. A bare str raises InvalidInput with qdrant-client's message, a bad
-    path ``InvalidPath``.
+    Accepts ``True``/``False``/``None``, a list (or tuple) of key paths and our
+    ``PayloadSelectorInclude`` / ``PayloadSelectorExclude``; anything else (a bare str too) raises
+    InvalidInput with qdrant-client's message, a bad path ``InvalidPath``.
     """
     if with_payload is None or with_payload is False:
         return _NONE
@@ -52,16 +50,13 @@ def compile_payload_selector(with_payload: Any) -> PayloadSelector:
         raise InvalidInput(
             f"with_payload must be a bool, a list of payload keys or a PayloadSelector, got a str: {with_payload!r}"
         )
-    exclude = field(with_payload, "exclude")
-    if exclude is not None:
-        keys = _selector_keys(exclude)
+    if isinstance(with_payload, m.PayloadSelectorExclude):
+        keys = _selector_keys(with_payload.exclude)
         return PayloadSelector("exclude", _selector_tree(keys), keys)
-    include = field(with_payload, "include")
-    if include is not None:
-        keys = _selector_keys(include)
+    if isinstance(with_payload, m.PayloadSelectorInclude):
+        keys = _selector_keys(with_payload.include)
         return PayloadSelector("include", _selector_tree(keys), keys)
-    if not isinstance(with_payload, (Mapping, bool)) and isinstance(with_payload, Iterable):
-        # local mode takes list(with_payload): any iterable of keys
+    if isinstance(with_payload, (list, tuple)):
         keys = _selector_keys(list(with_payload))
         return PayloadSelector("include", _selector_tree(keys), keys)
     raise InvalidInput(

@@ -21,12 +21,12 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import uuid
-from collections.abc import Hashable, Iterable
+from collections.abc import Hashable, Iterable, Mapping
 from typing import Any
 
 import numpy as np
 
-from .._access import field
+from .._access import enum_value, field
 from ..errors import InvalidInput
 from . import _generated as m
 
@@ -37,7 +37,9 @@ __all__ = [
     "freeze",
     "to_condition",
     "to_filter",
+    "to_order_by",
     "to_selector",
+    "to_with_payload",
 ]
 
 _FILTER_FIELDS = ("must", "should", "must_not", "min_should")
@@ -160,6 +162,42 @@ def check_filter_depth(filter_obj: Any) -> None:
             conditions = field(min_should, "conditions", None)
             if isinstance(conditions, (list, tuple)):
                 stack.extend((child, depth + 1) for child in conditions)
+
+
+# --------------------------------------------------------------------------------------------------
+# Request arguments read by the engine
+
+
+_PAYLOAD_SELECTORS = (m.PayloadSelectorInclude, m.PayloadSelectorExclude)
+
+
+def to_with_payload(with_payload: Any) -> Any:
+    """A ``with_payload`` argument in our form: None, a bool, a list (or tuple) of keys, or our
+    ``PayloadSelectorInclude`` / ``PayloadSelectorExclude``; any other iterable as a list. Anything
+    else is returned as given, for ``engine.projection`` to reject with its message."""
+    if with_payload is None or isinstance(with_payload, (bool, str, list, tuple, *_PAYLOAD_SELECTORS)):
+        return with_payload
+    exclude = field(with_payload, "exclude")
+    if exclude is not None:
+        return m.PayloadSelectorExclude.model_construct(exclude=exclude)
+    include = field(with_payload, "include")
+    if include is not None:
+        return m.PayloadSelectorInclude.model_construct(include=include)
+    if not isinstance(with_payload, Mapping) and isinstance(with_payload, Iterable):
+        return list(with_payload)  # local mode takes list(with_payload): any iterable of keys
+    return with_payload
+
+
+def to_order_by(order_by: Any) -> Any:
+    """An ``order_by`` argument as a key (str, as given) or our ``OrderBy`` with the direction's plain
+    value ("asc" when not given); None for None. Values are checked by the engine."""
+    if order_by is None or isinstance(order_by, str):
+        return order_by
+    return m.OrderBy.model_construct(
+        key=field(order_by, "key"),
+        direction=enum_value(field(order_by, "direction", "asc")) or "asc",
+        start_from=field(order_by, "start_from"),
+    )
 
 
 # --------------------------------------------------------------------------------------------------

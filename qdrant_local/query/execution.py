@@ -16,7 +16,7 @@ from ..engine.projection import compile_payload_selector
 from ..engine.vectors import DenseVectors
 from ..errors import InvalidInput
 from ..ids import try_normalize_id
-from ..models.convert import to_filter
+from ..models.convert import to_filter, to_with_payload
 from ..models.query import QueryResponse
 from . import approximate
 from .groups import Grouping, distance_matrix, group_hits
@@ -73,7 +73,7 @@ class QueryRequest:
         self.search_params = search_params
         self.limit = limit
         self.offset = offset or 0
-        self.with_payload = with_payload
+        self.with_payload = to_with_payload(with_payload)
         self.with_vectors = with_vectors
         self.score_threshold = score_threshold
         self.lookup_from = lookup_from
@@ -244,7 +244,7 @@ def _groups(database: Any, planner: Planner, request: QueryRequest, grouping: Gr
     lookup_vectors: Any = None
     if with_lookup is not None and not isinstance(with_lookup, str):
         if field(with_lookup, "with_payload") is not None:
-            lookup_payload = field(with_lookup, "with_payload")
+            lookup_payload = to_with_payload(field(with_lookup, "with_payload"))
             compile_payload_selector(lookup_payload)
         lookup_vectors = field(with_lookup, "with_vectors")
     # Local mode queries the whole collection (prefetches too), then groups.

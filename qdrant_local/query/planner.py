@@ -37,7 +37,7 @@ from ..engine.projection import compile_payload_selector
 from ..engine.vectors import DenseVectors, MultiVectors, SparseVectors
 from ..errors import InvalidInput
 from ..ids import normalize_id, try_normalize_id
-from ..models.convert import to_filter
+from ..models.convert import to_filter, to_order_by
 from . import approximate, formula, fusion, recommend, sparse
 from .mmr import mmr_select
 from .requests import (
@@ -602,7 +602,9 @@ class Planner:
 
     def _order_by(self, query: ParsedQuery, spec: FilterSpec, include: list[Any] | None, count: int) -> list[Hit]:
         compiled = compile_filter(spec.as_filter(include))
-        entries = self.collection.scroll_by_value(compiled, count, field(query.raw, "order_by"), False, False)
+        entries = self.collection.scroll_by_value(
+            compiled, count, to_order_by(field(query.raw, "order_by")), False, False
+        )
         slot_of = self.store.slot_of
         return [(slot_of[entry[0]], 1.0, entry[-1]) for entry in entries]
 

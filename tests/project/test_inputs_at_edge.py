@@ -14,8 +14,9 @@ from qdrant_client.http import models as qm
 
 from qdrant_local import models
 from qdrant_local.engine.filters import compile_filter
+from qdrant_local.engine.projection import compile_payload_selector
 from qdrant_local.errors import InvalidInput
-from qdrant_local.models.convert import to_filter, to_selector
+from qdrant_local.models.convert import to_filter, to_order_by, to_selector, to_with_payload
 
 from .test_layers import MODULES, _imported, _module_name
 
@@ -25,9 +26,7 @@ ALLOWED = {
     # request readers still on the accessor (issue 13 item 8, second step):
     "qdrant_local.api.legacy",
     "qdrant_local.api.operations_input",
-    "qdrant_local.engine.collection",
     "qdrant_local.engine.config",
-    "qdrant_local.engine.projection",
     "qdrant_local.engine.vector_names",
     "qdrant_local.engine.vectors",
     "qdrant_local.query.approximate",
@@ -101,3 +100,37 @@ def test_selectors_convert_to_ids_or_a_filter() -> None:
     assert to_selector({"points": [1]}) == [1]
     assert type(to_selector(qm.FilterSelector(filter=qm.Filter(must=[])))) is models.Filter
     assert type(to_selector({"filter": {"must": []}})) is models.Filter
+
+
+@pytest.mark.parametrize(
+    "form",
+    [{"exclude": ["a.b"]}, models.PayloadSelectorExclude(exclude=["a.b"]), qm.PayloadSelectorExclude(exclude=["a.b"])],
+    ids=["dict", "ours", "qdrant_client"],
+)
+def test_with_payload_converts_to_our_selector(form: object) -> None:
+    converted = to_with_payload(form)
+    assert type(converted) is models.PayloadSelectorExclude
+    assert compile_payload_selector(converted).keys == ("a.b",)
+
+
+def test_the_engine_reads_only_converted_with_payload() -> None:
+    assert to_with_payload(iter(["a"])) == ["a"]
+    with pytest.raises(InvalidInput, match="got a dict"):
+        compile_payload_selector({"include": ["a"]})
+
+
+@pytest.mark.parametrize(
+    "form",
+    [
+        {"key": "n", "direction": "desc", "start_from": 3},
+        models.OrderBy(key="n", direction=models.Direction.DESC, start_from=3),
+        qm.OrderBy(key="n", direction=qm.Direction.DESC, start_from=3),
+    ],
+    ids=["dict", "ours", "qdrant_client"],
+)
+def test_order_by_converts_to_our_model(form: object) -> None:
+    converted = to_order_by(form)
+    assert type(converted) is models.OrderBy
+    assert (converted.key, converted.direction, converted.start_from) == ("n", "desc", 3)
+    assert to_order_by("n") == "n"
+    assert to_order_by({"key": "n"}).direction == "asc"
