@@ -11,6 +11,7 @@ from .. import models
 from ..engine.config import CollectionConfig, to_json, validate_collection_name
 from ..engine.payload import normalize_payload, validate_key
 from ..errors import InvalidInput
+from ..models.convert import to_plain, to_vector_name_config
 from .base import ClientBase, completed
 from .info import collection_info
 from .operations_input import alias_operations
@@ -171,7 +172,7 @@ class CollectionsApi(ClientBase):
         """Add a named dense (DenseVectorNameConfig) or sparse (SparseVectorNameConfig) vector to a
         collection; existing points do not have it until they are given one. Re-creating an identical
         vector is a no-op."""
-        self._database.create_vector_name(collection_name, vector_name, vector_name_config)
+        self._database.create_vector_name(collection_name, vector_name, to_vector_name_config(vector_name_config))
         return completed()
 
     def delete_vector_name(
@@ -262,8 +263,8 @@ def _collection_config(
 ) -> CollectionConfig:
     """The validated configuration of a create (or recreate) request; raises before anything changes."""
     return CollectionConfig.from_request(
-        vectors_config,
-        sparse_vectors_config,
+        to_plain(vectors_config),
+        to_plain(sparse_vectors_config),
         metadata=normalize_payload(metadata) if metadata is not None else None,
         **other,
     )

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from dataclasses import field as dc_field
 from typing import Any
 
-from .._access import enum_value, field
 from ..errors import InvalidInput
 from ..models import _generated as _models
 from .modelcheck import check_json, check_model_json
@@ -105,16 +104,23 @@ class VectorSpec:
     params: dict[str, Any] = dc_field(default_factory=dict)  # as given, for get_collection
 
 
+def plain_field(params: Any, name: str) -> Any:
+    """``params[name]`` of a plain-JSON configuration object; None when absent or not an object."""
+    return params.get(name) if isinstance(params, dict) else None
+
+
 def parse_dense_params(params: Any, vector_name: str) -> VectorSpec:
-    size = field(params, "size")
+    """One dense vector's parameters, as plain JSON (``models.convert.to_plain`` at the facade)."""
+    size = plain_field(params, "size")
     if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= MAX_VECTOR_SIZE:
         raise InvalidInput(f"Vector size {size} is invalid. Must be from 1 to {MAX_VECTOR_SIZE}.")
-    distance = distance_name(field(params, "distance"))
+    distance = distance_name(plain_field(params, "distance"))
     raw = to_json(params)
     raw["distance"] = distance
-    multivector = field(params, "multivector_config")
+    multivector = plain_field(params, "multivector_config")
     if multivector is not None:
-        comparator = enum_value(field(multivector, "comparator", "max_sim"))
+        comparator = plain_field(multivector, "comparator")
+        comparator = "max_sim" if comparator is None else comparator
         if comparator != "max_sim":
             raise InvalidInput(f"Unsupported multivector comparator: {comparator}")
         return VectorSpec("multi", size=size, distance=distance, params=raw)
@@ -122,8 +128,7 @@ def parse_dense_params(params: Any, vector_name: str) -> VectorSpec:
 
 
 def parse_sparse_params(params: Any, vector_name: str) -> VectorSpec:
-    modifier = field(params, "modifier") if params is not None else None
-    modifier = enum_value(modifier) if modifier is not None else None
+    modifier = plain_field(params, "modifier")
     return VectorSpec("sparse", modifier=modifier, params=to_json(params) if params is not None else {})
 
 

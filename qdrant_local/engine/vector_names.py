@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from .._access import enum_value, field
 from ..errors import InvalidInput
 from .config import (
     SPARSE_DECLARED,
     CollectionConfig,
     parse_dense_params,
     parse_sparse_params,
+    plain_field,
     validate_vector_name,
 )
 from .payload import copy_payload
@@ -26,9 +26,9 @@ __all__ = ["with_vector_name", "without_vector_name"]
 
 
 def with_vector_name(config: CollectionConfig, vector_name: str, name_config: Any) -> dict[str, Any] | None:
-    """The configuration with ``vector_name`` added (a DenseVectorNameConfig or SparseVectorNameConfig,
-    model or REST dict); None when the same vector already exists."""
-    dense, sparse = field(name_config, "dense"), field(name_config, "sparse")
+    """The configuration with ``vector_name`` added (``{"dense": {...}}`` or ``{"sparse": {...}}``, as
+    ``models.convert.to_vector_name_config`` gives it); None when the same vector already exists."""
+    dense, sparse = plain_field(name_config, "dense"), plain_field(name_config, "sparse")
     if dense is not None:
         return _with_dense(config, validate_vector_name(vector_name, "dense"), dense)
     if sparse is not None:
@@ -54,9 +54,9 @@ def without_vector_name(config: CollectionConfig, vector_name: str) -> dict[str,
 def _with_dense(config: CollectionConfig, vector_name: str, dense: Any) -> dict[str, Any] | None:
     # Only what local mode keeps of a DenseVectorConfig: size, distance and the multivector comparator.
     params = {
-        "size": field(dense, "size"),
-        "distance": field(dense, "distance"),
-        "multivector_config": field(dense, "multivector_config"),
+        "size": plain_field(dense, "size"),
+        "distance": plain_field(dense, "distance"),
+        "multivector_config": plain_field(dense, "multivector_config"),
     }
     spec = parse_dense_params({k: v for k, v in params.items() if v is not None}, vector_name)
     existing = config.vectors.get(vector_name)
@@ -78,8 +78,8 @@ def _with_dense(config: CollectionConfig, vector_name: str, dense: Any) -> dict[
 
 
 def _with_sparse(config: CollectionConfig, vector_name: str, sparse: Any) -> dict[str, Any] | None:
-    modifier = field(sparse, "modifier")
-    spec = parse_sparse_params({"modifier": enum_value(modifier)} if modifier is not None else {}, vector_name)
+    modifier = plain_field(sparse, "modifier")
+    spec = parse_sparse_params({"modifier": modifier} if modifier is not None else {}, vector_name)
     existing = config.vectors.get(vector_name)
     if existing is not None:
         if existing.kind != "sparse":

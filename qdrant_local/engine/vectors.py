@@ -13,7 +13,6 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .._access import enum_value, field
 from ..errors import InvalidVector
 from .distance import COSINE, DOT, EUCLID, MANHATTAN, normalize_rows
 from .growth import ReservedRows, grown
@@ -253,8 +252,13 @@ class SparseVectors:
     def prepare_one(self, vector: Any, vector_name: str) -> tuple[np.ndarray, np.ndarray]:
         if not _is_sparse(vector):
             raise _kind_mismatch(vector_name)
-        indices = list(field(vector, "indices", []))
-        values = list(field(vector, "values", []))
+        # Point data is read here, in any form, rather than converted at the facade (bulk path).
+        if isinstance(vector, dict):
+            raw_indices, raw_values = vector.get("indices"), vector.get("values")
+        else:
+            raw_indices, raw_values = vector.indices, vector.values
+        indices = list(raw_indices) if raw_indices is not None else []
+        values = list(raw_values) if raw_values is not None else []
         if len(indices) != len(values):
             raise InvalidVector("Indices and values must have the same length")
         values_np = np.asarray(values, dtype=np.float32)
@@ -339,8 +343,8 @@ def _dimension_error(expected: int, got: int, vector_name: str) -> InvalidVector
 
 
 def distance_name(value: Any) -> str:
-    """Canonical distance name ("Cosine", "Dot", "Euclid", "Manhattan") from an enum or a string."""
-    name = str(enum_value(value))
+    """Canonical distance name ("Cosine", "Dot", "Euclid", "Manhattan") from a configuration's plain value."""
+    name = str(value)
     for canonical in (COSINE, DOT, EUCLID, MANHATTAN):
         if name.lower() == canonical.lower():
             return canonical

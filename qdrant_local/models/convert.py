@@ -38,7 +38,9 @@ __all__ = [
     "to_condition",
     "to_filter",
     "to_order_by",
+    "to_plain",
     "to_selector",
+    "to_vector_name_config",
     "to_with_payload",
 ]
 
@@ -198,6 +200,32 @@ def to_order_by(order_by: Any) -> Any:
         direction=enum_value(field(order_by, "direction", "asc")) or "asc",
         start_from=field(order_by, "start_from"),
     )
+
+
+def to_plain(value: Any) -> Any:
+    """A configuration argument (``vectors_config``, ``sparse_vectors_config``, their params) as plain
+    values: models (ours or qdrant_client's) as dicts of their set fields (by alias), enums as their
+    values, through dicts and lists; any other value as given, for the engine to check."""
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, dict):
+        return {key: to_plain(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [to_plain(item) for item in value]
+    if hasattr(value, "model_dump"):
+        return to_plain(value.model_dump(by_alias=True, exclude_none=True))
+    return value
+
+
+def to_vector_name_config(name_config: Any) -> Any:
+    """A ``DenseVectorNameConfig`` / ``SparseVectorNameConfig`` (any form) as ``{"dense": {...}}`` or
+    ``{"sparse": {...}}`` of plain values; anything else as given (the engine rejects it, naming its type)."""
+    dense, sparse = field(name_config, "dense"), field(name_config, "sparse")
+    if dense is not None:
+        return {"dense": to_plain(dense)}
+    if sparse is not None:
+        return {"sparse": to_plain(sparse)}
+    return name_config
 
 
 # --------------------------------------------------------------------------------------------------

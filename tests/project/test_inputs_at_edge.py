@@ -13,10 +13,18 @@ import pytest
 from qdrant_client.http import models as qm
 
 from qdrant_local import models
+from qdrant_local.engine.config import parse_dense_params
 from qdrant_local.engine.filters import compile_filter
 from qdrant_local.engine.projection import compile_payload_selector
 from qdrant_local.errors import InvalidInput
-from qdrant_local.models.convert import to_filter, to_order_by, to_selector, to_with_payload
+from qdrant_local.models.convert import (
+    to_filter,
+    to_order_by,
+    to_plain,
+    to_selector,
+    to_vector_name_config,
+    to_with_payload,
+)
 
 from .test_layers import MODULES, _imported, _module_name
 
@@ -26,9 +34,6 @@ ALLOWED = {
     # request readers still on the accessor (issue 13 item 8, second step):
     "qdrant_local.api.legacy",
     "qdrant_local.api.operations_input",
-    "qdrant_local.engine.config",
-    "qdrant_local.engine.vector_names",
-    "qdrant_local.engine.vectors",
     "qdrant_local.query.approximate",
     "qdrant_local.query.execution",
     "qdrant_local.query.formula",
@@ -134,3 +139,47 @@ def test_order_by_converts_to_our_model(form: object) -> None:
     assert (converted.key, converted.direction, converted.start_from) == ("n", "desc", 3)
     assert to_order_by("n") == "n"
     assert to_order_by({"key": "n"}).direction == "asc"
+
+
+@pytest.mark.parametrize(
+    "form",
+    [
+        {"size": 4, "distance": "Dot", "multivector_config": {"comparator": "max_sim"}},
+        models.VectorParams(
+            size=4,
+            distance=models.Distance.DOT,
+            multivector_config=models.MultiVectorConfig(comparator=models.MultiVectorComparator.MAX_SIM),
+        ),
+        qm.VectorParams(
+            size=4,
+            distance=qm.Distance.DOT,
+            multivector_config=qm.MultiVectorConfig(comparator=qm.MultiVectorComparator.MAX_SIM),
+        ),
+    ],
+    ids=["dict", "ours", "qdrant_client"],
+)
+def test_vector_params_convert_to_plain_json(form: object) -> None:
+    plain = to_plain(form)
+    assert plain == {"size": 4, "distance": "Dot", "multivector_config": {"comparator": "max_sim"}}
+    assert parse_dense_params(plain, "").kind == "multi"
+
+
+def test_the_engine_reads_only_plain_configuration() -> None:
+    with pytest.raises(InvalidInput, match="Vector size None is invalid"):
+        parse_dense_params(qm.VectorParams(size=4, distance=qm.Distance.DOT), "")
+
+
+@pytest.mark.parametrize(
+    ("form", "expected"),
+    [
+        (
+            qm.DenseVectorNameConfig(dense=qm.DenseVectorConfig(size=2, distance=qm.Distance.COSINE)),
+            {"dense": {"size": 2, "distance": "Cosine"}},
+        ),
+        ({"sparse": {"modifier": qm.Modifier.IDF}}, {"sparse": {"modifier": "idf"}}),
+        (models.SparseVectorNameConfig(sparse=models.SparseVectorConfig()), {"sparse": {}}),
+    ],
+)
+def test_vector_name_configs_convert_to_plain_json(form: object, expected: object) -> None:
+    assert to_vector_name_config(form) == expected
+    assert to_vector_name_config(5) == 5  # the engine names its type in the error
