@@ -39,6 +39,7 @@ __all__ = [
     "to_filter",
     "to_order_by",
     "to_plain",
+    "to_search_params",
     "to_selector",
     "to_vector_name_config",
     "to_with_payload",
@@ -199,6 +200,22 @@ def to_order_by(order_by: Any) -> Any:
         key=field(order_by, "key"),
         direction=enum_value(field(order_by, "direction", "asc")) or "asc",
         start_from=field(order_by, "start_from"),
+    )
+
+
+def to_search_params(search_params: Any) -> m.SearchParams | None:
+    """``search_params`` (or a prefetch's ``params``) as our ``SearchParams``; None for None. Its fields
+    are taken as given (``quantization``, ``acorn`` and ``idf`` in their own form), unknown dict keys
+    ignored, as before."""
+    if search_params is None or type(search_params) is m.SearchParams:
+        return search_params
+    return m.SearchParams.model_construct(
+        hnsw_ef=field(search_params, "hnsw_ef"),
+        exact=field(search_params, "exact", False),
+        quantization=field(search_params, "quantization"),
+        indexed_only=field(search_params, "indexed_only", False),
+        acorn=field(search_params, "acorn"),
+        idf=field(search_params, "idf"),
     )
 
 

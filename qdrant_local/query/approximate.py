@@ -13,7 +13,6 @@ from typing import Any
 
 import numpy as np
 
-from .._access import field
 from ..engine.collection import Collection
 from ..engine.distance import COSINE, normalize_query
 from . import scoring
@@ -25,7 +24,7 @@ def uses_index(collection: Collection, vector_name: str, search_params: Any) -> 
     index = collection.vector_indexes.get(vector_name)
     if index is None or not index.segments:
         return False
-    return not (search_params is not None and field(search_params, "exact"))
+    return not (search_params is not None and search_params.exact)
 
 
 def nearest(
@@ -43,7 +42,7 @@ def nearest(
     index = collection.vector_indexes[vector_name]
     distance = index.vectors.distance
     prepared = normalize_query(query) if distance == COSINE else query
-    ef = field(search_params, "hnsw_ef") if search_params is not None else None
+    ef = search_params.hnsw_ef if search_params is not None else None
     candidates = index.candidates(prepared.astype(np.float32), eligible, filtered, k, ef)
     if candidates is None:
         return None

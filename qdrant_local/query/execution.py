@@ -16,7 +16,7 @@ from ..engine.projection import compile_payload_selector
 from ..engine.vectors import DenseVectors
 from ..errors import InvalidInput
 from ..ids import try_normalize_id
-from ..models.convert import to_filter, to_with_payload
+from ..models.convert import to_filter, to_search_params, to_with_payload
 from ..models.query import QueryResponse
 from . import approximate
 from .groups import Grouping, distance_matrix, group_hits
@@ -70,7 +70,7 @@ class QueryRequest:
         self.using = using
         self.prefetch = prefetch
         self.query_filter = query_filter
-        self.search_params = search_params
+        self.search_params = to_search_params(search_params)
         self.limit = limit
         self.offset = offset or 0
         self.with_payload = to_with_payload(with_payload)

@@ -37,7 +37,7 @@ from ..engine.projection import compile_payload_selector
 from ..engine.vectors import DenseVectors, MultiVectors, SparseVectors
 from ..errors import InvalidInput
 from ..ids import normalize_id, try_normalize_id
-from ..models.convert import to_filter, to_order_by
+from ..models.convert import to_filter, to_order_by, to_search_params
 from . import approximate, formula, fusion, recommend, sparse
 from .mmr import mmr_select
 from .requests import (
@@ -65,7 +65,7 @@ def warn_ignored_search_params(search_params: Any) -> None:
     """qdrant-client warns once that index parameters have no effect on an exact search."""
     if search_params is None or "search_params" in _warned:
         return
-    if any(field(search_params, name) for name in ("hnsw_ef", "quantization", "acorn", "exact", "indexed_only")):
+    if any(getattr(search_params, name) for name in ("hnsw_ef", "quantization", "acorn", "exact", "indexed_only")):
         _warned.add("search_params")
         warnings.warn(
             "Local mode performs exact (brute-force) search, so `search_params` has no effect, "
@@ -206,7 +206,7 @@ class Planner:
                     using=using,
                     filter=to_filter(field(item, "filter")),
                     exclude=exclude,
-                    params=field(item, "params"),
+                    params=to_search_params(field(item, "params")),
                     score_threshold=field(item, "score_threshold"),
                     limit=field(item, "limit"),
                     prefetch=nested,

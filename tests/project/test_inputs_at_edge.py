@@ -21,6 +21,7 @@ from qdrant_local.models.convert import (
     to_filter,
     to_order_by,
     to_plain,
+    to_search_params,
     to_selector,
     to_vector_name_config,
     to_with_payload,
@@ -34,7 +35,6 @@ ALLOWED = {
     # request readers still on the accessor (issue 13 item 8, second step):
     "qdrant_local.api.legacy",
     "qdrant_local.api.operations_input",
-    "qdrant_local.query.approximate",
     "qdrant_local.query.execution",
     "qdrant_local.query.formula",
     "qdrant_local.query.planner",
@@ -183,3 +183,19 @@ def test_the_engine_reads_only_plain_configuration() -> None:
 def test_vector_name_configs_convert_to_plain_json(form: object, expected: object) -> None:
     assert to_vector_name_config(form) == expected
     assert to_vector_name_config(5) == 5  # the engine names its type in the error
+
+
+@pytest.mark.parametrize(
+    "form",
+    [
+        {"hnsw_ef": 64, "exact": True},
+        models.SearchParams(hnsw_ef=64, exact=True),
+        qm.SearchParams(hnsw_ef=64, exact=True),
+    ],
+    ids=["dict", "ours", "qdrant_client"],
+)
+def test_search_params_convert_to_our_model(form: object) -> None:
+    converted = to_search_params(form)
+    assert type(converted) is models.SearchParams
+    assert (converted.hnsw_ef, converted.exact, converted.indexed_only) == (64, True, False)
+    assert to_search_params(None) is None
