@@ -252,13 +252,7 @@ class SparseVectors:
     def prepare_one(self, vector: Any, vector_name: str) -> tuple[np.ndarray, np.ndarray]:
         if not _is_sparse(vector):
             raise _kind_mismatch(vector_name)
-        # Point data is read here, in any form, rather than converted at the facade (bulk path).
-        if isinstance(vector, dict):
-            raw_indices, raw_values = vector.get("indices"), vector.get("values")
-        else:
-            raw_indices, raw_values = vector.indices, vector.values
-        indices = list(raw_indices) if raw_indices is not None else []
-        values = list(raw_values) if raw_values is not None else []
+        indices, values = sparse_parts(vector)
         if len(indices) != len(values):
             raise InvalidVector("Indices and values must have the same length")
         values_np = np.asarray(values, dtype=np.float32)
@@ -328,6 +322,16 @@ def _is_sparse(vector: Any) -> bool:
     if isinstance(vector, dict):
         return "indices" in vector and "values" in vector
     return hasattr(vector, "indices") and hasattr(vector, "values") and not isinstance(vector, np.ndarray)
+
+
+def sparse_parts(vector: Any) -> tuple[list[Any], list[Any]]:
+    """(indices, values) of a sparse vector (a SparseVector model or ``{"indices", "values"}`` dict) as
+    lists. Vectors are data: read here in any form, not converted at the facade (bulk path)."""
+    if isinstance(vector, dict):
+        indices, values = vector.get("indices"), vector.get("values")
+    else:
+        indices, values = getattr(vector, "indices", None), getattr(vector, "values", None)
+    return (list(indices) if indices is not None else []), (list(values) if values is not None else [])
 
 
 def _kind_mismatch(vector_name: str) -> InvalidVector:

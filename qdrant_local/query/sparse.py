@@ -12,8 +12,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from .._access import field
 from ..engine.sparse import SparseArrays, SparseIndex, idf
+from ..engine.vectors import sparse_parts
 from ..errors import InvalidInput
 
 __all__ = ["SparseIndex", "sparse_query", "idf", "sparse_average", "merge_positive_and_negative", "sparse_dot"]
@@ -24,8 +24,7 @@ def sparse_query(vector: Any) -> SparseArrays:
 
     Messages are qdrant-client's ``validate_sparse_vector``.
     """
-    indices = list(field(vector, "indices", []))
-    values = list(field(vector, "values", []))
+    indices, values = sparse_parts(vector)
     if len(indices) != len(values):
         raise InvalidInput("Indices and values must have the same length")
     try:

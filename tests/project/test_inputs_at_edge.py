@@ -39,7 +39,6 @@ ALLOWED = {
     "qdrant_local.query.formula",
     "qdrant_local.query.planner",
     "qdrant_local.query.requests",
-    "qdrant_local.query.sparse",
     "qdrant_local.query.text",
 }
 NEVER = {
