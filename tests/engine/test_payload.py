@@ -38,10 +38,18 @@ from qdrant_local.engine.payload import (
     validate_key,
 )
 from qdrant_local.engine.payload_values import facet_counts, facet_values, order_values, to_order_value
-from qdrant_local.engine.projection import compile_payload_selector, select_payload
+from qdrant_local.engine.projection import compile_payload_selector as compile_converted
+from qdrant_local.engine.projection import select_payload
 from qdrant_local.errors import InvalidInput, InvalidPath
+from qdrant_local.models.convert import to_with_payload
 
 from .strategies import json_values, key_paths, payloads
+
+
+def compile_payload_selector(with_payload: Any) -> Any:
+    """As the facade does: convert the argument (models.convert.to_with_payload), then compile it."""
+    return compile_converted(to_with_payload(with_payload))
+
 
 # ------------------------------------------------------------------------------------------------
 # normalize_payload
