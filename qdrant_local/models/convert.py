@@ -41,6 +41,7 @@ __all__ = [
     "to_plain",
     "to_search_params",
     "to_selector",
+    "to_text_query",
     "to_vector_name_config",
     "to_with_payload",
 ]
@@ -216,6 +217,21 @@ def to_search_params(search_params: Any) -> m.SearchParams | None:
         indexed_only=field(search_params, "indexed_only", False),
         acorn=field(search_params, "acorn"),
         idf=field(search_params, "idf"),
+    )
+
+
+def to_text_query(query: Any) -> m.TextQuery:
+    """A text query (our ``TextQuery`` or its REST dict) as our model: ``text`` a str as given, or a
+    ``TextQueryInput`` whose ``scoring.bm25`` carries ``k`` and ``b`` as given (None when absent)."""
+    text = field(query, "text")
+    if isinstance(text, str):
+        return m.TextQuery.model_construct(text=text)
+    scoring = field(text, "scoring")
+    bm25 = field(scoring, "bm25") if scoring is not None else None
+    params = None if bm25 is None else m.Bm25Params.model_construct(k=field(bm25, "k"), b=field(bm25, "b"))
+    converted_scoring = None if scoring is None else m.Bm25Scoring.model_construct(bm25=params)
+    return m.TextQuery.model_construct(
+        text=m.TextQueryInput.model_construct(query=field(text, "query"), scoring=converted_scoring)
     )
 
 

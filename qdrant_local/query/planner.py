@@ -37,7 +37,7 @@ from ..engine.projection import compile_payload_selector
 from ..engine.vectors import DenseVectors, MultiVectors, SparseVectors
 from ..errors import InvalidInput
 from ..ids import normalize_id, try_normalize_id
-from ..models.convert import to_filter, to_order_by, to_search_params
+from ..models.convert import to_filter, to_order_by, to_search_params, to_text_query
 from . import approximate, formula, fusion, recommend, sparse
 from .mmr import mmr_select
 from .requests import (
@@ -239,7 +239,7 @@ class Planner:
     ) -> None:
         """Reject an invalid text query anywhere in the request before running any of it."""
         if query is not None and query.kind == "text":
-            text_query_params(query.raw, using, self.collection.payload_schema, corpus)
+            text_query_params(to_text_query(query.raw), using, self.collection.payload_schema, corpus)
         for plan in prefetches:
             self._validate_text_queries(plan.query, plan.using, plan.prefetch, idf_corpus_of(plan.params))
 
@@ -570,7 +570,7 @@ class Planner:
 
     def _query_text(self, level: Level) -> list[Hit]:
         query, field_name, spec, include, limit, offset, score_threshold, corpus, _ = _unpack(level)
-        text, k1, b = text_query_params(query.raw, field_name, self.collection.payload_schema, corpus)
+        text, k1, b = text_query_params(to_text_query(query.raw), field_name, self.collection.payload_schema, corpus)
         store = self.store
         # The corpus: live points holding at least one token in the field, whatever the filter is.
         documents = {}

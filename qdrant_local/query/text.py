@@ -12,7 +12,7 @@ import math
 from collections import Counter
 from typing import Any
 
-from .._access import enum_value, field
+from .. import models
 from ..engine.text import tokenize
 from ..errors import InvalidInput, NotSupported
 
@@ -23,30 +23,35 @@ DEFAULT_B = 0.75
 DOC_LEN_BITS = 13
 
 
-def _has_default_tokenization(params: Any) -> bool:
-    stemmer = field(params, "stemmer")
+def _has_default_tokenization(params: dict[str, Any]) -> bool:
+    """Index params are plain JSON (converted when the index was created)."""
+    stemmer = params.get("stemmer")
     return (
-        enum_value(field(params, "tokenizer", "word")) == "word"
-        and field(params, "lowercase", True) is True
-        and not field(params, "ascii_folding", False)
-        and field(params, "stopwords") is None
-        and (stemmer is None or enum_value(field(stemmer, "type")) == "none")
-        and field(params, "min_token_len") is None
-        and field(params, "max_token_len") is None
-        and field(params, "nested") is None
+        _or_default(params.get("tokenizer"), "word") == "word"
+        and _or_default(params.get("lowercase"), True) is True
+        and not params.get("ascii_folding")
+        and params.get("stopwords") is None
+        and (stemmer is None or (isinstance(stemmer, dict) and stemmer.get("type")) == "none")
+        and params.get("min_token_len") is None
+        and params.get("max_token_len") is None
+        and params.get("nested") is None
     )
 
 
-def scoring_index(payload_schema: dict[str, Any], field_name: str) -> Any:
-    """The text index params of ``field_name`` if it is a text index with ``scoring``, else None."""
+def _or_default(value: Any, default: Any) -> Any:
+    return default if value is None else value
+
+
+def scoring_index(payload_schema: dict[str, Any], field_name: str) -> dict[str, Any] | None:
+    """The text index params (plain JSON) of ``field_name`` if it is a text index with ``scoring``, else None."""
     schema = payload_schema.get(field_name)
-    if schema is None or enum_value(field(schema, "type")) != "text" or not field(schema, "scoring"):
+    if not isinstance(schema, dict) or schema.get("type") != "text" or not schema.get("scoring"):
         return None
     return schema
 
 
 def text_query_params(
-    query: Any, field_name: str | None, payload_schema: dict[str, Any], idf_corpus: Any
+    query: models.TextQuery, field_name: str | None, payload_schema: dict[str, Any], idf_corpus: Any
 ) -> tuple[str, float, float]:
     """(text, k1, b) of a valid text query (qdrant-client's ``_text_query_params``)."""
     if field_name is None:
@@ -63,18 +68,17 @@ def text_query_params(
         raise NotSupported(
             "IDF corpus is not supported for text queries in the local Qdrant. Please use server Qdrant if you need it."
         )
-    text = field(query, "text")
+    text = query.text  # converted by models.convert.to_text_query
     if isinstance(text, str):
         return text, DEFAULT_K1, DEFAULT_B
-    scoring = field(text, "scoring")
-    bm25 = field(scoring, "bm25") if scoring is not None else None
-    k1 = field(bm25, "k", DEFAULT_K1) if bm25 is not None else DEFAULT_K1
-    b = field(bm25, "b", DEFAULT_B) if bm25 is not None else DEFAULT_B
+    bm25 = text.scoring.bm25 if text.scoring is not None else None
+    k1 = _or_default(bm25.k, DEFAULT_K1) if bm25 is not None else DEFAULT_K1
+    b = _or_default(bm25.b, DEFAULT_B) if bm25 is not None else DEFAULT_B
     if k1 < 0:
         raise InvalidInput(f"BM25 k value {k1} is invalid. Must be 0.0 or larger.")
     if not 0 <= b <= 1:
         raise InvalidInput(f"BM25 b value {b} is invalid. Must be from 0.0 to 1.0.")
-    return field(text, "query"), k1, b
+    return text.query, k1, b
 
 
 def document_tokens(values: list[Any]) -> list[str]:

@@ -9,6 +9,8 @@ attributes of our models and reject anything else.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from qdrant_client.http import models as qm
 
@@ -23,6 +25,7 @@ from qdrant_local.models.convert import (
     to_plain,
     to_search_params,
     to_selector,
+    to_text_query,
     to_vector_name_config,
     to_with_payload,
 )
@@ -39,7 +42,6 @@ ALLOWED = {
     "qdrant_local.query.formula",
     "qdrant_local.query.planner",
     "qdrant_local.query.requests",
-    "qdrant_local.query.text",
 }
 NEVER = {
     "qdrant_local.engine.filters",
@@ -198,3 +200,11 @@ def test_search_params_convert_to_our_model(form: object) -> None:
     assert type(converted) is models.SearchParams
     assert (converted.hnsw_ef, converted.exact, converted.indexed_only) == (64, True, False)
     assert to_search_params(None) is None
+
+
+def test_text_queries_convert_to_our_model() -> None:
+    converted = to_text_query({"text": {"query": "red fox", "scoring": {"bm25": {"k": 0.9}}}})
+    assert type(converted) is models.TextQuery
+    text: Any = converted.text
+    assert (text.query, text.scoring.bm25.k, text.scoring.bm25.b) == ("red fox", 0.9, None)
+    assert to_text_query(models.TextQuery(text="fox")).text == "fox"
