@@ -894,9 +894,8 @@ def test_field_nodes_expose_the_index_seam() -> None:
     assert count_node.matches([[1, 2]]) and not count_node.matches([5])
 
 
-def test_large_target_is_fast_enough() -> None:
-    import time
-
+def test_a_large_target_gets_the_exact_mask() -> None:
+    """20,000 points through the vectorised paths (speed is measured in benchmarks/, not here)."""
     n = 20_000
     points = [
         (i, {"n": i % 100, "city": ["Oslo", "Bergen", "Paris"][i % 3], "tags": ["a", "b"]}, {""}) for i in range(n)
@@ -908,9 +907,6 @@ def test_large_target_is_fast_enough() -> None:
             "must_not": [{"has_id": [30, 31]}],
         }
     )
-    started = time.perf_counter()
     mask = filter_mask(compiled, target, target.live)
-    elapsed = time.perf_counter() - started
     expected = [(10 <= i % 100 < 50) and i % 3 == 0 and i not in (30, 31) for i in range(n)]
     assert mask.tolist() == expected
-    assert elapsed < 0.5, elapsed
