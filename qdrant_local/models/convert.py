@@ -1,4 +1,9 @@
-"""Filters and points selectors converted, once, at the client facade into our own models.
+"""Filters, points selectors and the request arguments the engine reads, converted once into our forms.
+
+Besides filters and selectors (below): ``with_payload`` and ``order_by`` (our models, at the facade),
+search params and text queries (our models, where the query request is read), and collection and
+vector-name configuration (plain JSON, at the facade). Point batches and vectors are not converted:
+``engine.points_input`` and ``engine.vectors.sparse_parts`` read them in place (the bulk path).
 
 A filter argument may be one of our models, a qdrant_client (pydantic) model or a REST-shaped dict, or
 a mix of them at any depth. :func:`to_filter` reads whichever form it got and returns a tree of our

@@ -35,9 +35,10 @@ from .test_layers import MODULES, _imported, _module_name
 # Modules allowed to read raw arguments through the accessor. engine/ filter code is never among them.
 ALLOWED = {
     "qdrant_local.models.convert",  # the converters
-    # request readers still on the accessor (issue 13 item 8, second step):
+    # facade readers: legacy request models and batch_update operations, read where they enter
     "qdrant_local.api.legacy",
     "qdrant_local.api.operations_input",
+    # query model readers still on the accessor (query kinds, prefetch, formula expressions):
     "qdrant_local.query.execution",
     "qdrant_local.query.formula",
     "qdrant_local.query.planner",
