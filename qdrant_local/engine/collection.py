@@ -426,15 +426,21 @@ class Collection:
 
     # -- reads -----------------------------------------------------------------------------------
 
-    def record_parts(self, slot: int, payload_selector: PayloadSelector, with_vectors: Any) -> tuple[Any, Any]:
-        """(payload, vector) of a slot as Record / ScoredPoint carry them, as the caller's own copies."""
-        if payload_selector.mode == "none":
-            payload = None
-        elif payload_selector.mode == "all":
-            payload = self.store.payloads[slot] or {}  # decoded: already the caller's own copy
+    def record_page(
+        self, slots: list[int], payload_selector: PayloadSelector, with_vectors: Any
+    ) -> list[tuple[Any, Any]]:
+        """(payload, vector) of each slot as Record / ScoredPoint carry them, as the caller's own copies;
+        the payloads decoded with one call."""
+        mode = payload_selector.mode
+        if mode == "none":
+            payloads: list[Any] = [None] * len(slots)
+        elif mode == "all":
+            payloads = [payload or {} for payload in self.store.payloads.payloads_of(slots)]
         else:
-            payload = select_payload(self.store.payloads[slot], payload_selector)
-        return payload, self.read_vectors(slot, with_vectors)
+            payloads = [select_payload(payload, payload_selector) for payload in self.store.payloads.payloads_of(slots)]
+        if with_vectors is False or with_vectors is None:
+            return [(payload, None) for payload in payloads]
+        return [(payload, self.read_vectors(slot, with_vectors)) for payload, slot in zip(payloads, slots)]
 
     @staticmethod
     def check_with_vectors(with_vectors: Any) -> None:
@@ -463,12 +469,11 @@ class Collection:
         # Deviation: local mode skips a malformed id (-1, "not-a-uuid") silently; the server rejects the
         # request, as has_id and scroll offsets here do.
         point_ids = [normalize_id(raw_id) for raw_id in ids]
-        slots = self.store.lookup(point_ids).tolist()
-        return [
-            (point_id, *self.record_parts(slot, selector, with_vectors))
-            for point_id, slot in zip(point_ids, slots)
-            if slot >= 0
+        found = [
+            (point_id, slot) for point_id, slot in zip(point_ids, self.store.lookup(point_ids).tolist()) if slot >= 0
         ]
+        parts = self.record_page([slot for _, slot in found], selector, with_vectors)
+        return [(point_id, *part) for (point_id, _), part in zip(found, parts)]
 
     def scroll_by_id(
         self, compiled: CompiledFilter | None, limit: int, offset: Any, with_payload: Any, with_vectors: Any
@@ -491,7 +496,8 @@ class Collection:
         chosen = chosen[: limit + 1]
         chosen_ids = store.ids_of(chosen)
         next_offset = chosen_ids[limit] if len(chosen) > limit else None
-        page = [(chosen_ids[i], *self.record_parts(s, selector, with_vectors)) for i, s in enumerate(chosen[:limit])]
+        parts = self.record_page(chosen[:limit], selector, with_vectors)
+        page = [(chosen_ids[i], *part) for i, part in enumerate(parts)]
         return page, next_offset
 
     def scroll_by_value(
@@ -512,10 +518,8 @@ class Collection:
         if chosen is None:
             chosen = self._order_by_scan(key, np.flatnonzero(mask).tolist(), limit, start_value, descending)
         point_ids = self.store.ids_of([slot for slot, _ in chosen])
-        return [
-            (point_id, *self.record_parts(slot, selector, with_vectors), value)
-            for point_id, (slot, value) in zip(point_ids, chosen)
-        ]
+        parts = self.record_page([slot for slot, _ in chosen], selector, with_vectors)
+        return [(point_id, *part, value) for point_id, part, (_, value) in zip(point_ids, parts, chosen)]
 
     def _order_by_scan(
         self, key: str, slots: list[int], limit: int, start_value: Any, descending: bool

@@ -619,13 +619,13 @@ class Planner:
     def points(self, hits: list[Hit], with_payload: Any, with_vectors: Any) -> list[models.ScoredPoint]:
         """ScoredPoints for the hits (live slots), with the requested payload and vectors."""
         selector = compile_payload_selector(with_payload)
-        record_parts = self.collection.record_parts
-        point_ids = self.store.ids_of([hit[0] for hit in hits]) if hits else []
+        slots = [hit[0] for hit in hits]
+        point_ids = self.store.ids_of(slots) if hits else []
+        parts = self.collection.record_page(slots, selector, with_vectors)
         result = []
         new = object.__new__
         cls = models.ScoredPoint
-        for (slot, score, order_value), point_id in zip(hits, point_ids):
-            payload, vector = record_parts(slot, selector, with_vectors)
+        for (_, score, order_value), point_id, (payload, vector) in zip(hits, point_ids, parts):
             point = new(cls)  # every field given: built like model_construct, without a call per hit
             point.__dict__ = {
                 "id": point_id,
