@@ -17,7 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .. import models
-from ..engine.database import Database
+from ..engine.database import EXIT_WAIT, Database
 from ..engine.registry import open_folder, release
 from ..errors import UnsupportedLocation
 from ..transfer.client_methods import TransferMethods
@@ -125,13 +125,16 @@ class QdrantClient(CollectionsApi, PointsApi, QueryApi, LegacyApi, ServerOnlyApi
     def close(self, grpc_grace: float | None = None) -> None:
         """Close the client: fsync its acknowledged writes and let go of the folder (the last client of a
         folder in this process releases its lock). Other clients on the same folder stay open. Idempotent."""
+        self._close(timeout=None)
+
+    def _close(self, timeout: float | None) -> None:
         database, self._db = self._db, None
         if database is None:
             return
         if self._shared:
-            release(database)
+            release(database, timeout)
         else:
-            database.close()
+            database.close(timeout)
 
     def __enter__(self) -> QdrantClient:
         return self
@@ -141,7 +144,8 @@ class QdrantClient(CollectionsApi, PointsApi, QueryApi, LegacyApi, ServerOnlyApi
 
     def __del__(self) -> None:
         try:
-            self.close()
+            # Bounded: a read in progress on a daemon thread frozen at exit would hold the lock for ever.
+            self._close(timeout=EXIT_WAIT)
         except Exception:  # interpreter shutdown: nothing useful left to report
             pass
 

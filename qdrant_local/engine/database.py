@@ -64,6 +64,11 @@ class Storage(Protocol):
     def close(self) -> None: ...
 
 
+#: Seconds a finalizer or interpreter exit waits for a read or write in progress before it gives up
+#: closing a database (``Database.close``): a daemon thread frozen at exit never lets go of the lock.
+EXIT_WAIT = 5.0
+
+
 class Database:
     """All collections of one client. Thread-safe: writes hold ``self.lock`` (exclusive), reads
     hold ``self.lock.shared()`` and run in parallel (engine/rwlock.py)."""
@@ -92,18 +97,28 @@ class Database:
 
     # -- lifecycle -------------------------------------------------------------------------------
 
-    def close(self) -> None:
+    def close(self, timeout: float | None = None) -> bool:
+        """Fsync, unlock and let go of the folder. ``timeout`` (seconds) bounds the wait for a read or
+        write in progress: a finalizer or interpreter exit passes one, because a daemon thread frozen
+        at exit inside a read would otherwise hold the lock for ever; then the close is given up
+        (False; the process's exit releases the folder lock, and its written records stay in the
+        file). Idempotent."""
         if self.ann is not None:
-            self.ann.close()  # cancels a running index build, waits for it (outside the lock)
-        with self.lock:
+            self.ann.close(timeout)  # cancels a running index build, waits for it (outside the lock)
+        if not self.lock.acquire(timeout=-1 if timeout is None else timeout):
+            return False
+        try:
             if self.closed:
-                return
+                return True
             self.closed = True
             try:
                 if self.storage is not None:
                     self.storage.close()
             finally:
                 self._release_points()
+        finally:
+            self.lock.release()
+        return True
 
     def _release_points(self) -> None:
         """Let go of every point's memory now that nothing can read it. Parts of a store refer to each
@@ -117,11 +132,17 @@ class Database:
             vars(collection.store).clear()
         self.collections, self.aliases = {}, {}
 
-    def sync(self) -> None:
-        """Make every acknowledged write durable (fsync the ``wait=False`` ones)."""
-        with self.lock:
+    def sync(self, timeout: float | None = None) -> bool:
+        """Make every acknowledged write durable (fsync the ``wait=False`` ones); ``timeout`` as for
+        ``close`` (False: given up)."""
+        if not self.lock.acquire(timeout=-1 if timeout is None else timeout):
+            return False
+        try:
             if not self.closed and self.storage is not None:
                 self.storage.sync()
+        finally:
+            self.lock.release()
+        return True
 
     def abandon(self) -> None:
         """In a forked child: stop using the parent's storage without flushing or unlocking it.

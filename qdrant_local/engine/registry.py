@@ -28,7 +28,7 @@ import contextlib
 import os
 import threading
 
-from .database import Database
+from .database import EXIT_WAIT, Database
 
 __all__ = ["open_folder", "release"]
 
@@ -63,19 +63,19 @@ class _Registry:
             self.by_database[id(database)] = entry
             return database
 
-    def release(self, database: Database) -> None:
+    def release(self, database: Database, timeout: float | None = None) -> None:
         with self.lock:
             entry = self.by_database.get(id(database))
             if entry is None or entry.database is not database:
                 return  # closed at exit, or inherited from a parent process
             entry.holders -= 1
             if entry.holders > 0:
-                database.sync()
+                database.sync(timeout)
                 return
             del self.by_folder[entry.key], self.by_database[id(database)]
             # Still under the registry lock: a client opening the folder meanwhile must wait for the
             # unlock, or it would meet our own lock and get StorageLocked.
-            database.close()
+            database.close(timeout)
 
     def close_all(self) -> None:
         """At interpreter exit: close every open folder; later releases do nothing."""
@@ -86,7 +86,7 @@ class _Registry:
         for entry in entries:
             # One failing folder (its fsync, say) must not keep the others locked or unflushed.
             with contextlib.suppress(Exception):
-                entry.database.close()
+                entry.database.close(EXIT_WAIT)
 
     def forget_inherited(self) -> None:
         """In a forked child: the parent's folders are not ours to write, flush or unlock."""
@@ -127,6 +127,7 @@ def open_folder(path: str) -> Database:
     return _registry.open(path)
 
 
-def release(database: Database) -> None:
-    """One holder of a folder's database is done: fsync its pending writes; the last one closes it."""
-    _registry.release(database)
+def release(database: Database, timeout: float | None = None) -> None:
+    """One holder of a folder's database is done: fsync its pending writes; the last one closes it
+    (waiting at most ``timeout`` seconds for a read or write in progress, see ``Database.close``)."""
+    _registry.release(database, timeout)

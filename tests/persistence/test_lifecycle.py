@@ -209,6 +209,41 @@ def test_del_client_releases_the_lock(tmp_path: Path) -> None:
     again.close()
 
 
+EXIT_DURING_A_READ = """
+import sys, threading
+from qdrant_local import QdrantClient, models
+
+client = QdrantClient(path=sys.argv[1])
+client.create_collection("c", vectors_config=models.VectorParams(size=2, distance="Dot"))
+client.upsert("c", [models.PointStruct(id=1, vector=[1.0, 0.0])], wait=False)
+database = client._db
+inside = threading.Event()
+
+
+def endless_read():
+    with database.lock.shared():
+        inside.set()
+        threading.Event().wait()  # frozen inside a read when the interpreter exits
+
+
+threading.Thread(target=endless_read, daemon=True).start()
+inside.wait()
+print("exiting", flush=True)
+"""
+
+
+def test_exit_with_a_read_in_progress_on_a_daemon_thread_does_not_hang(tmp_path: Path) -> None:
+    """The client's finalizer and the exit hook wait a bounded time for the lock (they used to wait for
+    ever); the acknowledged write is in the log all the same."""
+    path = str(tmp_path / "db")
+    finished = run_python(EXIT_DURING_A_READ, path, timeout=60)  # TimeoutExpired: the exit hung
+    assert finished.returncode == 0, finished.stderr
+    assert finished.stdout.strip() == "exiting"
+    again = open_client(path)
+    assert again.count("c").count == 1
+    again.close()
+
+
 def test_a_client_dropped_after_reads_releases_the_lock(tmp_path: Path) -> None:
     """Results handed out (records, infos, aliases) must not keep the client alive."""
     path = str(tmp_path / "db")

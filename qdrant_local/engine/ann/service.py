@@ -115,15 +115,16 @@ class AnnService:
 
     # -- lifecycle -------------------------------------------------------------------------------
 
-    def close(self) -> None:
-        """Cancel what is queued or running and wait for the worker (call without the lock)."""
+    def close(self, timeout: float | None = None) -> None:
+        """Cancel what is queued or running and wait for the worker (call without the lock), at most
+        ``timeout`` seconds when given."""
         with self._wakeup:
             self._stopping = True
             self._jobs.clear()
             self._wakeup.notify_all()
         thread = self._thread
         if thread is not None and thread is not threading.current_thread():
-            thread.join()
+            thread.join(timeout)
 
     def wait_idle(self, timeout: float | None = None) -> bool:
         """Block until no job is queued or running (for tests and benchmarks); False on timeout."""
