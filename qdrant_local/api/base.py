@@ -18,20 +18,29 @@ from ..errors import ClientClosed
 
 T = TypeVar("T")
 
-_new_record = models.Record.model_construct
-
 
 def completed() -> models.UpdateResult:
     """The answer of every write (qdrant-client's local mode reports operation 0, COMPLETED)."""
     return models.UpdateResult(operation_id=0, status=models.UpdateStatus.COMPLETED)
 
 
-def record(parts: tuple[Any, ...]) -> models.Record:
-    """A Record from (id, payload, vector[, order_value])."""
-    # Every field is given, so the checked constructor's work would be wasted on a page of thousands.
-    return _new_record(
-        id=parts[0], payload=parts[1], vector=parts[2], shard_key=None, order_value=parts[3] if len(parts) > 3 else None
-    )
+def records(page: list[tuple[Any, ...]]) -> list[models.Record]:
+    """Records from (id, payload, vector[, order_value]) tuples."""
+    # Every field is given, so the checked constructor's work would be wasted on a page of thousands:
+    # built like model_construct, without a call per point.
+    new, cls = object.__new__, models.Record
+    result = []
+    for parts in page:
+        point = new(cls)
+        point.__dict__ = {
+            "id": parts[0],
+            "payload": parts[1],
+            "vector": parts[2],
+            "shard_key": None,
+            "order_value": parts[3] if len(parts) > 3 else None,
+        }
+        result.append(point)
+    return result
 
 
 class ClientBase:

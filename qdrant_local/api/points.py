@@ -14,7 +14,7 @@ from .. import models
 from ..engine.filters import compile_filter
 from ..errors import InvalidInput
 from ..models.convert import to_filter, to_order_by, to_selector, to_with_payload
-from .base import ClientBase, completed, record
+from .base import ClientBase, completed, records
 from .operations_input import parse_update_operation
 
 
@@ -211,7 +211,7 @@ class PointsApi(ClientBase):
         """Points by id, in request order; missing ids are skipped, duplicates repeated."""
         with_payload = to_with_payload(with_payload)
         found = self._read(collection_name, lambda c: c.retrieve(ids, with_payload, with_vectors))
-        return [record(parts) for parts in found]
+        return records(found)
 
     def scroll(
         self,
@@ -242,11 +242,11 @@ class PointsApi(ClientBase):
             found = self._read(
                 collection_name, lambda c: c.scroll_by_value(compiled, limit, order_by, with_payload, with_vectors)
             )
-            return [record(parts) for parts in found], None
+            return records(found), None
         page, next_offset = self._read(
             collection_name, lambda c: c.scroll_by_id(compiled, limit, offset, with_payload, with_vectors)
         )
-        return [record(parts) for parts in page], next_offset
+        return records(page), next_offset
 
     def count(
         self,
