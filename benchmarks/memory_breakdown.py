@@ -14,6 +14,7 @@ import argparse
 import os
 import sys
 import tracemalloc
+from typing import Any
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -48,6 +49,16 @@ def structure_of(trace: tracemalloc.Traceback) -> str:
     return "outside qdrant_local"
 
 
+def build_indexes(client: Any, models: Any, collection: str) -> None:
+    """Create the benchmark's payload indexes and build each one (its second query builds it)."""
+    kinds = {"integer": models.PayloadSchemaType.INTEGER, "float": models.PayloadSchemaType.FLOAT}
+    for field, kind in data.INDEXED_FIELDS.items():
+        client.create_payload_index(collection, field, kinds[kind])
+        flt = models.Filter(must=[models.FieldCondition(key=field, range=models.Range(gte=0))])
+        client.count(collection, count_filter=flt)
+        client.count(collection, count_filter=flt)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=100_000)
@@ -72,12 +83,7 @@ def main() -> None:
             batch = models.Batch(ids=ids, vectors=vectors, payloads=payloads)
         client.upsert("bench", batch)
         del batch
-    kinds = {"integer": models.PayloadSchemaType.INTEGER, "float": models.PayloadSchemaType.FLOAT}
-    for field, kind in data.INDEXED_FIELDS.items():
-        client.create_payload_index("bench", field, kinds[kind])
-        flt = models.Filter(must=[models.FieldCondition(key=field, range=models.Range(gte=0))])
-        client.count("bench", count_filter=flt)
-        client.count("bench", count_filter=flt)  # the second query builds the index
+    build_indexes(client, models, "bench")
     client.scroll("bench", limit=10, order_by="price")
     snapshot = tracemalloc.take_snapshot()
     tracemalloc.stop()

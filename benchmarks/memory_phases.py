@@ -22,6 +22,7 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.dirname(HERE))
 
 import workloads_data as data  # noqa: E402
+from memory_breakdown import build_indexes  # noqa: E402
 
 
 def rss_mib() -> float:
@@ -87,12 +88,7 @@ def main() -> None:
     report("load", started)
 
     started = time.perf_counter()
-    kinds = {"integer": models.PayloadSchemaType.INTEGER, "float": models.PayloadSchemaType.FLOAT}
-    for field, kind in data.INDEXED_FIELDS.items():
-        client.create_payload_index("m", field, kinds[kind])
-        flt = models.Filter(must=[models.FieldCondition(key=field, range=models.Range(gte=0))])
-        client.count("m", count_filter=flt)
-        client.count("m", count_filter=flt)  # the second query builds the index
+    build_indexes(client, models, "m")
     client.scroll("m", limit=100, order_by="price")
     client.count(
         "m", count_filter=models.Filter(must=[models.FieldCondition(key="city", match=models.MatchValue(value="Oslo"))])
