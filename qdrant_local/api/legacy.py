@@ -18,6 +18,7 @@ from .. import models
 from .._access import field
 from ..errors import InvalidInput
 from ..models.convert import to_with_payload
+from ..models.convert_query import to_lookup, to_query, to_query_requests, to_with_lookup
 from ..query.execution import QueryRequest, run_batch, run_groups, run_query
 from ..query.groups import Grouping
 from .base import ClientBase
@@ -53,6 +54,14 @@ def _named(query_vector: Any) -> tuple[Any, str | None]:
     return query_vector, None
 
 
+def _converted(options: dict[str, Any]) -> dict[str, Any]:
+    """Request options with the query and ``lookup_from`` converted into our models."""
+    converted = {**options, "query": to_query(options.get("query"))}
+    if "lookup_from" in options:
+        converted["lookup_from"] = to_lookup(options["lookup_from"])
+    return converted
+
+
 def _recommend_query(positive: Any, negative: Any, strategy: Any) -> dict[str, Any]:
     return {"recommend": {"positive": list(positive or []), "negative": list(negative or []), "strategy": strategy}}
 
@@ -68,7 +77,7 @@ class LegacyApi(ClientBase):
     """Deprecated search methods, answered by the query API's own code."""
 
     def _query(self, collection_name: str, **options: Any) -> list[models.ScoredPoint]:
-        request = QueryRequest(**options)
+        request = QueryRequest(**_converted(options))
         return run_query(self._database, collection_name, request).points
 
     def _groups(
@@ -83,8 +92,12 @@ class LegacyApi(ClientBase):
         with_lookup: Any,
         **query: Any,
     ) -> models.GroupsResult:
-        request = QueryRequest.for_groups(limit=limit, group_size=group_size, with_vectors=with_vectors, **query)
-        grouping = Grouping(group_by, limit, group_size, to_with_payload(with_payload), with_vectors, with_lookup)
+        request = QueryRequest.for_groups(
+            limit=limit, group_size=group_size, with_vectors=with_vectors, **_converted(query)
+        )
+        grouping = Grouping(
+            group_by, limit, group_size, to_with_payload(with_payload), with_vectors, to_with_lookup(with_lookup)
+        )
         return run_groups(self._database, collection_name, request, grouping)
 
     def search(
@@ -199,7 +212,7 @@ class LegacyApi(ClientBase):
                     "score_threshold": field(request, "score_threshold"),
                 }
             )
-        responses = run_batch(self._database, collection_name, queries)
+        responses = run_batch(self._database, collection_name, to_query_requests(queries))
         return [response.points for response in responses]
 
     def search_groups(
@@ -390,7 +403,7 @@ class LegacyApi(ClientBase):
             }
             for r in requests
         ]
-        return [response.points for response in run_batch(self._database, collection_name, queries)]
+        return [response.points for response in run_batch(self._database, collection_name, to_query_requests(queries))]
 
     def recommend_groups(
         self,
@@ -591,4 +604,4 @@ class LegacyApi(ClientBase):
                     "with_vector": field(r, "with_vector"),
                 }
             )
-        return [response.points for response in run_batch(self._database, collection_name, queries)]
+        return [response.points for response in run_batch(self._database, collection_name, to_query_requests(queries))]

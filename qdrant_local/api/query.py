@@ -1,7 +1,8 @@
 """The query part of the facade: query_points, query_batch_points, query_points_groups, search_matrix_*.
 
-Signatures, defaults and docstrings are qdrant-client 1.20's; each method validates its arguments
-into a :class:`~qdrant_local.query.execution.QueryRequest` and runs it with the query layer.
+Signatures, defaults and docstrings are qdrant-client 1.20's; each method converts its query,
+prefetch and lookup arguments into our models (``models.convert_query``), validates them into a
+:class:`~qdrant_local.query.execution.QueryRequest` and runs it with the query layer.
 Parameters only a server uses (``consistency``, ``shard_key_selector``, ``timeout``) are accepted
 and ignored.
 """
@@ -13,6 +14,7 @@ from typing import Any
 
 from .. import models
 from ..models.convert import to_with_payload
+from ..models.convert_query import to_lookup, to_prefetch, to_query, to_query_requests, to_with_lookup
 from ..models.query import QueryResponse
 from ..query.execution import (
     QueryRequest,
@@ -122,8 +124,8 @@ class QueryApi(ClientBase):
             QueryResponse structure containing list of found close points with similarity scores.
         """
         request = QueryRequest(
-            query, using, prefetch, query_filter, search_params, limit, offset,
-            with_payload, with_vectors, score_threshold, lookup_from,
+            to_query(query), using, to_prefetch(prefetch), query_filter, search_params, limit, offset,
+            with_payload, with_vectors, score_threshold, to_lookup(lookup_from),
         )  # fmt: skip
         return run_query(self._database, collection_name, request)
 
@@ -145,7 +147,7 @@ class QueryApi(ClientBase):
         Returns:
             List of query responses
         """
-        return run_batch(self._database, collection_name, requests)
+        return run_batch(self._database, collection_name, to_query_requests(requests))
 
     def query_points_groups(
         self,
@@ -229,10 +231,12 @@ class QueryApi(ClientBase):
             Each group also contains an id of the group, which is the value of the payload field.
         """
         request = QueryRequest.for_groups(
-            query, using, prefetch, query_filter, search_params, limit, group_size,
-            with_vectors, score_threshold, lookup_from,
+            to_query(query), using, to_prefetch(prefetch), query_filter, search_params, limit, group_size,
+            with_vectors, score_threshold, to_lookup(lookup_from),
         )  # fmt: skip
-        grouping = Grouping(group_by, limit, group_size, to_with_payload(with_payload), with_vectors, with_lookup)
+        grouping = Grouping(
+            group_by, limit, group_size, to_with_payload(with_payload), with_vectors, to_with_lookup(with_lookup)
+        )
         return run_groups(self._database, collection_name, request, grouping)
 
     def search_matrix_pairs(

@@ -18,7 +18,7 @@ list, a match without (or, for a dict, with several) operands, nesting deeper th
 Operand *values* (key paths, ids, numbers, datetimes, types of match operands) are checked by
 ``engine.filters.compile_filter``, which reads the converted tree. Our models and qdrant_client's are
 told apart by class name; both carry the same field names, so one reader (``_access.field``) serves
-all three forms here, and only here.
+all three forms here (and in ``convert_query``, the query API's converters), and nowhere below the facade.
 """
 
 from __future__ import annotations
@@ -211,9 +211,12 @@ def to_order_by(order_by: Any) -> Any:
 
 def to_search_params(search_params: Any) -> m.SearchParams | None:
     """``search_params`` (or a prefetch's ``params``) as our ``SearchParams``; None for None. Its fields
-    are taken as given (``quantization``, ``acorn`` and ``idf`` in their own form), unknown dict keys
-    ignored, as before."""
-    if search_params is None or type(search_params) is m.SearchParams:
+    are taken as given (``quantization`` and ``acorn`` in their own form), unknown dict keys ignored,
+    as before; ``idf`` is a plain value (an enum's, or a str) or our ``IdfCorpusParams`` (its corpus
+    filter as given: ``to_filter`` converts it where it is used)."""
+    if search_params is None:
+        return None
+    if type(search_params) is m.SearchParams and type(search_params.idf) in _PLAIN_IDF:
         return search_params
     return m.SearchParams.model_construct(
         hnsw_ef=field(search_params, "hnsw_ef"),
@@ -221,8 +224,20 @@ def to_search_params(search_params: Any) -> m.SearchParams | None:
         quantization=field(search_params, "quantization"),
         indexed_only=field(search_params, "indexed_only", False),
         acorn=field(search_params, "acorn"),
-        idf=field(search_params, "idf"),
+        idf=_idf(field(search_params, "idf")),
     )
+
+
+_PLAIN_IDF = (type(None), str, m.IdfCorpusParams)
+
+
+def _idf(idf: Any) -> Any:
+    if idf is None:
+        return None
+    plain = enum_value(idf)
+    if isinstance(plain, str):
+        return plain
+    return m.IdfCorpusParams.model_construct(corpus=field(idf, "corpus"))
 
 
 def to_text_query(query: Any) -> m.TextQuery:

@@ -1,6 +1,7 @@
 """Running query requests: one request, a batch, groups and the distance matrix, under the lock.
 
-The facade (:mod:`qdrant_local.api.query`) validates arguments into a :class:`QueryRequest` and calls
+The facade (:mod:`qdrant_local.api.query`) converts its arguments into our models
+(``models.convert_query``), validates them into a :class:`QueryRequest` and calls
 the ``run_*`` functions here; they hold the database lock, plan with a :class:`Planner` and build
 the response models.
 """
@@ -10,7 +11,6 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 from .. import models
-from .._access import field
 from ..engine.gcpause import gc_paused
 from ..engine.projection import compile_payload_selector
 from ..engine.vectors import DenseVectors
@@ -101,21 +101,21 @@ class QueryRequest:
         )  # fmt: skip
 
     @classmethod
-    def from_model(cls, request: Any) -> QueryRequest:
-        """A QueryRequest (model or REST dict) of query_batch_points."""
-        limit = field(request, "limit")
+    def from_model(cls, request: models.QueryRequest) -> QueryRequest:
+        """A QueryRequest of query_batch_points (converted: ``models.convert_query.to_query_request``)."""
+        limit = request.limit
         return cls(
-            query=field(request, "query"),
-            using=field(request, "using"),
-            prefetch=field(request, "prefetch"),
-            query_filter=field(request, "filter"),
-            search_params=field(request, "params"),
+            query=request.query,
+            using=request.using,
+            prefetch=request.prefetch,
+            query_filter=request.filter,
+            search_params=request.params,
             limit=limit if limit is not None else 10,
-            offset=field(request, "offset"),
-            with_payload=field(request, "with_payload"),
-            with_vectors=field(request, "with_vector"),
-            score_threshold=field(request, "score_threshold"),
-            lookup_from=field(request, "lookup_from"),
+            offset=request.offset,
+            with_payload=request.with_payload,
+            with_vectors=request.with_vector,
+            score_threshold=request.score_threshold,
+            lookup_from=request.lookup_from,
         )
 
     def prepare(self, planner: Planner) -> None:
@@ -151,11 +151,12 @@ def run_query(database: Any, collection_name: str, request: QueryRequest) -> Que
         return QueryResponse(points=planner.points(hits, request.with_payload, request.with_vectors))
 
 
-def run_batch(database: Any, collection_name: str, raw_requests: Sequence[Any]) -> list[QueryResponse]:
-    """query_batch_points: the responses in request order."""
+def run_batch(database: Any, collection_name: str, batch: Sequence[models.QueryRequest]) -> list[QueryResponse]:
+    """query_batch_points (requests converted by ``models.convert_query.to_query_requests``): the
+    responses in request order."""
     with database.lock.shared(), gc_paused():
         planner = Planner(database, collection_name)
-        parsed, hits = _execute_batch(planner, raw_requests)
+        parsed, hits = _execute_batch(planner, batch)
         return [
             QueryResponse(points=planner.points(found, request.with_payload, request.with_vectors))
             for found, request in zip(hits, parsed)
@@ -187,18 +188,20 @@ def run_distance_matrix(
         return ids, [[(point_ids[slot], score) for slot, score, _ in row] for row in rows]
 
 
-def _execute_batch(planner: Planner, raw_requests: Sequence[Any]) -> tuple[list[QueryRequest], list[list[Hit]]]:
+def _execute_batch(
+    planner: Planner, batch: Sequence[models.QueryRequest]
+) -> tuple[list[QueryRequest], list[list[Hit]]]:
     """Run several requests; plain dense nearest queries on one vector name share a matrix product.
 
     Requests are validated, resolved and (unless deferred to the shared product) run one after the
     other, so the first bad request raises the error local mode's sequential loop would.
     """
     requests: list[QueryRequest] = []
-    results: list[list[Hit] | None] = [None] * len(raw_requests)
+    results: list[list[Hit] | None] = [None] * len(batch)
     batches: dict[str, list[tuple[int, Any, Any, int, Any]]] = {}
     spaces: dict[str, DenseSpace] = {}
-    for index, raw_request in enumerate(raw_requests):
-        request = QueryRequest.from_model(raw_request)
+    for index, model in enumerate(batch):
+        request = QueryRequest.from_model(model)
         requests.append(request)
         request.prepare(planner)
         resolved, using = request.resolved, request.using or ""
@@ -237,16 +240,16 @@ def _groups(database: Any, planner: Planner, request: QueryRequest, grouping: Gr
     with_lookup = grouping.with_lookup
     lookup_collection = None
     if with_lookup is not None:
-        lookup_name = with_lookup if isinstance(with_lookup, str) else field(with_lookup, "collection")
+        lookup_name = with_lookup if isinstance(with_lookup, str) else with_lookup.collection
         lookup_collection = database.collection(lookup_name)
     compile_payload_selector(grouping.with_payload)
     lookup_payload: Any = True
     lookup_vectors: Any = None
     if with_lookup is not None and not isinstance(with_lookup, str):
-        if field(with_lookup, "with_payload") is not None:
-            lookup_payload = to_with_payload(field(with_lookup, "with_payload"))
+        if with_lookup.with_payload is not None:
+            lookup_payload = with_lookup.with_payload
             compile_payload_selector(lookup_payload)
-        lookup_vectors = field(with_lookup, "with_vectors")
+        lookup_vectors = with_lookup.with_vectors
     # Local mode queries the whole collection (prefetches too), then groups.
     everything = max(planner.store.n_slots, 1)
     request.prefetch = _unlimited(request.prefetch, everything)
@@ -266,13 +269,12 @@ def _groups(database: Any, planner: Planner, request: QueryRequest, grouping: Gr
 
 
 def _unlimited(prefetch: Any, limit: int) -> Any:
-    """A copy of a prefetch tree with every limit set to ``limit`` (qdrant-client's groups do this)."""
+    """A copy of a converted prefetch tree with every limit set to ``limit`` (qdrant-client's groups
+    do this)."""
     if prefetch is None:
         return None
-    if isinstance(prefetch, (list, tuple)):
+    if isinstance(prefetch, list):
         return [_unlimited(item, limit) for item in prefetch]
-    keys = ("prefetch", "query", "using", "filter", "params", "score_threshold", "limit", "lookup_from")
-    copy = {key: field(prefetch, key) for key in keys}
-    copy["limit"] = limit
-    copy["prefetch"] = _unlimited(copy["prefetch"], limit)
-    return copy
+    return models.Prefetch.model_construct(
+        **{**prefetch.__dict__, "limit": limit, "prefetch": _unlimited(prefetch.prefetch, limit)}
+    )

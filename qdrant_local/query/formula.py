@@ -3,8 +3,8 @@
 An expression is a number, a variable (``"$score"``, ``"$score[i]"`` or a payload key), a filter
 condition (1.0 when it holds, else 0.0), or an operator object: sum, mult, max, min, neg, abs, div,
 sqrt, pow, exp, log10, ln, acosh, geo_distance, datetime, datetime_key and the lin/exp/gauss
-decays. Each may be our model, qdrant_client's pydantic model or a REST dict; the kind is told by
-the class name or, for a dict, by its key.
+decays. Expressions arrive converted into our models (``models.convert_query.to_expression``, at the
+facade); the kind is told by the class, and anything else is rejected with its type.
 
 Evaluation is per point (formula queries rescore the few prefetched candidates), in Python floats,
 with qdrant-client's short cuts (a zero factor ends a product, a zero numerator a division) and its
@@ -17,11 +17,12 @@ from __future__ import annotations
 import math
 from typing import Any, Callable, Sequence, TypeGuard
 
-from .._access import field
 from ..engine.datetimes import parse_datetime
 from ..engine.geo import geo_distance
 from ..engine.paths import extract_values, parse_path
 from ..errors import InvalidInput
+from ..models import _generated as m
+from ..models.convert_query import UnreadableCondition
 
 __all__ = ["FormulaPoint", "validate_expression", "parse_defaults", "evaluate", "non_finite_error", "expression_kind"]
 
@@ -30,76 +31,45 @@ DEFAULT_DECAY_TARGET = 0.0
 DEFAULT_DECAY_MIDPOINT = 0.5
 DEFAULT_DECAY_SCALE = 1.0
 
-_OPERATOR_KEYS = (
-    "mult", "sum", "max", "min", "neg", "abs", "div", "sqrt", "pow", "exp", "log10", "ln", "acosh",
-    "geo_distance", "datetime_key", "datetime", "lin_decay", "exp_decay", "gauss_decay",
-)  # fmt: skip
-_CONDITION_KEYS = (
-    "key",
-    "is_empty",
-    "is_null",
-    "has_id",
-    "has_vector",
-    "nested",
-    "slice",
-    "must",
-    "should",
-    "must_not",
-    "min_should",
-)
-
-_CLASS_KINDS = {
-    "MultExpression": "mult",
-    "SumExpression": "sum",
-    "MaxExpression": "max",
-    "MinExpression": "min",
-    "NegExpression": "neg",
-    "AbsExpression": "abs",
-    "DivExpression": "div",
-    "SqrtExpression": "sqrt",
-    "PowExpression": "pow",
-    "ExpExpression": "exp",
-    "Log10Expression": "log10",
-    "LnExpression": "ln",
-    "AcoshExpression": "acosh",
-    "GeoDistance": "geo_distance",
-    "DatetimeExpression": "datetime",
-    "DatetimeKeyExpression": "datetime_key",
-    "LinDecayExpression": "lin_decay",
-    "ExpDecayExpression": "exp_decay",
-    "GaussDecayExpression": "gauss_decay",
-}
-_CONDITION_CLASSES = {
-    "FieldCondition",
-    "IsEmptyCondition",
-    "IsNullCondition",
-    "HasIdCondition",
-    "HasVectorCondition",
-    "NestedCondition",
-    "SliceCondition",
-    "Filter",
+_KINDS: dict[type, str] = {
+    m.MultExpression: "mult",
+    m.SumExpression: "sum",
+    m.MaxExpression: "max",
+    m.MinExpression: "min",
+    m.NegExpression: "neg",
+    m.AbsExpression: "abs",
+    m.DivExpression: "div",
+    m.SqrtExpression: "sqrt",
+    m.PowExpression: "pow",
+    m.ExpExpression: "exp",
+    m.Log10Expression: "log10",
+    m.LnExpression: "ln",
+    m.AcoshExpression: "acosh",
+    m.GeoDistance: "geo_distance",
+    m.DatetimeExpression: "datetime",
+    m.DatetimeKeyExpression: "datetime_key",
+    m.LinDecayExpression: "lin_decay",
+    m.ExpDecayExpression: "exp_decay",
+    m.GaussDecayExpression: "gauss_decay",
+    m.Filter: "condition",
+    UnreadableCondition: "condition",
 }
 
 
 def expression_kind(expression: Any) -> str:
-    """ "const", "variable", "condition" or the operator name of an expression."""
+    """ "const", "variable", "condition" or the operator name of a converted expression."""
     if isinstance(expression, (int, float)):
         return "const"
     if isinstance(expression, str):
         return "variable"
-    if isinstance(expression, dict):
-        for key in _OPERATOR_KEYS:
-            if key in expression:
-                return key
-        if any(key in expression for key in _CONDITION_KEYS):
-            return "condition"
-    else:
-        name = type(expression).__name__
-        if name in _CLASS_KINDS:
-            return _CLASS_KINDS[name]
-        if name in _CONDITION_CLASSES:
-            return "condition"
-    raise InvalidInput(f"Unsupported expression type: {type(expression)}")
+    kind = _KINDS.get(type(expression))
+    if kind is None:
+        raise InvalidInput(f"Unsupported expression type: {type(expression)}")
+    return kind
+
+
+def _or_default(value: Any, default: float) -> Any:
+    return default if value is None else value
 
 
 class FormulaPoint:
@@ -136,49 +106,49 @@ def validate_expression(expression: Any, validate_condition: Callable[[Any], obj
             parse_path(variable)
         nested = []
     elif kind == "condition":
+        if type(expression) is UnreadableCondition:
+            raise expression.error
         validate_condition(expression)
         nested = []
     elif kind == "datetime":
-        parse_datetime_constant(field(expression, "datetime"))
+        parse_datetime_constant(expression.datetime)
         nested = []
     elif kind == "datetime_key":
-        parse_path(field(expression, "datetime_key"))
+        parse_path(expression.datetime_key)
         nested = []
     elif kind == "geo_distance":
-        parse_path(field(field(expression, "geo_distance"), "to"))
+        parse_path(expression.geo_distance.to)
         nested = []
     elif kind in ("max", "min"):
-        operands = list(field(expression, kind, []))
+        operands = list(getattr(expression, kind))
         if len(operands) == 0:
             raise InvalidInput(f"`{kind}` needs at least one operand")
         nested = operands
     elif kind in ("mult", "sum"):
-        nested = list(field(expression, kind, []))
+        nested = list(getattr(expression, kind))
     elif kind in ("neg", "abs", "sqrt", "exp", "log10", "ln", "acosh"):
-        nested = [field(expression, kind)]
+        nested = [getattr(expression, kind)]
     elif kind == "div":
-        params = field(expression, "div")
-        nested = [field(params, "left"), field(params, "right")]
+        nested = [expression.div.left, expression.div.right]
     elif kind == "pow":
-        params = field(expression, "pow")
-        nested = [field(params, "base"), field(params, "exponent")]
+        nested = [expression.pow.base, expression.pow.exponent]
     else:  # the decays
-        params = field(expression, kind)
+        params = getattr(expression, kind)
         _validate_decay(params, linear=kind == "lin_decay")
-        nested = [field(params, "x"), field(params, "target")]
+        nested = [params.x, params.target]
     for inner in nested:
         if inner is not None:  # a decay's target is optional
             validate_expression(inner, validate_condition)
 
 
 def _validate_decay(params: Any, linear: bool) -> None:
-    midpoint = field(params, "midpoint", DEFAULT_DECAY_MIDPOINT)
+    midpoint = _or_default(params.midpoint, DEFAULT_DECAY_MIDPOINT)
     if linear:
         if not 0.0 <= midpoint <= 1.0:
             raise InvalidInput(f"Linear decay midpoint should be in the range [0.0, 1.0], got {midpoint}")
     elif midpoint <= 0.0 or midpoint >= 1.0:
         raise InvalidInput(f"Decay midpoint should be in the range (0.0, 1.0), got {midpoint}")
-    scale = field(params, "scale", DEFAULT_DECAY_SCALE)
+    scale = _or_default(params.scale, DEFAULT_DECAY_SCALE)
     if scale <= 0.0:
         raise InvalidInput(f"Scale must be non-zero positive, got {scale}")
 
@@ -237,7 +207,7 @@ def evaluate(expression: Any, point: FormulaPoint, defaults: dict[str, Any]) -> 
     kind = expression_kind(expression)
     evaluator = _EVALUATORS.get(kind)
     if evaluator is None:  # the decay functions
-        return _evaluate_decay(kind, field(expression, kind), point, defaults)
+        return _evaluate_decay(kind, getattr(expression, kind), point, defaults)
     return evaluator(expression, point, defaults)
 
 
@@ -246,12 +216,12 @@ Evaluator = Callable[[Any, FormulaPoint, dict[str, Any]], float]
 
 def _operand(kind: str, expression: Any, point: FormulaPoint, defaults: dict[str, Any]) -> float:
     """The value of the single operand of a unary operator."""
-    return evaluate(field(expression, kind), point, defaults)
+    return evaluate(getattr(expression, kind), point, defaults)
 
 
 def _mult(expression: Any, point: FormulaPoint, defaults: dict[str, Any]) -> float:
     factors: list[float] = []
-    for inner in field(expression, "mult", []):
+    for inner in expression.mult:
         factor = evaluate(inner, point, defaults)
         if factor == 0.0:  # a zero factor ends the product, skipping what follows
             return factor
@@ -261,14 +231,14 @@ def _mult(expression: Any, point: FormulaPoint, defaults: dict[str, Any]) -> flo
 
 def _max(expression: Any, point: FormulaPoint, defaults: dict[str, Any]) -> float:
     maximum = -math.inf
-    for inner in field(expression, "max", []):  # core folds: NaN operands are skipped
+    for inner in expression.max:  # core folds: NaN operands are skipped
         maximum = max(maximum, evaluate(inner, point, defaults))
     return maximum
 
 
 def _min(expression: Any, point: FormulaPoint, defaults: dict[str, Any]) -> float:
     minimum = math.inf
-    for inner in field(expression, "min", []):
+    for inner in expression.min:
         minimum = min(minimum, evaluate(inner, point, defaults))
     return minimum
 
@@ -315,7 +285,7 @@ def _acosh(expression: Any, point: FormulaPoint, defaults: dict[str, Any]) -> fl
 
 
 def _datetime_key(expression: Any, point: FormulaPoint, defaults: dict[str, Any]) -> float:
-    key = field(expression, "datetime_key")
+    key = expression.datetime_key
     value = _payload_value(key, point.payload, defaults)
     parsed = parse_datetime(value) if isinstance(value, str) else None
     if parsed is None:
@@ -329,26 +299,22 @@ _EVALUATORS: dict[str, Evaluator] = {
     "variable": lambda expression, point, defaults: _evaluate_variable(expression, point, defaults),
     "condition": lambda expression, point, defaults: 1.0 if point.condition(expression) else 0.0,
     "mult": _mult,
-    "sum": lambda expression, point, defaults: sum(
-        evaluate(inner, point, defaults) for inner in field(expression, "sum", [])
-    ),
+    "sum": lambda expression, point, defaults: sum(evaluate(inner, point, defaults) for inner in expression.sum),
     "max": _max,
     "min": _min,
     "neg": lambda expression, point, defaults: -_operand("neg", expression, point, defaults),
     "abs": lambda expression, point, defaults: abs(_operand("abs", expression, point, defaults)),
-    "div": lambda expression, point, defaults: _evaluate_div(field(expression, "div"), point, defaults),
+    "div": lambda expression, point, defaults: _evaluate_div(expression.div, point, defaults),
     "sqrt": _sqrt,
-    "pow": lambda expression, point, defaults: _evaluate_pow(field(expression, "pow"), point, defaults),
+    "pow": lambda expression, point, defaults: _evaluate_pow(expression.pow, point, defaults),
     "exp": _exp,
     "log10": _logarithm("log10"),
     "ln": _logarithm("ln"),
     "acosh": _acosh,
     "geo_distance": lambda expression, point, defaults: _evaluate_geo_distance(
-        field(expression, "geo_distance"), point, defaults
+        expression.geo_distance, point, defaults
     ),
-    "datetime": lambda expression, point, defaults: float(
-        parse_datetime_constant(field(expression, "datetime")).timestamp()
-    ),
+    "datetime": lambda expression, point, defaults: float(parse_datetime_constant(expression.datetime).timestamp()),
     "datetime_key": _datetime_key,
 }
 
@@ -389,12 +355,12 @@ def _payload_value(key: str, payload: dict[str, Any], defaults: dict[str, Any]) 
 
 
 def _evaluate_div(params: Any, point: FormulaPoint, defaults: dict[str, Any]) -> float:
-    left = evaluate(field(params, "left"), point, defaults)
+    left = evaluate(params.left, point, defaults)
     if left == 0.0:
         return left
-    right = evaluate(field(params, "right"), point, defaults)
+    right = evaluate(params.right, point, defaults)
     if right == 0.0:
-        by_zero_default = field(params, "by_zero_default")
+        by_zero_default = params.by_zero_default
         if by_zero_default is not None:
             return by_zero_default
         raise non_finite_error(f"{left}/{right}")
@@ -405,8 +371,8 @@ def _evaluate_div(params: Any, point: FormulaPoint, defaults: dict[str, Any]) ->
 
 
 def _evaluate_pow(params: Any, point: FormulaPoint, defaults: dict[str, Any]) -> float:
-    base = evaluate(field(params, "base"), point, defaults)
-    exponent = evaluate(field(params, "exponent"), point, defaults)
+    base = evaluate(params.base, point, defaults)
+    exponent = evaluate(params.exponent, point, defaults)
     try:
         # OverflowError: too large for a float. ValueError: undefined (negative base, fractional exponent).
         result = math.pow(base, exponent)
@@ -419,13 +385,13 @@ def _evaluate_pow(params: Any, point: FormulaPoint, defaults: dict[str, Any]) ->
 
 
 def _evaluate_geo_distance(params: Any, point: FormulaPoint, defaults: dict[str, Any]) -> float:
-    origin = field(params, "origin")
-    to = field(params, "to")
+    origin = params.origin
+    to = params.to
     value = _payload_value(to, point.payload, defaults)
     if isinstance(value, dict):
         lon, lat = value.get("lon"), value.get("lat")
         if _is_coordinate(lon) and _is_coordinate(lat) and -90 <= lat <= 90 and -180 <= lon <= 180:
-            return geo_distance(field(origin, "lon"), field(origin, "lat"), lon, lat)
+            return geo_distance(origin.lon, origin.lat, lon, lat)
         # qdrant-client builds a GeoPoint here, and pydantic rejects the value
         raise InvalidInput(f"Invalid geo point for {to}: {value!r}")
     raise InvalidInput(f"Expected geo point for {to} in the payload and/or in the formula defaults.")
@@ -436,11 +402,11 @@ def _is_coordinate(value: Any) -> TypeGuard[float]:
 
 
 def _evaluate_decay(kind: str, params: Any, point: FormulaPoint, defaults: dict[str, Any]) -> float:
-    x = evaluate(field(params, "x"), point, defaults)
-    target_expression = field(params, "target")
+    x = evaluate(params.x, point, defaults)
+    target_expression = params.target
     target = DEFAULT_DECAY_TARGET if target_expression is None else evaluate(target_expression, point, defaults)
-    midpoint = field(params, "midpoint", DEFAULT_DECAY_MIDPOINT)
-    scale = field(params, "scale", DEFAULT_DECAY_SCALE)
+    midpoint = _or_default(params.midpoint, DEFAULT_DECAY_MIDPOINT)
+    scale = _or_default(params.scale, DEFAULT_DECAY_SCALE)
     if kind == "lin_decay":
         lambda_factor = (1.0 - midpoint) / scale
         return max(0.0, -lambda_factor * abs(x - target) + 1.0)

@@ -29,7 +29,6 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from .. import models
-from .._access import enum_value, field
 from ..engine.collection import Collection
 from ..engine.filters import compile_filter, filter_mask
 from ..engine.paths import extract_values
@@ -37,7 +36,7 @@ from ..engine.projection import compile_payload_selector
 from ..engine.vectors import DenseVectors, MultiVectors, SparseVectors
 from ..errors import InvalidInput
 from ..ids import normalize_id, try_normalize_id
-from ..models.convert import to_filter, to_order_by, to_search_params, to_text_query
+from ..models.convert import to_filter
 from . import approximate, formula, fusion, recommend, sparse
 from .mmr import mmr_select
 from .requests import (
@@ -75,9 +74,9 @@ def warn_ignored_search_params(search_params: Any) -> None:
         )
 
 
-def _compile_condition(condition: Any) -> Any:
-    """A formula's condition expression, compiled as a filter."""
-    return compile_filter(to_filter(condition))
+def _compile_condition(condition: models.Filter) -> Any:
+    """A formula's condition expression (converted by ``models.convert_query``), compiled as a filter."""
+    return compile_filter(condition)
 
 
 def _check_at(condition: Callable[[Any, int], bool], slot: int, cond: Any) -> bool:
@@ -152,15 +151,15 @@ class Planner:
     # -- resolution ------------------------------------------------------------------------------
 
     def resolve(
-        self, query: ParsedQuery | None, using: str | None, lookup_from: Any
+        self, query: ParsedQuery | None, using: str | None, lookup_from: models.LookupLocation | None
     ) -> tuple[ParsedQuery | None, frozenset]:
         """Turn the point ids of a query into vectors; return it with the ids to exclude."""
         if query is None or query.kind == "feedback":
             # Relevance feedback resolves its ids when it runs (see _feedback), as local mode does.
             return query, frozenset()
-        lookup_name = field(lookup_from, "collection") if lookup_from is not None else self.collection_name
+        lookup_name = lookup_from.collection if lookup_from is not None else self.collection_name
         lookup = self.database.collection(lookup_name)
-        vector_name = field(lookup_from, "vector") if lookup_from is not None else None
+        vector_name = lookup_from.vector if lookup_from is not None else None
         if vector_name is None:
             vector_name = using if using is not None else ""
         mentioned: set[Any] = set()
@@ -189,26 +188,27 @@ class Planner:
         return query, frozenset(mentioned)
 
     def plan_prefetches(self, prefetch: Any) -> list[PrefetchPlan]:
+        """Plans for a converted prefetch tree (``models.convert_query.to_prefetch``)."""
         plans = []
         for item in as_list(prefetch):
             if item is None:
                 continue
-            query = parse_query(field(item, "query"))
-            using = field(item, "using")
+            query = parse_query(item.query)
+            using = item.using
             exclude: frozenset = frozenset()
             nested: list[PrefetchPlan] = []
             if query is not None:
-                query, exclude = self.resolve(query, using, field(item, "lookup_from"))
-                nested = self.plan_prefetches(field(item, "prefetch"))
+                query, exclude = self.resolve(query, using, item.lookup_from)
+                nested = self.plan_prefetches(item.prefetch)
             plans.append(
                 PrefetchPlan(
                     query=query,
                     using=using,
-                    filter=to_filter(field(item, "filter")),
+                    filter=to_filter(item.filter),
                     exclude=exclude,
-                    params=to_search_params(field(item, "params")),
-                    score_threshold=field(item, "score_threshold"),
-                    limit=field(item, "limit"),
+                    params=item.params,
+                    score_threshold=item.score_threshold,
+                    limit=item.limit,
                     prefetch=nested,
                 )
             )
@@ -239,7 +239,7 @@ class Planner:
     ) -> None:
         """Reject an invalid text query anywhere in the request before running any of it."""
         if query is not None and query.kind == "text":
-            text_query_params(to_text_query(query.raw), using, self.collection.payload_schema, corpus)
+            text_query_params(query.model, using, self.collection.payload_schema, corpus)
         for plan in prefetches:
             self._validate_text_queries(plan.query, plan.using, plan.prefetch, idf_corpus_of(plan.params))
 
@@ -278,10 +278,10 @@ class Planner:
     def _fuse(self, sources: list[list[Hit]], query: ParsedQuery, limit: int) -> list[Hit]:
         ranked = [[(hit[0], hit[1]) for hit in source] for source in sources]
         if query.kind == "rrf":
-            params = field(query.raw, "rrf")
-            fused = fusion.reciprocal_rank_fusion(ranked, limit, field(params, "k"), field(params, "weights"))
+            params = query.model.rrf
+            fused = fusion.reciprocal_rank_fusion(ranked, limit, params.k, params.weights)
         else:
-            method = enum_value(field(query.raw, "fusion"))
+            method = query.model.fusion
             if method == "rrf":
                 fused = fusion.reciprocal_rank_fusion(ranked, limit)
             elif method == "dbsf":
@@ -291,9 +291,9 @@ class Planner:
         return [(slot, score, None) for slot, score in fused]
 
     def _rescore_with_formula(self, sources: list[list[Hit]], query: ParsedQuery, limit: int) -> list[Hit]:
-        expression = field(query.raw, "formula")
+        expression = query.model.formula
         formula.validate_expression(expression, _compile_condition)
-        defaults = formula.parse_defaults(field(query.raw, "defaults"))
+        defaults = formula.parse_defaults(query.model.defaults)
         scores = [{hit[0]: hit[1] for hit in source} for source in sources]
         slots = list(dict.fromkeys(hit[0] for source in sources for hit in source))
         condition = self._condition_checker(slots)
@@ -377,7 +377,7 @@ class Planner:
         if kind == "order_by":
             return self._order_by(query, spec, include, limit + offset)[offset:]
         if kind == "sample":
-            sample = enum_value(field(query.raw, "sample"))
+            sample = query.model.sample
             if sample != "random":
                 raise InvalidInput(f"Unknown Sample variant: {sample}")
             # Like local mode, a random sample ignores the offset.
@@ -388,7 +388,7 @@ class Planner:
             raise InvalidInput("Cannot perform formula without prefetches")
         if kind == "rrf":
             raise InvalidInput("Cannot perform RRF query without prefetches")
-        raise InvalidInput(f"Unsupported query type {type(query.raw)}")
+        raise InvalidInput(f"Unsupported query type {type(query.model)}")
 
     def _nearest(
         self, space: Space, vector: Any, spec: FilterSpec, include: list[Any] | None, k: int, params: Any
@@ -430,12 +430,12 @@ class Planner:
 
     def _nearest_mmr(self, level: Level) -> list[Hit]:
         query, using, spec, include, limit, offset, score_threshold, corpus, params = _unpack(level)
-        candidates_limit = field(query.mmr, "candidates_limit")
+        candidates_limit = query.mmr.candidates_limit
         search_limit = candidates_limit if candidates_limit is not None else limit
         space, vector = self._space_for(query.nearest, using, corpus)
         ranked = self._nearest(space, vector, spec, include, search_limit, params)
         hits = self._cut(ranked, space, score_threshold)
-        diversity = field(query.mmr, "diversity", 0.5)
+        diversity = query.mmr.diversity if query.mmr.diversity is not None else 0.5
         lambda_ = 1.0 - diversity
         if lambda_ < 0.0 or lambda_ > 1.0:
             raise InvalidInput("MMR lambda must be between 0.0 and 1.0")
@@ -570,7 +570,7 @@ class Planner:
 
     def _query_text(self, level: Level) -> list[Hit]:
         query, field_name, spec, include, limit, offset, score_threshold, corpus, _ = _unpack(level)
-        text, k1, b = text_query_params(to_text_query(query.raw), field_name, self.collection.payload_schema, corpus)
+        text, k1, b = text_query_params(query.model, field_name, self.collection.payload_schema, corpus)
         store = self.store
         # The corpus: live points holding at least one token in the field, whatever the filter is.
         documents = {}
@@ -602,9 +602,7 @@ class Planner:
 
     def _order_by(self, query: ParsedQuery, spec: FilterSpec, include: list[Any] | None, count: int) -> list[Hit]:
         compiled = compile_filter(spec.as_filter(include))
-        entries = self.collection.scroll_by_value(
-            compiled, count, to_order_by(field(query.raw, "order_by")), False, False
-        )
+        entries = self.collection.scroll_by_value(compiled, count, query.model.order_by, False, False)
         slot_of = self.store.slot_of
         return [(slot_of[entry[0]], 1.0, entry[-1]) for entry in entries]
 

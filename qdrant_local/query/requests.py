@@ -1,9 +1,9 @@
 """Parsing and validating query requests: query kinds, vector inputs, filters, prefetch trees.
 
-Every argument may be our model, a qdrant_client model or a REST dict; kinds are told apart by the
-fields they carry (``nearest``, ``recommend``, ``discover``, ``context``, ``order_by``, ``fusion``,
-``rrf``, ``formula``, ``sample``, ``relevance_feedback``). A bare vector, sparse vector or point id
-is a nearest query, as ``QdrantClient._resolve_query`` makes it.
+Queries and prefetch trees arrive converted into our models at the facade
+(``models.convert_query``); the kind is told by the model's class. Vector inputs inside them are as
+the caller gave them. A bare vector, sparse vector or point id is a nearest query, as
+``QdrantClient._resolve_query`` makes it.
 
 Validation messages and their order are qdrant-client local mode's (``QdrantLocal._validate_query``
 and ``_validate_prefetch``).
@@ -19,7 +19,6 @@ from typing import Any
 import numpy as np
 
 from .. import models
-from .._access import enum_value, field, has_field
 from ..errors import InvalidInput, InvalidVector, NotSupported
 from ..models.convert import to_filter
 
@@ -105,12 +104,12 @@ def _float_vector(value: list[Any] | np.ndarray) -> np.ndarray | None:
 
 @dataclass
 class ParsedQuery:
-    """One query of a request, with its parts read out of whatever form it came in."""
+    """One query of a request, with its parts read out of our converted query model."""
 
     kind: str
-    raw: Any
+    model: Any
     nearest: Any = None
-    mmr: Any = None
+    mmr: models.Mmr | None = None
     positive: list[Any] = dc_field(default_factory=list)
     negative: list[Any] = dc_field(default_factory=list)
     strategy: str | None = None
@@ -120,45 +119,28 @@ class ParsedQuery:
     naive: tuple[float, float, float] | None = None
 
 
-_QUERY_KEYS = (
-    "nearest",
-    "recommend",
-    "discover",
-    "context",
-    "order_by",
-    "fusion",
-    "rrf",
-    "formula",
-    "sample",
-    "relevance_feedback",
-)
-
-
-def _query_key(query: Any) -> str | None:
-    if type(query) is list or isinstance(query, np.ndarray):
-        return None  # a bare vector, the common case: no need to look for query fields
-    if isinstance(query, dict):
-        for key in _QUERY_KEYS:
-            if key in query:
-                return key
-        if "text" in query and "model" not in query:
-            return "text"
-        return None
-    name = type(query).__name__
-    if name == "TextQuery":
-        return "text"
-    for key in _QUERY_KEYS:
-        if has_field(query, key) and name.endswith("Query"):
-            return key
-    return None
+_KIND_OF_MODEL: dict[type, str] = {
+    models.NearestQuery: "nearest",
+    models.RecommendQuery: "recommend",
+    models.DiscoverQuery: "discover",
+    models.ContextQuery: "context",
+    models.OrderByQuery: "order_by",
+    models.FusionQuery: "fusion",
+    models.RrfQuery: "rrf",
+    models.FormulaQuery: "formula",
+    models.SampleQuery: "sample",
+    models.RelevanceFeedbackQuery: "feedback",
+    models.TextQuery: "text",
+}
 
 
 def parse_query(query: Any) -> ParsedQuery | None:
-    """Read a query (a Query model, a REST dict, or a bare vector input) into a ParsedQuery."""
+    """Read a converted query (``models.convert_query.to_query``: our query model, or a bare vector
+    input) into a ParsedQuery. Anything else is taken for a vector input, and rejected as one."""
     if query is None:
         return None
-    key = _query_key(query)
-    if key is None:  # a bare vector input: a shorthand for a nearest query
+    kind = _KIND_OF_MODEL.get(type(query))
+    if kind is None:  # a bare vector input: a shorthand for a nearest query
         if type(query) is list or isinstance(query, np.ndarray):
             # The common case, read once: a 1-D float64 array is what the dense space parses anyway.
             array = _float_vector(query)
@@ -168,48 +150,43 @@ def parse_query(query: Any) -> ParsedQuery | None:
                 query = query.tolist()
         vector_kind(query)  # rejects what can never be a vector
         return ParsedQuery("nearest", query, nearest=query)
-    if key == "nearest":
-        nearest = field(query, "nearest")
+    if kind == "nearest":
+        nearest = query.nearest
         if isinstance(nearest, np.ndarray):
             nearest = nearest.tolist()
-        return ParsedQuery("nearest", query, nearest=nearest, mmr=field(query, "mmr"))
-    if key == "recommend":
-        recommend = field(query, "recommend")
-        strategy = field(recommend, "strategy")
+        return ParsedQuery("nearest", query, nearest=nearest, mmr=query.mmr)
+    if kind == "recommend":
+        recommend = query.recommend
         return ParsedQuery(
             "recommend",
             query,
-            positive=as_list(field(recommend, "positive")),
-            negative=as_list(field(recommend, "negative")),
-            strategy=enum_value(strategy) if strategy is not None else None,
+            positive=list(recommend.positive),
+            negative=list(recommend.negative),
+            strategy=recommend.strategy,
         )
-    if key == "discover":
-        discover = field(query, "discover")
-        return ParsedQuery(
-            "discover", query, target=field(discover, "target"), pairs=_pairs(field(discover, "context"))
-        )
-    if key == "context":
-        return ParsedQuery("context", query, pairs=_pairs(field(query, "context")))
-    if key == "relevance_feedback":
+    if kind == "discover":
+        discover = query.discover
+        return ParsedQuery("discover", query, target=discover.target, pairs=_pairs(discover.context))
+    if kind == "context":
+        return ParsedQuery("context", query, pairs=_pairs(query.context))
+    if kind == "feedback":
         return _parse_feedback(query)
-    return ParsedQuery(key, query)
+    return ParsedQuery(kind, query)
 
 
-def _pairs(context: Any) -> list[tuple[Any, Any]]:
-    pairs = []
-    for pair in as_list(context):
-        pairs.append((field(pair, "positive"), field(pair, "negative")))
-    return pairs
+def _pairs(context: list[models.ContextPair]) -> list[tuple[Any, Any]]:
+    return [(pair.positive, pair.negative) for pair in context]
 
 
-def _parse_feedback(query: Any) -> ParsedQuery:
-    feedback = field(query, "relevance_feedback")
-    items = [(field(item, "example"), field(item, "score")) for item in as_list(field(feedback, "feedback"))]
-    naive = field(field(feedback, "strategy"), "naive")
+def _parse_feedback(query: models.RelevanceFeedbackQuery) -> ParsedQuery:
+    feedback = query.relevance_feedback
+    items = [(item.example, item.score) for item in feedback.feedback]
+    strategy = feedback.strategy
+    naive = strategy.naive if type(strategy) is models.NaiveFeedbackStrategy else None
     if naive is None:
-        raise InvalidInput(f"Unsupported feedback strategy: {field(feedback, 'strategy')}")
-    coefficients = (field(naive, "a"), field(naive, "b"), field(naive, "c"))
-    return ParsedQuery("feedback", query, target=field(feedback, "target"), feedback=items, naive=coefficients)
+        raise InvalidInput(f"Unsupported feedback strategy: {strategy}")
+    coefficients = (naive.a, naive.b, naive.c)
+    return ParsedQuery("feedback", query, target=feedback.target, feedback=items, naive=coefficients)
 
 
 # -- validation -----------------------------------------------------------------------------------
@@ -229,11 +206,11 @@ def validate_request(query: ParsedQuery | None, using: Any, prefetch: Any, score
     if query.kind in ("fusion", "rrf") and using:
         raise InvalidInput("Fusion queries cannot be combined with the 'using' field.")
     if query.kind == "rrf":
-        k = field(field(query.raw, "rrf"), "k")
+        k = query.model.rrf.k
         if k is not None and k < 1:
             raise InvalidInput(f"rrf k value {k} is invalid. Must be 1 or larger.")
     elif query.kind == "nearest" and query.mmr is not None:
-        candidates_limit = field(query.mmr, "candidates_limit")
+        candidates_limit = query.mmr.candidates_limit
         if candidates_limit is not None:
             if candidates_limit < 0:
                 raise InvalidInput(f"mmr candidates_limit value {candidates_limit} is invalid. Must be 0 or larger.")
@@ -249,18 +226,16 @@ def validate_request(query: ParsedQuery | None, using: Any, prefetch: Any, score
 
 
 def validate_prefetches(prefetch: Any) -> None:
-    """qdrant-client's ``_validate_prefetch``, recursively."""
+    """qdrant-client's ``_validate_prefetch``, recursively, over a converted prefetch tree
+    (``models.convert_query.to_prefetch``)."""
     for item in as_list(prefetch):
-        limit = field(item, "limit")
+        if item is None:
+            continue
+        limit = item.limit
         if limit is not None and limit < 1:
             raise InvalidInput(f"prefetch limit value {limit} is invalid. Must be 1 or larger.")
-        validate_request(
-            parse_query(field(item, "query")),
-            field(item, "using"),
-            field(item, "prefetch"),
-            field(item, "score_threshold"),
-        )
-        validate_prefetches(field(item, "prefetch"))
+        validate_request(parse_query(item.query), item.using, item.prefetch, item.score_threshold)
+        validate_prefetches(item.prefetch)
 
 
 # -- filters --------------------------------------------------------------------------------------
@@ -324,9 +299,9 @@ class FilterSpec:
         return models.Filter(must=must, must_not=must_not)
 
 
-def idf_corpus_of(search_params: Any) -> Any:
+def idf_corpus_of(search_params: models.SearchParams | None) -> Any:
     """The corpus filter of ``search_params.idf`` (``IdfCorpusParams``); None means the whole collection."""
-    idf = field(search_params, "idf") if search_params is not None else None
-    if idf is None or isinstance(enum_value(idf), str):
+    idf = search_params.idf if search_params is not None else None
+    if type(idf) is not models.IdfCorpusParams:
         return None
-    return to_filter(field(idf, "corpus"))
+    return to_filter(idf.corpus)

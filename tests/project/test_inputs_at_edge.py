@@ -1,10 +1,11 @@
-"""Inputs are converted once, at the client facade: filters and points selectors become our models
-(``qdrant_local.models.convert``) before planning and the engine see them.
+"""Inputs are converted once, at the client facade: filters, points selectors, queries, prefetch
+trees, formulas and batch requests become our models (``qdrant_local.models.convert`` and
+``convert_query``) before planning and the engine see them.
 
 The uniform reader of the three input forms (``qdrant_local._access``) may only be imported by the
-modules listed here: the converters, and the request readers not yet converted (a shrinking list; a
-new importer fails). Filter compilation, conditions, payload indexes and selectors read plain
-attributes of our models and reject anything else.
+modules listed here: the converters, and the facade readers of legacy requests and batch operations
+(a new importer fails). Filter compilation, conditions, payload indexes, selectors and the query
+layer read plain attributes of our models and reject anything else.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from qdrant_local import models
 from qdrant_local.engine.config import parse_dense_params
 from qdrant_local.engine.filters import compile_filter
 from qdrant_local.engine.projection import compile_payload_selector
-from qdrant_local.errors import InvalidInput
+from qdrant_local.errors import InvalidInput, InvalidVector
 from qdrant_local.models.convert import (
     to_filter,
     to_order_by,
@@ -29,22 +30,33 @@ from qdrant_local.models.convert import (
     to_vector_name_config,
     to_with_payload,
 )
+from qdrant_local.models.convert_query import (
+    UnreadableCondition,
+    to_expression,
+    to_prefetch,
+    to_query,
+    to_query_requests,
+    to_with_lookup,
+)
+from qdrant_local.query import formula
+from qdrant_local.query.execution import QueryRequest
+from qdrant_local.query.requests import idf_corpus_of, parse_query, validate_prefetches
 
 from .test_layers import MODULES, _imported, _module_name
 
 # Modules allowed to read raw arguments through the accessor. engine/ filter code is never among them.
 ALLOWED = {
     "qdrant_local.models.convert",  # the converters
+    "qdrant_local.models.convert_query",
     # facade readers: legacy request models and batch_update operations, read where they enter
     "qdrant_local.api.legacy",
     "qdrant_local.api.operations_input",
-    # query model readers still on the accessor (query kinds, prefetch, formula expressions):
+}
+NEVER = {
     "qdrant_local.query.execution",
     "qdrant_local.query.formula",
     "qdrant_local.query.planner",
     "qdrant_local.query.requests",
-}
-NEVER = {
     "qdrant_local.engine.filters",
     "qdrant_local.engine.conditions",
     "qdrant_local.engine.index",
@@ -209,3 +221,208 @@ def test_text_queries_convert_to_our_model() -> None:
     text: Any = converted.text
     assert (text.query, text.scoring.bm25.k, text.scoring.bm25.b) == ("red fox", 0.9, None)
     assert to_text_query(models.TextQuery(text="fox")).text == "fox"
+
+
+# -- the query API --------------------------------------------------------------------------------
+
+QUERY_FORMS = [
+    (
+        {"nearest": [1.0, 2.0], "mmr": {"diversity": 0.3}},
+        models.NearestQuery(nearest=[1.0, 2.0], mmr=models.Mmr(diversity=0.3)),
+        qm.NearestQuery(nearest=[1.0, 2.0], mmr=qm.Mmr(diversity=0.3)),
+    ),
+    (
+        {"recommend": {"positive": [1, 2], "strategy": "best_score"}},
+        models.RecommendQuery(
+            recommend=models.RecommendInput(positive=[1, 2], strategy=models.RecommendStrategy.BEST_SCORE)
+        ),
+        qm.RecommendQuery(recommend=qm.RecommendInput(positive=[1, 2], strategy=qm.RecommendStrategy.BEST_SCORE)),
+    ),
+    (
+        {"discover": {"target": 3, "context": {"positive": 1, "negative": 2}}},
+        models.DiscoverQuery(
+            discover=models.DiscoverInput(target=3, context=models.ContextPair(positive=1, negative=2))
+        ),
+        qm.DiscoverQuery(discover=qm.DiscoverInput(target=3, context=qm.ContextPair(positive=1, negative=2))),
+    ),
+    (
+        {"context": [{"positive": 1, "negative": 2}]},
+        models.ContextQuery(context=[models.ContextPair(positive=1, negative=2)]),
+        qm.ContextQuery(context=[qm.ContextPair(positive=1, negative=2)]),
+    ),
+    (
+        {"order_by": {"key": "n", "direction": "desc"}},
+        models.OrderByQuery(order_by=models.OrderBy(key="n", direction=models.Direction.DESC)),
+        qm.OrderByQuery(order_by=qm.OrderBy(key="n", direction=qm.Direction.DESC)),
+    ),
+    ({"fusion": "dbsf"}, models.FusionQuery(fusion=models.Fusion.DBSF), qm.FusionQuery(fusion=qm.Fusion.DBSF)),
+    ({"rrf": {"k": 5}}, models.RrfQuery(rrf=models.Rrf(k=5)), qm.RrfQuery(rrf=qm.Rrf(k=5))),
+    ({"sample": "random"}, models.SampleQuery(sample=models.Sample.RANDOM), qm.SampleQuery(sample=qm.Sample.RANDOM)),
+    (
+        {
+            "relevance_feedback": {
+                "target": 1,
+                "feedback": [{"example": 2, "score": 0.5}],
+                "strategy": {"naive": {"a": 1, "b": 2, "c": 3}},
+            }
+        },
+        models.RelevanceFeedbackQuery(
+            relevance_feedback=models.RelevanceFeedbackInput(
+                target=1,
+                feedback=[models.FeedbackItem(example=2, score=0.5)],
+                strategy=models.NaiveFeedbackStrategy(naive=models.NaiveFeedbackStrategyParams(a=1, b=2, c=3)),
+            )
+        ),
+        qm.RelevanceFeedbackQuery(
+            relevance_feedback=qm.RelevanceFeedbackInput(
+                target=1,
+                feedback=[qm.FeedbackItem(example=2, score=0.5)],
+                strategy=qm.NaiveFeedbackStrategy(naive=qm.NaiveFeedbackStrategyParams(a=1, b=2, c=3)),
+            )
+        ),
+    ),
+    (
+        {"formula": {"sum": ["$score", {"key": "a", "match": {"value": 1}}, {"div": {"left": 1, "right": "b"}}]}},
+        models.FormulaQuery(
+            formula=models.SumExpression(
+                sum=[
+                    "$score",
+                    models.FieldCondition(key="a", match=models.MatchValue(value=1)),
+                    models.DivExpression(div=models.DivParams(left=1, right="b")),
+                ]
+            )
+        ),
+        qm.FormulaQuery(
+            formula=qm.SumExpression(
+                sum=[
+                    "$score",
+                    qm.FieldCondition(key="a", match=qm.MatchValue(value=1)),
+                    qm.DivExpression(div=qm.DivParams(left=1, right="b")),
+                ]
+            )
+        ),
+    ),
+]
+
+
+@pytest.mark.parametrize("forms", QUERY_FORMS, ids=lambda forms: type(forms[1]).__name__)
+def test_every_query_form_converts_to_the_same_model(forms: tuple[Any, Any, Any]) -> None:
+    converted = [to_query(form) for form in forms]
+    assert type(converted[0]) is type(forms[1])
+    assert converted[0] == converted[1] == converted[2]
+    assert parse_query(converted[0]) is not None
+
+
+def test_formula_conditions_convert_to_filters() -> None:
+    sum_ = to_expression({"sum": [{"key": "a", "match": {"value": 1}}, 2.0]})
+    assert sum_.sum == [models.Filter(must=[models.FieldCondition(key="a", match=models.MatchValue(value=1))]), 2.0]
+    assert to_expression({"unknown": 1}) == {"unknown": 1}  # no expression: rejected by the query layer
+    unreadable = to_expression({"key": "a", "match": {"value": 1, "any": [2]}})
+    assert type(unreadable) is UnreadableCondition  # its error is raised where the formula is validated
+    with pytest.raises(InvalidInput, match="match must have exactly one"):
+        formula.validate_expression(models.NegExpression(neg=unreadable), lambda condition: None)
+
+
+def test_bare_vectors_stay_as_given() -> None:
+    vector = [1.0, 2.0]
+    assert to_query(vector) is vector
+    sparse = {"indices": [1], "values": [0.5]}
+    assert to_query(sparse) is sparse and to_query(7) == 7
+
+
+@pytest.mark.parametrize(
+    "form",
+    [
+        [{"query": {"nearest": [1.0]}, "prefetch": {"query": [2.0], "limit": 5}, "lookup_from": {"collection": "o"}}],
+        [
+            models.Prefetch(
+                query=models.NearestQuery(nearest=[1.0]),
+                prefetch=models.Prefetch(query=[2.0], limit=5),
+                lookup_from=models.LookupLocation(collection="o"),
+            )
+        ],
+        [
+            qm.Prefetch(
+                query=qm.NearestQuery(nearest=[1.0]),
+                prefetch=qm.Prefetch(query=[2.0], limit=5),
+                lookup_from=qm.LookupLocation(collection="o"),
+            )
+        ],
+    ],
+    ids=["dict", "ours", "qdrant_client"],
+)
+def test_prefetch_trees_convert_to_our_models(form: list[Any]) -> None:
+    (converted,) = to_prefetch(form)
+    assert type(converted) is models.Prefetch
+    assert converted.query == models.NearestQuery(nearest=[1.0], mmr=None)
+    assert type(converted.prefetch) is models.Prefetch and converted.prefetch.limit == 5
+    assert converted.lookup_from == models.LookupLocation(collection="o", vector=None, shard_key=None)
+
+
+@pytest.mark.parametrize(
+    "form",
+    [
+        {"query": {"fusion": "rrf"}, "prefetch": [{"query": [1.0]}], "params": {"exact": True}, "with_vector": True},
+        models.QueryRequest(
+            query=models.FusionQuery(fusion=models.Fusion.RRF),
+            prefetch=[models.Prefetch(query=[1.0])],
+            params=models.SearchParams(exact=True),
+            with_vector=True,
+        ),
+        qm.QueryRequest(
+            query=qm.FusionQuery(fusion=qm.Fusion.RRF),
+            prefetch=[qm.Prefetch(query=[1.0])],
+            params=qm.SearchParams(exact=True),
+            with_vector=True,
+        ),
+    ],
+    ids=["dict", "ours", "qdrant_client"],
+)
+def test_batch_requests_convert_to_our_model(form: object) -> None:
+    (converted,) = to_query_requests([form])
+    assert type(converted) is models.QueryRequest
+    assert converted.query == models.FusionQuery(fusion="rrf")
+    assert type(converted.prefetch[0]) is models.Prefetch
+    assert (converted.params.exact, converted.with_vector, converted.limit) == (True, True, None)
+
+
+@pytest.mark.parametrize(
+    "form",
+    [
+        {"collection": "o", "with_payload": {"include": ["a"]}},
+        models.WithLookup(collection="o", with_payload=models.PayloadSelectorInclude(include=["a"])),
+        qm.WithLookup(collection="o", with_payload=qm.PayloadSelectorInclude(include=["a"])),
+    ],
+    ids=["dict", "ours", "qdrant_client"],
+)
+def test_with_lookup_converts_to_our_model(form: object) -> None:
+    converted = to_with_lookup(form)
+    assert type(converted) is models.WithLookup
+    assert (converted.collection, converted.with_payload.include, converted.with_vectors) == ("o", ["a"], None)
+    assert to_with_lookup("o") == "o"
+
+
+def test_the_query_layer_reads_only_converted_queries() -> None:
+    # A query model that was not converted is no vector: rejected as a vector input.
+    with pytest.raises(InvalidVector):
+        parse_query({"nearest": [1.0, 2.0]})
+    with pytest.raises(InvalidVector):
+        parse_query(qm.NearestQuery(nearest=[1.0, 2.0]))
+    with pytest.raises(InvalidInput, match="Unsupported expression type"):
+        formula.validate_expression({"sum": [1.0]}, lambda condition: None)
+    with pytest.raises(InvalidInput, match="Unsupported expression type"):
+        formula.validate_expression(qm.SumExpression(sum=[1.0]), lambda condition: None)
+    with pytest.raises(AttributeError):
+        validate_prefetches([{"query": [1.0], "limit": 0}])
+    with pytest.raises(AttributeError):
+        QueryRequest.from_model({"query": [1.0]})  # type: ignore[arg-type]
+    with pytest.raises(InvalidVector):
+        QueryRequest.from_model(qm.QueryRequest(query=qm.NearestQuery(nearest=[1.0])))  # type: ignore[arg-type]
+    assert idf_corpus_of(models.SearchParams.model_construct(idf={"corpus": {"must": []}})) is None
+
+
+def test_search_params_idf_converts_to_our_model() -> None:
+    converted = to_search_params({"idf": {"corpus": {"must": []}}})
+    assert type(converted.idf) is models.IdfCorpusParams
+    assert idf_corpus_of(converted) == models.Filter(must=[])
+    assert to_search_params(qm.SearchParams(idf=qm.IdfCorpusParams(corpus=qm.Filter()))).idf.corpus == qm.Filter()

@@ -13,6 +13,8 @@ from qdrant_client.hybrid import formula as qf
 from qdrant_client.local.payload_filters import check_condition
 
 from qdrant_local.errors import InvalidInput
+from qdrant_local.models import Filter
+from qdrant_local.models.convert_query import to_expression
 from qdrant_local.query import formula
 
 KEYS = ["a", "b", "nested.c", "lst", "geo", "when", "missing"]
@@ -92,6 +94,11 @@ def extend(children: st.SearchStrategy) -> st.SearchStrategy:
 expression_st = st.recursive(leaf_st, extend, max_leaves=8)
 
 
+def _oracle_filter(condition: Filter) -> qm.Filter:
+    """A converted condition (our Filter) as qdrant-client's model, for its ``check_condition``."""
+    return qm.Filter.model_validate(condition.model_dump(by_alias=True, exclude_none=True))
+
+
 def outcome(call):
     try:
         value = call()
@@ -117,9 +124,10 @@ def test_evaluate_matches_oracle(expression, payload, scores, defaults) -> None:
         lambda: qf.evaluate_expression(expression, point_id, scores, payload, {}, qf.parse_defaults(defaults))
     )
     point = formula.FormulaPoint(
-        point_id, payload, scores, lambda condition: check_condition(condition, payload, point_id, {})
+        point_id, payload, scores, lambda condition: check_condition(_oracle_filter(condition), payload, point_id, {})
     )
-    got = outcome(lambda: formula.evaluate(expression, point, formula.parse_defaults(defaults)))
+    converted = to_expression(expression)
+    got = outcome(lambda: formula.evaluate(converted, point, formula.parse_defaults(defaults)))
     if expected[0] == "value" and got[0] == "value" and isinstance(expected[1], float) and math.isnan(expected[1]):
         assert math.isnan(got[1])
         return
@@ -153,10 +161,10 @@ def test_validation_matches_oracle(expression, message: str) -> None:
     with pytest.raises(
         InvalidInput, match=message.replace("[", r"\[").replace("$", r"\$").replace("(", r"\(").replace(")", r"\)")
     ):
-        formula.validate_expression(expression, lambda condition: None)
+        formula.validate_expression(to_expression(expression), lambda condition: None)
 
 
 def test_dict_expressions() -> None:
     point = formula.FormulaPoint(7, {"x": 2}, [{7: 0.5}], lambda condition: True)
     expression = {"sum": ["$score", {"mult": [{"key": "x", "match": {"value": 2}}, "x"]}, {"neg": 1}]}
-    assert formula.evaluate(expression, point, {}) == 0.5 + 1.0 * 2 - 1
+    assert formula.evaluate(to_expression(expression), point, {}) == 0.5 + 1.0 * 2 - 1
