@@ -458,10 +458,22 @@ class Database:
             reset, pending = poll()
             pending = iter(pending)
             first = next(pending, None)
-            if first is None and not reset:
-                return
+            if first is not None or reset:
+                with self.lock:
+                    self._catch_up(reset, pending if first is None else itertools.chain((first,), pending))
+            self._follow_index_files()
+
+    def _follow_index_files(self) -> None:
+        """Load the HNSW index files the writer saved since the last look (the ann extra; a stat per
+        index, at most twice a second; the exclusive lock only when one changed)."""
+        if self.ann is None:
+            return
+        changed = self.ann.files_changed(self.collections)
+        if changed:
             with self.lock:
-                self._catch_up(reset, pending if first is None else itertools.chain((first,), pending))
+                for collection in changed:
+                    if self.collections.get(collection.name) is collection:
+                        self.ann.after_write(collection)
 
     def _catch_up(self, reset: bool, records: Iterator[dict[str, Any] | ColumnReader]) -> None:
         """Replay what :meth:`follow` polled (under the exclusive lock)."""
@@ -482,7 +494,7 @@ class Database:
             if changed is not None and (changed.store.tombstones() if reset else changed.store.needs_compaction()):
                 changed.store.compact()
             if changed is not None and self.ann is not None:
-                self.ann.after_write(changed)  # followers build their own indexes, in memory
+                self.ann.after_write(changed)  # loads the writer's index file, or builds in memory
 
 
 def _touched_ids(op: ops.PointOperation) -> list[PointId]:

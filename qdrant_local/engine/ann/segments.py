@@ -141,6 +141,7 @@ class VectorIndex:
         self.building: Build | None = None
         self.loading = False  # an index file is being read (service.py)
         self.touched: np.ndarray | None = None  # slots written while it is read
+        self.file_stamp: tuple[int, int, int] | None = None  # the index file last loaded (or tried)
         vectors.observers.append(self)
 
     def detach(self) -> None:

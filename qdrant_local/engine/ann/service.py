@@ -14,6 +14,7 @@ import contextlib
 import functools
 import os
 import threading
+import time
 import warnings
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -29,6 +30,9 @@ from .segments import Build, LabelMap, Segment, VectorIndex
 
 # Labels of a loaded index file compared with today's rows per step (under the lock).
 VERIFY_CHUNK = 16_384
+
+# A read-only follower looks for a new index file of its writer at most this often (seconds).
+FILE_CHECK_INTERVAL = 0.5
 
 
 def _slots_of(store: Any, point_ids: list[Any]) -> np.ndarray:
@@ -50,9 +54,14 @@ class AnnService:
     def __init__(self, lock: Any, storage: Any = None) -> None:
         self.lock = lock
         self.storage = storage
-        # Index files live in a writer's folder (a read-only follower has no log position of its own).
-        persistent = storage is not None and hasattr(storage, "log_bytes")
-        self.folder = os.path.abspath(storage.path) if persistent else None
+        # Index files live in the folder: a writer writes and removes them; a read-only follower
+        # (storage/follower.py) only reads its writer's, and builds in memory when none matches.
+        self.folder: str | None = os.path.abspath(storage.path) if storage is not None else None
+        self.follower = bool(getattr(storage, "read_only", False))
+        self.writes_files = self.folder is not None and not self.follower
+        self.builds = 0  # graphs built and installed (for tests and benchmarks)
+        self.loads = 0  # index files loaded and installed
+        self._next_file_check = 0.0
         self._jobs: deque[Callable[[], None]] = deque()
         self._wakeup = threading.Condition()
         self._thread: threading.Thread | None = None
@@ -93,8 +102,11 @@ class AnnService:
         collection.vector_indexes.clear()
 
     def after_write(self, collection: Any) -> None:
-        """Start the builds the collection's state calls for."""
+        """Start the builds the collection's state calls for (a follower first loads a new index
+        file of its writer's)."""
         for name, index in collection.vector_indexes.items():
+            if self.follower and self._load_new_file(collection, name, index):
+                continue
             build = index.plan_build()
             if build is not None:
                 self._submit(functools.partial(self._run_build, collection, name, index, build))
@@ -107,11 +119,61 @@ class AnnService:
                 file_name = files.index_file_name(collection.name, name)
                 wanted.add(file_name)
                 if self.folder is not None and os.path.exists(os.path.join(self.folder, file_name)):
-                    index.loading = True
-                    index.touched = np.zeros(len(index.vectors.present), dtype=bool)
-                    self._submit(functools.partial(self._run_load, collection, name, index))
+                    index.file_stamp = self._file_stamp(collection.name, name)
+                    self._start_load(collection, name, index)
             self.after_write(collection)
         self._remove_unwanted_files(wanted)
+
+    # -- a follower's view of its writer's index files --------------------------------------------
+
+    def files_changed(self, collections: dict[str, Any]) -> list[Any]:
+        """The collections (of a follower) whose writer saved a new index file since they last looked;
+        checked at most every FILE_CHECK_INTERVAL seconds (one stat per index). Call without the lock,
+        then :meth:`after_write` each under it."""
+        now = time.monotonic()
+        if not self.follower or now < self._next_file_check:
+            return []
+        self._next_file_check = now + FILE_CHECK_INTERVAL
+        return [
+            collection
+            for collection in list(collections.values())
+            if any(
+                index.file_stamp != self._file_stamp(collection.name, name)
+                for name, index in list(collection.vector_indexes.items())
+            )
+        ]
+
+    def _load_new_file(self, collection: Any, name: str, index: VectorIndex) -> bool:
+        """A follower loads its writer's index file when one appeared or was replaced since it last
+        looked (cancelling its own build of the same rows); True when it did or is loading one."""
+        if index.loading:
+            return True
+        stamp = self._file_stamp(collection.name, name)
+        if stamp == index.file_stamp:
+            return False
+        index.file_stamp = stamp
+        if stamp is None:  # the writer removed it: what is loaded stays, as a build would
+            return False
+        if index.building is not None:
+            index.building.cancelled = True
+            index.building = None
+        self._start_load(collection, name, index)
+        return True
+
+    def _file_stamp(self, collection_name: str, vector_name: str) -> tuple[int, int, int] | None:
+        """(inode, size, mtime) of the vector's index file, or None when there is none."""
+        if self.folder is None:
+            return None
+        try:
+            info = os.stat(os.path.join(self.folder, files.index_file_name(collection_name, vector_name)))
+        except OSError:
+            return None
+        return (info.st_ino, info.st_size, info.st_mtime_ns)
+
+    def _start_load(self, collection: Any, name: str, index: VectorIndex) -> None:
+        index.loading = True
+        index.touched = np.zeros(len(index.vectors.present), dtype=bool)
+        self._submit(functools.partial(self._run_load, collection, name, index))
 
     # -- lifecycle -------------------------------------------------------------------------------
 
@@ -187,6 +249,7 @@ class AnnService:
             with self._locked():
                 if not index.install(build):
                     return
+                self.builds += 1
                 content = self._file_content(collection, name, index) if build.merge else None
                 self.after_write(collection)  # the unindexed part may have grown meanwhile
         except _Stopped:
@@ -210,7 +273,7 @@ class AnnService:
 
     def _file_content(self, collection: Any, name: str, index: VectorIndex) -> files.IndexFile | None:
         """What to persist of a just-merged index (under the lock), or None in memory."""
-        if self.folder is None or self.storage is None or len(index.segments) != 1:
+        if not self.writes_files or len(index.segments) != 1:
             return None
         labels = index.segments[0].labels
         label_ids: list[Any] = [None] * len(labels)
@@ -248,6 +311,7 @@ class AnnService:
             index.touched = None
             if segment is not None:
                 index.add_segment(segment, replace=True)
+                self.loads += 1
             self.after_write(collection)
 
     def _read_file(self, path: str, collection: Any, name: str, index: VectorIndex) -> tuple[Graph | None, list[Any]]:
@@ -318,13 +382,13 @@ class AnnService:
         return Segment(graph, LabelMap(slots, len(present), fresh=fresh))
 
     def _remove_file(self, collection_name: str, vector_name: str) -> None:
-        if self.folder is None:
+        if self.folder is None or not self.writes_files:
             return
         with contextlib.suppress(FileNotFoundError):
             os.remove(os.path.join(self.folder, files.index_file_name(collection_name, vector_name)))
 
     def _remove_unwanted_files(self, wanted: set[str]) -> None:
-        if self.folder is None:
+        if self.folder is None or not self.writes_files:
             return
         for entry in os.listdir(self.folder):
             if entry.startswith("ann-") and (entry.endswith(".tmp") or entry not in wanted):
