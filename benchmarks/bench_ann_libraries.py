@@ -118,7 +118,9 @@ def child(library: str, threads: int, n: int, n_queries: int) -> dict[str, Any]:
     report: dict[str, Any] = {"build_s": build, "added_mib": added, "rows_mib": rows.nbytes / 2**20}
     filters: dict[str, Any] = {"none": None}
     if getattr(index, "filters", True):
-        filters["50%"] = (lambda label: label % 2 == 1) if library == "hnswlib" else np.packbits(half, bitorder="little")
+        filters["50%"] = (
+            (lambda label: label % 2 == 1) if library == "hnswlib" else np.packbits(half, bitorder="little")
+        )
     for name, allowed in filters.items():
         times, found = [], []
         for q in queries:
