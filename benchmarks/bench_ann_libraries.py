@@ -4,7 +4,8 @@
 
 Each library builds one graph over ``n`` x 384 embedding-like rows (bench_ann.py's data, normalised:
 Cosine) with Qdrant's default settings (m=16 links per node, 2m on level 0; ef_construct=100; search
-ef=100), in its own subprocess, once per thread count. Reported: build time, single-query p50 and
+ef=100), in its own subprocess, once per thread count; ``faiss-graphs`` is what the extra does: one
+faiss graph per thread, built side by side. Reported: build time, single-query p50 and
 recall@10 against exact search (no filter, and a 50% filter where the library can apply a filter
 during traversal), and the memory the graph adds (RSS after the build minus before it: a library that
 keeps its own copy of the rows pays n x 384 x 4 bytes for it). BLAS is single-threaded, as in run.py.
@@ -27,7 +28,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from bench_ann import DIM, SEED, vectors  # noqa: E402
 
 M, EF_CONSTRUCT, EF = 16, 100, 100
-RUNS = [("faiss", 1), ("faiss", 2), ("usearch", 1), ("usearch", 2), ("hnswlib", 1), ("hnswlib", 2)]
+RUNS = [("faiss", 1), ("faiss", 2), ("faiss-graphs", 2), ("usearch", 1), ("usearch", 2), ("hnswlib", 1), ("hnswlib", 2)]
 
 
 def _rss_mib() -> float:
@@ -73,6 +74,38 @@ class Faiss:
         return labels[0].tolist()
 
 
+class FaissGraphs:
+    """The ann extra's build: one faiss graph per thread over its share of the rows, built side by
+    side (one OpenMP thread each); a query searches every graph and keeps the best 10."""
+
+    def __init__(self, rows: np.ndarray, threads: int) -> None:
+        import threading
+
+        bounds = [len(rows) * i // threads for i in range(threads + 1)]
+        self.parts = [Faiss(rows[:0], 1) for _ in range(threads)]
+        self.bounds = bounds
+        workers = [
+            threading.Thread(target=part.index.add, args=(rows[lo:hi],))
+            for part, lo, hi in zip(self.parts, bounds, bounds[1:])
+        ]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
+
+    def search(self, query: np.ndarray, allowed_bits: np.ndarray | None, n: int) -> list[int]:
+        found: list[tuple[float, int]] = []
+        for part, lo, hi in zip(self.parts, self.bounds, self.bounds[1:]):
+            params = part.faiss.SearchParametersHNSW()
+            params.efSearch = EF
+            if allowed_bits is not None:
+                bits = np.packbits(np.unpackbits(allowed_bits, bitorder="little")[lo:hi], bitorder="little")
+                params.sel = part.faiss.IDSelectorBitmap(hi - lo, part.faiss.swig_ptr(bits))
+            scores, labels = part.index.search(query.reshape(1, -1), 10, params=params)
+            found.extend((float(s), int(label) + lo) for s, label in zip(scores[0], labels[0]) if label >= 0)
+        return [label for _, label in sorted(found, reverse=True)[:10]]
+
+
 class Usearch:
     filters = False  # its Python search() has no filter: only post-filtering, which the issue rules out
 
@@ -103,7 +136,7 @@ class Hnswlib:
         return labels[0].tolist()
 
 
-LIBRARIES = {"faiss": Faiss, "usearch": Usearch, "hnswlib": Hnswlib}
+LIBRARIES = {"faiss": Faiss, "faiss-graphs": FaissGraphs, "usearch": Usearch, "hnswlib": Hnswlib}
 
 
 def child(library: str, threads: int, n: int, n_queries: int) -> dict[str, Any]:
@@ -136,6 +169,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=100_000)
     parser.add_argument("--queries", type=int, default=100)
+    parser.add_argument("--runs", nargs="+", help="library:threads (default: all)")
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -145,7 +179,8 @@ def main() -> int:
     print(f"{args.n:,} x {DIM}, m={M}, ef_construct={EF_CONSTRUCT}, ef={EF}; load {os.getloadavg()}")
     print("| library | threads | build (s) | +RSS (MiB) | p50 (ms) | recall@10 | p50 50% filter (ms) | recall 50% |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|")
-    for library, threads in RUNS:
+    runs = [(r.split(":")[0], int(r.split(":")[1])) for r in args.runs] if args.runs else RUNS
+    for library, threads in runs:
         command = [sys.executable, __file__, "--n", str(args.n), "--queries", str(args.queries)]
         done = subprocess.run([*command, "--child", library, str(threads)], env=env, capture_output=True, text=True)
         if done.returncode != 0:

@@ -1,8 +1,10 @@
 """The index file: a derived copy of one vector name's merged segment, kept in the storage folder.
 
-Layout: ``MAGIC``, a little-endian u32 header length, the msgpack header, the faiss bytes, and a
-u32 CRC32 of everything before it. The header names the collection and vector, the graph settings,
-the point id of every fresh label (None for stale ones) and the *state tag*: the storage generation
+Layout: ``MAGIC``, a little-endian u32 header length, the msgpack header, the faiss bytes of each
+graph one after the other, and a u32 CRC32 of everything before it. The header names the collection
+and vector, the graph settings, the byte size of each graph (a merge builds one graph per indexing
+thread), the point id of every fresh label of every graph in turn (None for stale ones) and the
+*state tag*: the storage generation
 and log size the index was current for (informative). A file is used when its checksum, names and
 settings match the folder just opened, even if writes followed it: the loader compares each label's
 row with its point's row today and treats the points deleted or changed since as stale (service.py).
@@ -41,8 +43,8 @@ class IndexFile:
     distance: str
     graph_key: tuple[int, int]
     tag: tuple[int, int]
-    label_ids: list[Any]  # point id per label; None for a stale label
-    graph: bytes | memoryview
+    label_ids: list[Any]  # point id per label, graph after graph; None for a stale label
+    graphs: list[bytes | memoryview]
 
 
 def write_index_file(path: str, content: IndexFile, cancelled: Any = lambda: False) -> bool:
@@ -56,6 +58,7 @@ def write_index_file(path: str, content: IndexFile, cancelled: Any = lambda: Fal
             "graph_key": list(content.graph_key),
             "tag": list(content.tag),
             "ids": content.label_ids,
+            "sizes": [len(memoryview(graph)) for graph in content.graphs],
         },
         use_bin_type=True,
     )
@@ -66,14 +69,15 @@ def write_index_file(path: str, content: IndexFile, cancelled: Any = lambda: Fal
             for part in (MAGIC, struct.pack("<I", len(header)), header):
                 f.write(part)
                 crc = zlib.crc32(part, crc)
-            view = memoryview(content.graph)
             step = 64 << 20
-            for start in range(0, len(view), step):
-                if cancelled():
-                    raise InterruptedError
-                chunk = view[start : start + step]
-                f.write(chunk)
-                crc = zlib.crc32(chunk, crc)
+            for graph in content.graphs:
+                view = memoryview(graph)
+                for start in range(0, len(view), step):
+                    if cancelled():
+                        raise InterruptedError
+                    chunk = view[start : start + step]
+                    f.write(chunk)
+                    crc = zlib.crc32(chunk, crc)
             f.write(struct.pack("<I", crc))
             f.flush()
             os.fsync(f.fileno())
@@ -101,6 +105,11 @@ def read_index_file(path: str) -> IndexFile:
         raise ValueError(f"unreadable header ({exc})") from None
     if not isinstance(header, dict):
         raise ValueError("unreadable header")  # noqa: TRY004 - a damaged file, not a caller error
+    body = memoryview(data)[start + header_len : -4]
+    sizes = header["sizes"]
+    if sum(sizes) != len(body) or any(size <= 0 for size in sizes):
+        raise ValueError("its graph sizes disagree with its length")
+    bounds = [sum(sizes[:i]) for i in range(len(sizes) + 1)]
     return IndexFile(
         collection=header["collection"],
         vector_name=header["vector"],
@@ -109,5 +118,5 @@ def read_index_file(path: str) -> IndexFile:
         graph_key=tuple(header["graph_key"]),
         tag=tuple(header["tag"]),
         label_ids=header["ids"],
-        graph=memoryview(data)[start + header_len : -4],
+        graphs=[body[lo:hi] for lo, hi in zip(bounds, bounds[1:])],
     )

@@ -76,8 +76,8 @@ def hnsw_params(raw: dict[str, Any], vector_name: str, dim: int, distance: str) 
 
 
 def _indexing_threads(configured: int) -> int:
-    """``max_indexing_threads`` (0 = automatic: every core but one, which serves the application;
-    an oversubscribed OpenMP build is slower than a single-threaded one on a busy machine)."""
+    """``max_indexing_threads``: graphs a merge build makes side by side (0 = automatic: one per
+    core, at most 16, as Qdrant)."""
     if configured > 0:
         return configured
-    return max(1, (os.cpu_count() or 1) - 1)
+    return max(1, min(os.cpu_count() or 1, 16))

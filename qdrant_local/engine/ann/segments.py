@@ -24,8 +24,12 @@ import numpy as np
 from .graph import Graph
 from .params import HnswParams
 
-# More segments than this are merged into one by the next build.
-MAX_SEGMENTS = 4
+# More segments than this beyond those of the last merge are merged by the next build.
+MAX_EXTRA_SEGMENTS = 3
+
+# A merge build is split into one graph per indexing thread (built side by side, each on one core,
+# as Qdrant builds its segments), with at least this many rows per graph.
+MIN_PART_ROWS = 20_000
 
 # A filtered graph search explores more candidates the fewer points match (faiss applies the filter
 # during traversal but has no payload-aware links): ef is scaled by sqrt(0.5 / selectivity), capped.
@@ -105,29 +109,52 @@ class Segment:
         self.labels = labels
 
 
+def part_bounds(n: int, threads: int) -> list[int]:
+    """Label bounds of the graphs one build of ``n`` rows is split into (one per thread, each of at
+    least MIN_PART_ROWS rows): ``[0, b1, ..., n]``."""
+    parts = max(1, min(threads, n // MIN_PART_ROWS))
+    return [n * i // parts for i in range(parts + 1)]
+
+
 class Build:
-    """A graph being built over ``slots`` (all of them for a merge), following writes meanwhile."""
+    """Graphs being built over ``slots`` (all of them for a merge), following writes meanwhile.
+
+    Labels are numbered over all ``slots``; graph ``i`` holds labels ``bounds[i] .. bounds[i+1]``
+    (its own labels 0..), so each is built by its own thread and becomes its own segment."""
 
     def __init__(self, target: VectorIndex, slots: np.ndarray, merge: bool) -> None:
         self.target = target
         self.merge = merge
         self.labels = LabelMap(slots, len(target.vectors.present))
         params = target.params
-        self.graph = Graph(target.vectors.dim, target.vectors.distance, params.m, params.ef_construct)
+        self.bounds = part_bounds(len(slots), params.indexing_threads if merge else 1)
+        vectors = target.vectors
+        self.graphs = [
+            Graph(vectors.dim, vectors.distance, params.m, params.ef_construct) for _ in range(len(self.bounds) - 1)
+        ]
         self.params = params
-        self.added = 0
+        self.added = self.bounds[:-1]  # the next label of each graph
         self.cancelled = False
 
-    def next_rows(self, chunk: int) -> np.ndarray | None:
-        """The next rows to add (a copy, taken under the lock), or None when all are added."""
-        if self.added >= len(self.labels):
+    def next_rows(self, part: int, chunk: int) -> np.ndarray | None:
+        """The next rows of graph ``part`` to add (a copy, taken under the lock), or None when done."""
+        start, stop = self.added[part], self.bounds[part + 1]
+        if start >= stop:
             return None
         matrix = self.target.vectors.matrix
         # Labels gone stale keep an out-of-date slot number; their rows are never returned anyway.
-        slots = np.minimum(self.labels.label_slot[self.added : self.added + chunk], len(matrix) - 1)
+        slots = np.minimum(self.labels.label_slot[start : min(start + chunk, stop)], len(matrix) - 1)
         rows = matrix[slots]
-        self.added += len(slots)
+        self.added[part] = start + len(slots)
         return rows
+
+    def segments(self) -> list[Segment]:
+        """One segment per graph, its label map cut from the build's (under the lock)."""
+        slots, fresh, capacity = self.labels.label_slot, self.labels.fresh, len(self.labels.slot_label)
+        return [
+            Segment(graph, LabelMap(slots[lo:hi].copy(), capacity, fresh=fresh[lo:hi].copy()))
+            for graph, lo, hi in zip(self.graphs, self.bounds, self.bounds[1:])
+        ]
 
 
 class VectorIndex:
@@ -139,6 +166,7 @@ class VectorIndex:
         self.segments: list[Segment] = []
         self.covered = np.zeros(len(vectors.present), dtype=bool)  # slot held by a fresh label
         self.building: Build | None = None
+        self.merged_parts = 0  # segments the last merge (or loaded file) made
         self.loading = False  # an index file is being read (service.py)
         self.touched: np.ndarray | None = None  # slots written while it is read
         self.file_stamp: tuple[int, int, int] | None = None  # the index file last loaded (or tried)
@@ -214,7 +242,7 @@ class VectorIndex:
         if dead >= params.vacuum_min_vectors and dead > params.deleted_threshold * labels:
             return self.start_build(np.flatnonzero(present), merge=True)
         if unindexed > params.indexing_vectors:
-            if len(self.segments) >= MAX_SEGMENTS or unindexed > indexed:
+            if len(self.segments) >= self.merged_parts + MAX_EXTRA_SEGMENTS or unindexed > indexed:
                 return self.start_build(np.flatnonzero(present), merge=True)
             covered = np.zeros(len(present), dtype=bool)
             covered[: len(self.covered)] = self.covered[: len(present)]
@@ -230,20 +258,23 @@ class VectorIndex:
         if build is not self.building or build.cancelled:
             return False
         self.building = None
-        self.add_segment(Segment(build.graph, build.labels), replace=build.merge)
+        self.add_segments(build.segments(), replace=build.merge)
         return True
 
-    def add_segment(self, segment: Segment, replace: bool) -> None:
+    def add_segments(self, segments: list[Segment], replace: bool) -> None:
+        """Add built or loaded segments; ``replace``: they replace every segment (a merge)."""
         if replace:
             self.segments = []
             self.covered = np.zeros(len(self.vectors.present), dtype=bool)
+            self.merged_parts = len(segments)
         if len(self.covered) < len(self.vectors.present):
             grown = np.zeros(len(self.vectors.present), dtype=bool)
             grown[: len(self.covered)] = self.covered
             self.covered = grown
-        self.covered[segment.labels.fresh_slots()] = True
-        if segment.labels.n_fresh:
-            self.segments.append(segment)
+        for segment in segments:
+            self.covered[segment.labels.fresh_slots()] = True
+            if segment.labels.n_fresh:
+                self.segments.append(segment)
 
     def drop_segments(self) -> None:
         self.segments = []

@@ -237,15 +237,7 @@ class AnnService:
 
     def _run_build(self, collection: Any, name: str, index: VectorIndex, build: Build) -> None:
         try:
-            Graph.use_threads(build.params.indexing_threads)
-            while True:
-                with self._locked():
-                    if build.cancelled:
-                        return
-                    rows = build.next_rows(ADD_CHUNK)
-                if rows is None:
-                    break
-                build.graph.add(rows)  # faiss releases the GIL: readers and writers go on
+            self._add_rows(build)
             with self._locked():
                 if not index.install(build):
                     return
@@ -265,21 +257,52 @@ class AnnService:
             return
         if content is not None:
             path = os.path.join(self.folder, files.index_file_name(collection.name, name))  # type: ignore[arg-type]
-            content.graph = index.segments[0].graph.serialized() if index.segments else b""
+            content.graphs = [segment.graph.serialized() for segment in index.segments[: len(build.graphs)]]
             try:
                 files.write_index_file(path, content, cancelled=lambda: self._stopping)
             except OSError as exc:
                 warnings.warn(f"qdrant_local: could not write the HNSW index file {path}: {exc}", stacklevel=2)
 
+    def _add_rows(self, build: Build) -> None:
+        """Add every row to the build's graphs, each graph in its own thread (one core each: faiss
+        releases the GIL, so they run side by side, and readers and writers go on)."""
+        errors: list[BaseException] = []
+
+        def add(part: int) -> None:
+            try:
+                Graph.use_threads(1)  # an OpenMP build per graph measured slower on a busy machine
+                while True:
+                    with self._locked():
+                        if build.cancelled:
+                            return
+                        rows = build.next_rows(part, ADD_CHUNK)
+                    if rows is None:
+                        return
+                    build.graphs[part].add(rows)
+            except BaseException as exc:  # noqa: BLE001 - handed to the worker thread below
+                errors.append(exc)
+
+        helpers = [threading.Thread(target=add, args=(part,), daemon=True) for part in range(1, len(build.graphs))]
+        for thread in helpers:
+            thread.start()
+        add(0)
+        for thread in helpers:
+            thread.join()
+        if errors:
+            raise errors[0]
+
     def _file_content(self, collection: Any, name: str, index: VectorIndex) -> files.IndexFile | None:
         """What to persist of a just-merged index (under the lock), or None in memory."""
-        if not self.writes_files or len(index.segments) != 1:
+        if not self.writes_files or not index.segments:
             return None
-        labels = index.segments[0].labels
-        label_ids: list[Any] = [None] * len(labels)
-        fresh = np.flatnonzero(labels.fresh)
-        for label, point_id in zip(fresh.tolist(), collection.store.ids_of(labels.label_slot[fresh])):
-            label_ids[label] = point_id
+        label_ids: list[Any] = []
+        for segment in index.segments:
+            labels = segment.labels
+            ids: list[Any] = [None] * len(labels)
+            fresh = np.flatnonzero(labels.fresh)
+            for label, point_id in zip(fresh.tolist(), collection.store.ids_of(labels.label_slot[fresh])):
+                ids[label] = point_id
+            label_ids.extend(ids)
         vectors = index.vectors
         return files.IndexFile(
             collection.name,
@@ -289,7 +312,7 @@ class AnnService:
             index.params.graph_key,
             (self.storage.generation, self.storage.log_bytes),
             label_ids,
-            b"",
+            [],
         )
 
     # -- index files -----------------------------------------------------------------------------
@@ -299,24 +322,31 @@ class AnnService:
         with self._locked():
             if index not in collection.vector_indexes.values():
                 return  # the collection or vector went away before its turn
-        graph, label_ids = self._read_file(path, collection, name, index)
-        verified = self._verify(collection, index, graph, label_ids) if graph is not None else None
+        parts = self._read_file(path, collection, name, index)
+        verified = []
+        for graph, label_ids in parts:
+            checked = self._verify(collection, index, graph, label_ids)
+            if checked is None:
+                return  # the index went away
+            verified.append(checked)
         with self._locked():
             if index not in collection.vector_indexes.values():
                 return
-            segment = None
-            if graph is not None and verified is not None:
-                segment = self._segment_from_ids(collection, index, graph, label_ids, verified)
+            segments = [
+                self._segment_from_ids(collection, index, graph, label_ids, fresh)
+                for (graph, label_ids), fresh in zip(parts, verified)
+            ]
             index.loading = False
             index.touched = None
-            if segment is not None:
-                index.add_segment(segment, replace=True)
+            if segments:
+                index.add_segments(segments, replace=True)
                 self.loads += 1
             self.after_write(collection)
 
-    def _read_file(self, path: str, collection: Any, name: str, index: VectorIndex) -> tuple[Graph | None, list[Any]]:
-        """The graph and label ids of the vector's index file; (None, []) when it is missing, was
-        built with other settings (rebuilt quietly), or is damaged or foreign (with a warning)."""
+    def _read_file(self, path: str, collection: Any, name: str, index: VectorIndex) -> list[tuple[Graph, list[Any]]]:
+        """The graphs of the vector's index file and the point id of each of their labels; none when
+        the file is missing, was built with other settings (rebuilt quietly), or is damaged or foreign
+        (with a warning)."""
         try:
             content = files.read_index_file(path)
             vectors = index.vectors
@@ -324,18 +354,22 @@ class AnnService:
             if (content.collection, content.vector_name, content.dim, content.distance) != expected:
                 raise ValueError("it belongs to another collection or vector")
             if content.graph_key != index.params.graph_key:
-                return None, []
-            graph = Graph.from_bytes(content.graph, vectors.dim, vectors.distance)
-            if len(graph) != len(content.label_ids):
-                raise ValueError("its graph and labels disagree")
+                return []
             if not all(p is None or type(p) in (int, str) for p in content.label_ids):
                 raise ValueError("it holds point ids of another kind")
-            return graph, content.label_ids
+            parts, start = [], 0
+            for data in content.graphs:
+                graph = Graph.from_bytes(data, vectors.dim, vectors.distance)
+                parts.append((graph, content.label_ids[start : start + len(graph)]))
+                start += len(graph)
+            if start != len(content.label_ids):
+                raise ValueError("its graphs and labels disagree")
+            return parts
         except FileNotFoundError:
-            return None, []
+            return []
         except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
             warnings.warn(f"qdrant_local: ignoring the HNSW index file {path} ({exc}); rebuilding it", stacklevel=1)
-            return None, []
+            return []
 
     def _verify(self, collection: Any, index: VectorIndex, graph: Graph, label_ids: list[Any]) -> np.ndarray | None:
         """Which labels still hold their point's vector (bool by label), or None if the index went away.
