@@ -139,8 +139,12 @@ class Collection:
         if count == 0:
             return 0
         total = sum(count * v.dim * 4 for v in store.vectors.values() if isinstance(v, DenseVectors))
-        live = np.flatnonzero(store.live_mask)
-        sample = live[np.linspace(0, len(live) - 1, num=min(sample_size, len(live))).astype(np.int64)].tolist()
+        # Slots spread over the whole range, the live ones kept: O(sample), not a scan of the live mask.
+        spread = np.linspace(0, store.n_slots - 1, num=min(sample_size, store.n_slots)).astype(np.int64)
+        sample = spread[store.live_mask[spread]].tolist()
+        if not sample:  # mostly deleted slots: look for the live ones
+            live = np.flatnonzero(store.live_mask)
+            sample = live[np.linspace(0, len(live) - 1, num=min(sample_size, len(live))).astype(np.int64)].tolist()
         sampled = 0
         for slot in sample:
             sampled += 16 + len(store.payloads.blob(slot) or b"")

@@ -113,12 +113,30 @@ class Database:
             self.closed = True
             try:
                 if self.storage is not None:
+                    self._compact_at_close()
                     self.storage.close()
             finally:
                 self._release_points()
         finally:
             self.lock.release()
         return True
+
+    def _compact_at_close(self) -> None:
+        """Compact before closing when the log would make the next open replay much more than a snapshot
+        load (DiskStorage.should_compact_at_close: a load written since the last compaction, say). Every
+        write is already in the log, so a failure only leaves the folder as it is, with a warning."""
+        worth = getattr(self.storage, "should_compact_at_close", None)
+        if worth is None or not worth(self._live_bytes()):
+            return
+        try:
+            self.storage.compact(self.state_records())  # type: ignore[union-attr]  # (checked: not None)
+        except Exception as exc:  # noqa: BLE001 - the writes are durable; closing must go on
+            warnings.warn(
+                f"compaction of storage {getattr(self.storage, 'path', '')} at close failed ({exc!r}); "
+                "every write is kept, the next open replays its log",
+                CompactionFailedWarning,
+                stacklevel=4,
+            )
 
     def _release_points(self) -> None:
         """Let go of every point's memory now that nothing can read it. Parts of a store refer to each

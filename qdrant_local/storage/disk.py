@@ -117,15 +117,22 @@ _OPEN_LOG_FLAGS = os.O_WRONLY | os.O_APPEND | getattr(os, "O_BINARY", 0) | getat
 class DiskStorage:
     """The records of one storage folder: ``load()`` them once, then ``append()``; ``compact()`` now and then."""
 
-    #: should_compact() is true when the log holds more than COMPACT_RATIO times the live data (it is
-    #: mostly overwritten or deleted data), or when replaying it would take longer than loading the
-    #: snapshot: its bytes plus RECORD_REPLAY_BYTES per record (the fixed cost of replaying one request,
-    #: counted in snapshot bytes that load in the same time) pass the snapshot's size. Reopen then replays
-    #: at most about what it loads whatever the history (many small requests included), and a load that
-    #: only appends compacts at geometric steps (each snapshot at least twice the previous one) ...
-    COMPACT_RATIO: float = 2.0
+    #: The compaction policy weighs the work of a reopen, counted in snapshot bytes that load in the same
+    #: time: the snapshot's bytes, plus LOG_BYTE_COST per log byte (replaying a log record costs about that
+    #: many times loading the same points from a snapshot's columns), plus RECORD_REPLAY_BYTES per log record
+    #: (the fixed cost of replaying one request) ...
+    LOG_BYTE_COST: float = 3.0
     RECORD_REPLAY_BYTES: int = 16 << 10
-    #: ... and only once that replay cost passes this, so that small stores never pay for a rewrite.
+    #: ... against the live data (the size of a snapshot of the current state). After a write, compaction
+    #: runs when the reopen work passes WRITE_BOUND times the live data: a log mostly overwritten or deleted,
+    #: or a long stream of small requests, but never a load that only appends (its log replays in at most
+    #: LOG_BYTE_COST times a snapshot load, below the bound), so a load writes its data once. So that a
+    #: reopen after a clean close loads a snapshot and little else, close() compacts when the reopen work
+    #: passes CLOSE_BOUND times the live data (should_compact_at_close) ...
+    WRITE_BOUND: float = 4.0
+    CLOSE_BOUND: float = 1.5
+    #: ... and only once the log's bytes plus RECORD_REPLAY_BYTES per record pass this, so that small stores
+    #: never pay for a rewrite.
     COMPACT_MIN_LOG_BYTES: int = 4 * _MiB
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
@@ -420,16 +427,27 @@ class DiskStorage:
         return self._display_path
 
     def should_compact(self, live_bytes: int) -> bool:
-        """Whether the log has grown enough, relative to ``live_bytes`` of live data and to the snapshot, to be
-        worth compacting (see COMPACT_RATIO).
+        """Whether the reopen work has grown past WRITE_BOUND times ``live_bytes`` (the size of a snapshot of
+        the live data; see WRITE_BOUND): worth compacting after a write.
 
         After a failed compaction, not before the log has grown by another COMPACT_MIN_LOG_BYTES (so a full
         disk does not make every write attempt a whole snapshot).
         """
-        replay_cost = self._log_size + self._log_records * self.RECORD_REPLAY_BYTES
+        return self._worth_compacting(live_bytes, self.WRITE_BOUND)
+
+    def should_compact_at_close(self, live_bytes: int) -> bool:
+        """Whether the reopen work has grown past CLOSE_BOUND times ``live_bytes``: worth a compaction at
+        close, so that the next open loads a snapshot rather than replays a log. False once a write failed
+        (the folder must be reopened) or before load() was consumed."""
+        if self._closed or self._failed is not None or self._load_state != "ready":
+            return False
+        return self._worth_compacting(live_bytes, self.CLOSE_BOUND)
+
+    def _worth_compacting(self, live_bytes: int, bound: float) -> bool:
+        per_record = self._log_records * self.RECORD_REPLAY_BYTES
         return (
-            replay_cost > self.COMPACT_MIN_LOG_BYTES
-            and (self._log_size > self.COMPACT_RATIO * live_bytes or replay_cost > self._snapshot_bytes)
+            self._log_size + per_record > self.COMPACT_MIN_LOG_BYTES
+            and self._snapshot_bytes + self.LOG_BYTE_COST * self._log_size + per_record > bound * live_bytes
             and self._log_size >= self._compact_retry_size
         )
 

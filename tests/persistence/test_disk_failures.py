@@ -136,6 +136,34 @@ def test_failed_automatic_compaction_is_a_warning_and_the_write_stands(
     reopened.close()
 
 
+def test_failed_compaction_at_close_is_a_warning_and_close_completes(
+    tmp_path: Path, small_compaction_threshold: int, failing_fsync: FailingFsync
+) -> None:
+    """Every write is in the log already: a compaction that fails at close leaves the folder as it was,
+    and the close still fsyncs and unlocks."""
+    path = tmp_path / "db"
+    client = open_client(path)
+    create(client)
+    for start in range(0, 2000, 200):  # inserts only: no compaction while writing, one due at close
+        upsert(client, range(start, start + 200), seed=start)
+    assert storage_of(client).generation == 0
+    state = visible_state(client)
+    storage = storage_of(client)
+    failing_fsync.fails = lambda fd: fd != storage._log_fd
+    failing_fsync.armed = True
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        client.close()
+    failing_fsync.armed = False
+    assert [w.category for w in caught] == [CompactionFailedWarning], [str(w.message) for w in caught]
+    assert "every write is kept" in str(caught[0].message)
+    assert sorted(os.listdir(path)) == [".lock", "00000000.log"], "what compaction wrote is removed again"
+    reopened = open_client(path)  # the lock was released
+    assert visible_state(reopened) == state
+    reopened.close()  # compacts this time
+    assert sorted(os.listdir(path)) == [".lock", "00000001.log", "00000001.snapshot"]
+
+
 def test_explicit_compact_reports_its_failure_and_changes_nothing(tmp_path: Path, failing_fsync: FailingFsync) -> None:
     path = tmp_path / "db"
     client = open_client(path)

@@ -209,29 +209,35 @@ def test_context_manager_closes(folder: Path) -> None:
 
 
 def test_should_compact_policy(folder: Path) -> None:
+    """Reopen work (snapshot bytes, LOG_BYTE_COST per log byte, RECORD_REPLAY_BYTES per log record) against
+    the live data: compaction after a write past WRITE_BOUND times it, at close past CLOSE_BOUND times it."""
     storage, _ = open_loaded(folder)
     storage.COMPACT_MIN_LOG_BYTES = 1000
     storage.RECORD_REPLAY_BYTES = 100
-    assert not storage.should_compact(0)  # below the minimum size
+    assert not storage.should_compact(0) and not storage.should_compact_at_close(0)  # below the minimum size
     storage.append({"v": b"x" * 2000})
-    assert storage.log_bytes > 2000
-    assert storage.should_compact(0)
-    assert storage.should_compact(storage.log_bytes // 2 - 1)  # mostly garbage
-    assert storage.should_compact(10**9)  # no snapshot yet: replaying the log costs more than loading one
+    log = storage.log_bytes
+    assert log > 2000
+    assert not storage.should_compact(log)  # a log that only appended live data: never after a write ...
+    assert storage.should_compact_at_close(log)  # ... but at close, so that reopen loads a snapshot
+    assert storage.should_compact(log // 2)  # half of the log overwritten or deleted: after a write too
     storage.compact(iter([{"v": b"y" * 5000}]))
     snapshot = (folder / "00000001.snapshot").stat().st_size
-    assert not storage.should_compact(0)
-    storage.append({"v": b"x" * 2000})
-    assert storage.should_compact(storage.log_bytes // 2 - 1)  # garbage, whatever the snapshot
-    assert not storage.should_compact(10**9)  # the log replays faster than the snapshot loads
-    for _ in range((snapshot - storage.log_bytes) // 100 + 1):
-        storage.append({"n": 1})  # many small records: each counts RECORD_REPLAY_BYTES
-    assert storage.log_bytes < snapshot
-    assert storage.should_compact(10**9)
+    assert not storage.should_compact(snapshot) and not storage.should_compact_at_close(snapshot)
+    storage.append({"v": b"x" * 200})
+    live = snapshot + 200
+    assert not storage.should_compact_at_close(live)  # a small log beside the snapshot: not even at close
+    storage.append({"v": b"x" * 3000})
+    live += 3000
+    assert not storage.should_compact(live) and storage.should_compact_at_close(live)
+    for _ in range(4 * live // 100):
+        storage.append({"n": 1})  # many small requests: each counts RECORD_REPLAY_BYTES
+    assert storage.should_compact(live)
     storage.close()
+    assert not storage.should_compact_at_close(live)  # closed
     reopened, _ = open_loaded(folder)  # the counts come back with the folder
     reopened.COMPACT_MIN_LOG_BYTES, reopened.RECORD_REPLAY_BYTES = 1000, 100
-    assert reopened.should_compact(10**9)
+    assert reopened.should_compact(live)
     reopened.close()
 
 
