@@ -228,6 +228,49 @@ class BareHttp:
         self.server.stop()
 
 
+class StdlibHttp(BareHttp):
+    """Python's own ``http.client`` (one keep-alive connection), bodies by orjson: the leanest client."""
+
+    name = "stdlib HTTP"
+
+    def __init__(self, folder: str, dim: int) -> None:
+        import http.client
+
+        import orjson
+
+        self.dumps = lambda body: orjson.dumps(body, option=orjson.OPT_SERIALIZE_NUMPY)
+        self.loads = orjson.loads
+        self.server_seconds = []
+        self.server = Server(folder)
+        self.connection = http.client.HTTPConnection("127.0.0.1", self.server.port, timeout=300)
+        config = {"vectors": {"size": dim, "distance": "Cosine"}, "optimizers_config": EXACT}
+        self.request("PUT", f"/collections/{COLLECTION}", config)
+
+    def request(self, method: str, path: str, body: Any = None) -> Any:
+        content = None if body is None else self.dumps(body)
+        self.connection.request(method, path, body=content, headers={"content-type": "application/json"})
+        response = self.connection.getresponse()
+        data = response.read()
+        if response.status != 200:
+            raise AssertionError(f"{method} {path}: {response.status} {data[:200]!r}")
+        return self.loads(data) if response.getheader("content-type", "").startswith("application/json") else data
+
+    def upsert(self, body: Any) -> None:
+        self.request("PUT", f"/collections/{COLLECTION}/points?wait=true", body)
+
+    def ping(self) -> None:
+        self.request("GET", "/healthz")
+
+    def query(self, vector: np.ndarray) -> Any:
+        body = self.request("POST", f"/collections/{COLLECTION}/points/query", {"query": vector, "limit": 10})
+        self.server_seconds.append(body["time"])
+        return [p["id"] for p in body["result"]["points"]]
+
+    def close(self) -> None:
+        self.connection.close()
+        self.server.stop()
+
+
 def upsert_seconds(targets: list[Any], vectors: np.ndarray, payloads: list[dict], batch: int) -> dict[str, float]:
     """Seconds each target spends in its upsert calls; batches interleaved, so all see the same load."""
     totals = {target.name: 0.0 for target in targets}
@@ -242,21 +285,29 @@ def upsert_seconds(targets: list[Any], vectors: np.ndarray, payloads: list[dict]
 
 
 def query_ms(targets: list[Any], queries: np.ndarray) -> dict[str, float]:
-    """Median latency per target of the same single queries, interleaved; every target must agree."""
-    timings: dict[str, list[float]] = {target.name: [] for target in targets}
-    timings["ping"] = []
+    """Median latency per target of the same single queries, interleaved; every target must agree.
+
+    Also, per target: the client's own CPU time per query (``name cpu``), and for the bare clients the
+    time inside the server (``name server``, the envelope's ``time``) and an HTTP round trip that does
+    no work (``name ping``, ``GET /healthz``).
+    """
+    timings: dict[str, list[float]] = {}
     for vector in queries:
-        started = time.perf_counter()
-        targets[-1].ping()  # the floor: an HTTP round trip that does no work
-        timings["ping"].append(time.perf_counter() - started)
         answers = []
         for target in targets:
-            started = time.perf_counter()
+            if hasattr(target, "ping"):
+                started = time.perf_counter()
+                target.ping()
+                timings.setdefault(target.name + " ping", []).append(time.perf_counter() - started)
+            started, cpu = time.perf_counter(), time.process_time()
             answers.append(target.query(vector))
-            timings[target.name].append(time.perf_counter() - started)
+            timings.setdefault(target.name, []).append(time.perf_counter() - started)
+            timings.setdefault(target.name + " cpu", []).append(time.process_time() - cpu)
         if any(answer != answers[0] for answer in answers):
             raise AssertionError(f"targets disagree: {answers}")
-    timings["inside the server"] = targets[-1].server_seconds
+    for target in targets:
+        if hasattr(target, "server_seconds"):
+            timings[target.name + " server"] = target.server_seconds
     return {name: statistics.median(values) * 1000 for name, values in timings.items()}
 
 
@@ -443,7 +494,7 @@ def main() -> None:
     root = tempfile.mkdtemp(prefix="bench_server_")
     targets: list[Any] = []
     try:
-        for cls, folder in ((InProcess, "local"), (RestClient, "rest"), (BareHttp, "bare")):
+        for cls, folder in ((InProcess, "local"), (RestClient, "rest"), (BareHttp, "bare"), (StdlibHttp, "stdlib")):
             targets.append(cls(os.path.join(root, folder), args.dim))
         upsert_s = upsert_seconds(targets, vectors, payloads, args.batch)
         latency = query_ms(targets, queries)
@@ -455,36 +506,38 @@ def main() -> None:
             target.close()
         shutil.rmtree(root, ignore_errors=True)
 
-    n = args.n
-    rate = {name: n / seconds for name, seconds in upsert_s.items()}
-    local, rest, bare = (t.name for t in (InProcess, RestClient, BareHttp))
-    print(
-        f"\n{n:,} points x dim {args.dim}, batches of {args.batch}, wait=true; {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; "
-        f"{os.cpu_count()} cores, Python {sys.version.split()[0]}, OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}\n"
-    )
-    print(
-        "| measure | in-process | server, qdrant-client REST | server, bare HTTP (httpx + orjson) | target | met (REST / bare) |"
-    )
-    print("|---|---:|---:|---:|---|---|")
-    print(
-        f"| upsert, points/s | {rate[local]:,.0f} | {rate[rest]:,.0f} ({rate[rest] / rate[local]:.2f}x) | "
-        f"{rate[bare]:,.0f} ({rate[bare] / rate[local]:.2f}x) | >= 0.5x in-process | "
-        f"{_yes(rate[rest] >= rate[local] / 2)} / {_yes(rate[bare] >= rate[local] / 2)} |"
-    )
-    print(
-        f"| single query top-10, median ms | {latency[local]:.2f} | {latency[rest]:.2f} (+{latency[rest] - latency[local]:.2f}) | "
-        f"{latency[bare]:.2f} (+{latency[bare] - latency[local]:.2f}) | <= in-process + 2 ms | "
-        f"{_yes(latency[rest] <= latency[local] + 2)} / {_yes(latency[bare] <= latency[local] + 2)} |"
-    )
-    print(
-        f"| of which inside the server (the envelope's `time`), median ms | | | {latency['inside the server']:.2f} | | |"
-    )
-    print(f"| HTTP round trip that does no work (GET /healthz), median ms | | | {latency['ping']:.2f} | | |")
-    print(
-        f"| QPS, 1 client -> {args.clients} clients (REST) | | {one:.1f} -> {many:.1f} ({many / one:.2f}x) | | more with {args.clients} | {_yes(many > one)} |"
-    )
+    print_table(args, upsert_s, latency, one, many)
     if args.frameworks:
         print_frameworks(args.dim)
+
+
+def print_table(args: Any, upsert_s: dict[str, float], latency: dict[str, float], one: float, many: float) -> None:
+    names = [t.name for t in (InProcess, RestClient, BareHttp, StdlibHttp)]
+    local, served = names[0], names[1:]
+    rate = {name: args.n / seconds for name, seconds in upsert_s.items()}
+    print(
+        f"\n{args.n:,} points x dim {args.dim}, batches of {args.batch}, wait=true; "
+        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; load average {os.getloadavg()[0]:.2f}; "
+        f"{os.cpu_count()} cores, Python {sys.version.split()[0]}, "
+        f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}\n"
+    )
+    print("| measure | in-process | " + " | ".join(f"server, {name}" for name in served) + " | target |")
+    print("|---|---:|" + "---:|" * len(served) + "---|")
+    cells = [f"{rate[n]:,.0f} ({rate[n] / rate[local]:.2f}x, {_yes(rate[n] >= rate[local] / 2)})" for n in served]
+    print(f"| upsert, points/s | {rate[local]:,.0f} | " + " | ".join(cells) + " | >= 0.5x in-process |")
+    base = latency[local]
+    cells = [f"{latency[n]:.2f} (+{latency[n] - base:.2f}, {_yes(latency[n] <= base + 2)})" for n in served]
+    print(f"| single query top-10, median ms | {base:.2f} | " + " | ".join(cells) + " | <= in-process + 2 ms |")
+    cells = [f"{latency[n + ' cpu']:.2f}" for n in served]
+    print(f"| ... the client's own CPU per query, ms | {latency[local + ' cpu']:.2f} | " + " | ".join(cells) + " | |")
+    cells = [f"{latency[n + ' server']:.2f}" if n + " server" in latency else "" for n in served]
+    print("| ... inside the server (the envelope's `time`), ms | | " + " | ".join(cells) + " | |")
+    cells = [f"{latency[n + ' ping']:.2f}" if n + " ping" in latency else "" for n in served]
+    print("| an HTTP round trip that does no work (`GET /healthz`), ms | | " + " | ".join(cells) + " | |")
+    print(
+        f"| QPS, 1 client -> {args.clients} client processes (REST) | | {one:.1f} -> {many:.1f} ({many / one:.2f}x, "
+        f"{_yes(many > one)}) | | | more with {args.clients} |"
+    )
 
 
 def print_frameworks(dim: int) -> None:

@@ -1,6 +1,7 @@
 """The ASGI application: Starlette routes for every endpoint, api-key checks, Qdrant's envelope.
 
-Handlers run in Starlette's worker-thread pool, so the event loop only does I/O. The engine's
+Handlers run in Starlette's worker-thread pool, so the event loop only does I/O, except a cheap read
+while the server is otherwise idle, which runs on the event loop (``dispatch.py``). The engine's
 reader-writer lock lets reads run side by side (numpy's products release the GIL: both cores
 search) and runs writes one at a time.
 """
@@ -14,7 +15,6 @@ from typing import Any
 
 import orjson
 from starlette.applications import Starlette
-from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
@@ -23,6 +23,7 @@ from starlette.routing import Route
 from .. import __version__
 from . import collections, points, search
 from .calls import Call
+from .dispatch import Dispatcher
 from .endpoint import Endpoint, Handler
 from .envelope import (
     RequestError,
@@ -38,7 +39,8 @@ __all__ = ["API_VERSION", "ENDPOINTS", "create_app"]
 API_VERSION = "1.20.0"
 """The Qdrant version whose REST API this server speaks (reported by ``GET /``)."""
 
-ENDPOINTS: list[Endpoint] = [*collections.ENDPOINTS, *points.ENDPOINTS, *search.ENDPOINTS]
+# Matched in order: the most frequent requests first.
+ENDPOINTS: list[Endpoint] = [*search.ENDPOINTS, *points.ENDPOINTS, *collections.ENDPOINTS]
 
 # Qdrant answers these without an api-key (src/actix/mod.rs: the api-key whitelist).
 _OPEN_PATHS = frozenset({"/", "/healthz", "/readyz", "/livez"})
@@ -53,7 +55,8 @@ def create_app(client: Any, api_key: str | None = None, read_only: bool = False)
     With ``api_key``, every request but the root and health probes needs it in the ``api-key``
     header (or ``Authorization: Bearer``); with ``read_only``, writes answer 403.
     """
-    routes = [Route(e.path, _route(client, e, read_only), methods=[e.method]) for e in ENDPOINTS]
+    dispatcher = Dispatcher()
+    routes = [Route(e.path, _route(client, e, read_only, dispatcher), methods=[e.method]) for e in ENDPOINTS]
     routes += [
         Route("/", _root, methods=["GET"]),
         Route("/healthz", _healthy, methods=["GET"]),
@@ -64,18 +67,24 @@ def create_app(client: Any, api_key: str | None = None, read_only: bool = False)
     return app if api_key is None else ApiKeyGuard(app, api_key)
 
 
-def _route(client: Any, endpoint: Endpoint, read_only: bool) -> Callable[[Request], Awaitable[Response]]:
+def _route(
+    client: Any, endpoint: Endpoint, read_only: bool, dispatcher: Dispatcher
+) -> Callable[[Request], Awaitable[Response]]:
     handler = endpoint.handler
 
     async def respond(request: Request) -> Response:
         started = time.perf_counter()
         if read_only and endpoint.writes:
             return failure(403, "Forbidden: this server is read-only (qdrant-local serve --read-only)", started)
-        raw = await request.body()
-        # Parsing, the call and the JSON encoding all run in a worker thread: the event loop only does I/O.
-        status, body = await run_in_threadpool(
-            _answer, handler, client, request.path_params, request.query_params, raw, started
-        )
+        dispatcher.arrived()
+        try:
+            raw = await request.body()
+            # Parsing, the call and the JSON encoding run together, in a worker thread unless inline.
+            status, body = await dispatcher.run(
+                endpoint.quick, _answer, handler, client, request.path_params, request.query_params, raw, started
+            )
+        finally:
+            dispatcher.finished()
         return Response(body, status_code=status, media_type="application/json")
 
     respond.__name__ = handler.__name__

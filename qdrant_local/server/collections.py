@@ -86,15 +86,15 @@ def delete_index(client: Any, call: Call) -> Any:
 _C = "/collections/{collection_name}"
 
 ENDPOINTS = [
-    Endpoint("GET", "/collections", list_collections),
+    Endpoint("GET", "/collections", list_collections, quick=True),
     Endpoint("POST", "/collections/aliases", update_aliases, writes=True),
-    Endpoint("GET", "/aliases", list_aliases),
-    Endpoint("GET", _C, get_collection),
+    Endpoint("GET", "/aliases", list_aliases, quick=True),
+    Endpoint("GET", _C, get_collection, quick=True),
     Endpoint("PUT", _C, create_collection, writes=True),
     Endpoint("PATCH", _C, update_collection, writes=True),
     Endpoint("DELETE", _C, delete_collection, writes=True),
-    Endpoint("GET", _C + "/exists", collection_exists),
-    Endpoint("GET", _C + "/aliases", collection_aliases),
+    Endpoint("GET", _C + "/exists", collection_exists, quick=True),
+    Endpoint("GET", _C + "/aliases", collection_aliases, quick=True),
     Endpoint("PUT", _C + "/index", create_index, writes=True),
     Endpoint("DELETE", _C + "/index/{field_name}", delete_index, writes=True),
 ]

@@ -1,4 +1,4 @@
-"""The description of one REST endpoint: method, path, handler, and whether it writes."""
+"""The description of one REST endpoint: method, path, handler, whether it writes, whether it is quick."""
 
 from __future__ import annotations
 
@@ -20,3 +20,5 @@ class Endpoint:
     path: str
     handler: Handler
     writes: bool = False
+    quick: bool = False
+    """A read whose cost is bounded by one search or one page: it may run on the event loop when idle."""

@@ -122,7 +122,7 @@ _P = "/collections/{collection_name}/points"
 
 ENDPOINTS = [
     Endpoint("PUT", _P, upsert, writes=True),
-    Endpoint("POST", _P, retrieve),
+    Endpoint("POST", _P, retrieve, quick=True),
     Endpoint("POST", _P + "/delete", delete, writes=True),
     Endpoint("POST", _P + "/payload", set_payload, writes=True),
     Endpoint("PUT", _P + "/payload", overwrite_payload, writes=True),
@@ -131,8 +131,8 @@ ENDPOINTS = [
     Endpoint("PUT", _P + "/vectors", update_vectors, writes=True),
     Endpoint("POST", _P + "/vectors/delete", delete_vectors, writes=True),
     Endpoint("POST", _P + "/batch", batch, writes=True),
-    Endpoint("POST", _P + "/scroll", scroll),
-    Endpoint("POST", _P + "/count", count),
+    Endpoint("POST", _P + "/scroll", scroll, quick=True),
+    Endpoint("POST", _P + "/count", count, quick=True),
     Endpoint("POST", "/collections/{collection_name}/facet", facet),
-    Endpoint("GET", _P + "/{id}", retrieve_one),
+    Endpoint("GET", _P + "/{id}", retrieve_one, quick=True),
 ]

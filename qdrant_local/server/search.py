@@ -73,9 +73,9 @@ def matrix_offsets(client: Any, call: Call) -> Any:
 _P = "/collections/{collection_name}/points"
 
 ENDPOINTS = [
-    Endpoint("POST", _P + "/query", query),
-    Endpoint("POST", _P + "/query/batch", query_batch),
-    Endpoint("POST", _P + "/query/groups", query_groups),
+    Endpoint("POST", _P + "/query", query, quick=True),
+    Endpoint("POST", _P + "/query/batch", query_batch, quick=True),
+    Endpoint("POST", _P + "/query/groups", query_groups, quick=True),
     Endpoint("POST", _P + "/search/matrix/pairs", matrix_pairs),
     Endpoint("POST", _P + "/search/matrix/offsets", matrix_offsets),
 ]
