@@ -12,13 +12,18 @@ from __future__ import annotations
 import warnings
 from typing import Any, Sequence
 
-import numpy as np
-
 from .. import models
-from .._access import field
 from ..errors import InvalidInput
 from ..models.convert import to_with_payload
-from ..models.convert_query import to_lookup, to_query, to_query_requests, to_with_lookup
+from ..models.convert_legacy import (
+    discover_request,
+    recommend_request,
+    search_request,
+    to_discover_query,
+    to_named_vector,
+    to_recommend_query,
+)
+from ..models.convert_query import to_lookup, to_query, to_with_lookup
 from ..query.execution import QueryRequest, run_batch, run_groups, run_query
 from ..query.groups import Grouping
 from .base import ClientBase
@@ -39,38 +44,12 @@ def _deprecated(method: str, replacement: str) -> None:
     )
 
 
-def _named(query_vector: Any) -> tuple[Any, str | None]:
-    """(vector, vector name) of a legacy ``query_vector`` / ``SearchRequest.vector``."""
-    if isinstance(query_vector, tuple):
-        if len(query_vector) != 2 or not isinstance(query_vector[0], str):
-            raise InvalidInput("A named query vector tuple must be (name, vector)")
-        return query_vector[1], query_vector[0]
-    if isinstance(query_vector, np.ndarray) or isinstance(query_vector, list):
-        return query_vector, None
-    name = field(query_vector, "name")
-    vector = field(query_vector, "vector")
-    if name is not None and vector is not None:  # NamedVector / NamedSparseVector, model or dict
-        return vector, name
-    return query_vector, None
-
-
 def _converted(options: dict[str, Any]) -> dict[str, Any]:
     """Request options with the query and ``lookup_from`` converted into our models."""
     converted = {**options, "query": to_query(options.get("query"))}
     if "lookup_from" in options:
         converted["lookup_from"] = to_lookup(options["lookup_from"])
     return converted
-
-
-def _recommend_query(positive: Any, negative: Any, strategy: Any) -> dict[str, Any]:
-    return {"recommend": {"positive": list(positive or []), "negative": list(negative or []), "strategy": strategy}}
-
-
-def _discover_query(target: Any, context: Any) -> dict[str, Any]:
-    pairs = [{"positive": field(pair, "positive"), "negative": field(pair, "negative")} for pair in context or []]
-    if target is None:
-        return {"context": pairs}
-    return {"discover": {"target": target, "context": pairs}}
 
 
 class LegacyApi(ClientBase):
@@ -161,7 +140,7 @@ class LegacyApi(ClientBase):
             List of found close points with similarity scores.
         """
         _deprecated("search", "query_points")
-        vector, using = _named(query_vector)
+        vector, using = to_named_vector(query_vector)
         return self._query(
             collection_name,
             query=vector,
@@ -196,23 +175,8 @@ class LegacyApi(ClientBase):
             List of search responses
         """
         _deprecated("search_batch", "query_batch_points")
-        queries = []
-        for request in requests:
-            vector, using = _named(field(request, "vector"))
-            queries.append(
-                {
-                    "query": vector,
-                    "using": using,
-                    "filter": field(request, "filter"),
-                    "params": field(request, "params"),
-                    "limit": field(request, "limit"),
-                    "offset": field(request, "offset"),
-                    "with_payload": field(request, "with_payload"),
-                    "with_vector": field(request, "with_vector"),
-                    "score_threshold": field(request, "score_threshold"),
-                }
-            )
-        responses = run_batch(self._database, collection_name, to_query_requests(queries))
+        queries = [search_request(request) for request in requests]
+        responses = run_batch(self._database, collection_name, queries)
         return [response.points for response in responses]
 
     def search_groups(
@@ -272,7 +236,7 @@ class LegacyApi(ClientBase):
             Each group also contains an id of the group, which is the value of the payload field.
         """
         _deprecated("search_groups", "query_points_groups")
-        vector, using = _named(query_vector)
+        vector, using = to_named_vector(query_vector)
         return self._groups(
             collection_name,
             group_by=group_by,
@@ -355,7 +319,7 @@ class LegacyApi(ClientBase):
         _deprecated("recommend", "query_points")
         return self._query(
             collection_name,
-            query=_recommend_query(positive, negative, strategy),
+            query=to_recommend_query(positive, negative, strategy),
             using=using,
             query_filter=query_filter,
             search_params=search_params,
@@ -388,22 +352,8 @@ class LegacyApi(ClientBase):
             List of recommend responses
         """
         _deprecated("recommend_batch", "query_batch_points")
-        queries = [
-            {
-                "query": _recommend_query(field(r, "positive"), field(r, "negative"), field(r, "strategy")),
-                "using": field(r, "using"),
-                "lookup_from": field(r, "lookup_from"),
-                "filter": field(r, "filter"),
-                "params": field(r, "params"),
-                "limit": field(r, "limit"),
-                "offset": field(r, "offset"),
-                "with_payload": field(r, "with_payload"),
-                "with_vector": field(r, "with_vector"),
-                "score_threshold": field(r, "score_threshold"),
-            }
-            for r in requests
-        ]
-        return [response.points for response in run_batch(self._database, collection_name, to_query_requests(queries))]
+        queries = [recommend_request(request) for request in requests]
+        return [response.points for response in run_batch(self._database, collection_name, queries)]
 
     def recommend_groups(
         self,
@@ -458,7 +408,7 @@ class LegacyApi(ClientBase):
         return self._groups(
             collection_name,
             group_by=group_by,
-            query=_recommend_query(positive, negative, strategy),
+            query=to_recommend_query(positive, negative, strategy),
             using=using,
             query_filter=query_filter,
             search_params=search_params,
@@ -554,7 +504,7 @@ class LegacyApi(ClientBase):
             raise InvalidInput("No target or context given")
         return self._query(
             collection_name,
-            query=_discover_query(target, context),
+            query=to_discover_query(target, context),
             using=using,
             query_filter=query_filter,
             search_params=search_params,
@@ -586,22 +536,5 @@ class LegacyApi(ClientBase):
             List of discover responses
         """
         _deprecated("discover_batch", "query_batch_points")
-        queries = []
-        for r in requests:
-            target, context = field(r, "target"), field(r, "context")
-            if target is None and not context:
-                raise InvalidInput("No target or context given")
-            queries.append(
-                {
-                    "query": _discover_query(target, context),
-                    "using": field(r, "using"),
-                    "lookup_from": field(r, "lookup_from"),
-                    "filter": field(r, "filter"),
-                    "params": field(r, "params"),
-                    "limit": field(r, "limit"),
-                    "offset": field(r, "offset"),
-                    "with_payload": field(r, "with_payload"),
-                    "with_vector": field(r, "with_vector"),
-                }
-            )
-        return [response.points for response in run_batch(self._database, collection_name, to_query_requests(queries))]
+        queries = [discover_request(request) for request in requests]
+        return [response.points for response in run_batch(self._database, collection_name, queries)]

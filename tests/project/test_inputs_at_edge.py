@@ -3,8 +3,8 @@ trees, formulas and batch requests become our models (``qdrant_local.models.conv
 ``convert_query``) before planning and the engine see them.
 
 The uniform reader of the three input forms (``qdrant_local._access``) may only be imported by the
-modules listed here: the converters, and the facade readers of legacy requests and batch operations
-(a new importer fails). Filter compilation, conditions, payload indexes, selectors and the query
+modules listed here: the converters, and the facade reader of batch and alias operations (a new
+importer fails). Filter compilation, conditions, payload indexes, selectors and the query
 layer read plain attributes of our models and reject anything else.
 """
 
@@ -30,6 +30,7 @@ from qdrant_local.models.convert import (
     to_vector_name_config,
     to_with_payload,
 )
+from qdrant_local.models.convert_legacy import discover_request, recommend_request, search_request
 from qdrant_local.models.convert_query import (
     UnreadableCondition,
     to_expression,
@@ -48,8 +49,8 @@ from .test_layers import MODULES, _imported, _module_name
 ALLOWED = {
     "qdrant_local.models.convert",  # the converters
     "qdrant_local.models.convert_query",
-    # facade readers: legacy request models and batch_update operations, read where they enter
-    "qdrant_local.api.legacy",
+    "qdrant_local.models.convert_legacy",
+    # the facade reader of batch_update and alias operations, read where they enter
     "qdrant_local.api.operations_input",
 }
 NEVER = {
@@ -57,6 +58,8 @@ NEVER = {
     "qdrant_local.query.formula",
     "qdrant_local.query.planner",
     "qdrant_local.query.requests",
+    "qdrant_local.api.legacy",
+    "qdrant_local.api.query",
     "qdrant_local.engine.filters",
     "qdrant_local.engine.conditions",
     "qdrant_local.engine.index",
@@ -426,3 +429,68 @@ def test_search_params_idf_converts_to_our_model() -> None:
     assert type(converted.idf) is models.IdfCorpusParams
     assert idf_corpus_of(converted) == models.Filter(must=[])
     assert to_search_params(qm.SearchParams(idf=qm.IdfCorpusParams(corpus=qm.Filter()))).idf.corpus == qm.Filter()
+
+
+@pytest.mark.parametrize(
+    "form",
+    [
+        {"vector": {"name": "v", "vector": [1.0]}, "filter": {"must": []}, "limit": 3, "params": {"exact": True}},
+        models.SearchRequest(
+            vector=models.NamedVector(name="v", vector=[1.0]),
+            filter=models.Filter(must=[]),
+            limit=3,
+            params=models.SearchParams(exact=True),
+        ),
+    ],
+    ids=["dict", "ours"],  # qdrant-client 1.20 has no legacy request models
+)
+def test_legacy_search_requests_convert_to_query_requests(form: object) -> None:
+    converted = search_request(form)
+    assert type(converted) is models.QueryRequest
+    assert (converted.query, converted.using, converted.limit, converted.params.exact) == ([1.0], "v", 3, True)
+    assert to_filter(converted.filter) == models.Filter(must=[])  # filters are converted where they are read
+
+
+@pytest.mark.parametrize(
+    "form",
+    [
+        {"positive": [1], "strategy": "best_score", "lookup_from": {"collection": "o"}, "limit": 2},
+        models.RecommendRequest(
+            positive=[1],
+            strategy=models.RecommendStrategy.BEST_SCORE,
+            lookup_from=models.LookupLocation(collection="o"),
+            limit=2,
+        ),
+        {
+            "positive": [1],
+            "strategy": qm.RecommendStrategy.BEST_SCORE,
+            "lookup_from": qm.LookupLocation(collection="o"),
+            "limit": 2,
+        },
+    ],
+    ids=["dict", "ours", "dict of qdrant_client models"],
+)
+def test_legacy_recommend_requests_convert_to_query_requests(form: object) -> None:
+    converted = recommend_request(form)
+    assert converted.query == models.RecommendQuery(
+        recommend=models.RecommendInput(positive=[1], negative=[], strategy="best_score")
+    )
+    assert (converted.lookup_from.collection, converted.limit) == ("o", 2)
+
+
+@pytest.mark.parametrize(
+    "form",
+    [
+        {"target": 1, "context": [{"positive": 2, "negative": 3}], "limit": 2},
+        models.DiscoverRequest(target=1, context=[models.ContextPair(positive=2, negative=3)], limit=2),
+        {"target": 1, "context": [qm.ContextPair(positive=2, negative=3)], "limit": 2},
+    ],
+    ids=["dict", "ours", "dict of qdrant_client models"],
+)
+def test_legacy_discover_requests_convert_to_query_requests(form: object) -> None:
+    converted = discover_request(form)
+    pairs = [models.ContextPair(positive=2, negative=3)]
+    assert converted.query == models.DiscoverQuery(discover=models.DiscoverInput(target=1, context=pairs))
+    assert converted.limit == 2
+    with pytest.raises(InvalidInput, match="No target or context given"):
+        discover_request({"limit": 2})
