@@ -21,6 +21,7 @@ import re
 import uuid
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
+from itertools import chain
 from pathlib import PurePath
 from typing import Any
 
@@ -94,6 +95,8 @@ def _bad_text(where: tuple[Any, ...]) -> InvalidInput:
 # (bytes, which JSON turns into text) and float64 values with an all-ones exponent (NaN or infinity).
 # They can also occur inside other values; then the request just takes the exact path.
 _UNSURE_BYTES = re.compile(rb"[\xc4-\xc6]|\xcb[\x7f\xff][\xf0-\xff]")
+# The float64 NaN / infinity marker alone (a float64 header, then an all-ones exponent).
+_NONFINITE_BYTES = re.compile(rb"\xcb[\x7f\xff][\xf0-\xff]")
 
 
 def normalize_payloads(payloads: list[Any]) -> list[dict[str, Any]]:
@@ -110,36 +113,38 @@ def normalize_payloads(payloads: list[Any]) -> list[dict[str, Any]]:
         except (TypeError, ValueError, OverflowError, UnicodeEncodeError):
             packed = None
         if packed is not None:
-            unsure = _UNSURE_BYTES.search(packed) is not None
             try:
                 unpacked: list[dict[str, Any]] = msgpack.unpackb(packed, raw=False, strict_map_key=True)
             except ValueError:  # a key msgpack accepts but JSON does not
                 unpacked = []
-            if unpacked and _vouched(unpacked, unsure):
+            if unpacked and _vouched(unpacked, packed):
                 return unpacked
     return [normalize_payload(payload) for payload in payloads]
 
 
-def _vouched(unpacked: list[dict[str, Any]], unsure: bool) -> bool:
-    """Whether round-tripped payloads are exactly their normalised form. With ``unsure`` (the packed
-    bytes hold a bin or NaN / infinity marker somewhere, often just inside a float's bytes), the
-    top-level values are checked (no bytes, finite floats) and nested payloads take the exact path."""
-    kinds = {type(value) for payload in unpacked for value in payload.values()}
+def _vouched(unpacked: list[dict[str, Any]], packed: bytes) -> bool:
+    """Whether round-tripped payloads are exactly their normalised form.
+
+    Flat payloads: no bytes among the keys and top-level values, and every float finite (checked only
+    when the packed bytes hold a NaN / infinity marker somewhere, which a float's own bytes rarely
+    imitate). Nested payloads: their depth is checked, and where the packed bytes hold a bin or
+    NaN / infinity marker anywhere (often just inside a float's bytes) they take the exact path.
+    """
+    kinds = set(map(type, chain.from_iterable(map(dict.values, unpacked))))  # C-level loops
     if kinds & _CONTAINERS:
-        if unsure:
+        if _UNSURE_BYTES.search(packed) is not None:
             return False
         for payload in unpacked:
             if any(type(value) in _CONTAINERS for value in payload.values()):
                 check_payload_depth(payload)
         return True
-    if unsure:
-        if bytes in kinds:
+    if bytes in kinds or bytes in set(map(type, chain.from_iterable(unpacked))):  # values, then keys
+        return False
+    if float in kinds and _NONFINITE_BYTES.search(packed) is not None:
+        isfinite = math.isfinite
+        floats = [value for payload in unpacked for value in payload.values() if type(value) is float]
+        if not all(map(isfinite, floats)):
             return False
-        if float in kinds:
-            isfinite = math.isfinite
-            floats = [value for payload in unpacked for value in payload.values() if type(value) is float]
-            if not all(map(isfinite, floats)):
-                return False
     return True
 
 

@@ -13,6 +13,7 @@ import enum
 import json
 import math
 import pathlib
+import struct
 import uuid
 from types import SimpleNamespace
 from typing import Any
@@ -477,6 +478,9 @@ _AWKWARD = st.one_of(
 @example([{"a": b"bytes"}])
 @example([{"a": "\ud800"}])
 @example([{"a": 2**64}])
+@example([{b"k": 1}])  # a bytes key: msgpack keeps it, the exact path rejects it
+@example([{"a": 1.0, "b": 2.5}, {"c": float("inf")}])  # flat, non-finite: found by its marker bytes
+@example([{"a": struct.unpack(">d", b"\x00\xcb\x7f\xf5\x00\x00\x00\x01")[0]}])  # a finite float imitating the marker
 @given(st.lists(st.one_of(st.none(), payloads, st.dictionaries(st.text(max_size=3), _AWKWARD, max_size=3)), max_size=6))
 @settings(max_examples=300)
 def test_normalize_payloads_matches_normalize_payload(batch: list) -> None:
