@@ -172,28 +172,27 @@ class Collection:
     def selection(
         self, compiled: CompiledFilter | None, vector_name: str | None, max_rows: int
     ) -> tuple[np.ndarray, np.ndarray | None]:
-        """Live slots matching the filter and holding ``vector_name`` (when given): a fresh mask, and
-        their sorted positions when there are at most ``max_rows`` of them (else None). Both come from
-        the mask cache when the same selection was asked for since the last change, so a repeated
-        filtered search does not walk the mask again."""
+        """Live slots matching the filter and holding ``vector_name`` (when given): a mask, and their
+        sorted positions when there are at most ``max_rows`` of them (else None). Both are read-only
+        and come from the mask cache when the same selection was asked for since the last change, so
+        a repeated filtered search neither walks nor copies the mask again."""
         store = self.store
-        state = self._mask_state()
         filter_key = None if compiled is None else compiled.key
         cacheable = compiled is None or filter_key is not None
 
-        def compute() -> np.ndarray:
+        def compute() -> tuple[np.ndarray, np.ndarray | None]:
             mask = self.mask(compiled)
             if vector_name is not None:
                 present = store.vector_mask(vector_name)
                 mask &= present if present is not None else False
-            return mask
+            rows = np.flatnonzero(mask) if int(np.count_nonzero(mask)) <= max_rows else None
+            mask.setflags(write=False)
+            if rows is not None:
+                rows.setflags(write=False)
+            return mask, rows
 
-        cache = self.mask_cache
-        mask = cache.mask(state, ("selection", filter_key, vector_name) if cacheable else None, compute)
-        if int(np.count_nonzero(mask)) > max_rows:
-            return mask, None
-        rows_key = ("rows", filter_key, vector_name) if cacheable else None
-        return mask, cache.mask(state, rows_key, lambda: np.flatnonzero(mask))
+        key = ("selection", filter_key, vector_name, max_rows) if cacheable else None
+        return self.mask_cache.shared(self._mask_state(), key, compute)
 
     def _mask_state(self) -> Any:
         """The state a mask depends on: every change bumps the version; the vector stores matter to

@@ -8,6 +8,8 @@ as it came, as float32), while a query is divided by its norm, or by epsilon whe
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 __all__ = ["COSINE", "DOT", "EUCLID", "MANHATTAN", "EPSILON", "normalize_rows", "normalize_query"]
@@ -29,5 +31,10 @@ def normalize_rows(rows: np.ndarray) -> np.ndarray:
 
 def normalize_query(query: np.ndarray) -> np.ndarray:
     """Queries (row-wise for a matrix): divide by the norm, or by EPSILON when the norm is zero."""
+    if query.ndim == 1 and query.dtype == np.float64:
+        # What np.linalg.norm(axis=-1) computes (the sum of squares by add.reduce, its square root),
+        # without its dispatch: a float64 square root is the same in math and numpy.
+        norm = math.sqrt(np.add.reduce(query * query))
+        return query / (norm if norm != 0.0 else EPSILON)
     norm = np.linalg.norm(query, axis=-1, keepdims=query.ndim > 1)
     return query / np.where(norm != 0.0, norm, EPSILON)

@@ -15,27 +15,36 @@ from __future__ import annotations
 
 import gc
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 _lock = threading.Lock()
 _depth = 0
 _was_enabled = False
 
 
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Run the body with automatic garbage collection off (restored afterwards)."""
-    global _depth, _was_enabled
-    with _lock:
-        if _depth == 0:
-            _was_enabled = gc.isenabled()
-            gc.disable()
-        _depth += 1
-    try:
-        yield
-    finally:
+class _Paused:
+    """The context manager :func:`gc_paused` returns (a class: cheaper to enter than a generator)."""
+
+    __slots__ = ()
+
+    def __enter__(self) -> None:
+        global _depth, _was_enabled
+        with _lock:
+            if _depth == 0:
+                _was_enabled = gc.isenabled()
+                gc.disable()
+            _depth += 1
+
+    def __exit__(self, *exc_info: object) -> None:
+        global _depth
         with _lock:
             _depth -= 1
             if _depth == 0 and _was_enabled:
                 gc.enable()
+
+
+_PAUSED = _Paused()
+
+
+def gc_paused() -> _Paused:
+    """Run the body with automatic garbage collection off (restored afterwards)."""
+    return _PAUSED

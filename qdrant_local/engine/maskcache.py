@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from typing import Callable, Hashable
+from typing import Any, Callable, Hashable
 
 import numpy as np
 
@@ -38,11 +38,18 @@ class MaskCache:
 
     def __init__(self) -> None:
         self.state: Hashable = None
-        self.entries: OrderedDict[Hashable, np.ndarray] = OrderedDict()
+        self.entries: OrderedDict[Hashable, Any] = OrderedDict()
         self._lock = threading.Lock()
 
     def mask(self, state: Hashable, key: Hashable | None, compute: Callable[[], np.ndarray]) -> np.ndarray:
         """The mask of the filter keyed ``key`` in ``state`` (a fresh array the caller may modify)."""
+        if key is None:
+            return compute()
+        return self.shared(state, key, compute).copy()  # entries are replaced, never changed in place
+
+    def shared(self, state: Hashable, key: Hashable | None, compute: Callable[[], Any]) -> Any:
+        """The value keyed ``key`` in ``state`` itself, not a copy: the caller must not change it
+        (``compute`` should hand out read-only arrays)."""
         if key is None:
             return compute()
         with self._lock:
@@ -59,4 +66,4 @@ class MaskCache:
                     self.entries[key] = cached
                     if len(self.entries) > CAPACITY:
                         self.entries.popitem(last=False)
-        return cached.copy()  # entries are replaced, never changed in place
+        return cached

@@ -94,7 +94,8 @@ class ReadWriteLock:
             self._read_depth[me] = depth + 1
             return
         with self._state:
-            self._state.wait_for(lambda: self._writer is None and not self._writers_waiting)
+            if self._writer is not None or self._writers_waiting:
+                self._state.wait_for(lambda: self._writer is None and not self._writers_waiting)
             self._readers += 1
         self._read_depth[me] = 1
 
@@ -110,7 +111,9 @@ class ReadWriteLock:
         del self._read_depth[me]
         with self._state:
             self._readers -= 1
-            if self._readers == 0:
+            # Only writers wait for the readers to leave (readers wait only while a writer is
+            # inside or waiting), so with none waiting there is no one to wake.
+            if self._readers == 0 and self._writers_waiting:
                 self._state.notify_all()
 
 

@@ -35,11 +35,17 @@ def nearest(
     filtered: bool,
     k: int,
     search_params: Any,
+    count: int | None = None,
 ) -> RankedSlots | None:
-    """Top ``k`` of ``eligible`` through the index, or None when an exact scan is the plan."""
+    """Top ``k`` of ``eligible`` through the index, or None when an exact scan is the plan.
+
+    ``count``, when known, is the number of eligible slots: few enough of them make the exact scan
+    the plan without preparing the query for the index (the index would decide the same)."""
     if not uses_index(collection, vector_name, search_params):
         return None
     index = collection.vector_indexes[vector_name]
+    if count is not None and count <= max(index.params.full_scan_vectors, k):
+        return None
     distance = index.vectors.distance
     prepared = normalize_query(query) if distance == COSINE else query
     ef = search_params.hnsw_ef if search_params is not None else None

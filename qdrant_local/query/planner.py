@@ -350,9 +350,14 @@ class Planner:
     def query_collection(self, level: Level) -> list[Hit]:
         """Rank one level against the collection (no prefetches)."""
         query = level.query
-        level = dataclasses.replace(level, limit=level.limit or 10, offset=level.offset or 0)
+        using = level.using
         if query is None or query.kind != "text":  # a text query's `using` names a payload field
-            level.using = level.using or ""
+            using = using or ""
+        if not (level.limit and level.offset is not None and using is level.using):
+            level = Level(
+                query, using, level.spec, level.limit or 10, level.offset or 0,
+                level.score_threshold, level.corpus, level.params, level.include,
+            )  # fmt: skip
         limit, offset, spec, include = level.limit, level.offset, level.spec, level.include
         assert limit is not None and offset is not None
         if query is not None and query.kind == "text":
@@ -398,15 +403,18 @@ class Planner:
             return space.nearest(vector, self.eligible(spec, include, space.vector_name), k)
         eligible, rows = self.selection(spec, include, space.vector_name)
         filtered = spec.as_filter(include) is not None
-        ranked = approximate.nearest(self.collection, space.vector_name, vector, eligible, filtered, k, params)
+        count = len(rows) if rows is not None else None
+        ranked = approximate.nearest(self.collection, space.vector_name, vector, eligible, filtered, k, params, count)
         if ranked is not None:
             return ranked
         return space.nearest(vector, eligible, k, rows)  # type: ignore[call-arg]
 
     def _cut(self, ranked: RankedSlots, space: Space, score_threshold: float | None) -> list[Hit]:
         # The threshold direction comes from the distance, whatever the query kind (see threshold_cut).
-        count = threshold_cut(ranked.scores, score_threshold, space.bigger_is_better)
-        return [(int(s), float(v), None) for s, v in zip(ranked.slots[:count].tolist(), ranked.scores[:count].tolist())]
+        pairs = ranked.pairs()
+        if score_threshold is not None:
+            pairs = pairs[: threshold_cut(ranked.scores, score_threshold, space.bigger_is_better)]
+        return [(slot, score, None) for slot, score in pairs]
 
     def _space(self, kind: str, using: str, corpus: Any = None) -> Space:
         store = self.store.vectors.get(using)

@@ -72,18 +72,53 @@ REFINE_ATOL = 1e-6
 # Block size of the block-maximum bound used to find the top-k candidates.
 _BLOCK = 64
 
+# Up to this many refined candidates are ordered as Python values (a few microseconds) rather than
+# by a lexsort and fancy indexing (a few numpy calls, each with its fixed cost).
+SMALL_SORT = 64
+
 
 class RankedSlots:
-    """Result of a ranking: slots in result order and their qdrant-client scores."""
+    """Result of a ranking: slots in result order and their qdrant-client scores.
 
-    __slots__ = ("slots", "scores")
+    Built from arrays, or (the small results of a nearest query) from ``(slot, score)`` pairs of
+    Python values; each form is made from the other on first use.
+    """
+
+    __slots__ = ("_slots", "_scores", "_pairs")
 
     def __init__(self, slots: np.ndarray, scores: np.ndarray) -> None:
-        self.slots = slots
-        self.scores = scores
+        self._slots: np.ndarray | None = slots
+        self._scores: np.ndarray | None = scores
+        self._pairs: list[tuple[int, float]] | None = None
+
+    @classmethod
+    def from_pairs(cls, pairs: list[tuple[int, float]]) -> RankedSlots:
+        """From ``(slot, score)`` pairs in result order (int slots, float64 scores as floats)."""
+        ranked = cls.__new__(cls)
+        ranked._slots = ranked._scores = None
+        ranked._pairs = pairs
+        return ranked
+
+    @property
+    def slots(self) -> np.ndarray:
+        if self._slots is None:
+            self._slots = np.array([pair[0] for pair in self._pairs or ()], dtype=np.int64)
+        return self._slots
+
+    @property
+    def scores(self) -> np.ndarray:
+        if self._scores is None:
+            self._scores = np.array([pair[1] for pair in self._pairs or ()], dtype=np.float64)
+        return self._scores
+
+    def pairs(self) -> list[tuple[int, float]]:
+        """``(slot, score)`` in result order, as Python values (``tolist()`` of the arrays)."""
+        if self._pairs is None:
+            self._pairs = list(zip(self.slots.tolist(), self.scores.tolist()))
+        return self._pairs
 
     def __len__(self) -> int:
-        return len(self.slots)
+        return len(self._pairs) if self._pairs is not None else len(self.slots)
 
     def __repr__(self) -> str:
         return f"RankedSlots(slots={self.slots.tolist()}, scores={self.scores.tolist()})"
@@ -287,14 +322,16 @@ def top_candidates(keys: np.ndarray, k: int) -> np.ndarray:
         bound = np.partition(block_max, n_blocks - k)[n_blocks - k]
         top = float(block_max.max())
     else:
-        bound = np.partition(keys, n - k)[n - k]
-        top = float(np.max(keys))
+        # One partition gives both the k-th largest key and the largest (NaN sorts last in both).
+        ordered = np.partition(keys, (n - k, n - 1))
+        bound = ordered[n - k]
+        top = float(ordered[n - 1])
     if not (bound > -np.inf and np.isfinite(top)):
         # Fewer than k eligible keys (or non-finite ones): every eligible key is a candidate.
         candidates = np.flatnonzero(keys > -np.inf)
         finite = keys[candidates]
         return candidates[~np.isnan(finite)]
-    candidates = np.flatnonzero(keys >= bound - refine_margin(float(bound), top))
+    candidates = (keys >= bound - refine_margin(float(bound), top)).nonzero()[0]
     if len(candidates) > k:
         candidate_keys = keys[candidates]
         kth = np.partition(candidate_keys, len(candidates) - k)[len(candidates) - k]
@@ -382,7 +419,10 @@ def rank_dense_batch(
     prepared = [normalize_query(q) if distance == COSINE else q for q in queries]
     results: list[RankedSlots | None] = [None] * len(queries)
     shared: list[int] = []
-    selective: dict[bytes, tuple[np.ndarray, list[int]]] = {}
+    # Queries with the same selective rows share one gather and one product. Known rows (from the
+    # collection's cache) are the same object for the same filter, so they are told apart by
+    # identity; rows computed here by content.
+    selective: dict[Any, tuple[np.ndarray, list[int]]] = {}
     for index, mask in enumerate(masks):
         rows = known_rows[index] if known_rows is not None else None
         eligible = len(rows) if rows is not None else int(np.count_nonzero(mask))
@@ -391,7 +431,10 @@ def rank_dense_batch(
         elif eligible <= GATHER_FRACTION * n_slots:
             if rows is None:
                 rows = np.flatnonzero(mask)
-            selective.setdefault(rows.tobytes(), (rows, []))[1].append(index)
+                key: Any = rows.tobytes()
+            else:
+                key = id(rows)
+            selective.setdefault(key, (rows, []))[1].append(index)
         else:
             shared.append(index)
     for rows, group in selective.values():
@@ -399,14 +442,16 @@ def rank_dense_batch(
         subset = gather(rows) if gather is not None else matrix[rows]
         for start in range(0, len(group), 64):
             part = group[start : start + 64]
-            keys = approx_core(subset, np.stack([prepared[i] for i in part]), distance, norms)
+            stacked = prepared[part[0]][np.newaxis] if len(part) == 1 else np.stack([prepared[i] for i in part])
+            keys = approx_core(subset, stacked, distance, norms)
             for row, index in enumerate(part):
                 candidates = rows[top_candidates(keys[row], ks[index])]
                 results[index] = _refine(matrix, candidates, prepared[index], distance, ks[index])
     # Chunks of 64 queries keep the (m, n) key array within a few tens of MB.
     for start in range(0, len(shared), 64):
         group = shared[start : start + 64]
-        keys = approx_core(matrix[:n_slots], np.stack([prepared[i] for i in group]), distance, row_norms)
+        stacked = prepared[group[0]][np.newaxis] if len(group) == 1 else np.stack([prepared[i] for i in group])
+        keys = approx_core(matrix[:n_slots], stacked, distance, row_norms)
         for row, index in enumerate(group):
             row_keys = keys[row]
             mask = masks[index]
@@ -419,8 +464,20 @@ def rank_dense_batch(
 
 def _refine(matrix: np.ndarray, candidates: np.ndarray, query: np.ndarray, distance: str, k: int) -> RankedSlots:
     scores = exact_display(matrix, candidates, query, distance)
-    order = order_by_score(candidates, scores, descending=bigger_is_better(distance))[:k]
+    descending = bigger_is_better(distance)
+    if len(candidates) <= SMALL_SORT:
+        return RankedSlots.from_pairs(sort_pairs(candidates.tolist(), scores.tolist(), descending)[:k])
+    order = order_by_score(candidates, scores, descending)[:k]
     return RankedSlots(candidates[order], scores[order])
+
+
+def sort_pairs(slots: list[int], scores: list[float], descending: bool) -> list[tuple[int, float]]:
+    """:func:`order_by_score` for a few Python values: ``(slot, score)`` pairs in result order, NaN
+    scores dropped. Sorting ``(score, slot)`` tuples (reversed when descending) is the same order as
+    the stable lexsort there: score first, then the later slot first when descending."""
+    ordered = [(score, slot) for score, slot in zip(scores, slots) if score == score]  # NaN first out
+    ordered.sort(reverse=descending)
+    return [(slot, score) for score, slot in ordered]
 
 
 def _empty() -> RankedSlots:

@@ -66,35 +66,54 @@ def _row_norms(store: DenseVectors, n_slots: int, version: Any) -> np.ndarray:
 # filters repeat (a search on them is then one product over a contiguous copy, as fast as a
 # pre-gathered matrix). The copies of one store may take at most this fraction of its matrix.
 GATHERED_FRACTION = 1 / 16
-_GATHERED: weakref.WeakKeyDictionary[DenseVectors, tuple[Any, OrderedDict[bytes, tuple[np.ndarray, np.ndarray]]]] = (
+_Entries = OrderedDict[bytes, tuple[np.ndarray, np.ndarray]]
+# Per store: (state key, copies by the rows' bytes, the bytes of read-only rows objects by identity).
+_GATHERED: weakref.WeakKeyDictionary[DenseVectors, tuple[Any, _Entries, dict[int, tuple[Any, bytes]]]] = (
     weakref.WeakKeyDictionary()
 )
 
 
 def _gatherer(store: DenseVectors, n_slots: int, version: Any) -> scoring.Gather:
-    """``rows -> store.matrix[rows]``, served from copies kept for this collection state."""
+    """``rows -> store.matrix[rows]``, served from copies kept for this collection state.
+
+    The collection's selection cache hands out the same read-only rows object for a repeated
+    filter; the bytes of such an object are remembered (weakly, by identity) while its copy is
+    kept, so a repeated search does not hash them again.
+    """
     key = (version, n_slots, id(store.matrix))
     with _CACHE_LOCK:
         cached = _GATHERED.get(store)
         if cached is None or cached[0] != key:
-            cached = (key, OrderedDict())
+            cached = (key, OrderedDict(), {})
             _GATHERED[store] = cached
-    entries = cached[1]
+    entries, digests = cached[1], cached[2]
     budget = GATHERED_FRACTION * n_slots * store.dim * 4
 
+    def remember(rows: np.ndarray, digest: bytes) -> None:
+        if not rows.flags.writeable:  # an array that can change in place is hashed every time
+            if len(digests) >= 64:
+                digests.clear()
+            digests[id(rows)] = (weakref.ref(rows), digest)
+
     def gather(rows: np.ndarray) -> np.ndarray:
-        digest = rows.tobytes()
+        with _CACHE_LOCK:
+            known = digests.get(id(rows))
+        digest = known[1] if known is not None and known[0]() is rows else rows.tobytes()
         with _CACHE_LOCK:
             hit = entries.get(digest)
             if hit is not None:
                 entries.move_to_end(digest)
+                remember(rows, digest)
                 return hit[1]
         subset = store.matrix[rows]
         if subset.nbytes <= budget:
             with _CACHE_LOCK:
                 entries[digest] = (rows, subset)
+                remember(rows, digest)
                 while sum(entry[1].nbytes for entry in entries.values()) > budget:
-                    entries.popitem(last=False)
+                    evicted, _ = entries.popitem(last=False)
+                    for ident in [i for i, (_, d) in digests.items() if d is evicted]:
+                        del digests[ident]
         return subset
 
     return gather

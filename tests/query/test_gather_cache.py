@@ -60,3 +60,61 @@ def test_batched_searches_equal_single_searches() -> None:
         for _ in range(2):  # the second round reuses the gathered rows
             batched = [[(p.id, p.score) for p in r.points] for r in client.query_batch_points("c", requests)]
             assert batched == [_search(client, q, g) for q, g in zip(queries, groups)]
+
+
+def test_cycling_filters_past_the_caches_match_local_mode() -> None:
+    """More selective filters than the gathered-row and selection caches keep, cycled in every
+    form (each form's rows are remembered by identity): always local mode's answer."""
+    import qdrant_client
+
+    n, groups = 2000, 100  # 20 points a group; the gather budget keeps about 6 groups' rows
+    vectors = np.random.default_rng(11).standard_normal((n, DIM)).astype(np.float32)
+    payloads = [{"g": i % groups} for i in range(n)]
+    ours, theirs = QdrantClient(":memory:"), qdrant_client.QdrantClient(":memory:")
+    for client, mod in ((ours, models), (theirs, qdrant_client.models)):
+        client.create_collection("c", vectors_config=mod.VectorParams(size=DIM, distance=mod.Distance.COSINE))
+        client.upsert("c", mod.Batch(ids=list(range(n)), vectors=vectors.tolist(), payloads=payloads))
+    queries = np.random.default_rng(12).standard_normal((5, DIM)).tolist()
+    forms = [
+        lambda g: _group(g),
+        lambda g: {"must": [{"key": "g", "match": {"value": g}}]},
+        lambda g: qdrant_client.models.Filter(
+            must=[qdrant_client.models.FieldCondition(key="g", match=qdrant_client.models.MatchValue(value=g))]
+        ),
+    ]
+    for round_ in range(3):
+        for g in range(0, 60, 3):
+            query = queries[(g + round_) % len(queries)]
+            expected = theirs.query_points("c", query, query_filter=_theirs(g), limit=5).points
+            first = ours.query_points("c", query, query_filter=forms[0](g), limit=5).points
+            assert [(p.id, p.payload) for p in first] == [(p.id, p.payload) for p in expected]
+            np.testing.assert_allclose([p.score for p in first], [p.score for p in expected], rtol=1e-6)
+            for form in forms[1:]:  # the other forms, from the caches: bit-identical
+                got = ours.query_points("c", query, query_filter=form(g), limit=5).points
+                assert [(p.id, p.score, p.payload) for p in got] == [(p.id, p.score, p.payload) for p in first]
+        if round_ == 1:  # a write: every cache starts over
+            ours.set_payload("c", {"g": 0}, points=[3, 6, 9])
+            theirs.set_payload("c", {"g": 0}, points=[3, 6, 9])
+
+
+def _theirs(g: int) -> object:
+    import qdrant_client
+
+    m = qdrant_client.models
+    return m.Filter(must=[m.FieldCondition(key="g", match=m.MatchValue(value=g))])
+
+
+def test_selection_arrays_are_read_only() -> None:
+    """The cached mask and rows a search reads are shared between searches, so no caller may
+    change them in place."""
+    client, _ = _setup()
+    collection = client._database.collection("c")
+    from qdrant_local.engine.filters import compile_filter
+    from qdrant_local.models.convert import to_filter
+
+    compiled = compile_filter(to_filter(_group(3)))
+    mask, rows = collection.selection(compiled, "", 100)
+    again = collection.selection(compiled, "", 100)
+    assert again[0] is mask and again[1] is rows
+    assert rows is not None and not mask.flags.writeable and not rows.flags.writeable
+    assert rows.tolist() == list(range(3, N, 10))

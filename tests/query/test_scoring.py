@@ -133,3 +133,90 @@ def test_threshold_cut(bigger: bool) -> None:
     assert scoring.threshold_cut(scores, None, bigger) == 4
     assert scoring.threshold_cut(scores, 0.5, bigger) == 1  # the bound itself fails, as in qdrant-client
     assert scoring.threshold_cut(scores, 0.4 if bigger else 0.6, bigger) == 3
+
+
+def _reference_top_candidates(keys: np.ndarray, k: int) -> np.ndarray:
+    """top_candidates as first written (one partition for the bound, a separate max)."""
+    n = len(keys)
+    if k <= 0 or n == 0:
+        return np.zeros(0, dtype=np.int64)
+    if k >= n:
+        return np.flatnonzero(keys > -np.inf)
+    bound = np.partition(keys, n - k)[n - k]
+    top = float(np.max(keys))
+    if not (bound > -np.inf and np.isfinite(top)):
+        candidates = np.flatnonzero(keys > -np.inf)
+        return candidates[~np.isnan(keys[candidates])]
+    candidates = np.flatnonzero(keys >= bound - scoring.refine_margin(float(bound), top))
+    if len(candidates) > k:
+        candidate_keys = keys[candidates]
+        kth = np.partition(candidate_keys, len(candidates) - k)[len(candidates) - k]
+        candidates = candidates[candidate_keys >= kth - scoring.refine_margin(float(kth), top)]
+    return candidates
+
+
+_KEY_VALUES = st.sampled_from([0.0, -0.0, 1.0, 0.5, 0.5 + 1e-7, -1.0, float("-inf"), float("nan"), 2.0])
+
+
+@settings(max_examples=200, derandomize=True)
+@given(
+    keys=st.lists(st.one_of(_KEY_VALUES, st.floats(-2, 2, width=32)), min_size=0, max_size=300),
+    k=st.integers(0, 40),
+)
+def test_top_candidates_matches_reference(keys: list[float], k: int) -> None:
+    """Small key arrays (one partition for the k-th key and the largest): the same candidates as
+    the two-call version, with ties, near-ties, -inf (rejected) and NaN keys."""
+    array = np.array(keys, dtype=np.float32)
+    assert scoring.top_candidates(array, k).tolist() == _reference_top_candidates(array, k).tolist()
+
+
+@settings(max_examples=200, derandomize=True)
+@given(
+    scores=st.lists(st.one_of(_KEY_VALUES, st.floats(-2, 2)), min_size=0, max_size=scoring.SMALL_SORT),
+    descending=st.booleans(),
+)
+def test_sort_pairs_equals_order_by_score(scores: list[float], descending: bool) -> None:
+    """The Python ordering of a few refined candidates is the lexsort order, ties and NaN included."""
+    rng = np.random.default_rng(len(scores))
+    slots = np.sort(rng.choice(10_000, size=len(scores), replace=False)).astype(np.int64)
+    values = np.array(scores, dtype=np.float64)
+    order = scoring.order_by_score(slots, values, descending)
+    expected = list(zip(slots[order].tolist(), values[order].tolist()))
+    got = scoring.sort_pairs(slots.tolist(), values.tolist(), descending)
+    assert [slot for slot, _ in got] == [slot for slot, _ in expected]
+    assert np.array_equal(np.array([s for _, s in got]), np.array([s for _, s in expected]))
+
+
+@pytest.mark.parametrize("distance", sorted(DISTANCES))
+@pytest.mark.parametrize("k", [1, 10, scoring.SMALL_SORT + 20])
+def test_small_and_large_refines_agree(distance: str, k: int) -> None:
+    """A refine of at most SMALL_SORT candidates (Python ordering, pairs) and of more (lexsort,
+    arrays) give the same slots and bit-identical scores, ties included."""
+    rng = np.random.default_rng(3)
+    base = stored_matrix(rng, 40, 8, distance)
+    matrix = np.vstack([base, base[rng.integers(0, 40, 200)]])  # exact duplicates: ties
+    query = scoring.dense_query(rng.standard_normal(8), 8, "")
+    prepared = normalize_query(query) if distance == COSINE else query
+    candidates = np.arange(len(matrix))
+    for size in (k, scoring.SMALL_SORT + 1, len(matrix)):
+        part = candidates[:size]
+        small = scoring._refine(matrix, part, prepared, distance, k)
+        scores = scoring.exact_display(matrix, part, prepared, distance)
+        order = scoring.order_by_score(part, scores, scoring.bigger_is_better(distance))[:k]
+        assert small.slots.tolist() == part[order].tolist()
+        assert np.array_equal(small.scores, scores[order])
+        assert small.pairs() == list(zip(part[order].tolist(), scores[order].tolist()))
+
+
+@settings(max_examples=100, derandomize=True)
+@given(
+    values=st.lists(st.floats(-1e150, 1e150), min_size=1, max_size=64),
+    zero=st.booleans(),
+)
+def test_normalize_query_fast_path_is_bit_identical(values: list[float], zero: bool) -> None:
+    """A 1-D float64 query is normalised as np.linalg.norm(axis=-1) would (zero: divided by EPSILON)."""
+    query = np.zeros(len(values)) if zero else np.array(values, dtype=np.float64)
+    norm = np.linalg.norm(query, axis=-1)
+    expected = query / np.where(norm != 0.0, norm, scoring.EPSILON)
+    assert np.array_equal(normalize_query(query), expected, equal_nan=True)
+    assert np.array_equal(normalize_query(query[np.newaxis])[0], expected, equal_nan=True)
