@@ -255,6 +255,8 @@ def exact_display(matrix: np.ndarray, slots: np.ndarray, query: np.ndarray, dist
     ``query`` is float64 and already normalised for Cosine. Rows are processed in chunks so that a
     large candidate set never copies more than a chunk.
     """
+    if len(slots) <= CHUNK_ROWS and distance in (COSINE, DOT):
+        return np.dot(matrix[slots], query)  # one chunk: the loop below, without its copy
     out = np.empty(len(slots), dtype=np.float64)
     for start in range(0, len(slots), CHUNK_ROWS):
         rows = matrix[slots[start : start + CHUNK_ROWS]]

@@ -67,26 +67,31 @@ def _row_norms(store: DenseVectors, n_slots: int, version: Any) -> np.ndarray:
 # pre-gathered matrix). The copies of one store may take at most this fraction of its matrix.
 GATHERED_FRACTION = 1 / 16
 _Entries = OrderedDict[bytes, tuple[np.ndarray, np.ndarray]]
-# Per store: (state key, copies by the rows' bytes, the bytes of read-only rows objects by identity).
-_GATHERED: weakref.WeakKeyDictionary[DenseVectors, tuple[Any, _Entries, dict[int, tuple[Any, bytes]]]] = (
-    weakref.WeakKeyDictionary()
-)
+# Per store: (state key, its gather function), one function per collection state.
+_GATHERED: weakref.WeakKeyDictionary[DenseVectors, tuple[Any, scoring.Gather]] = weakref.WeakKeyDictionary()
 
 
 def _gatherer(store: DenseVectors, n_slots: int, version: Any) -> scoring.Gather:
-    """``rows -> store.matrix[rows]``, served from copies kept for this collection state.
+    """``rows -> store.matrix[rows]``, served from copies kept for this collection state."""
+    key = (version, n_slots, id(store.matrix))
+    with _CACHE_LOCK:
+        cached = _GATHERED.get(store)
+        if cached is None or cached[0] != key:
+            cached = (key, _new_gatherer(store, n_slots))
+            _GATHERED[store] = cached
+    return cached[1]
+
+
+def _new_gatherer(store: DenseVectors, n_slots: int) -> scoring.Gather:
+    """A gather function with its own copies (for one state of ``store``).
 
     The collection's selection cache hands out the same read-only rows object for a repeated
     filter; the bytes of such an object are remembered (weakly, by identity) while its copy is
     kept, so a repeated search does not hash them again.
     """
-    key = (version, n_slots, id(store.matrix))
-    with _CACHE_LOCK:
-        cached = _GATHERED.get(store)
-        if cached is None or cached[0] != key:
-            cached = (key, OrderedDict(), {})
-            _GATHERED[store] = cached
-    entries, digests = cached[1], cached[2]
+    entries: _Entries = OrderedDict()
+    digests: dict[int, tuple[Any, bytes]] = {}
+    owner = weakref.ref(store)  # not the store itself: the cache's value must not keep its key alive
     budget = GATHERED_FRACTION * n_slots * store.dim * 4
 
     def remember(rows: np.ndarray, digest: bytes) -> None:
@@ -105,7 +110,7 @@ def _gatherer(store: DenseVectors, n_slots: int, version: Any) -> scoring.Gather
                 entries.move_to_end(digest)
                 remember(rows, digest)
                 return hit[1]
-        subset = store.matrix[rows]
+        subset = owner().matrix[rows]  # type: ignore[union-attr]  # alive: its space calls this
         if subset.nbytes <= budget:
             with _CACHE_LOCK:
                 entries[digest] = (rows, subset)
