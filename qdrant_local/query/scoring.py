@@ -324,10 +324,10 @@ def top_candidates(keys: np.ndarray, k: int) -> np.ndarray:
         bound = np.partition(block_max, n_blocks - k)[n_blocks - k]
         top = float(block_max.max())
     else:
-        # One partition gives both the k-th largest key and the largest (NaN sorts last in both).
-        ordered = np.partition(keys, (n - k, n - 1))
-        bound = ordered[n - k]
-        top = float(ordered[n - 1])
+        # Two calls, not one partition at (n - k, n - 1): numpy partitions at a single kth with its
+        # SIMD selection, several times faster than its general multi-kth path.
+        bound = np.partition(keys, n - k)[n - k]
+        top = float(keys.max())
     if not (bound > -np.inf and np.isfinite(top)):
         # Fewer than k eligible keys (or non-finite ones): every eligible key is a candidate.
         candidates = np.flatnonzero(keys > -np.inf)

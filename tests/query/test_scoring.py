@@ -136,7 +136,7 @@ def test_threshold_cut(bigger: bool) -> None:
 
 
 def _reference_top_candidates(keys: np.ndarray, k: int) -> np.ndarray:
-    """top_candidates as first written (one partition for the bound, a separate max)."""
+    """top_candidates as first written (for arrays of fewer than 4 k blocks)."""
     n = len(keys)
     if k <= 0 or n == 0:
         return np.zeros(0, dtype=np.int64)
@@ -164,8 +164,8 @@ _KEY_VALUES = st.sampled_from([0.0, -0.0, 1.0, 0.5, 0.5 + 1e-7, -1.0, float("-in
     k=st.integers(0, 40),
 )
 def test_top_candidates_matches_reference(keys: list[float], k: int) -> None:
-    """Small key arrays (one partition for the k-th key and the largest): the same candidates as
-    the two-call version, with ties, near-ties, -inf (rejected) and NaN keys."""
+    """Small key arrays: the same candidates as the version first written, with ties, near-ties,
+    -inf (rejected) and NaN keys."""
     array = np.array(keys, dtype=np.float32)
     assert scoring.top_candidates(array, k).tolist() == _reference_top_candidates(array, k).tolist()
 
