@@ -102,9 +102,10 @@ _NONFINITE_BYTES = re.compile(rb"\xcb[\x7f\xff][\xf0-\xff]")
 def normalize_payloads(payloads: list[Any]) -> list[dict[str, Any]]:
     """:func:`normalize_payload` of every payload of a request, with a bulk fast path.
 
-    A list of plain JSON payloads makes one msgpack round trip (C speed; it is also a deep copy and
-    rejects what msgpack cannot hold: ints beyond 64 bits, lone surrogates, non-str keys, other
-    types). Anything the round trip cannot vouch for goes through the exact per-payload path.
+    A list of plain JSON payloads is packed with msgpack once (C speed; it rejects what msgpack cannot
+    hold: ints beyond 64 bits, lone surrogates, other types). Flat payloads of exact JSON scalars are
+    then shallow copies (a deep copy of scalars); others make the round trip (a deep copy). Anything
+    the pack and round trip cannot vouch for goes through the exact per-payload path.
     """
     payloads = [{} if payload is None else payload for payload in payloads]
     if all(type(payload) is dict for payload in payloads):
@@ -113,6 +114,9 @@ def normalize_payloads(payloads: list[Any]) -> list[dict[str, Any]]:
         except (TypeError, ValueError, OverflowError, UnicodeEncodeError):
             packed = None
         if packed is not None:
+            copies = _flat_copies(payloads, packed)
+            if copies is not None:
+                return copies
             try:
                 unpacked: list[dict[str, Any]] = msgpack.unpackb(packed, raw=False, strict_map_key=True)
             except ValueError:  # a key msgpack accepts but JSON does not
@@ -120,6 +124,21 @@ def normalize_payloads(payloads: list[Any]) -> list[dict[str, Any]]:
             if unpacked and _vouched(unpacked, packed):
                 return unpacked
     return [normalize_payload(payload) for payload in payloads]
+
+
+_FLAT_KINDS = frozenset((str, int, float, bool, type(None)))
+
+
+def _flat_copies(payloads: list[dict[Any, Any]], packed: bytes) -> list[dict[str, Any]] | None:
+    """Shallow copies of the payloads when each is a flat dict of exact str keys and exact JSON
+    scalars that the pack accepted (64-bit integers, valid text) and no float is NaN or infinite:
+    then a shallow copy is the normalised form. None otherwise (the round trip decides)."""
+    kinds = set(map(type, chain.from_iterable(map(dict.values, payloads))))  # C-level loops
+    if not kinds <= _FLAT_KINDS or not set(map(type, chain.from_iterable(payloads))) <= {str}:
+        return None
+    if float in kinds and _NONFINITE_BYTES.search(packed) is not None:
+        return None
+    return [dict(payload) for payload in payloads]
 
 
 def _vouched(unpacked: list[dict[str, Any]], packed: bytes) -> bool:

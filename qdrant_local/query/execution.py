@@ -217,7 +217,7 @@ def _execute_batch(
         if not simple:
             results[index] = request.execute(planner)
             continue
-        space = spaces.setdefault(using, planner._space("dense", using))  # type: ignore[arg-type]
+        space = spaces.get(using) or spaces.setdefault(using, planner._space("dense", using))  # type: ignore[arg-type]
         vector = _parse_value(space, resolved.nearest, "Query vector")  # type: ignore[union-attr]
         eligible, rows = planner.selection(request.spec, None, using)
         batches.setdefault(using, []).append((index, vector, eligible, request.limit + request.offset, rows))

@@ -479,6 +479,9 @@ _AWKWARD = st.one_of(
 @example([{"a": "\ud800"}])
 @example([{"a": 2**64}])
 @example([{b"k": 1}])  # a bytes key: msgpack keeps it, the exact path rejects it
+@example([{"a": True, "b": None, "c": "é", "d": -0.0, "e": 2**64 - 1}, {}])  # flat: shallow copies
+@example([{"a": Level.HIGH}, {Color.RED.value: 1}])  # an int subclass value: not a shallow copy
+@example([{"a": 1}, {"b": (1, 2)}])  # a tuple beside flat payloads: the round trip makes it a list
 @example([{"a": 1.0, "b": 2.5}, {"c": float("inf")}])  # flat, non-finite: found by its marker bytes
 @example([{"a": struct.unpack(">d", b"\x00\xcb\x7f\xf5\x00\x00\x00\x01")[0]}])  # a finite float imitating the marker
 @given(st.lists(st.one_of(st.none(), payloads, st.dictionaries(st.text(max_size=3), _AWKWARD, max_size=3)), max_size=6))
