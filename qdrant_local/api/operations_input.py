@@ -1,71 +1,61 @@
-"""Parsing of batch_update_points operations and alias operations in all three input forms."""
+"""batch_update_points operations and alias operations, converted into our models
+(``models.convert_operations``), as the engine's prepare functions and alias tuples."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from .._access import field
+from .. import models
 from ..engine import operations as ops
 from ..engine.collection import Collection
 from ..engine.database import AliasOperation
-from ..errors import InvalidInput
 from ..models.convert import to_filter, to_selector
+from ..models.convert_operations import to_alias_operation, to_update_operation
 
 Prepare = Callable[[Collection], ops.PointOperation]
 
-_KINDS = (
-    "upsert",
-    "delete",
-    "set_payload",
-    "overwrite_payload",
-    "delete_payload",
-    "clear_payload",
-    "update_vectors",
-    "delete_vectors",
-)
-
-
-def _selector_of(body: Any) -> Any:
-    """The points selector inside SetPayload / DeletePayload / DeleteVectors bodies."""
-    points = field(body, "points")
-    if points is not None:
-        return list(points)
-    selected = field(body, "filter")
-    if selected is None:
-        raise InvalidInput("Either points or filter must be specified")
-    return {"filter": selected}
-
 
 def parse_update_operation(operation: Any) -> Prepare:
-    """One batch operation (UpsertOperation, {"upsert": ...}, ...) as a prepare function."""
-    kind = next((k for k in _KINDS if field(operation, k) is not None), None)
-    if kind is None:
-        raise InvalidInput(f"Unknown update operation: {operation!r}")
-    body = field(operation, kind)
-    if kind == "upsert":
-        points = field(body, "points")
-        data = points if points is not None else field(body, "batch")
-        if data is None:
-            raise InvalidInput("Upsert operation must carry points or a batch")
-        update_filter, update_mode = field(body, "update_filter"), field(body, "update_mode")
+    """One batch operation (UpsertOperation, {"upsert": ...}, ...) as a prepare function; raises for
+    one that cannot be read, before any operation of the batch is prepared."""
+    return _prepare(to_update_operation(operation))
+
+
+def _selector(body: Any) -> Any:
+    """The points selector of a converted SetPayload / DeletePayload / DeleteVectors body, converted
+    when the engine prepares the operation."""
+    return list(body.points) if body.points is not None else {"filter": body.filter}
+
+
+def _prepare(operation: Any) -> Prepare:
+    kind = type(operation)
+    if kind is models.UpsertOperation:
+        body = operation.upsert
+        data = body.points if type(body) is models.PointsList else body.batch
+        update_filter, update_mode = body.update_filter, body.update_mode
         return lambda c: c.prepare_upsert(data, to_filter(update_filter), update_mode)
-    if kind == "delete":
-        return lambda c: c.prepare_delete(to_selector(body))
-    if kind in ("set_payload", "overwrite_payload"):
-        payload, selector, key = field(body, "payload"), _selector_of(body), field(body, "key")
-        if kind == "overwrite_payload":
+    if kind is models.DeleteOperation:
+        selector = operation.delete
+        return lambda c: c.prepare_delete(to_selector(selector))
+    if kind is models.SetPayloadOperation or kind is models.OverwritePayloadOperation:
+        overwrite = kind is models.OverwritePayloadOperation
+        body = operation.overwrite_payload if overwrite else operation.set_payload
+        payload, selector, key = body.payload, _selector(body), body.key
+        if overwrite:
             return lambda c: c.prepare_overwrite_payload(payload, to_selector(selector))
         return lambda c: c.prepare_set_payload(payload, to_selector(selector), key)
-    if kind == "delete_payload":
-        keys, selector = field(body, "keys", []), _selector_of(body)
+    if kind is models.DeletePayloadOperation:
+        keys, selector = operation.delete_payload.keys, _selector(operation.delete_payload)
         return lambda c: c.prepare_delete_payload(keys, to_selector(selector))
-    if kind == "clear_payload":
-        return lambda c: c.prepare_clear_payload(to_selector(body))
-    if kind == "update_vectors":
-        points, update_filter = field(body, "points", []), field(body, "update_filter")
+    if kind is models.ClearPayloadOperation:
+        selector = operation.clear_payload
+        return lambda c: c.prepare_clear_payload(to_selector(selector))
+    if kind is models.UpdateVectorsOperation:
+        points, update_filter = operation.update_vectors.points, operation.update_vectors.update_filter
         return lambda c: c.prepare_update_vectors(points, to_filter(update_filter))
-    names, selector = field(body, "vector", []), _selector_of(body)
+    body = operation.delete_vectors
+    names, selector = body.vector, _selector(body)
     return lambda c: c.prepare_delete_vectors(names, to_selector(selector))
 
 
@@ -73,14 +63,13 @@ def alias_operations(operations: Iterable[Any]) -> Iterator[AliasOperation]:
     """Each alias operation (CreateAliasOperation, {"create_alias": ...}, ...) as the engine's tuple;
     lazily, so an unknown one is reported where the engine's loop reaches it."""
     for operation in operations:
-        create = field(operation, "create_alias")
-        delete = field(operation, "delete_alias")
-        rename = field(operation, "rename_alias")
-        if create is not None:
-            yield ("create", field(create, "collection_name"), field(create, "alias_name"))
-        elif delete is not None:
-            yield ("delete", field(delete, "alias_name"))
-        elif rename is not None:
-            yield ("rename", field(rename, "old_alias_name"), field(rename, "new_alias_name"))
+        converted = to_alias_operation(operation)
+        kind = type(converted)
+        if kind is models.CreateAliasOperation:
+            create = converted.create_alias
+            yield ("create", create.collection_name, create.alias_name)
+        elif kind is models.DeleteAliasOperation:
+            yield ("delete", converted.delete_alias.alias_name)
         else:
-            raise InvalidInput(f"Unknown operation: {operation!r}")
+            rename = converted.rename_alias
+            yield ("rename", rename.old_alias_name, rename.new_alias_name)

@@ -3,8 +3,7 @@ trees, formulas and batch requests become our models (``qdrant_local.models.conv
 ``convert_query``) before planning and the engine see them.
 
 The uniform reader of the three input forms (``qdrant_local._access``) may only be imported by the
-modules listed here: the converters, and the facade reader of batch and alias operations (a new
-importer fails). Filter compilation, conditions, payload indexes, selectors and the query
+modules listed here: the converters (a new importer fails). Filter compilation, conditions, payload indexes, selectors and the query
 layer read plain attributes of our models and reject anything else.
 """
 
@@ -31,6 +30,7 @@ from qdrant_local.models.convert import (
     to_with_payload,
 )
 from qdrant_local.models.convert_legacy import discover_request, recommend_request, search_request
+from qdrant_local.models.convert_operations import to_alias_operation, to_update_operation
 from qdrant_local.models.convert_query import (
     UnreadableCondition,
     to_expression,
@@ -50,8 +50,7 @@ ALLOWED = {
     "qdrant_local.models.convert",  # the converters
     "qdrant_local.models.convert_query",
     "qdrant_local.models.convert_legacy",
-    # the facade reader of batch_update and alias operations, read where they enter
-    "qdrant_local.api.operations_input",
+    "qdrant_local.models.convert_operations",
 }
 NEVER = {
     "qdrant_local.query.execution",
@@ -59,6 +58,7 @@ NEVER = {
     "qdrant_local.query.planner",
     "qdrant_local.query.requests",
     "qdrant_local.api.legacy",
+    "qdrant_local.api.operations_input",
     "qdrant_local.api.query",
     "qdrant_local.engine.filters",
     "qdrant_local.engine.conditions",
@@ -494,3 +494,61 @@ def test_legacy_discover_requests_convert_to_query_requests(form: object) -> Non
     assert converted.limit == 2
     with pytest.raises(InvalidInput, match="No target or context given"):
         discover_request({"limit": 2})
+
+
+# -- batch and alias operations -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "form",
+    [
+        {"set_payload": {"payload": {"a": 1}, "points": (1, 2), "key": "k"}},
+        models.SetPayloadOperation(set_payload=models.SetPayload(payload={"a": 1}, points=[1, 2], key="k")),
+        qm.SetPayloadOperation(set_payload=qm.SetPayload(payload={"a": 1}, points=[1, 2], key="k")),
+    ],
+    ids=["dict", "ours", "qdrant_client"],
+)
+def test_update_operations_convert_to_our_models(form: object) -> None:
+    converted = to_update_operation(form)
+    assert type(converted) is models.SetPayloadOperation
+    body = converted.set_payload
+    assert (body.payload, body.points, body.filter, body.key) == ({"a": 1}, [1, 2], None, "k")
+
+
+def test_upserts_keep_their_points_as_given() -> None:
+    points = [models.PointStruct(id=1, vector=[1.0])]
+    converted = to_update_operation({"upsert": {"points": points}})
+    assert type(converted.upsert) is models.PointsList and converted.upsert.points is points
+    batch = qm.Batch(ids=[1], vectors=[[1.0]])
+    assert to_update_operation(qm.UpsertOperation(upsert=qm.PointsBatch(batch=batch))).upsert.batch is batch
+
+
+@pytest.mark.parametrize(
+    ("operation", "message"),
+    [
+        ({"upsert_points": {}}, "Unknown update operation"),
+        ({"upsert": {"update_filter": {"must": []}}}, "Upsert operation must carry points or a batch"),
+        ({"delete_payload": {"keys": ["a"]}}, "Either points or filter must be specified"),
+    ],
+)
+def test_unreadable_update_operations_raise_where_they_are_read(operation: object, message: str) -> None:
+    with pytest.raises(InvalidInput, match=message):
+        to_update_operation(operation)
+
+
+@pytest.mark.parametrize(
+    "form",
+    [
+        {"rename_alias": {"old_alias_name": "a", "new_alias_name": "b"}},
+        models.RenameAliasOperation(rename_alias=models.RenameAlias(old_alias_name="a", new_alias_name="b")),
+        qm.RenameAliasOperation(rename_alias=qm.RenameAlias(old_alias_name="a", new_alias_name="b")),
+    ],
+    ids=["dict", "ours", "qdrant_client"],
+)
+def test_alias_operations_convert_to_our_models(form: object) -> None:
+    converted = to_alias_operation(form)
+    assert converted == models.RenameAliasOperation(
+        rename_alias=models.RenameAlias(old_alias_name="a", new_alias_name="b")
+    )
+    with pytest.raises(InvalidInput, match="Unknown operation"):
+        to_alias_operation({"create": {}})
