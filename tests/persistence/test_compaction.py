@@ -327,8 +327,9 @@ def test_compaction_works_at_any_data_size(tmp_path: Path, monkeypatch: pytest.M
                 ],
             )
     state = visible_state(client)
+    before = generation(path)  # (the automatic policy may have compacted already)
     client.compact()
-    assert generation(path) == 1
+    assert generation(path) == before + 1
     assert visible_state(client) == state
     client.close()
     reopened = open_client(path)
