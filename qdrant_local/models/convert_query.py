@@ -272,9 +272,13 @@ def to_query_request(request: Any) -> m.QueryRequest:
     )
 
 
-def to_query_requests(requests: Any) -> list[m.QueryRequest]:
-    """The requests of ``query_batch_points``, each converted (a sequence: its length is taken first)."""
-    len(requests)
+def to_query_requests(requests: Any) -> Any:
+    """The requests of ``query_batch_points`` (a sequence), each converted. What has no length is
+    returned as given: the query layer takes its length once the collection is found, and raises."""
+    try:
+        len(requests)
+    except TypeError:
+        return requests
     return [to_query_request(request) for request in requests]
 
 

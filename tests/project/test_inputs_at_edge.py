@@ -14,11 +14,11 @@ from typing import Any
 import pytest
 from qdrant_client.http import models as qm
 
-from qdrant_local import models
+from qdrant_local import QdrantClient, models
 from qdrant_local.engine.config import parse_dense_params
 from qdrant_local.engine.filters import compile_filter
 from qdrant_local.engine.projection import compile_payload_selector
-from qdrant_local.errors import InvalidInput, InvalidVector
+from qdrant_local.errors import CollectionNotFound, InvalidInput, InvalidVector
 from qdrant_local.models.convert import (
     to_filter,
     to_order_by,
@@ -387,6 +387,15 @@ def test_batch_requests_convert_to_our_model(form: object) -> None:
     assert converted.query == models.FusionQuery(fusion="rrf")
     assert type(converted.prefetch[0]) is models.Prefetch
     assert (converted.params.exact, converted.with_vector, converted.limit) == (True, True, None)
+
+
+def test_a_batch_without_length_is_reported_after_the_collection() -> None:
+    client = QdrantClient(":memory:")
+    with pytest.raises(CollectionNotFound):
+        client.query_batch_points("missing", None)  # type: ignore[arg-type]
+    client.create_collection("c", vectors_config=models.VectorParams(size=2, distance=models.Distance.DOT))
+    with pytest.raises(TypeError, match="has no len"):
+        client.query_batch_points("c", (request for request in [models.QueryRequest(query=[1.0, 0.0])]))  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(
