@@ -398,6 +398,14 @@ def rank_dense(
     ``row_norms`` (squared norms of the first ``n_slots`` rows) speeds up Euclid. ``gather`` may
     serve the rows of a selective mask from a cache; ``rows``, when known, are the mask's true positions.
     """
+    if rows is not None and k > 0 and 0 < len(rows) <= GATHER_FRACTION * n_slots:
+        # A selective mask whose rows are known: the batch path's steps for one query, without its
+        # grouping (the same products, so the same result).
+        prepared = normalize_query(query) if distance == COSINE else query
+        subset = gather(rows) if gather is not None else matrix[rows]
+        norms = row_norms[rows] if row_norms is not None else None
+        keys = approx_core(subset, prepared[np.newaxis], distance, norms)[0]
+        return _refine(matrix, rows[top_candidates(keys, k)], prepared, distance, k)
     return rank_dense_batch(matrix, n_slots, [mask], [query], distance, [k], row_norms, gather, [rows])[0]
 
 

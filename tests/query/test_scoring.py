@@ -66,6 +66,13 @@ def test_rank_dense_matches_oracle(distance: str, n: int, dim: int, k: int, keep
 
     assert ranked.slots.tolist() == expected
     np.testing.assert_allclose(ranked.scores, expected_scores[expected], rtol=1e-6, atol=1e-6)
+    # With the mask's rows known (the planner passes them; a selective mask then skips the batch
+    # grouping): the same slots and bit-identical scores.
+    known = scoring.rank_dense(
+        padded, n, mask, scoring.dense_query(query, dim, ""), distance, k, rows=np.flatnonzero(mask)
+    )
+    assert known.slots.tolist() == ranked.slots.tolist()
+    assert np.array_equal(known.scores, ranked.scores)
 
 
 @settings(max_examples=15, derandomize=True)
