@@ -1,8 +1,10 @@
 """Filters, points selectors and the request arguments the engine reads, converted once into our forms.
 
 Besides filters and selectors (below): ``with_payload`` and ``order_by`` (our models, at the facade),
-search params and text queries (our models, where the query request is read), and collection and
-vector-name configuration (plain JSON, at the facade). Point batches and vectors are not converted:
+search params and text queries (our models, at the facade through ``convert_query``), and collection
+and vector-name configuration (plain JSON, at the facade). Queries, prefetch trees, formulas and
+batch requests are converted by ``convert_query``, the legacy search requests by ``convert_legacy``,
+batch and alias operations by ``convert_operations``. Point batches and vectors are not converted:
 ``engine.points_input`` and ``engine.vectors.sparse_parts`` read them in place (the bulk path).
 
 A filter argument may be one of our models, a qdrant_client (pydantic) model or a REST-shaped dict, or

@@ -90,12 +90,18 @@ def to_query(query: Any) -> Any:
     """A ``query`` argument (or a prefetch's) as our query model (``NearestQuery``, ``RecommendQuery``,
     ... ``TextQuery``); a bare vector input (list, array, point id, sparse vector) or anything that is
     no query model as given; None for None."""
-    if query is None or type(query) is list or isinstance(query, np.ndarray):
+    kind = type(query)
+    if query is None or kind is list or isinstance(query, np.ndarray):
         return query  # a bare vector, the common case
+    if kind is m.NearestQuery and type(query.mmr) in _CANONICAL_MMR and query.nearest is not None:
+        return query  # ours already: its vector is read as given anyway
     key = _query_key(query)
     if key is None:
         return query
     return _QUERY_CONVERTERS[key](query)
+
+
+_CANONICAL_MMR = (type(None), m.Mmr)
 
 
 def _as_list(value: Any) -> list[Any]:

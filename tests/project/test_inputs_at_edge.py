@@ -326,6 +326,13 @@ def test_formula_conditions_convert_to_filters() -> None:
         formula.validate_expression(models.NegExpression(neg=unreadable), lambda condition: None)
 
 
+def test_our_nearest_query_is_read_in_place_unless_its_mmr_needs_converting() -> None:
+    query = models.NearestQuery(nearest=[1.0], mmr=models.Mmr(diversity=0.2))
+    assert to_query(query) is query
+    converted = to_query(models.NearestQuery(nearest=[1.0], mmr={"diversity": 0.2}))  # type: ignore[arg-type]
+    assert converted == models.NearestQuery(nearest=[1.0], mmr=models.Mmr(diversity=0.2))
+
+
 def test_bare_vectors_stay_as_given() -> None:
     vector = [1.0, 2.0]
     assert to_query(vector) is vector
