@@ -15,5 +15,9 @@ def test_bench_server_runs() -> None:
     ]  # fmt: skip
     done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=600, check=False)
     assert done.returncode == 0, done.stderr
-    for row in ("| upsert, points/s |", "| single query top-10, median ms |", "| QPS, 1 client -> 2 client processes (REST) |"):
+    for row in (
+        "| upsert, points/s |",
+        "| single query top-10, median ms |",
+        "| QPS, 1 client -> 2 client processes (REST) |",
+    ):
         assert row in done.stdout
