@@ -163,11 +163,12 @@ def run_qdrant_local(n: int, queries: np.ndarray, truth: dict[str, np.ndarray], 
         client.query_points("c", q.tolist(), limit=10, search_params=models.SearchParams(exact=True))
         exact_times.append(time.perf_counter() - started)
 
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), _cpu_seconds()
     client.update_collection("c", optimizers_config=models.OptimizersConfigDiff(indexing_threshold=threshold_kb))
     assert client._database.ann is not None, "install the ann extra (faiss-cpu)"
     client._database.ann.wait_idle()
     build = time.perf_counter() - started
+    build_cpu = _cpu_seconds() - cpu
     info = client.get_collection("c")
 
     def search(q, flt):
@@ -181,12 +182,20 @@ def run_qdrant_local(n: int, queries: np.ndarray, truth: dict[str, np.ndarray], 
     return {
         "load_s": load,
         "build_s": build,
+        "build_cpu_s": build_cpu,
         "indexed": info.indexed_vectors_count,
         "queries": report,
         "exact_p50_ms": statistics.median(exact_times) * 1000,
         "writes_plain_pts_s": write_points / writes_plain,
         "writes_indexed_pts_s": write_points / writes_indexed,
     }
+
+
+def _cpu_seconds() -> float:
+    """CPU time of this process so far, every thread (user + system): unlike wall time, it hardly
+    depends on how busy a shared machine is."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _rows_of(n: int, start: int) -> list:
@@ -222,9 +231,10 @@ def run_edge(n: int, queries: np.ndarray, truth: dict[str, np.ndarray]) -> dict[
             load += time.perf_counter() - started
     for field in ("group", "half"):
         shard.update(e.UpdateOperation.create_field_index(field, e.PayloadSchemaType.Integer))
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), _cpu_seconds()
     shard.optimize()
     build = time.perf_counter() - started
+    build_cpu = _cpu_seconds() - cpu
 
     def filter_of(spec):
         return None if spec is None else e.Filter(must=[e.FieldCondition(key=spec[0], match=e.MatchValue(spec[1]))])
@@ -235,7 +245,7 @@ def run_edge(n: int, queries: np.ndarray, truth: dict[str, np.ndarray]) -> dict[
     report = _queries_report(search, queries, truth, filter_of)
     info = shard.info()
     shard.close()
-    return {"load_s": load, "build_s": build, "queries": report, "info": str(info)[:300]}
+    return {"load_s": load, "build_s": build, "build_cpu_s": build_cpu, "queries": report, "info": str(info)[:300]}
 
 
 # -- driver -----------------------------------------------------------------------------------------
@@ -302,7 +312,8 @@ def main(argv: list[str] | None = None) -> int:
             continue
         with open(out) as handle:
             results[engine] = json.load(handle)
-        print(f"{engine}: done in {time.perf_counter() - started:.0f} s", flush=True)
+        load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+        print(f"{engine}: done in {time.perf_counter() - started:.0f} s (load average {load})", flush=True)
     render(args.n, results)
     json_out = args.json_out or os.path.join(
         os.path.dirname(os.path.abspath(__file__)), "results", f"ann-{args.n}.json"
@@ -317,7 +328,8 @@ def render(n: int, results: dict[str, Any]) -> None:
     ours, edge = results.get("qdrant_local"), results.get("qdrant-edge-py")
     print(
         f"\n**{n:,} x {DIM}, embedding-like data; {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; "
-        f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}**\n"
+        f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
+        f"load average {os.getloadavg()[0]:.1f} at the end**\n"
     )
     print("| measure | qdrant_local (faiss HNSW) | qdrant-edge-py (optimize) | edge ÷ ours |")
     print("|---|---:|---:|---:|")
@@ -331,6 +343,7 @@ def render(n: int, results: dict[str, Any]) -> None:
     get = lambda r, *keys: None if r is None else _dig(r, keys)
     row("load (s)", get(ours, "load_s"), get(edge, "load_s"))
     row("index build (s)", get(ours, "build_s"), get(edge, "build_s"))
+    row("index build, CPU time (s)", get(ours, "build_cpu_s"), get(edge, "build_cpu_s"))
     for name in FILTERS:
         row(
             f"search p50, filter {name} (ms)",

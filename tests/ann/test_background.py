@@ -121,3 +121,25 @@ print("ok")
     result = subprocess.run([sys.executable, "-c", script], check=False, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "ok"
+
+
+def test_with_the_extra_search_params_are_used_without_a_warning():
+    script = """
+import warnings
+from qdrant_local import QdrantClient, models
+import importlib
+helpers = importlib.import_module("tests.ann.helpers")
+c = QdrantClient(":memory:")
+helpers.create(c)
+helpers.load(c, "c", helpers.clustered(3000))
+helpers.settle(c)
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    for params in (models.SearchParams(hnsw_ef=10), models.SearchParams(exact=True)):
+        c.query_points("c", helpers.clustered(1)[0].tolist(), limit=3, search_params=params)
+assert not [w for w in caught if "search_params" in str(w.message)], [str(w.message) for w in caught]
+print("ok")
+"""
+    result = subprocess.run([sys.executable, "-c", script], check=False, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "ok"
