@@ -242,7 +242,7 @@ class AnnService:
                 if not index.install(build):
                     return
                 self.builds += 1
-                content = self._file_content(collection, name, index) if build.merge else None
+                saved = self._file_content(collection, name, index) if build.merge else None
                 self.after_write(collection)  # the unindexed part may have grown meanwhile
         except _Stopped:
             raise
@@ -255,9 +255,10 @@ class AnnService:
                     index.building = None
                 index.params = type(index.params)(**{**index.params.__dict__, "indexing_vectors": None})
             return
-        if content is not None:
+        if saved is not None:
+            content, graphs = saved
             path = os.path.join(self.folder, files.index_file_name(collection.name, name))  # type: ignore[arg-type]
-            content.graphs = [segment.graph.serialized() for segment in index.segments[: len(build.graphs)]]
+            content.graphs = [graph.serialized() for graph in graphs]  # outside the lock: built graphs never change
             try:
                 files.write_index_file(path, content, cancelled=lambda: self._stopping)
             except OSError as exc:
@@ -291,8 +292,11 @@ class AnnService:
         if errors:
             raise errors[0]
 
-    def _file_content(self, collection: Any, name: str, index: VectorIndex) -> files.IndexFile | None:
-        """What to persist of a just-merged index (under the lock), or None in memory."""
+    def _file_content(
+        self, collection: Any, name: str, index: VectorIndex
+    ) -> tuple[files.IndexFile, list[Graph]] | None:
+        """What to persist of a just-merged index (under the lock): the file's header and the graphs
+        to serialise into it; None in memory."""
         if not self.writes_files or not index.segments:
             return None
         label_ids: list[Any] = []
@@ -304,7 +308,7 @@ class AnnService:
                 ids[label] = point_id
             label_ids.extend(ids)
         vectors = index.vectors
-        return files.IndexFile(
+        header = files.IndexFile(
             collection.name,
             name,
             vectors.dim,
@@ -314,6 +318,7 @@ class AnnService:
             label_ids,
             [],
         )
+        return header, [segment.graph for segment in index.segments]
 
     # -- index files -----------------------------------------------------------------------------
 
