@@ -1,6 +1,6 @@
 """HNSW libraries side by side on bench_ann.py's data: why the ``ann`` extra uses the one it uses.
 
-    python benchmarks/bench_ann_libraries.py --n 100000
+    python benchmarks/bench_ann_libraries.py --n 100000   # after: pip install faiss-cpu usearch hnswlib
 
 Each library builds one graph over ``n`` x 384 embedding-like rows (bench_ann.py's data, normalised:
 Cosine) with Qdrant's default settings (m=16 links per node, 2m on level 0; ef_construct=100; search
