@@ -118,3 +118,28 @@ def test_selection_arrays_are_read_only() -> None:
     assert again[0] is mask and again[1] is rows
     assert rows is not None and not mask.flags.writeable and not rows.flags.writeable
     assert rows.tolist() == list(range(3, N, 10))
+
+
+def test_batched_points_equal_single_points() -> None:
+    """A batch whose requests select payload and vectors alike builds its result objects in one go;
+    one that mixes selections builds them per request: either way each response is what a single
+    query_points call returns (ids, scores, payloads, vectors), repeated points included, and no
+    payload dict is shared between two results."""
+    client, vectors = _setup()
+    queries = np.random.default_rng(4).standard_normal((5, DIM)).tolist()
+    queries.append(queries[0])  # the same hits twice in one batch
+    for selections in ([(True, False)] * 6, [(True, True)] * 6, [(True, False), (False, True)] * 3):
+        requests = [
+            models.QueryRequest(query=q, filter=_group(k % 2), limit=4, with_payload=p, with_vector=v)
+            for k, (q, (p, v)) in enumerate(zip(queries, selections))
+        ]
+        batched = client.query_batch_points("c", requests)
+        singles = [
+            client.query_points("c", q, query_filter=_group(k % 2), limit=4, with_payload=p, with_vectors=v)
+            for k, (q, (p, v)) in enumerate(zip(queries, selections))
+        ]
+        assert [[(x.id, x.score, x.payload, x.vector) for x in r.points] for r in batched] == [
+            [(x.id, x.score, x.payload, x.vector) for x in r.points] for r in singles
+        ]
+        payloads = [x.payload for r in batched for x in r.points if x.payload]
+        assert len({id(payload) for payload in payloads}) == len(payloads)
