@@ -163,7 +163,7 @@ def with_numpy_vectors(spec: Any) -> Any:
 def json_unambiguous(spec: Any) -> bool:
     """False for a spec holding an empty DatetimeRange (the same JSON as an empty numeric Range)."""
     if isinstance(spec, Call):
-        if spec.name == "DatetimeRange" and not spec.kwargs:
+        if spec.name == "DatetimeRange" and all(value is None for value in spec.kwargs.values()):
             return False
         return all(json_unambiguous(value) for value in spec.kwargs.values())
     if isinstance(spec, (list, tuple)):
