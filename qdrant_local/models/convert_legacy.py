@@ -19,8 +19,7 @@ import numpy as np
 from .._access import enum_value, field
 from ..errors import InvalidInput
 from . import _generated as m
-from .convert import to_search_params
-from .convert_query import to_lookup, to_query
+from .convert_query import query_request, to_query
 
 __all__ = [
     "discover_request",
@@ -70,34 +69,16 @@ def to_discover_query(target: Any, context: Any) -> m.DiscoverQuery | m.ContextQ
     return m.DiscoverQuery.model_construct(discover=m.DiscoverInput.model_construct(target=target, context=pairs))
 
 
-def _request(request: Any, query: Any, using: Any, lookup_from: Any = None) -> m.QueryRequest:
-    """The fields every legacy request shares, around its query."""
-    return m.QueryRequest.model_construct(
-        shard_key=None,
-        prefetch=None,
-        query=query,
-        using=using,
-        filter=field(request, "filter"),
-        params=to_search_params(field(request, "params")),
-        score_threshold=field(request, "score_threshold"),
-        limit=field(request, "limit"),
-        offset=field(request, "offset"),
-        with_vector=field(request, "with_vector"),
-        with_payload=field(request, "with_payload"),
-        lookup_from=to_lookup(lookup_from),
-    )
-
-
 def search_request(request: Any) -> m.QueryRequest:
     """A ``SearchRequest`` of search_batch as a ``QueryRequest``."""
     vector, using = to_named_vector(field(request, "vector"))
-    return _request(request, to_query(vector), using)
+    return query_request(request, to_query(vector), using)
 
 
 def recommend_request(request: Any) -> m.QueryRequest:
     """A ``RecommendRequest`` of recommend_batch as a ``QueryRequest``."""
     query = to_recommend_query(field(request, "positive"), field(request, "negative"), field(request, "strategy"))
-    return _request(request, query, field(request, "using"), field(request, "lookup_from"))
+    return query_request(request, query, field(request, "using"), field(request, "lookup_from"))
 
 
 def discover_request(request: Any) -> m.QueryRequest:
@@ -107,6 +88,6 @@ def discover_request(request: Any) -> m.QueryRequest:
     if target is None and not context:
         raise InvalidInput("No target or context given")
     query = to_discover_query(target, context)
-    converted = _request(request, query, field(request, "using"), field(request, "lookup_from"))
+    converted = query_request(request, query, field(request, "using"), field(request, "lookup_from"))
     converted.score_threshold = None
     return converted

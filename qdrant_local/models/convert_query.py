@@ -29,6 +29,7 @@ from .convert import to_filter, to_order_by, to_search_params, to_text_query, to
 
 __all__ = [
     "UnreadableCondition",
+    "query_request",
     "to_expression",
     "to_lookup",
     "to_prefetch",
@@ -262,11 +263,22 @@ def to_with_lookup(with_lookup: Any) -> Any:
 def to_query_request(request: Any) -> m.QueryRequest:
     """One ``QueryRequest`` of ``query_batch_points`` as our model, its parts converted as above
     (``filter``, ``with_payload`` and ``with_vector`` as given)."""
+    prefetch = to_prefetch(field(request, "prefetch"))
+    query = to_query(field(request, "query"))
+    return query_request(request, query, field(request, "using"), field(request, "lookup_from"), prefetch)
+
+
+def query_request(
+    request: Any, query: Any, using: Any, lookup_from: Any = None, prefetch: Any = None
+) -> m.QueryRequest:
+    """Our ``QueryRequest`` around a converted ``query`` (and ``prefetch``): the fields every request
+    shares (filter, params, score_threshold, limit, offset, with_vector, with_payload) read from
+    ``request``, whatever model or dict it is (a legacy request included), ``lookup_from`` converted."""
     return m.QueryRequest.model_construct(
         shard_key=None,
-        prefetch=to_prefetch(field(request, "prefetch")),
-        query=to_query(field(request, "query")),
-        using=field(request, "using"),
+        prefetch=prefetch,
+        query=query,
+        using=using,
         filter=field(request, "filter"),
         params=to_search_params(field(request, "params")),
         score_threshold=field(request, "score_threshold"),
@@ -274,7 +286,7 @@ def to_query_request(request: Any) -> m.QueryRequest:
         offset=field(request, "offset"),
         with_vector=field(request, "with_vector"),
         with_payload=field(request, "with_payload"),
-        lookup_from=to_lookup(field(request, "lookup_from")),
+        lookup_from=to_lookup(lookup_from),
     )
 
 
