@@ -428,7 +428,6 @@ class Database:
         elif kind == "aliases":
             self.aliases = dict(record["aliases"])
         elif kind == "update_collection":
-            self.collections[record["name"]].reconfigure(CollectionConfig.from_json(record["config"]))
             collection = self.collections[record["name"]]
             collection.reconfigure(CollectionConfig.from_json(record["config"]))
             if self.ann is not None:
