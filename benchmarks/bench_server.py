@@ -193,67 +193,34 @@ class BareHttp:
     name = "bare HTTP"
 
     def __init__(self, folder: str, dim: int) -> None:
-        import httpx
         import orjson
 
         self.dumps = lambda body: orjson.dumps(body, option=orjson.OPT_SERIALIZE_NUMPY)
         self.server_seconds: list[float] = []
         self.server = Server(folder)
-        self.http = httpx.Client(base_url=self.server.url, timeout=300, headers={"content-type": "application/json"})
-        self.http.put(
-            f"/collections/{COLLECTION}",
-            content=self.dumps({"vectors": {"size": dim, "distance": "Cosine"}, "optimizers_config": EXACT}),
-        ).raise_for_status()
-
-    def prepare(self, vectors: np.ndarray, payloads: list[dict], ids: range) -> Any:
-        return {"points": [{"id": i, "vector": vectors[k], "payload": payloads[k]} for k, i in enumerate(ids)]}
-
-    def upsert(self, body: Any) -> None:
-        self.http.put(f"/collections/{COLLECTION}/points?wait=true", content=self.dumps(body)).raise_for_status()
-
-    def ping(self) -> None:
-        self.http.get("/healthz").raise_for_status()
-
-    def query(self, vector: np.ndarray) -> Any:
-        response = self.http.post(
-            f"/collections/{COLLECTION}/points/query", content=self.dumps({"query": vector, "limit": 10})
-        )
-        response.raise_for_status()
-        body = response.json()
-        self.server_seconds.append(body["time"])  # the envelope's time: spent inside the server
-        return [p["id"] for p in body["result"]["points"]]
-
-    def close(self) -> None:
-        self.http.close()
-        self.server.stop()
-
-
-class StdlibHttp(BareHttp):
-    """Python's own ``http.client`` (one keep-alive connection), bodies by orjson: the leanest client."""
-
-    name = "stdlib HTTP"
-
-    def __init__(self, folder: str, dim: int) -> None:
-        import http.client
-
-        import orjson
-
-        self.dumps = lambda body: orjson.dumps(body, option=orjson.OPT_SERIALIZE_NUMPY)
-        self.loads = orjson.loads
-        self.server_seconds = []
-        self.server = Server(folder)
-        self.connection = http.client.HTTPConnection("127.0.0.1", self.server.port, timeout=300)
+        self.connect()
         config = {"vectors": {"size": dim, "distance": "Cosine"}, "optimizers_config": EXACT}
         self.request("PUT", f"/collections/{COLLECTION}", config)
 
-    def request(self, method: str, path: str, body: Any = None) -> Any:
-        content = None if body is None else self.dumps(body)
-        self.connection.request(method, path, body=content, headers={"content-type": "application/json"})
-        response = self.connection.getresponse()
-        data = response.read()
-        if response.status != 200:
-            raise AssertionError(f"{method} {path}: {response.status} {data[:200]!r}")
-        return self.loads(data) if response.getheader("content-type", "").startswith("application/json") else data
+    def connect(self) -> None:
+        import json
+
+        import httpx
+
+        self.loads: Callable[[bytes], Any] = json.loads  # what httpx's Response.json() uses
+        self.http = httpx.Client(base_url=self.server.url, timeout=300, headers={"content-type": "application/json"})
+
+    def request(self, method: str, path: str, body: Any = None) -> bytes:
+        """The response body of one request (``body`` encoded as JSON); raises unless it is a 200."""
+        response = self.http.request(method, path, content=None if body is None else self.dumps(body))
+        response.raise_for_status()
+        return response.content
+
+    def disconnect(self) -> None:
+        self.http.close()
+
+    def prepare(self, vectors: np.ndarray, payloads: list[dict], ids: range) -> Any:
+        return {"points": [{"id": i, "vector": vectors[k], "payload": payloads[k]} for k, i in enumerate(ids)]}
 
     def upsert(self, body: Any) -> None:
         self.request("PUT", f"/collections/{COLLECTION}/points?wait=true", body)
@@ -262,13 +229,41 @@ class StdlibHttp(BareHttp):
         self.request("GET", "/healthz")
 
     def query(self, vector: np.ndarray) -> Any:
-        body = self.request("POST", f"/collections/{COLLECTION}/points/query", {"query": vector, "limit": 10})
-        self.server_seconds.append(body["time"])
+        body = self.loads(
+            self.request("POST", f"/collections/{COLLECTION}/points/query", {"query": vector, "limit": 10})
+        )
+        self.server_seconds.append(body["time"])  # the envelope's time: spent inside the server
         return [p["id"] for p in body["result"]["points"]]
 
     def close(self) -> None:
-        self.connection.close()
+        self.disconnect()
         self.server.stop()
+
+
+class StdlibHttp(BareHttp):
+    """Python's own ``http.client`` (one keep-alive connection), bodies by orjson: the leanest client."""
+
+    name = "stdlib HTTP"
+
+    def connect(self) -> None:
+        import http.client
+
+        import orjson
+
+        self.loads = orjson.loads
+        self.connection = http.client.HTTPConnection("127.0.0.1", self.server.port, timeout=300)
+
+    def request(self, method: str, path: str, body: Any = None) -> bytes:
+        content = None if body is None else self.dumps(body)
+        self.connection.request(method, path, body=content, headers={"content-type": "application/json"})
+        response = self.connection.getresponse()
+        data = response.read()
+        if response.status != 200:
+            raise AssertionError(f"{method} {path}: {response.status} {data[:200]!r}")
+        return data
+
+    def disconnect(self) -> None:
+        self.connection.close()
 
 
 def upsert_seconds(targets: list[Any], vectors: np.ndarray, payloads: list[dict], batch: int) -> dict[str, float]:
@@ -511,13 +506,15 @@ def main() -> None:
             target.close()
         shutil.rmtree(root, ignore_errors=True)
 
-    print_table(args, upsert_s, latency, one, many)
+    print_table(args, [target.name for target in targets], upsert_s, latency, one, many)
     if args.frameworks:
         print_frameworks(args.dim)
 
 
-def print_table(args: Any, upsert_s: dict[str, float], latency: dict[str, float], one: float, many: float) -> None:
-    names = [t.name for t in (InProcess, RestClient, BareHttp, StdlibHttp)]
+def print_table(
+    args: Any, names: list[str], upsert_s: dict[str, float], latency: dict[str, float], one: float, many: float
+) -> None:
+    """The results table; ``names[0]`` is the in-process baseline, the others served clients."""
     local, served = names[0], names[1:]
     rate = {name: args.n / seconds for name, seconds in upsert_s.items()}
     print(
