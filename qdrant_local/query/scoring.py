@@ -402,8 +402,7 @@ def rank_dense(
         # A selective mask whose rows are known: the batch path's steps for one query, without its
         # grouping (the same products, so the same result).
         prepared = normalize_query(query) if distance == COSINE else query
-        subset = gather(rows) if gather is not None else matrix[rows]
-        norms = row_norms[rows] if row_norms is not None else None
+        subset, norms = _gathered(matrix, rows, row_norms, gather)
         keys = approx_core(subset, prepared[np.newaxis], distance, norms)[0]
         return _refine(matrix, rows[top_candidates(keys, k)], prepared, distance, k)
     return rank_dense_batch(matrix, n_slots, [mask], [query], distance, [k], row_norms, gather, [rows])[0]
@@ -448,20 +447,17 @@ def rank_dense_batch(
         else:
             shared.append(index)
     for rows, group in selective.values():
-        norms = row_norms[rows] if row_norms is not None else None
-        subset = gather(rows) if gather is not None else matrix[rows]
+        subset, norms = _gathered(matrix, rows, row_norms, gather)
         for start in range(0, len(group), 64):
             part = group[start : start + 64]
-            stacked = prepared[part[0]][np.newaxis] if len(part) == 1 else np.stack([prepared[i] for i in part])
-            keys = approx_core(subset, stacked, distance, norms)
+            keys = approx_core(subset, _stacked(prepared, part), distance, norms)
             for row, index in enumerate(part):
                 candidates = rows[top_candidates(keys[row], ks[index])]
                 results[index] = _refine(matrix, candidates, prepared[index], distance, ks[index])
     # Chunks of 64 queries keep the (m, n) key array within a few tens of MB.
     for start in range(0, len(shared), 64):
         group = shared[start : start + 64]
-        stacked = prepared[group[0]][np.newaxis] if len(group) == 1 else np.stack([prepared[i] for i in group])
-        keys = approx_core(matrix[:n_slots], stacked, distance, row_norms)
+        keys = approx_core(matrix[:n_slots], _stacked(prepared, group), distance, row_norms)
         for row, index in enumerate(group):
             row_keys = keys[row]
             mask = masks[index]
@@ -470,6 +466,21 @@ def rank_dense_batch(
             candidates = top_candidates(row_keys, ks[index])
             results[index] = _refine(matrix, candidates, prepared[index], distance, ks[index])
     return results  # type: ignore[return-value]
+
+
+def _gathered(
+    matrix: np.ndarray, rows: np.ndarray, row_norms: np.ndarray | None, gather: Gather | None
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """The matrix rows at ``rows`` (from the gather cache when there is one) and their squared norms."""
+    subset = gather(rows) if gather is not None else matrix[rows]
+    return subset, (row_norms[rows] if row_norms is not None else None)
+
+
+def _stacked(prepared: list[np.ndarray], indices: list[int]) -> np.ndarray:
+    """The prepared queries at ``indices`` as one (m, dim) array (a view for a single query)."""
+    if len(indices) == 1:
+        return prepared[indices[0]][np.newaxis]
+    return np.stack([prepared[i] for i in indices])
 
 
 def _refine(matrix: np.ndarray, candidates: np.ndarray, query: np.ndarray, distance: str, k: int) -> RankedSlots:
