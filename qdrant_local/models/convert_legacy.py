@@ -16,10 +16,10 @@ from typing import Any
 
 import numpy as np
 
-from .._access import enum_value, field
+from .._access import field
 from ..errors import InvalidInput
 from . import _generated as m
-from .convert_query import query_request, to_query
+from .convert_query import context_pairs, query_request, recommend_query, to_query
 
 __all__ = [
     "discover_request",
@@ -49,21 +49,12 @@ def to_named_vector(query_vector: Any) -> tuple[Any, str | None]:
 
 def to_recommend_query(positive: Any, negative: Any, strategy: Any) -> m.RecommendQuery:
     """recommend's examples and strategy as a ``RecommendQuery``."""
-    return m.RecommendQuery.model_construct(
-        recommend=m.RecommendInput.model_construct(
-            positive=list(positive or []),
-            negative=list(negative or []),
-            strategy=enum_value(strategy) if strategy is not None else None,
-        )
-    )
+    return recommend_query(list(positive or []), list(negative or []), strategy)
 
 
 def to_discover_query(target: Any, context: Any) -> m.DiscoverQuery | m.ContextQuery:
     """discover's target and context pairs as a ``DiscoverQuery``, or a ``ContextQuery`` without target."""
-    pairs = [
-        m.ContextPair.model_construct(positive=field(pair, "positive"), negative=field(pair, "negative"))
-        for pair in context or []
-    ]
+    pairs = context_pairs(list(context or []))
     if target is None:
         return m.ContextQuery.model_construct(context=pairs)
     return m.DiscoverQuery.model_construct(discover=m.DiscoverInput.model_construct(target=target, context=pairs))

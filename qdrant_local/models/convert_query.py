@@ -29,7 +29,9 @@ from .convert import to_filter, to_order_by, to_search_params, to_text_query, to
 
 __all__ = [
     "UnreadableCondition",
+    "context_pairs",
     "query_request",
+    "recommend_query",
     "to_expression",
     "to_lookup",
     "to_prefetch",
@@ -122,17 +124,21 @@ def _nearest(query: Any) -> m.NearestQuery:
 
 def _recommend(query: Any) -> m.RecommendQuery:
     recommend = field(query, "recommend")
-    strategy = field(recommend, "strategy")
+    positive, negative = _as_list(field(recommend, "positive")), _as_list(field(recommend, "negative"))
+    return recommend_query(positive, negative, field(recommend, "strategy"))
+
+
+def recommend_query(positive: list[Any], negative: list[Any], strategy: Any) -> m.RecommendQuery:
+    """Our ``RecommendQuery`` of examples (as given) and a strategy in any form (None for the default)."""
     return m.RecommendQuery.model_construct(
         recommend=m.RecommendInput.model_construct(
-            positive=_as_list(field(recommend, "positive")),
-            negative=_as_list(field(recommend, "negative")),
-            strategy=enum_value(strategy) if strategy is not None else None,
+            positive=positive, negative=negative, strategy=enum_value(strategy) if strategy is not None else None
         )
     )
 
 
-def _pairs(context: Any) -> list[m.ContextPair]:
+def context_pairs(context: Any) -> list[m.ContextPair]:
+    """Context pairs in any form (a list, or a single pair) as our ``ContextPair``s, examples as given."""
     return [
         m.ContextPair.model_construct(positive=field(pair, "positive"), negative=field(pair, "negative"))
         for pair in _as_list(context)
@@ -143,13 +149,13 @@ def _discover(query: Any) -> m.DiscoverQuery:
     discover = field(query, "discover")
     return m.DiscoverQuery.model_construct(
         discover=m.DiscoverInput.model_construct(
-            target=field(discover, "target"), context=_pairs(field(discover, "context"))
+            target=field(discover, "target"), context=context_pairs(field(discover, "context"))
         )
     )
 
 
 def _context(query: Any) -> m.ContextQuery:
-    return m.ContextQuery.model_construct(context=_pairs(field(query, "context")))
+    return m.ContextQuery.model_construct(context=context_pairs(field(query, "context")))
 
 
 def _relevance_feedback(query: Any) -> m.RelevanceFeedbackQuery:
