@@ -140,11 +140,11 @@ class Collection:
             return 0
         total = sum(count * v.dim * 4 for v in store.vectors.values() if isinstance(v, DenseVectors))
         # Slots spread over the whole range, the live ones kept: O(sample), not a scan of the live mask.
-        spread = np.linspace(0, store.n_slots - 1, num=min(sample_size, store.n_slots)).astype(np.int64)
+        spread = _spread(store.n_slots, sample_size)
         sample = spread[store.live_mask[spread]].tolist()
         if not sample:  # mostly deleted slots: look for the live ones
             live = np.flatnonzero(store.live_mask)
-            sample = live[np.linspace(0, len(live) - 1, num=min(sample_size, len(live))).astype(np.int64)].tolist()
+            sample = live[_spread(len(live), sample_size)].tolist()
         sampled = 0
         for slot in sample:
             sampled += 16 + len(store.payloads.blob(slot) or b"")
@@ -619,3 +619,8 @@ def _to_order_value(value: Any) -> Any:
     if converted is None:  # bools, unparseable strings and other types bound nothing: say so
         raise InvalidInput(f"start_from {value!r} is not a number or a datetime")
     return converted
+
+
+def _spread(n: int, count: int) -> np.ndarray:
+    """At most ``count`` positions spread evenly over ``range(n)``, first and last included."""
+    return np.linspace(0, n - 1, num=min(count, n)).astype(np.int64)
