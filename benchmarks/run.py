@@ -318,12 +318,10 @@ def check_targets(engines: dict[str, Any], n: int, dim: int, raw: tuple[int, int
         )
         at_least("upsert Batch >= 50x qdrant-client", "upsert_batch", 50)
         if n >= 1_000_000:
-            up, ro, rss = v("upsert_batch"), v("reopen"), v("peak_rss")
+            up, rss = v("upsert_batch"), v("peak_rss")
             add(
                 "1M: upsert by Batch < 60 s", e, None if up is None else up < 60, "n/a" if up is None else f"{up:.1f} s"
             )
-            if e.endswith(":path"):
-                add("1M: reopen < 10 s", e, None if ro is None else ro < 10, "n/a" if ro is None else f"{ro:.2f} s")
             budget = sum(raw)
             add(
                 "1M: peak RSS <= 1.3x raw vectors + payloads",
