@@ -476,7 +476,7 @@ class Collection:
             (point_id, slot) for point_id, slot in zip(point_ids, self.store.lookup(point_ids).tolist()) if slot >= 0
         ]
         parts = self.record_page([slot for _, slot in found], selector, with_vectors)
-        return [(point_id, *part) for (point_id, _), part in zip(found, parts)]
+        return [(point_id, payload, vector) for (point_id, _), (payload, vector) in zip(found, parts)]
 
     def scroll_by_id(
         self, compiled: CompiledFilter | None, limit: int, offset: Any, with_payload: Any, with_vectors: Any
@@ -500,7 +500,7 @@ class Collection:
         chosen_ids = store.ids_of(chosen)
         next_offset = chosen_ids[limit] if len(chosen) > limit else None
         parts = self.record_page(chosen[:limit], selector, with_vectors)
-        page = [(chosen_ids[i], *part) for i, part in enumerate(parts)]
+        page = [(point_id, payload, vector) for point_id, (payload, vector) in zip(chosen_ids, parts)]
         return page, next_offset
 
     def scroll_by_value(
@@ -522,7 +522,10 @@ class Collection:
             chosen = self._order_by_scan(key, np.flatnonzero(mask).tolist(), limit, start_value, descending)
         point_ids = self.store.ids_of([slot for slot, _ in chosen])
         parts = self.record_page([slot for slot, _ in chosen], selector, with_vectors)
-        return [(point_id, *part, value) for point_id, part, (_, value) in zip(point_ids, parts, chosen)]
+        return [
+            (point_id, payload, vector, value)
+            for point_id, (payload, vector), (_, value) in zip(point_ids, parts, chosen)
+        ]
 
     def _order_by_scan(
         self, key: str, slots: list[int], limit: int, start_value: Any, descending: bool
