@@ -10,7 +10,12 @@ reopened store has the same points in the same scroll and search order. Columns 
 * ``payloads``: every point's payload as a msgpack map, one after the other, kept as bytes by the
   store; ``payload_ends``: the end offset of each (uint64);
 * ``dense:<name>``: the float32 rows of that vector name, one per point, read straight into the
-  store's matrix (rows of points without the vector are zeros or stale, never read);
+  store's matrix (rows of points without the vector are zeros or stale, never read). From
+  ``growth.RESERVE_FROM`` bytes on it is an aligned column (storage format 4), which a store that is
+  empty when the block loads *maps*: the matrix's first rows are then the snapshot's pages
+  (copy-on-write, ``DenseVectors.map_rows``), so an open neither copies them nor touches fresh memory.
+  After a compaction, matrices that were mapped are mapped again onto the new snapshot's identical
+  bytes (``map_snapshot_columns``), so the old file (and its disk space) is let go;
   ``dense:<name>:present`` (one byte per point, 0 or 1) when not every point has the vector;
 * ``ragged``: the multivectors and sparse vectors, as a msgpack map in the log's vector record form
   (positions within the block), present only when the collection has such vector names.
@@ -25,19 +30,20 @@ from __future__ import annotations
 
 import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import msgpack
 import numpy as np
 
 from ..ids import PointId
-from ..storage.snapshot import Column, ColumnBlock, ColumnReader
+from ..storage.snapshot import Column, ColumnBlock, ColumnReader, Placement
+from . import growth
 from . import operations as ops
 from .replay import BadRecord, check_vectors_record
 from .vectors import DenseVectors
 
-__all__ = ["collection_block", "load_block"]
+__all__ = ["collection_block", "load_block", "map_snapshot_columns"]
 
 _LITTLE_ENDIAN = sys.byteorder == "little"
 # First byte of a msgpack map: fixmap 0x80-0x8f, map16 0xde, map32 0xdf.
@@ -69,7 +75,8 @@ def collection_block(collection: Any) -> ColumnBlock | None:
         if isinstance(vectors, DenseVectors):
             dense[name] = vectors.dim
             rows = count * vectors.dim * 4
-            columns.append(Column(f"dense:{name}", rows, _dense_rows(vectors.matrix, live, whole)))
+            aligned = rows >= growth.RESERVE_FROM  # large enough to be mapped when it loads
+            columns.append(Column(f"dense:{name}", rows, _dense_rows(vectors.matrix, live, whole), aligned))
             if not present.all():
                 columns.append(_column(f"dense:{name}:present", present.astype(np.uint8)))
             continue
@@ -220,7 +227,13 @@ def _read_payloads(block: ColumnReader, count: int) -> list[bytes]:
 
 def _load_dense(block: ColumnReader, vectors: DenseVectors, name: str, start: int, count: int) -> None:
     rows = vectors.matrix[start : start + count]
-    block.read(f"dense:{name}", out=rows)  # straight into the matrix
+    used = rows.nbytes
+
+    def map_into(fd: int, offset: int, length: int) -> memoryview | None:
+        return vectors.map_rows(fd, offset, length, used)
+
+    # Mapped when it can be (an aligned column, loading at the matrix's first row), else read straight in.
+    block.read(f"dense:{name}", out=rows, map_into=map_into if start == 0 and _LITTLE_ENDIAN else None)
     if not _LITTLE_ENDIAN:
         rows.byteswap(inplace=True)
     if f"dense:{name}:present" in block.sizes:
@@ -233,6 +246,22 @@ def _load_dense(block: ColumnReader, vectors: DenseVectors, name: str, start: in
         slots = start + np.flatnonzero(vectors.present[start : start + count])
         for observer in vectors.observers:
             observer.changed(slots)
+
+
+def map_snapshot_columns(collections: Mapping[str, Any], placed: list[Placement], fd: int) -> None:
+    """After a compaction wrote the snapshot open as ``fd`` (its aligned columns ``placed``): map each
+    dense matrix whose rows are an older snapshot's pages onto the new one's, which hold the same bytes,
+    so the older file is no longer referenced (nor its disk space held) and the pages written since
+    are shared again. A matrix whose column was gathered past deleted slots is left as it is."""
+    for placement in placed:
+        collection = collections.get(placement.meta.get("collection"))  # type: ignore[arg-type]
+        if collection is None or not placement.name.startswith("dense:"):
+            continue
+        store = collection.store
+        vectors = store.vectors.get(placement.name[len("dense:") :])
+        whole = placement.meta.get("count") == store.n_slots  # the column is the matrix's first rows
+        if isinstance(vectors, DenseVectors) and vectors.file_backed and whole:
+            vectors.map_rows(fd, placement.offset, placement.length, placement.nbytes)
 
 
 def _unpack(data: memoryview, what: str) -> Any:

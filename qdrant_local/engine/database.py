@@ -43,7 +43,7 @@ from ..storage.snapshot import ColumnBlock, ColumnReader
 from . import ann
 from . import operations as ops
 from .collection import Collection
-from .columns import collection_block, load_block
+from .columns import collection_block, load_block, map_snapshot_columns
 from .config import CollectionConfig, validate_collection_name, validate_index_schema, validate_text
 from .gcpause import gc_paused
 from .journal import Journal
@@ -295,6 +295,7 @@ class Database:
             collections = {**self.collections, name: restored}
             if self.storage is not None:
                 self.storage.compact(self.state_records(collections))
+                self._map_snapshot(collections)
             old = self.collections.get(name)
             if old is not None and self.ann is not None:
                 self.ann.detach(old, remove_files=True)
@@ -459,6 +460,16 @@ class Database:
             self.check_open()
             if self.storage is not None:
                 self.storage.compact(self.state_records())
+                self._map_snapshot(self.collections)
+
+    def _map_snapshot(self, collections: Mapping[str, Collection]) -> None:
+        """After a compaction (under the exclusive lock): matrices that are an older snapshot's pages
+        become the new snapshot's (engine/columns.py map_snapshot_columns)."""
+        placed = getattr(self.storage, "placed", None)
+        path = getattr(self.storage, "snapshot_path", None)
+        if placed and path is not None:
+            with open(path, "rb") as snapshot:
+                map_snapshot_columns(collections, placed, snapshot.fileno())
 
     # -- following a writer (read-only clients) -------------------------------------------------
 

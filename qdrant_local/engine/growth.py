@@ -8,6 +8,13 @@ view of the same memory: nothing is copied, and pages become resident only when 
 The mapping is marked ``MADV_HUGEPAGE``, as numpy marks its own large allocations, so that scans of a
 grown matrix are as fast as of one numpy allocated (transparent huge pages: fewer TLB misses).
 Where a reservation cannot be made (no ``mmap`` flags, strict overcommit), doubling is the fallback.
+
+A reservation's first rows can be a file's pages (``map_file``: a snapshot's aligned dense column,
+mapped copy-on-write by engine/filemap.py): opening a snapshot then costs no copy and no fresh memory,
+the page cache's copy of the file *is* the matrix, a write copies only the page it touches, and rows
+appended past the file's pages land in the reservation's anonymous pages as before. Nothing unmaps
+those pages while a view of the matrix is alive: the reservation (an ``mmap`` object) is unmapped as a
+whole when its last view goes.
 """
 
 from __future__ import annotations
@@ -17,6 +24,8 @@ import os
 import sys
 
 import numpy as np
+
+from . import filemap
 
 __all__ = ["RESERVE_FROM", "ReservedRows", "grown", "next_capacity"]
 
@@ -44,6 +53,21 @@ def grown(array: np.ndarray, capacity: int, used: int | None = None) -> np.ndarr
     return result
 
 
+def _pages(size: int) -> int:
+    """``size`` rounded up to whole pages."""
+    return -(-size // mmap.PAGESIZE) * mmap.PAGESIZE
+
+
+def _read_exactly(fd: int, target: np.ndarray, offset: int) -> None:
+    """Fill ``target`` (a uint8 array) with the file's bytes from ``offset``."""
+    view = target.data
+    while view.nbytes:
+        got = os.preadv(fd, [view], offset)
+        if got <= 0:
+            raise OSError(f"file ended {view.nbytes} bytes early while reading a matrix")
+        view, offset = view[got:], offset + got
+
+
 def _physical_memory() -> int:
     try:
         return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
@@ -66,6 +90,7 @@ class ReservedRows:
         self._map: mmap.mmap | None = None
         self._address = 0
         self._failed = False
+        self._file_end = 0  # bytes at the start of the reservation that are a file's pages (map_file)
 
     @property
     def reserved_bytes(self) -> int:
@@ -91,18 +116,72 @@ class ReservedRows:
         view[: len(matrix)] = matrix  # the one copy, from the last doubled array (or an old reservation)
         return view
 
+    @property
+    def file_bytes(self) -> int:
+        """Bytes at the start of the reservation that are a file's pages (0: none, see ``map_file``)."""
+        return self._file_end
+
     def shrink(self, matrix: np.ndarray, capacity: int, used: int) -> np.ndarray:
         """A view of this reservation (``owns(matrix)``) cut to ``capacity`` rows, the rows from ``used``
-        on zeroed and the memory past them handed back to the system."""
+        on zeroed and the memory past them handed back to the system (a file's pages past them too)."""
         assert self._map is not None and self.owns(matrix)
         old_end = len(matrix) * self.row_bytes
         keep_end = used * self.row_bytes
-        page_end = min(-(-keep_end // mmap.PAGESIZE) * mmap.PAGESIZE, old_end)
-        zeros = np.frombuffer(self._map, dtype=np.uint8, count=page_end - keep_end, offset=keep_end)
-        zeros[:] = 0
+        page_end = _pages(keep_end)
+        self._bytes(keep_end, min(page_end, old_end))[:] = 0
+        if self._file_end > page_end:
+            # (MADV_DONTNEED would bring a file's pages back, not zeros.) The rows there are past ``used``.
+            self._place_anonymous(page_end, self._file_end)
+            self._file_end = page_end
         if old_end > page_end:
             self._map.madvise(mmap.MADV_DONTNEED, page_end, old_end - page_end)
         return self._view(capacity)
+
+    def map_file(self, matrix: np.ndarray, fd: int, offset: int, length: int, used: int) -> memoryview | None:
+        """Make the reservation's first ``length`` bytes the bytes ``[offset, offset + length)`` of file
+        ``fd``, copy-on-write, and return a view of them; None (nothing changed) when ``matrix`` is not
+        this reservation's, the extent is not made of whole pages, or pages cannot be placed here.
+
+        The file is taken to hold the matrix's first ``used`` bytes (rows about to be loaded, or rows
+        it already holds: a snapshot just written from them); the matrix's bytes past them, up to
+        ``length`` and up to the end of an earlier file's pages, are kept as they are.
+        """
+        if (
+            self._map is None
+            or not self.owns(matrix)
+            or not 0 < length <= len(self._map)
+            or offset % mmap.PAGESIZE
+            or length % mmap.PAGESIZE
+            or not filemap.available()
+        ):
+            return None
+        tail = self._bytes(used, length)
+        kept = bytes(tail) if tail.any() else None
+        del tail
+        if not filemap.place_file(self._address, length, fd, offset):
+            # MAP_FIXED may have unmapped the range before failing: make it memory again, with the file's bytes.
+            self._place_anonymous(0, length)
+            _read_exactly(fd, self._bytes(0, length), offset)
+        elif self._file_end > length:
+            self._place_anonymous(length, self._file_end, keep=True)  # rows past ``used``: let go of the old file
+        self._file_end = length
+        if kept is not None:
+            self._bytes(used, length)[:] = np.frombuffer(kept, dtype=np.uint8)
+        return memoryview(self._map)[:length]
+
+    def _place_anonymous(self, start: int, end: int, keep: bool = False) -> None:
+        """Fresh anonymous pages over ``[start, end)`` (page multiples), holding the same bytes if ``keep``."""
+        region = self._bytes(start, end)
+        kept = region.copy() if keep and region.any() else None
+        del region
+        if not filemap.place_anonymous(self._address + start, end - start):
+            raise MemoryError(f"could not map {end - start} bytes of anonymous memory in a matrix reservation")
+        if kept is not None:
+            self._bytes(start, end)[:] = kept
+
+    def _bytes(self, start: int, end: int) -> np.ndarray:
+        assert self._map is not None
+        return np.frombuffer(self._map, dtype=np.uint8, count=max(end - start, 0), offset=start)
 
     def _view(self, rows: int) -> np.ndarray:
         assert self._map is not None
@@ -125,5 +204,6 @@ class ReservedRows:
             except OSError:
                 pass  # transparent huge pages disabled: scans are slower, nothing else changes
         self._map = reservation  # an older reservation is unmapped once no view of it remains
+        self._file_end = 0
         self._address = np.frombuffer(reservation, dtype=np.uint8, count=1).ctypes.data
         return True

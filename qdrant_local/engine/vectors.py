@@ -143,6 +143,17 @@ class DenseVectors:
         for observer in self.observers:
             observer.compacted(keep)
 
+    def map_rows(self, fd: int, offset: int, length: int, used: int) -> memoryview | None:
+        """Make the matrix's first rows the pages of file ``fd`` at ``offset`` (``length`` bytes, holding
+        the matrix's first ``used`` bytes), copy-on-write; a view of them, or None when the matrix is not
+        in a reservation or pages cannot be placed (see ReservedRows.map_file)."""
+        return self._memory.map_file(self.matrix, fd, offset, length, used)
+
+    @property
+    def file_backed(self) -> bool:
+        """Whether the matrix's first rows are a file's pages (a snapshot's, see map_rows)."""
+        return self._memory.file_bytes > 0 and self._memory.owns(self.matrix)
+
     def read(self, slot: int) -> list[float]:
         return self.matrix[slot].tolist()
 

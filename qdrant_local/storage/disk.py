@@ -105,7 +105,7 @@ from qdrant_local.storage.layout import (
     tmp_name,
 )
 from qdrant_local.storage.lock import FolderLock
-from qdrant_local.storage.snapshot import ColumnBlock, SnapshotItem, read_snapshot, write_snapshot
+from qdrant_local.storage.snapshot import ColumnBlock, Placement, SnapshotItem, read_snapshot, write_snapshot
 
 __all__ = ["DiskStorage"]
 
@@ -165,6 +165,8 @@ class DiskStorage:
         #: replay error names (StorageCorrupted(file, offset, ...)).
         self.record_position: tuple[str, int] | None = None
         self.in_snapshot = False  # after a failed compaction: the log size at which should_compact() retries
+        #: Where the last compaction put the aligned columns of its snapshot (``snapshot_path``).
+        self.placed: list[Placement] = []
         self._failed: BaseException | None = None  # a write that could not be undone
         self._load_state = "new"  # -> "loading" -> "ready"
         self._closed = False
@@ -423,6 +425,11 @@ class DiskStorage:
         return self._generation
 
     @property
+    def snapshot_path(self) -> str | None:
+        """The current snapshot's file (None before the first compaction)."""
+        return self._file(snapshot_name(self._generation)) if self._generation else None
+
+    @property
     def path(self) -> str:
         """The folder, as given to the constructor."""
         return self._display_path
@@ -468,7 +475,7 @@ class DiskStorage:
         new_log = self._file(log_name(new))
         new_fd: int | None = None
         try:
-            snapshot_bytes = write_snapshot(snapshot_tmp, new, records)
+            snapshot_bytes, placed = write_snapshot(snapshot_tmp, new, records)
             new_fd, _ = self._create_log(new)
             fsync_dir(self._folder)
             os.replace(snapshot_tmp, self._file(snapshot_name(new)))  # the commit point
@@ -487,6 +494,7 @@ class DiskStorage:
         old_fd, self._log_fd = self._log_fd, new_fd
         self._generation, self._log_size, self._dirty = new, framing.HEADER_SIZE, False
         self._snapshot_bytes, self._log_records = snapshot_bytes, 0
+        self.placed = placed
         self._log_version = self._snapshot_version = framing.FORMAT_VERSION
         assert old_fd is not None  # invariant: the log is open while the storage is
         os.close(old_fd)

@@ -1,6 +1,6 @@
 """Byte format of the log and snapshot files: a fixed header, then CRC-checked frames.
 
-File layout, format version 3 (all integers little-endian)::
+File layout, format version 4 (all integers little-endian)::
 
     header   24 bytes    magic b"\\x89QDLOCAL" | u16 format version | u8 kind | u8 0 | u64 generation
                          | u32 crc32 of the previous 20 bytes
@@ -19,7 +19,10 @@ follows (see ``DiskStorage``'s docstring for the recovery rules).
 
 Format version 3 frames are those of version 2; what changed is the content of snapshots, which may
 hold column blocks (a descriptor record, then the raw bytes of each column in frames of their own, see
-``storage/snapshot.py``). Format version 1 (qdrant_local before issue 8) had 8-byte frame headers
+``storage/snapshot.py``). Format version 4 adds *aligned* columns to column blocks: raw bytes at an
+offset aligned to 64 KiB, padded to the next such boundary and followed by a frame of their CRCs, so
+that a reader can map them (a dense vector matrix is then the page cache's copy of the file). Logs are
+the same in versions 2, 3 and 4. Format version 1 (qdrant_local before issue 8) had 8-byte frame headers
 (length and body CRC only) and a 16-byte trailer. Versions 1 and 2 are still read; a folder in an older
 format is rewritten in the current one by a compaction as soon as a writer opens it. A version above
 FORMAT_VERSION is refused with a clear error.
@@ -69,9 +72,9 @@ __all__ = [
 ]
 
 MAGIC = b"\x89QDLOCAL"
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 #: Versions this code reads (older ones are rewritten in the current version by the first compaction).
-READABLE_VERSIONS = (1, 2, 3)
+READABLE_VERSIONS = (1, 2, 3, 4)
 KIND_LOG = 1
 KIND_SNAPSHOT = 2
 _KIND_NAMES = {KIND_LOG: "log", KIND_SNAPSHOT: "snapshot"}

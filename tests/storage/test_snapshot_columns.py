@@ -1,8 +1,10 @@
-"""Column blocks in snapshots (storage format 3): written beside records, read back straight into the
-caller's buffers, every frame checked, and damage anywhere reported with file and offset."""
+"""Column blocks in snapshots (storage formats 3 and 4): written beside records, read back straight into
+the caller's buffers (or, for an aligned column, mapped), every frame and chunk checked, and damage
+anywhere reported with file and offset."""
 
 from __future__ import annotations
 
+import mmap
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +12,7 @@ import numpy as np
 import pytest
 
 from qdrant_local.errors import QdrantLocalError, StorageCorrupted
-from qdrant_local.storage import DiskStorage, snapshot
+from qdrant_local.storage import DiskStorage, framing, snapshot
 from qdrant_local.storage.snapshot import Column, ColumnBlock, ColumnReader
 
 from .helpers import open_loaded
@@ -138,3 +140,97 @@ def test_a_column_that_gives_fewer_bytes_than_declared_aborts_the_compaction(fol
     storage.append({"still": "usable"})
     storage.close()
     assert _load(folder, lambda block: None) == [{"old": 1}, {"still": "usable"}]
+
+
+# -- aligned columns (format 4) -------------------------------------------------------------------
+
+
+def _aligned_block() -> ColumnBlock:
+    return ColumnBlock(
+        {"what": "aligned"},
+        [
+            Column("small", 5, [b"hello"]),
+            Column("matrix", MATRIX.nbytes, [MATRIX[:15], MATRIX[15:]], aligned=True),
+            Column("after", 3, [b"end"]),
+        ],
+    )
+
+
+def _compacted_aligned(folder: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, snapshot.Placement]:
+    """A snapshot whose "matrix" column is aligned to 4 KiB and checked in chunks of 512 bytes."""
+    monkeypatch.setattr(snapshot, "ALIGNMENT", 4096)
+    monkeypatch.setattr(snapshot, "COLUMN_FRAME_BYTES", 512)
+    storage, _ = open_loaded(folder)
+    storage.compact(iter([{"before": 1}, _aligned_block(), {"after": 2}]))
+    (placement,) = storage.placed
+    storage.close()
+    return folder / "00000001.snapshot", placement
+
+
+def _mapper(calls: list[tuple[int, int]]) -> Any:
+    def map_into(fd: int, offset: int, length: int) -> memoryview:
+        calls.append((offset, length))
+        return memoryview(mmap.mmap(fd, length, offset=offset, access=mmap.ACCESS_COPY))
+
+    return map_into
+
+
+@pytest.mark.parametrize("how", ["mapped", "into a buffer", "new buffer"])
+def test_an_aligned_column_round_trips_mapped_or_read(folder: Path, monkeypatch: pytest.MonkeyPatch, how: str) -> None:
+    path, placement = _compacted_aligned(folder, monkeypatch)
+    assert placement.offset % 4096 == 0 and placement.length == 4096 * -(-MATRIX.nbytes // 4096)
+    data = path.read_bytes()
+    assert data[placement.offset : placement.offset + MATRIX.nbytes] == MATRIX.tobytes()  # raw, contiguous
+    calls: list[tuple[int, int]] = []
+
+    def read(block: ColumnReader) -> Any:
+        assert block.sizes == {"small": 5, "matrix": MATRIX.nbytes, "after": 3}
+        small = bytes(block.read("small"))
+        if how == "mapped":
+            got = np.frombuffer(block.read("matrix", map_into=_mapper(calls)), dtype=np.float32)
+        elif how == "into a buffer":
+            got = np.zeros_like(MATRIX)
+            block.read("matrix", out=got, map_into=lambda fd, offset, length: None)  # cannot map: read
+        else:
+            got = np.frombuffer(block.read("matrix"), dtype=np.float32)
+        np.testing.assert_array_equal(got.reshape(MATRIX.shape), MATRIX)
+        return small + bytes(block.read("after"))
+
+    assert _load(folder, read) == [{"before": 1}, b"helloend", {"after": 2}]
+    assert calls == ([(placement.offset, placement.length)] if how == "mapped" else [])
+
+
+@pytest.mark.parametrize("how", ["mapped", "read", "skipped"])
+def test_damage_at_any_byte_of_an_aligned_block_is_an_error(
+    folder: Path, monkeypatch: pytest.MonkeyPatch, how: str
+) -> None:
+    path, placement = _compacted_aligned(folder, monkeypatch)
+    original = path.read_bytes()
+
+    def read(block: ColumnReader) -> None:
+        if how == "mapped":
+            block.read("matrix", map_into=_mapper([]))
+        elif how == "read":
+            block.read("matrix", out=np.zeros_like(MATRIX))
+
+    for pos in range(framing.HEADER_SIZE, len(original), 11):
+        damaged = bytearray(original)
+        damaged[pos] ^= 0x20
+        path.write_bytes(bytes(damaged))
+        with pytest.raises(StorageCorrupted) as info:
+            _load(folder, read)
+        assert info.value.file == str(path), pos
+        assert info.value.offset is not None and info.value.offset <= pos, pos
+        if placement.offset <= pos < placement.offset + placement.length:  # names the column and its chunk
+            assert info.value.offset == placement.offset + (pos - placement.offset) // 512 * 512, pos
+            assert "column 'matrix'" in str(info.value), pos
+
+
+def test_an_aligned_block_snapshot_cut_at_any_length_is_an_error(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path, _ = _compacted_aligned(folder, monkeypatch)
+    original = path.read_bytes()
+    for size in range(0, len(original), 13):
+        path.write_bytes(original[:size])
+        with pytest.raises(StorageCorrupted) as info:
+            _load(folder, lambda block: block.read("matrix", map_into=lambda fd, offset, length: None))
+        assert info.value.file == str(path), size
