@@ -21,7 +21,7 @@ from .filters import CompiledFilter, compile_filter, filter_mask
 from .index import IndexedTarget, PayloadIndexes
 from .maskcache import MaskCache
 from .paths import make_extractor, parse_path
-from .payload import delete_payload, normalize_payload, normalize_payloads, set_payload, validate_key
+from .payload import delete_payload, encode_payloads, normalize_payload, set_payload, validate_key
 from .payload_column import extracted_values, key_payloads
 from .payload_values import facet_values, order_values, to_order_value
 from .points_input import (
@@ -234,14 +234,15 @@ class Collection:
         if len(raw_ids) == 0:
             raise InvalidInput("Empty update request")
         point_ids = normalize_ids(raw_ids)
-        payloads = normalize_payloads(payload_list)
+        payloads, blobs = encode_payloads(payload_list)
         vectors = prepare_columns(columns, stores)
         keep = self._upsert_keep_mask(point_ids, compiled, update_mode)
         if not keep.all():
             vectors = vectors.select(keep)
             point_ids = [p for p, k in zip(point_ids, keep) if k]
             payloads = [p for p, k in zip(payloads, keep) if k]
-        return ops.Upsert(point_ids, payloads, vectors)
+            blobs = None if blobs is None else [b for b, k in zip(blobs, keep) if k]
+        return ops.Upsert(point_ids, payloads, vectors, blobs)
 
     def _upsert_keep_mask(
         self, point_ids: list[PointId], compiled: CompiledFilter | None, update_mode: Any
@@ -379,7 +380,10 @@ class Collection:
         if len(new_positions):
             point_ids = op.point_ids
             slots[new_positions] = store.allocate([point_ids[i] for i in new_positions.tolist()])
-        store.payloads.set_many(slots.tolist(), op.payloads)
+        if op.blobs is not None:
+            store.payloads.set_encoded(slots.tolist(), op.payloads, op.blobs)
+        else:
+            store.payloads.set_many(slots.tolist(), op.payloads)
         # An upsert replaces the whole point: vectors it does not carry are removed.
         if len(replaced):
             for vectors in store.vectors.values():

@@ -64,6 +64,8 @@ class Upsert:
     point_ids: list[PointId]
     payloads: list[dict[str, Any]]
     vectors: PreparedVectors
+    # The payloads' msgpack bytes when validation packed them (flat payloads), else None; not logged.
+    blobs: list[bytes] | None = None
 
     def to_record(self) -> dict[str, Any]:
         return {

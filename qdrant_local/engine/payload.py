@@ -35,6 +35,7 @@ __all__ = [
     "check_payload_depth",
     "copy_payload",
     "delete_payload",
+    "encode_payloads",
     "normalize_payload",
     "normalize_payloads",
     "set_payload",
@@ -114,31 +115,60 @@ def normalize_payloads(payloads: list[Any]) -> list[dict[str, Any]]:
         except (TypeError, ValueError, OverflowError, UnicodeEncodeError):
             packed = None
         if packed is not None:
-            copies = _flat_copies(payloads, packed)
-            if copies is not None:
-                return copies
-            try:
-                unpacked: list[dict[str, Any]] = msgpack.unpackb(packed, raw=False, strict_map_key=True)
-            except ValueError:  # a key msgpack accepts but JSON does not
-                unpacked = []
-            if unpacked and _vouched(unpacked, packed):
+            if _exact_flat(payloads, packed):
+                return [dict(payload) for payload in payloads]
+            unpacked = _round_trip(packed)
+            if unpacked is not None:
                 return unpacked
     return [normalize_payload(payload) for payload in payloads]
+
+
+def encode_payloads(payloads: list[Any]) -> tuple[list[dict[str, Any]], list[bytes] | None]:
+    """The payloads of an upsert normalised, as :func:`normalize_payloads`, and, when all are flat
+    dicts of exact JSON scalars (the common case), the msgpack bytes the payload column stores.
+
+    Each payload is packed once, here; flat ones are then returned as they are, not copied (the
+    column keeps their bytes and scalar values, nothing that aliases them). Other payloads get their
+    normalised copies and None (the column encodes those itself).
+    """
+    payloads = [{} if payload is None else payload for payload in payloads]
+    if all(type(payload) is dict for payload in payloads):
+        pack = msgpack.Packer(use_bin_type=True).pack  # one per call: a Packer is not shared
+        try:
+            blobs: list[bytes] | None = list(map(pack, payloads))
+        except (TypeError, ValueError, OverflowError, UnicodeEncodeError):
+            blobs = None
+        if blobs is not None:
+            joined = b"".join(blobs)
+            if _exact_flat(payloads, joined):
+                return payloads, blobs
+            count = len(blobs)
+            unpacked = _round_trip(b"\xdd" + count.to_bytes(4, "big") + joined)  # an array of them
+            if unpacked is not None:
+                return unpacked, None
+    return [normalize_payload(payload) for payload in payloads], None
+
+
+def _round_trip(packed: bytes) -> list[dict[str, Any]] | None:
+    """The packed payloads decoded when that is exactly their normalised form (see :func:`_vouched`)."""
+    try:
+        unpacked: list[dict[str, Any]] = msgpack.unpackb(packed, raw=False, strict_map_key=True)
+    except ValueError:  # a key msgpack accepts but JSON does not
+        return None
+    return unpacked if unpacked and _vouched(unpacked, packed) else None
 
 
 _FLAT_KINDS = frozenset((str, int, float, bool, type(None)))
 
 
-def _flat_copies(payloads: list[dict[Any, Any]], packed: bytes) -> list[dict[str, Any]] | None:
-    """Shallow copies of the payloads when each is a flat dict of exact str keys and exact JSON
-    scalars that the pack accepted (64-bit integers, valid text) and no float is NaN or infinite:
-    then a shallow copy is the normalised form. None otherwise (the round trip decides)."""
+def _exact_flat(payloads: list[dict[Any, Any]], packed: bytes) -> bool:
+    """Whether each payload is a flat dict of exact str keys and exact JSON scalars that the pack
+    (``packed``: their msgpack bytes) accepted (64-bit integers, valid text), no float NaN or
+    infinite: then the payload is its own normalised form. False otherwise (the round trip decides)."""
     kinds = set(map(type, chain.from_iterable(map(dict.values, payloads))))  # C-level loops
     if not kinds <= _FLAT_KINDS or not set(map(type, chain.from_iterable(payloads))) <= {str}:
-        return None
-    if float in kinds and _NONFINITE_BYTES.search(packed) is not None:
-        return None
-    return [dict(payload) for payload in payloads]
+        return False
+    return float not in kinds or _NONFINITE_BYTES.search(packed) is None
 
 
 def _vouched(unpacked: list[dict[str, Any]], packed: bytes) -> bool:

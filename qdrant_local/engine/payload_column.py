@@ -102,6 +102,16 @@ class PayloadColumn(Sequence[Any]):
             for slot, payload in zip(slots, payloads):
                 values[slot] = payload.get(key, _MISSING)
 
+    def set_encoded(self, slots: Sequence[int], payloads: Sequence[dict[str, Any]], blobs: Sequence[bytes]) -> None:
+        """``column[slot] = payload`` for each, given the payloads' msgpack bytes as well (packed once,
+        by the upsert's validation: ``payload.encode_payloads``)."""
+        own = self._blobs
+        for slot, blob in zip(slots, blobs):
+            own[slot] = _EMPTY_PAYLOAD if blob == _EMPTY_PAYLOAD else blob
+        for key, values in self._hot.items():
+            for slot, payload in zip(slots, payloads):
+                values[slot] = payload.get(key, _MISSING)
+
     def set_blobs(self, slots: Sequence[int], blobs: Sequence[bytes]) -> None:
         """Store already-encoded payloads (msgpack maps with text keys), e.g. from a snapshot."""
         own = self._blobs

@@ -14,6 +14,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..errors import InvalidVector
+from .dense_rows import check_finite, float32_rows, normalized_rows
 from .distance import COSINE, DOT, EUCLID, MANHATTAN, normalize_rows
 from .growth import ReservedRows, grown
 from .multi import MultiIndex
@@ -26,7 +27,10 @@ def _float_matrix(vectors: Sequence[Any], dim: int) -> np.ndarray | None:
         return vectors.astype(np.float32, copy=False) if vectors.dtype.kind in "fiu" else None
     count = len(vectors)
     if count and all(type(row) is list and len(row) == dim for row in vectors):
-        # Faster than np.asarray on nested lists: one pass over the floats, no shape discovery.
+        rows = float32_rows(vectors, dim)  # a struct pack per row (engine/dense_rows.py)
+        if rows is not None:
+            return rows
+        # What struct refuses (text, ints beyond float32) converts as before: same values and errors.
         try:
             flat = np.fromiter(itertools.chain.from_iterable(vectors), dtype=np.float32, count=count * dim)
             return flat.reshape(count, dim)
@@ -36,15 +40,6 @@ def _float_matrix(vectors: Sequence[Any], dim: int) -> np.ndarray | None:
         return np.asarray(vectors, dtype=np.float32)
     except (ValueError, TypeError):
         return None
-
-
-def _check_finite(array: np.ndarray) -> None:
-    if not np.isfinite(array).all():
-        if np.isnan(array).any():
-            raise InvalidVector("Vector contains NaN values")
-        # Deviation: local mode accepts infinity (and turns a Cosine vector into NaNs); the server
-        # rejects non-finite values, and so do we.
-        raise InvalidVector("Vector contains infinite values")
 
 
 # Rows moved per step when compacting a dense matrix in place (1.5 MiB at dim 384).
@@ -78,8 +73,10 @@ class DenseVectors:
             for vector in vectors:  # find the culprit for the message
                 self.prepare_one(vector, vector_name)
             raise InvalidVector(f"Wrong input: Dense vectors are malformed for vector '{vector_name}'")
-        _check_finite(rows)
-        return normalize_rows(rows) if self.distance == COSINE else rows
+        check_finite(rows)
+        if self.distance != COSINE:
+            return rows
+        return normalized_rows(rows, owned=not isinstance(vectors, np.ndarray) or rows is not vectors)
 
     def prepare_one(self, vector: Any, vector_name: str) -> np.ndarray:
         if _is_sparse(vector):
@@ -94,7 +91,7 @@ class DenseVectors:
             row = None
         if row is None or row.ndim != 1:
             raise InvalidVector(f"Wrong input: Dense vector must be one-dimensional for vector '{vector_name}'")
-        _check_finite(row)
+        check_finite(row)
         if len(row) != self.dim:
             raise _dimension_error(self.dim, len(row), vector_name)
         return normalize_rows(row) if self.distance == COSINE else row
@@ -201,7 +198,7 @@ class MultiVectors:
                 if len(sub_vector) != self.dim:
                     raise _dimension_error(self.dim, len(sub_vector), vector_name)
             raise InvalidVector(f"Wrong input: Multivector must be two-dimensional for vector '{vector_name}'")
-        _check_finite(matrix)
+        check_finite(matrix)
         if matrix.shape[1] != self.dim:
             raise _dimension_error(self.dim, matrix.shape[1], vector_name)
         return normalize_rows(matrix) if self.distance == COSINE else matrix

@@ -18,6 +18,7 @@ import uuid
 from types import SimpleNamespace
 from typing import Any
 
+import msgpack
 import numpy as np
 import pytest
 from hypothesis import example, given, settings
@@ -33,6 +34,7 @@ from qdrant_local import models as our_models
 from qdrant_local.engine.payload import (
     copy_payload,
     delete_payload,
+    encode_payloads,
     normalize_payload,
     normalize_payloads,
     set_payload,
@@ -487,16 +489,23 @@ _AWKWARD = st.one_of(
 @given(st.lists(st.one_of(st.none(), payloads, st.dictionaries(st.text(max_size=3), _AWKWARD, max_size=3)), max_size=6))
 @settings(max_examples=300)
 def test_normalize_payloads_matches_normalize_payload(batch: list) -> None:
+    """And so does encode_payloads (the upsert's form), whose bytes are the normalised payloads'."""
     try:
         expected = [normalize_payload(payload) for payload in batch]
     except InvalidInput as error:
-        with pytest.raises(InvalidInput) as raised:
-            normalize_payloads(batch)
-        assert str(raised.value) == str(error)
+        for bulk in (normalize_payloads, encode_payloads):
+            with pytest.raises(InvalidInput) as raised:
+                bulk(batch)
+            assert str(raised.value) == str(error)
         return
     result = normalize_payloads(batch)
     assert result == expected
     assert [_types(p) for p in result] == [_types(p) for p in expected]  # 1 and 1.0 and True differ
+    encoded, blobs = encode_payloads(batch)
+    assert encoded == expected
+    assert [_types(p) for p in encoded] == [_types(p) for p in expected]
+    if blobs is not None:
+        assert blobs == [msgpack.packb(p, use_bin_type=True) for p in expected]
 
 
 def _types(value: Any) -> Any:
