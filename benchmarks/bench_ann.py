@@ -9,9 +9,9 @@ integer payload index. Ground truth: exact top 10 by numpy in the parent process
 in its own subprocess (peak RSS per engine).
 
 qdrant_local (in memory): load with ``indexing_threshold=0`` (Qdrant's bulk-load recipe), then set it
-back to 20,000 KB and time until the collection is green (the build: ``max_indexing_threads=0``
-builds one faiss graph per core side by side, each with one OpenMP thread). qdrant-edge-py: load, then time
-``optimize()`` (its own thread pool; one search thread). Payload indexes are created after loading
+back to 20,000 KB and time until the collection is green (the build, ``max_indexing_threads=0``: one
+faiss graph per core but one, built side by side; on two cores one graph with two OpenMP threads).
+qdrant-edge-py: load, then time ``optimize()`` (its own thread pool; one search thread). Payload indexes are created after loading
 in both. BLAS is single-threaded in both subprocesses, as in run.py. Queries: single top-10 nearest queries, default search parameters; p50 over the
 queries; recall@10 against the ground truth. Writes: upserting (overwriting) 10,240 points in
 batches of 1,024, with no index and again with the index built.

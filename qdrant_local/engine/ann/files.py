@@ -2,13 +2,14 @@
 
 Layout: ``MAGIC``, a little-endian u32 header length, the msgpack header, the faiss bytes of each
 graph one after the other, and a u32 CRC32 of everything before it. The header names the collection
-and vector, the graph settings, the byte size of each graph (a merge builds one graph per indexing
-thread), the point id of every fresh label of every graph in turn (None for stale ones) and the
-*state tag*: the storage generation
-and log size the index was current for (informative). A file is used when its checksum, names and
-settings match the folder just opened, even if writes followed it: the loader compares each label's
-row with its point's row today and treats the points deleted or changed since as stale (service.py).
-A damaged or foreign file is ignored with a warning (and rebuilt); other settings: rebuilt quietly.
+and vector, the graph settings, the codes the graphs keep the rows in, the byte size of each graph
+(a merge builds one graph per indexing thread), the point id of every fresh label of every graph in
+turn (None for stale ones) and the *state tag*: the storage generation and log size the index was
+current for (informative). A file is used when its checksum, names, settings and codes match the
+folder just opened, even if writes followed it: the loader compares each label's codes with those of
+its point's row today and treats the points deleted or changed since as stale (service.py). A damaged
+or foreign file is ignored with a warning (and rebuilt); other settings or codes, or a file of an
+earlier format (``OLD_MAGICS``: float32 graphs), are rebuilt quietly.
 The file is written to ``<name>.tmp``, fsync'd and renamed, so a crash leaves the old file or none.
 """
 
@@ -23,8 +24,13 @@ from typing import Any
 
 import msgpack
 
-MAGIC = b"QLHNSW01"
+MAGIC = b"QLHNSW02"  # 02: graphs over scalar-quantizer codes (IndexHNSWSQ)
+OLD_MAGICS = (b"QLHNSW01",)  # 01: float32 graphs (IndexHNSWFlat)
 SUFFIX = ".hnsw"
+
+
+class OldFormat(ValueError):
+    """A file of an earlier format: rebuilt without a warning."""
 
 
 def index_file_name(collection: str, vector_name: str) -> str:
@@ -42,6 +48,7 @@ class IndexFile:
     dim: int
     distance: str
     graph_key: tuple[int, int]
+    codes: str  # the faiss ScalarQuantizer type of the graphs' rows (graph.CODES)
     tag: tuple[int, int]
     label_ids: list[Any]  # point id per label, graph after graph; None for a stale label
     graphs: list[bytes | memoryview]
@@ -56,6 +63,7 @@ def write_index_file(path: str, content: IndexFile, cancelled: Any = lambda: Fal
             "dim": content.dim,
             "distance": content.distance,
             "graph_key": list(content.graph_key),
+            "codes": content.codes,
             "tag": list(content.tag),
             "ids": content.label_ids,
             "sizes": [len(memoryview(graph)) for graph in content.graphs],
@@ -92,6 +100,8 @@ def read_index_file(path: str) -> IndexFile:
     """Read and verify a file; ValueError (with the reason) when it is damaged or not ours."""
     with open(path, "rb") as f:
         data = f.read()
+    if data.startswith(OLD_MAGICS):
+        raise OldFormat("an index file of an earlier format")
     if len(data) < len(MAGIC) + 8 or not data.startswith(MAGIC):
         raise ValueError("not an index file")
     (stored_crc,) = struct.unpack("<I", data[-4:])
@@ -116,6 +126,7 @@ def read_index_file(path: str) -> IndexFile:
         dim=int(header["dim"]),
         distance=header["distance"],
         graph_key=tuple(header["graph_key"]),
+        codes=header["codes"],
         tag=tuple(header["tag"]),
         label_ids=header["ids"],
         graphs=[body[lo:hi] for lo, hi in zip(bounds, bounds[1:])],

@@ -24,7 +24,7 @@ import numpy as np
 
 from ..vectors import DenseVectors
 from . import files
-from .graph import ADD_CHUNK, Graph
+from .graph import ADD_CHUNK, CODES, Graph
 from .params import hnsw_params
 from .segments import Build, LabelMap, Segment, VectorIndex
 
@@ -271,7 +271,14 @@ class AnnService:
 
         def add(part: int) -> None:
             try:
-                Graph.use_threads(1)  # an OpenMP build per graph measured slower on a busy machine
+                Graph.use_threads(build.params.graph_threads)
+                graph = build.graphs[part]
+                if not graph.trained:
+                    with self._locked():
+                        if build.cancelled:
+                            return
+                        sample = build.sample_rows(part)
+                    graph.train(sample)
                 while True:
                     with self._locked():
                         if build.cancelled:
@@ -314,6 +321,7 @@ class AnnService:
             vectors.dim,
             vectors.distance,
             index.params.graph_key,
+            CODES,
             (self.storage.generation, self.storage.log_bytes),
             label_ids,
             [],
@@ -350,15 +358,15 @@ class AnnService:
 
     def _read_file(self, path: str, collection: Any, name: str, index: VectorIndex) -> list[tuple[Graph, list[Any]]]:
         """The graphs of the vector's index file and the point id of each of their labels; none when
-        the file is missing, was built with other settings (rebuilt quietly), or is damaged or foreign
-        (with a warning)."""
+        the file is missing, was built with other settings or codes or in an earlier format (rebuilt
+        quietly), or is damaged or foreign (with a warning)."""
         try:
             content = files.read_index_file(path)
             vectors = index.vectors
             expected = (collection.name, name, vectors.dim, vectors.distance)
             if (content.collection, content.vector_name, content.dim, content.distance) != expected:
                 raise ValueError("it belongs to another collection or vector")
-            if content.graph_key != index.params.graph_key:
+            if content.graph_key != index.params.graph_key or content.codes != CODES:
                 return []
             if not all(p is None or type(p) in (int, str) for p in content.label_ids):
                 raise ValueError("it holds point ids of another kind")
@@ -370,7 +378,7 @@ class AnnService:
             if start != len(content.label_ids):
                 raise ValueError("its graphs and labels disagree")
             return parts
-        except FileNotFoundError:
+        except (FileNotFoundError, files.OldFormat):
             return []
         except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
             warnings.warn(f"qdrant_local: ignoring the HNSW index file {path} ({exc}); rebuilding it", stacklevel=1)
@@ -379,13 +387,13 @@ class AnnService:
     def _verify(self, collection: Any, index: VectorIndex, graph: Graph, label_ids: list[Any]) -> np.ndarray | None:
         """Which labels still hold their point's vector (bool by label), or None if the index went away.
 
-        The file may be older than the folder (writes after it was saved): each label's row in the
-        graph is compared with its point's row today, a chunk at a time under the lock. A point
-        deleted or given another vector since is stale; one written after its chunk was compared is
-        caught by ``index.touched``. So the file is used whatever writes followed it, and a stale
-        row can never be returned.
+        The file may be older than the folder (writes after it was saved): each label's codes in the
+        graph are compared with the codes of its point's row today, a chunk at a time under the lock.
+        A point deleted or given another vector since is stale; one written after its chunk was
+        compared is caught by ``index.touched``. So the file is used whatever writes followed it, and
+        a stale row can never be returned. (A vector changed by less than one code step keeps its
+        codes: the graph holds what a new build would hold for it, and its score is exact anyway.)
         """
-        stored = graph.rows()
         verified = np.zeros(len(label_ids), dtype=bool)
         for start in range(0, len(label_ids), VERIFY_CHUNK):
             with self._locked():
@@ -399,7 +407,7 @@ class AnnService:
                 held[held] = vectors.present[slots[held]]
                 same = np.zeros(len(ids), dtype=bool)
                 rows = np.flatnonzero(held)
-                same[rows] = (vectors.matrix[slots[rows]] == stored[start + rows]).all(axis=1)
+                same[rows] = graph.holds(start + rows, vectors.matrix[slots[rows]])
                 verified[start : start + len(ids)] = same
         return verified
 
