@@ -8,7 +8,8 @@ reopened store has the same points in the same scroll and search order. Columns 
 * ``ids``: the ids' 64-bit keys, little-endian uint64 (the integer id, or a UUID's high half);
   ``ids:uuid`` (one byte per point, 0 or 1) and ``ids:lo`` (a UUID's low half) when there are UUIDs;
 * ``payloads``: every point's payload as a msgpack map, one after the other, kept as bytes by the
-  store; ``payload_ends``: the end offset of each (uint64);
+  store (from ``growth.RESERVE_FROM`` bytes on an aligned column, mapped read-only while the points'
+  bytes are cut from it); ``payload_ends``: the end offset of each (uint64);
 * ``dense:<name>``: the float32 rows of that vector name, one per point, read straight into the
   store's matrix (rows of points without the vector are zeros or stale, never read). From
   ``growth.RESERVE_FROM`` bytes on it is an aligned column (storage format 4), which a store that is
@@ -28,6 +29,7 @@ maps by their first byte and their extents; they are decoded when read.
 
 from __future__ import annotations
 
+import mmap
 import sys
 import uuid
 from collections.abc import Iterator, Mapping
@@ -66,7 +68,9 @@ def collection_block(collection: Any) -> ColumnBlock | None:
     if lo is not None and is_uuid.any():
         columns += [_column("ids:uuid", is_uuid.astype(np.uint8)), _column("ids:lo", lo.astype("<u8", copy=False))]
     ends = np.cumsum(np.fromiter(map(len, blobs), dtype=np.int64, count=count), dtype=np.int64)
-    columns += [_column("payloads", b"".join(blobs)), _column("payload_ends", ends.astype("<u8"))]
+    payloads = _column("payloads", b"".join(blobs))
+    payloads.aligned = payloads.nbytes >= growth.RESERVE_FROM  # mapped (read-only) when it loads
+    columns += [payloads, _column("payload_ends", ends.astype("<u8"))]
     del blobs
     dense: dict[str, int] = {}
     ragged: dict[str, dict[str, Any]] = {"dense": {}, "multi": {}, "sparse": {}}
@@ -209,18 +213,29 @@ def _id_list(is_uuid: np.ndarray, key: np.ndarray, lo: np.ndarray | None) -> lis
 
 
 def _read_payloads(block: ColumnReader, count: int) -> list[bytes]:
-    """Each point's payload bytes, checked to be consecutive extents that each start a msgpack map."""
-    data = block.read("payloads")
+    """Each point's payload bytes, checked to be consecutive extents that each start a msgpack map.
+
+    A large payload column (aligned) is mapped read-only while it is cut into the points' bytes, so
+    that neither a buffer of it nor a copy of that buffer is made in fresh memory."""
+    mapped: list[mmap.mmap] = []
+
+    def map_into(fd: int, offset: int, length: int) -> memoryview:
+        mapped.append(mmap.mmap(fd, length, offset=offset, access=mmap.ACCESS_READ))
+        return memoryview(mapped[0])
+
+    data = block.read("payloads", map_into=map_into)
+    size = len(data)
+    raw: bytes | mmap.mmap = mapped[0] if mapped else bytes(data)
+    del data  # (the mapping is let go with the last reference to it, once the points are cut)
     ends = np.frombuffer(block.read("payload_ends"), dtype="<u8").astype(np.int64)
     starts = np.concatenate(([0], ends[:-1])) if count else ends
     _require(
-        count == 0 or (bool((ends >= starts).all()) and int(ends[-1]) == len(data) and int(starts[0]) == 0),
+        count == 0 or (bool((ends >= starts).all()) and int(ends[-1]) == size and int(starts[0]) == 0),
         "column block: payload extents do not cover the payload bytes",
     )
-    raw = bytes(data)
     if count:
         _require(bool((ends > starts).all()), "column block: an empty payload")
-        first = np.frombuffer(raw, dtype=np.uint8)[starts]
+        first = np.frombuffer(raw, dtype=np.uint8, count=size)[starts]
         _require(bool(np.isin(first, _MAP_FIRST_BYTES).all()), "column block: a payload is not a msgpack map")
     return [raw[a:b] for a, b in zip(starts.tolist(), ends.tolist())]
 

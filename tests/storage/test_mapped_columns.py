@@ -67,7 +67,12 @@ def _fill(client: QdrantClient, rng: np.random.Generator) -> None:
     client.create_collection("plain", vectors_config=models.VectorParams(size=DIM, distance="Dot"))
     vectors = rng.standard_normal((ROWS, DIM), dtype=np.float32)
     client.upsert(
-        "plain", models.Batch(ids=list(range(ROWS)), vectors=vectors, payloads=[{"n": i} for i in range(ROWS)])
+        "plain",
+        models.Batch(
+            ids=list(range(ROWS)),
+            vectors=vectors,
+            payloads=[{"n": i, "text": f"point {i:05d} of the plain collection"} for i in range(ROWS)],
+        ),
     )
     client.create_collection(
         "named",
@@ -104,7 +109,13 @@ def test_a_v4_snapshot_round_trips_and_its_large_columns_are_mapped(tmp_path: Pa
     client.compact()
     placed = client._db.storage.placed  # type: ignore[union-attr]
     client.close()
-    assert sorted(p.name for p in placed) == ["dense:", "dense:big", "dense:half"]  # "tiny" is below the size
+    # "tiny" and the payloads of "named" are below the size; the payloads of "plain" are mapped too.
+    assert sorted((p.meta["collection"], p.name) for p in placed) == [
+        ("named", "dense:big"),
+        ("named", "dense:half"),
+        ("plain", "dense:"),
+        ("plain", "payloads"),
+    ]
     assert all(p.offset % snapshot.ALIGNMENT == 0 and p.length % snapshot.ALIGNMENT == 0 for p in placed)
     header = (tmp_path / "db" / "00000001.snapshot").read_bytes()[: framing.HEADER_SIZE]
     assert header == framing.encode_header(framing.KIND_SNAPSHOT, 1, 4)
@@ -203,6 +214,7 @@ def test_a_damaged_byte_in_a_mapped_column_names_the_column_and_its_chunk(
     placed = _compacted_with_placements(path, chunk, monkeypatch)
     column = next(p for p in placed if p.name == "dense:big")
     snapshot_file = path / "00000001.snapshot"
+    pristine = snapshot_file.read_bytes()
     _damage(snapshot_file, column.offset + 2 * chunk + 123)  # inside the column's third chunk
     if not mapped:
         monkeypatch.setattr(filemap, "_libc_mmap", False)
@@ -211,6 +223,12 @@ def test_a_damaged_byte_in_a_mapped_column_names_the_column_and_its_chunk(
     assert caught.value.file == str(snapshot_file)
     assert caught.value.offset == column.offset + 2 * chunk
     assert "dense:big" in str(caught.value)
+    payloads = next(p for p in placed if p.name == "payloads")  # an aligned column mapped read-only
+    snapshot_file.write_bytes(pristine)
+    _damage(snapshot_file, payloads.offset + 7)
+    with pytest.raises(StorageCorrupted) as caught:
+        QdrantClient(path=str(path))
+    assert caught.value.offset == payloads.offset and "'payloads'" in str(caught.value)
 
 
 def test_damage_in_a_columns_padding_or_checksums_is_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
