@@ -53,7 +53,7 @@ def normalize_id(value: Any) -> PointId:
 
 def normalize_ids(values: list[Any]) -> list[PointId]:
     """Canonical forms of many ids; plain in-range ints (the common case) are checked in bulk."""
-    if values and all(type(value) is int for value in values) and 0 <= min(values) and max(values) <= MAX_INT_ID:
+    if values and set(map(type, values)) == {int} and 0 <= min(values) and max(values) <= MAX_INT_ID:
         return list(values)
     return [normalize_id(value) for value in values]
 

@@ -236,20 +236,22 @@ class Collection:
         point_ids = normalize_ids(raw_ids)
         payloads, blobs = encode_payloads(payload_list)
         vectors = prepare_columns(columns, stores)
-        keep = self._upsert_keep_mask(point_ids, compiled, update_mode)
+        found = self.store.lookup(point_ids)
+        keep = self._upsert_keep_mask(point_ids, found, compiled, update_mode)
         if not keep.all():
             vectors = vectors.select(keep)
             point_ids = [p for p, k in zip(point_ids, keep) if k]
             payloads = [p for p, k in zip(payloads, keep) if k]
             blobs = None if blobs is None else [b for b, k in zip(blobs, keep) if k]
-        return ops.Upsert(point_ids, payloads, vectors, blobs)
+            found = found[keep]
+        return ops.Upsert(point_ids, payloads, vectors, blobs, (id(self.store), self.store.version, found))
 
     def _upsert_keep_mask(
-        self, point_ids: list[PointId], compiled: CompiledFilter | None, update_mode: Any
+        self, point_ids: list[PointId], found: np.ndarray, compiled: CompiledFilter | None, update_mode: Any
     ) -> np.ndarray:
-        """Which points of an upsert are written, after update_mode and update_filter."""
+        """Which points of an upsert are written, after update_mode and update_filter (``found``:
+        the points' slots, -1 for new ones)."""
         mode = update_mode or "upsert"  # our UpdateMode and qdrant_client's are str enums
-        found = self.store.lookup(point_ids)
         exists = found >= 0
         keep = np.ones(len(point_ids), dtype=bool)
         if mode == "insert_only":
@@ -374,7 +376,12 @@ class Collection:
 
     def _apply_upsert(self, op: ops.Upsert) -> None:
         store = self.store
-        slots = store.lookup(op.point_ids)
+        known = op.known_slots
+        # The slots validation looked up, unless something was written since (then look again).
+        if known is not None and known[:2] == (id(store), store.version):
+            slots = known[2].copy()
+        else:
+            slots = store.lookup(op.point_ids)
         replaced = slots[slots >= 0]
         new_positions = np.flatnonzero(slots < 0)
         if len(new_positions):

@@ -53,7 +53,7 @@ def _mix_one(x: int) -> int:
 def id_keys(point_ids: Sequence[PointId]) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """(is_uuid, key, lo) columns of canonical ids; ``lo`` is None when every id is an integer."""
     count = len(point_ids)
-    if all(type(p) is int for p in point_ids):
+    if set(map(type, point_ids)) <= {int}:
         return np.zeros(count, dtype=bool), np.fromiter(point_ids, dtype=_U64, count=count), None
     is_uuid = np.zeros(count, dtype=bool)
     key = np.zeros(count, dtype=_U64)

@@ -66,6 +66,8 @@ class Upsert:
     vectors: PreparedVectors
     # The payloads' msgpack bytes when validation packed them (flat payloads), else None; not logged.
     blobs: list[bytes] | None = None
+    # (id of the store, its version, slot of each point or -1) as validation found them; not logged.
+    known_slots: tuple[int, int, np.ndarray] | None = None
 
     def to_record(self) -> dict[str, Any]:
         return {

@@ -109,7 +109,7 @@ def normalize_payloads(payloads: list[Any]) -> list[dict[str, Any]]:
     the pack and round trip cannot vouch for goes through the exact per-payload path.
     """
     payloads = [{} if payload is None else payload for payload in payloads]
-    if all(type(payload) is dict for payload in payloads):
+    if set(map(type, payloads)) <= {dict}:
         try:
             packed = _PACK(payloads)
         except (TypeError, ValueError, OverflowError, UnicodeEncodeError):
@@ -132,7 +132,7 @@ def encode_payloads(payloads: list[Any]) -> tuple[list[dict[str, Any]], list[byt
     normalised copies and None (the column encodes those itself).
     """
     payloads = [{} if payload is None else payload for payload in payloads]
-    if all(type(payload) is dict for payload in payloads):
+    if set(map(type, payloads)) <= {dict}:
         pack = msgpack.Packer(use_bin_type=True).pack  # one per call: a Packer is not shared
         try:
             blobs: list[bytes] | None = list(map(pack, payloads))

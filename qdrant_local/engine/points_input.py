@@ -56,7 +56,7 @@ def split_point_vectors(
         # Deviation: local mode rejects ``vector=[]``; the server takes it as "no vectors" in a
         # collection without dense vectors (``vectors_config={}``), and so do we.
         vectors = [None if _is_empty_vector(vector) else vector for vector in vectors]
-    if vectors and all(type(vector) is list for vector in vectors):
+    if vectors and set(map(type, vectors)) == {list}:  # the type checks of the bulk path loop in C
         # The common shape, every point with a plain list for the unnamed vector: one column as it is.
         return {_unnamed_vector_name(stores): (list(range(len(vectors))), vectors)}
     columns: dict[str, tuple[list[int], list[Any]]] = {}
@@ -115,9 +115,10 @@ def prepare_columns(columns: dict[str, tuple[list[int], list[Any]]], stores: dic
     for name, (positions, values) in columns.items():
         store = stores[name]
         if isinstance(store, DenseVectors):
-            for value in values:  # a sparse vector sent to a dense name is a kind error, not a shape error
-                if not _is_vector_list(value):
-                    store.prepare_one(value, name)
+            if not isinstance(values, np.ndarray) and not set(map(type, values)) <= {list}:
+                for value in values:  # a sparse vector sent to a dense name is a kind error, not a shape error
+                    if not _is_vector_list(value):
+                        store.prepare_one(value, name)
             dense[name] = (np.asarray(positions, dtype=np.int64), store.prepare(values, name))
         elif isinstance(store, MultiVectors):
             multi[name] = [(p, store.prepare_one(v, name)) for p, v in zip(positions, values)]
@@ -161,7 +162,7 @@ def read_batch(batch: Any) -> tuple[list[Any], Any, Any]:
 def read_points(points: Any) -> tuple[list[Any], list[Any], list[Any]]:
     """(ids, vector structs, payloads) of a list of points in any accepted form."""
     points = points if isinstance(points, list) else list(points)
-    if not any(isinstance(point, dict) for point in points):
+    if not any(issubclass(kind, dict) for kind in set(map(type, points))):
         # Model objects only (ours or qdrant_client's): three comprehensions instead of a loop.
         return (
             [getattr(point, "id", None) for point in points],

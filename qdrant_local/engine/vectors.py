@@ -26,7 +26,7 @@ def _float_matrix(vectors: Sequence[Any], dim: int) -> np.ndarray | None:
     if isinstance(vectors, np.ndarray):
         return vectors.astype(np.float32, copy=False) if vectors.dtype.kind in "fiu" else None
     count = len(vectors)
-    if count and all(type(row) is list and len(row) == dim for row in vectors):
+    if count and set(map(type, vectors)) == {list} and set(map(len, vectors)) == {dim}:
         rows = float32_rows(vectors, dim)  # a struct pack per row (engine/dense_rows.py)
         if rows is not None:
             return rows

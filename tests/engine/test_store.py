@@ -138,3 +138,17 @@ def test_columns_export_and_import_round_trip() -> None:
     assert target.payloads.payloads_of(new_slots.tolist()) == [{"a": 1}, {}, {"b": [1, "x"]}]
     assert [target.slot_of[p] for p in ids[:3]] == new_slots.tolist() and 0 not in target.slot_of
     assert [target.point_ids[s] for s in target.ordered_slots()] == sorted(ids[:3], key=order_key)
+
+
+def test_an_upsert_prepared_before_another_write_looks_its_slots_up_again() -> None:
+    """An upsert carries the slots its validation found; applied after another write changed the
+    store, it looks them up again (here id 1 appeared meanwhile: it is replaced, not added twice)."""
+    client = QdrantClient(":memory:")
+    client.create_collection("c", vectors_config=models.VectorParams(size=2, distance=models.Distance.DOT))
+    collection = client._database.collections["c"]
+    late = collection.prepare_upsert([models.PointStruct(id=1, vector=[1.0, 2.0], payload={"late": True})])
+    collection.apply(collection.prepare_upsert([models.PointStruct(id=1, vector=[3.0, 4.0], payload={"early": 1})]))
+    collection.apply(late)
+    assert len(collection.store) == 1
+    (record,) = client.retrieve("c", [1], with_vectors=True)
+    assert record.payload == {"late": True} and record.vector == [1.0, 2.0]
