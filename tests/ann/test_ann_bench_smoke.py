@@ -48,3 +48,17 @@ def test_the_exact_benchmark_collection_never_gets_an_index() -> None:
     assert info.config.optimizer_config.indexing_threshold == 0  # 0: never indexed, however large
     assert not info.indexed_vectors_count
     adapter.close()
+
+
+def test_bench_ann_storage_runs_and_rescored_codes_find_the_neighbours(tmp_path: Path) -> None:
+    out = tmp_path / "storage.json"
+    subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "bench_ann_storage.py"), "--n", "2000", "--queries", "5",
+         "--repeat", "1", "--threads", "1", "--variants", "flat", "sq8", "--json-out", str(out)],
+        check=True, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    table = json.loads(out.read_text())["table"]
+    assert set(table) == {"flat/1", "sq8/1"}
+    for name in ("none/20", "50%/20"):
+        assert table["sq8/1"][name]["recall"] >= 0.9, name
+    assert table["sq8/1"]["index_mib"] < table["flat/1"]["index_mib"] / 2  # codes, not float32 rows
