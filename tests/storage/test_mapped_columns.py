@@ -167,6 +167,9 @@ def test_writes_into_mapped_rows_then_compaction_and_reopen_keep_the_exact_state
     # the kept rows back as zeros.
     both("delete", "plain", points_selector=list(range(0, ROWS, 2)))
     assert _state(client) == _state(reference)
+    client.compact()  # no deleted row left in the matrix: mapped onto the new file, the old one let go
+    assert _mapped_files() == [str(path / "00000004.snapshot")]
+    assert _state(client) == _state(reference)
     client.close()
     client = QdrantClient(path=str(path))
     assert _state(client) == _state(reference)
