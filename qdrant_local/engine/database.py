@@ -24,9 +24,12 @@ applied; a batch logs those copies, never the operations after they ran.
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import itertools
 import threading
 import warnings
+import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, Protocol
 
@@ -68,6 +71,23 @@ class Storage(Protocol):
 #: closing a database (``Database.close``): a daemon thread frozen at exit never lets go of the lock.
 EXIT_WAIT = 5.0
 
+#: Index services (engine/ann) of every database, in memory too, for :func:`_stop_index_builds`.
+_INDEX_SERVICES: weakref.WeakSet[Any] = weakref.WeakSet()
+
+
+def _stop_index_builds() -> None:
+    """At interpreter exit: cancel every background index build and wait for it (EXIT_WAIT at most).
+
+    A build left running inside faiss while the process exits aborts it ("terminate called without
+    an active exception": the C++ runtime is torn down under the running thread). Folder databases
+    are closed at exit anyway (engine/registry.py); in-memory ones have nobody else to stop theirs."""
+    for service in list(_INDEX_SERVICES):
+        with contextlib.suppress(Exception):
+            service.close(EXIT_WAIT)
+
+
+atexit.register(_stop_index_builds)
+
 
 class Database:
     """All collections of one client. Thread-safe: writes hold ``self.lock`` (exclusive), reads
@@ -81,6 +101,8 @@ class Database:
         self.storage = storage
         self.closed = False
         self.ann = ann.make_service(self.lock, storage)  # None without the ann extra
+        if self.ann is not None:
+            _INDEX_SERVICES.add(self.ann)
         self._replaying = True
         if storage is not None:
             with gc_paused():  # replay builds a dict per payload: no cycles to find, only time to lose

@@ -3,6 +3,7 @@ without the extra nothing changes."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import threading
@@ -143,3 +144,41 @@ print("ok")
     result = subprocess.run([sys.executable, "-c", script], check=False, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "ok"
+
+
+EXIT_SCRIPT = """
+import atexit, threading
+
+def report():  # registered first, so it runs after qdrant_local's own exit handlers
+    alive = [t.name for t in threading.enumerate() if t.name == "qdrant_local-hnsw" and t.is_alive()]
+    print("build threads alive at exit:", alive, flush=True)
+
+atexit.register(report)
+
+import numpy as np
+from qdrant_local import QdrantClient, models
+
+client = QdrantClient(":memory:")
+client.create_collection(
+    "c",
+    vectors_config=models.VectorParams(size=24, distance="Cosine"),
+    optimizers_config=models.OptimizersConfigDiff(indexing_threshold=4),
+    hnsw_config=models.HnswConfigDiff(ef_construct=400),
+)
+vectors = np.random.default_rng(0).standard_normal((20_000, 24)).astype(np.float32)
+client.upsert("c", models.Batch(ids=list(range(20_000)), vectors=vectors))
+assert client.get_collection("c").status == models.CollectionStatus.YELLOW
+"""  # the client is never closed: the process exits while the build runs
+
+
+def test_exit_during_a_build_stops_it_first():
+    """An in-memory client's background build is cancelled and waited for at interpreter exit: a
+    build left running inside faiss while the process exits aborted it (SIGABRT, "terminate called
+    without an active exception") in about one exit in five."""
+    repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (repo, os.environ.get("PYTHONPATH")) if p)}
+    done = subprocess.run(
+        [sys.executable, "-c", EXIT_SCRIPT], cwd=repo, env=env, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    assert "build threads alive at exit: []" in done.stdout, done.stdout + done.stderr
