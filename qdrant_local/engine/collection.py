@@ -278,7 +278,7 @@ class Collection:
         if len(points) == 0:
             raise InvalidInput("must specify points to update")
         raw_ids, vector_structs, _ = read_points(points)
-        point_ids = [normalize_id(p) for p in raw_ids]
+        point_ids = normalize_ids(raw_ids)
         columns = split_point_vectors(vector_structs, self.store.vectors, self.config.unnamed)
         vectors = prepare_columns(columns, self.store.vectors)
         found = self.store.lookup(point_ids)
@@ -482,7 +482,7 @@ class Collection:
         self.check_with_vectors(with_vectors)
         # Deviation: local mode skips a malformed id (-1, "not-a-uuid") silently; the server rejects the
         # request, as has_id and scroll offsets here do.
-        point_ids = [normalize_id(raw_id) for raw_id in ids]
+        point_ids = normalize_ids(list(ids))
         found = [
             (point_id, slot) for point_id, slot in zip(point_ids, self.store.lookup(point_ids).tolist()) if slot >= 0
         ]

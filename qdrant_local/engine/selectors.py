@@ -13,7 +13,7 @@ from typing import Any
 
 from .. import models
 from ..errors import InvalidInput
-from ..ids import PointId, normalize_id
+from ..ids import PointId, normalize_ids
 from .filters import CompiledFilter, compile_filter
 
 
@@ -28,7 +28,7 @@ class Selector:
 def parse_selector(selector: list[Any] | models.Filter) -> Selector:
     """Validate a converted points selector; raises on a malformed id or filter."""
     if isinstance(selector, list):
-        return Selector(point_ids=[normalize_id(p) for p in selector])
+        return Selector(point_ids=normalize_ids(selector))
     if isinstance(selector, models.Filter):
         return Selector(filter=compile_filter(selector))
     raise InvalidInput(f"Unsupported selector type: {type(selector).__name__}")
