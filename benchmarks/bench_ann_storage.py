@@ -32,7 +32,8 @@ from typing import Any
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench_ann import DIM, SEED, vectors  # noqa: E402
+from bench_ann import DIM  # noqa: E402
+from bench_ann_libraries import _data, _rss_mib, _truth  # noqa: E402
 
 M, EF_CONSTRUCT, EF = 16, 100, 100
 CHUNK = 8192
@@ -41,32 +42,9 @@ VARIANTS = ("flat", "sq8", "sq8u", "fp16", "bf16")
 SHORTLISTS = (10, 20, 40, 100)
 
 
-def _rss_mib() -> float:
-    with open("/proc/self/status") as handle:
-        for line in handle:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
-
-
 def _cpu_s() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
-
-
-def _data(n: int, n_queries: int) -> tuple[np.ndarray, np.ndarray]:
-    rows = np.concatenate([vectors(start, min(10_240, n - start), SEED) for start in range(0, n, 10_240)])
-    rows /= np.linalg.norm(rows, axis=1, keepdims=True)
-    queries = vectors(10**9, n_queries, SEED + 1)
-    queries /= np.linalg.norm(queries, axis=1, keepdims=True)
-    return rows, queries
-
-
-def _truth(rows: np.ndarray, queries: np.ndarray, allowed: np.ndarray | None) -> np.ndarray:
-    scores = queries @ rows.T
-    if allowed is not None:
-        scores[:, ~allowed] = -np.inf
-    return np.argsort(-scores, axis=1)[:, :10]
 
 
 def build(faiss: Any, variant: str, rows: np.ndarray) -> Any:
