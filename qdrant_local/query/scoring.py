@@ -506,9 +506,17 @@ def _empty() -> RankedSlots:
 
 
 def rank_dense_slots(matrix: np.ndarray, slots: np.ndarray, query: np.ndarray, distance: str, k: int) -> RankedSlots:
-    """:func:`rank_dense` restricted to the given candidate ``slots`` (an approximate index's)."""
+    """:func:`rank_dense` restricted to the given candidate ``slots`` (an approximate index's: its
+    graphs' results plus the rows no graph covers yet, sorted and unique)."""
     if len(slots) == 0 or k <= 0:
         return _empty()
+    n_slots = int(slots[-1]) + 1
+    if len(slots) > GATHER_FRACTION * n_slots:
+        # Many rows (most of a collection whose first graph is still being built): a product over
+        # the matrix itself with a mask, as exact search does, instead of a gathered copy of them.
+        mask = np.zeros(n_slots, dtype=bool)
+        mask[slots] = True
+        return rank_dense(matrix, n_slots, mask, query, distance, k)
     prepared = normalize_query(query) if distance == COSINE else query
     keys = approx_core(matrix[slots], prepared[np.newaxis, :], distance)[0]
     return _refine(matrix, slots[top_candidates(keys, k)], prepared, distance, k)

@@ -227,3 +227,35 @@ def test_normalize_query_fast_path_is_bit_identical(values: list[float], zero: b
     expected = query / np.where(norm != 0.0, norm, scoring.EPSILON)
     assert np.array_equal(normalize_query(query), expected, equal_nan=True)
     assert np.array_equal(normalize_query(query[np.newaxis])[0], expected, equal_nan=True)
+
+
+@pytest.mark.parametrize("distance", [COSINE, DOT, EUCLID, MANHATTAN])
+def test_rank_dense_slots_of_most_rows_scans_the_matrix_in_place(distance: str) -> None:
+    """An HNSW index's candidates include every row no graph covers yet: most of the collection
+    while its first graph is built. They are scored by a masked product over the matrix (as exact
+    search does), not by a gathered copy of them, with the same result as exact search."""
+    import tracemalloc
+
+    rng = np.random.default_rng(7)
+    matrix = stored_matrix(rng, 20_000, 48, distance)
+    query = rng.standard_normal(48)
+    slots = np.flatnonzero(rng.random(len(matrix)) < 0.9)
+    mask = np.zeros(len(matrix), dtype=bool)
+    mask[slots] = True
+    expected = scoring.rank_dense(matrix, len(matrix), mask, query, distance, 10)
+    tracemalloc.start()
+    try:
+        got = scoring.rank_dense_slots(matrix, slots, query, distance, 10)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert got.slots.tolist() == expected.slots.tolist()
+    assert got.scores.tolist() == expected.scores.tolist()
+    assert peak < matrix.nbytes / 4  # a gather of 90% of the rows would hold 0.9x the matrix
+    few = slots[:500]  # a few candidates (graph results) are still gathered: the same answer
+    mask[:] = False
+    mask[few] = True
+    assert (
+        scoring.rank_dense_slots(matrix, few, query, distance, 10).slots.tolist()
+        == scoring.rank_dense(matrix, len(matrix), mask, query, distance, 10).slots.tolist()
+    )
