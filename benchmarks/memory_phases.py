@@ -103,6 +103,12 @@ def main() -> None:
     client.delete("m", points_selector=models.FilterSelector(filter=two_percent))
     report("payload writes and deletes", started)
 
+    service = getattr(client._database, "ann", None)  # the ann extra's background index builds
+    if service is not None and not args.no_hnsw:
+        started = time.perf_counter()
+        service.wait_idle()
+        report("HNSW build finished", started)
+
     if folder:
         started = time.perf_counter()
         client.close()
