@@ -37,7 +37,6 @@ __all__ = [
     "delete_payload",
     "encode_payloads",
     "normalize_payload",
-    "normalize_payloads",
     "set_payload",
     "validate_key",
 ]
@@ -100,32 +99,14 @@ _UNSURE_BYTES = re.compile(rb"[\xc4-\xc6]|\xcb[\x7f\xff][\xf0-\xff]")
 _NONFINITE_BYTES = re.compile(rb"\xcb[\x7f\xff][\xf0-\xff]")
 
 
-def normalize_payloads(payloads: list[Any]) -> list[dict[str, Any]]:
-    """:func:`normalize_payload` of every payload of a request, with a bulk fast path.
-
-    A list of plain JSON payloads is packed with msgpack once (C speed; it rejects what msgpack cannot
-    hold: ints beyond 64 bits, lone surrogates, other types). Flat payloads of exact JSON scalars are
-    then shallow copies (a deep copy of scalars); others make the round trip (a deep copy). Anything
-    the pack and round trip cannot vouch for goes through the exact per-payload path.
-    """
-    payloads = [{} if payload is None else payload for payload in payloads]
-    if set(map(type, payloads)) <= {dict}:
-        try:
-            packed = _PACK(payloads)
-        except (TypeError, ValueError, OverflowError, UnicodeEncodeError):
-            packed = None
-        if packed is not None:
-            if _exact_flat(payloads, packed):
-                return [dict(payload) for payload in payloads]
-            unpacked = _round_trip(packed)
-            if unpacked is not None:
-                return unpacked
-    return [normalize_payload(payload) for payload in payloads]
-
-
 def encode_payloads(payloads: list[Any]) -> tuple[list[dict[str, Any]], list[bytes] | None]:
-    """The payloads of an upsert normalised, as :func:`normalize_payloads`, and, when all are flat
-    dicts of exact JSON scalars (the common case), the msgpack bytes the payload column stores.
+    """:func:`normalize_payload` of every payload of an upsert, with a bulk fast path, and, when all
+    are flat dicts of exact JSON scalars (the common case), the msgpack bytes the payload column stores.
+
+    A list of plain JSON payloads is packed with msgpack (C speed; it rejects what msgpack cannot
+    hold: ints beyond 64 bits, lone surrogates, other types); payloads that are not flat make the
+    round trip (a deep copy); anything the pack and round trip cannot vouch for goes through the
+    exact per-payload path.
 
     Each payload is packed once, here; flat ones are then returned as they are, not copied (the
     column keeps their bytes and scalar values, nothing that aliases them). Other payloads get their
@@ -195,10 +176,6 @@ def _vouched(unpacked: list[dict[str, Any]], packed: bytes) -> bool:
         if not all(map(isfinite, floats)):
             return False
     return True
-
-
-def _PACK(value: Any) -> bytes:
-    return msgpack.packb(value, use_bin_type=True)
 
 
 def _is_flat_json(payload: dict[Any, Any]) -> bool:

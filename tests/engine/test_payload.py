@@ -36,7 +36,6 @@ from qdrant_local.engine.payload import (
     delete_payload,
     encode_payloads,
     normalize_payload,
-    normalize_payloads,
     set_payload,
     validate_key,
 )
@@ -460,7 +459,7 @@ def test_to_order_value_matches_reference(value: Any) -> None:
 
 
 # ------------------------------------------------------------------------------------------------
-# normalize_payloads: the bulk msgpack fast path agrees with normalize_payload on every input
+# encode_payloads: the bulk msgpack fast path agrees with normalize_payload on every input
 
 
 _AWKWARD = st.one_of(
@@ -488,22 +487,18 @@ _AWKWARD = st.one_of(
 @example([{"a": struct.unpack(">d", b"\x00\xcb\x7f\xf5\x00\x00\x00\x01")[0]}])  # a finite float imitating the marker
 @given(st.lists(st.one_of(st.none(), payloads, st.dictionaries(st.text(max_size=3), _AWKWARD, max_size=3)), max_size=6))
 @settings(max_examples=300)
-def test_normalize_payloads_matches_normalize_payload(batch: list) -> None:
-    """And so does encode_payloads (the upsert's form), whose bytes are the normalised payloads'."""
+def test_encode_payloads_matches_normalize_payload(batch: list) -> None:
+    """The upsert's bulk form: the same payloads, errors and types, and bytes that are the normalised payloads'."""
     try:
         expected = [normalize_payload(payload) for payload in batch]
     except InvalidInput as error:
-        for bulk in (normalize_payloads, encode_payloads):
-            with pytest.raises(InvalidInput) as raised:
-                bulk(batch)
-            assert str(raised.value) == str(error)
+        with pytest.raises(InvalidInput) as raised:
+            encode_payloads(batch)
+        assert str(raised.value) == str(error)
         return
-    result = normalize_payloads(batch)
-    assert result == expected
-    assert [_types(p) for p in result] == [_types(p) for p in expected]  # 1 and 1.0 and True differ
     encoded, blobs = encode_payloads(batch)
     assert encoded == expected
-    assert [_types(p) for p in encoded] == [_types(p) for p in expected]
+    assert [_types(p) for p in encoded] == [_types(p) for p in expected]  # 1 and 1.0 and True differ
     if blobs is not None:
         assert blobs == [msgpack.packb(p, use_bin_type=True) for p in expected]
 
