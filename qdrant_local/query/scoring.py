@@ -25,6 +25,8 @@ smaller is better.
 
 from __future__ import annotations
 
+import functools
+import os
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -43,6 +45,7 @@ __all__ = [
     "dense_query",
     "dense_matrix_query",
     "approx_core",
+    "approx_core_chunked",
     "squared_norms",
     "exact_core",
     "exact_display",
@@ -62,6 +65,19 @@ CHUNK_ROWS = 1024
 # A mask keeping at most this fraction of the slots is applied by gathering its rows (a small copy
 # that makes the product proportionally cheaper); a denser one costs less as a -inf overwrite.
 GATHER_FRACTION = 0.25
+
+# Several queries sharing a denser mask (up to this fraction of the slots) are scored on its rows
+# gathered a chunk at a time into a buffer that stays in cache: a matrix-matrix product is bound by
+# arithmetic, not by reading the rows, so skipping the rejected rows pays for the small copies
+# (8 queries, 50% of 100,000 x 384, one BLAS thread: 19 against 35 ms; two threads: 23 against
+# 25 ms). A single query's product is bound by reading the matrix, which the gather reads anyway, so
+# it keeps the -inf overwrite; so does a BLAS with more threads than this, whose product over every
+# row runs in parallel while the gather runs on one core.
+CHUNKED_GATHER_FRACTION = 0.6
+CHUNKED_GATHER_MAX_THREADS = 2
+
+# Rows per gathered chunk: 512 x 384 float32 is 768 KB, within a core's L2 cache.
+GATHER_CHUNK_ROWS = 512
 
 # Candidates within this relative margin of the k-th approximate key are refined too. float32
 # products carry a relative error of about sqrt(dim) * 6e-8 (1.2e-6 at dim 384), so 2e-5 covers the
@@ -454,6 +470,15 @@ def rank_dense_batch(
             for row, index in enumerate(part):
                 candidates = rows[top_candidates(keys[row], ks[index])]
                 results[index] = _refine(matrix, candidates, prepared[index], distance, ks[index])
+    for rows, group in _dense_groups(masks, shared, known_rows, n_slots):
+        for start in range(0, len(group), 64):
+            part = group[start : start + 64]
+            keys = approx_core_chunked(matrix, rows, _stacked(prepared, part), distance, row_norms)
+            for row, index in enumerate(part):
+                candidates = rows[top_candidates(keys[row], ks[index])]
+                results[index] = _refine(matrix, candidates, prepared[index], distance, ks[index])
+            for index in part:
+                shared.remove(index)
     # Chunks of 64 queries keep the (m, n) key array within a few tens of MB.
     for start in range(0, len(shared), 64):
         group = shared[start : start + 64]
@@ -466,6 +491,58 @@ def rank_dense_batch(
             candidates = top_candidates(row_keys, ks[index])
             results[index] = _refine(matrix, candidates, prepared[index], distance, ks[index])
     return results  # type: ignore[return-value]
+
+
+def _dense_groups(
+    masks: list[np.ndarray], shared: list[int], known_rows: Sequence[np.ndarray | None] | None, n_slots: int
+) -> list[tuple[np.ndarray, list[int]]]:
+    """Queries of ``shared`` (denser masks) that share one mask with at least one other query and keep
+    at most :data:`CHUNKED_GATHER_FRACTION` of the slots: ``(rows, queries)`` per mask."""
+    if len(shared) < 2 or blas_threads() > CHUNKED_GATHER_MAX_THREADS:
+        return []
+    groups: dict[Any, tuple[np.ndarray | None, list[int]]] = {}
+    for index in shared:
+        mask = masks[index]
+        if mask.all():
+            continue  # no filter: nothing to skip
+        rows = known_rows[index] if known_rows is not None else None
+        key: Any = id(rows) if rows is not None else mask.tobytes()
+        groups.setdefault(key, (rows, []))[1].append(index)
+    found = []
+    for rows, group in groups.values():
+        if len(group) < 2:
+            continue
+        if rows is None:
+            rows = np.flatnonzero(masks[group[0]])
+        if len(rows) <= CHUNKED_GATHER_FRACTION * n_slots:
+            found.append((rows, group))
+    return found
+
+
+@functools.lru_cache(maxsize=1)
+def blas_threads() -> int:
+    """Threads the BLAS runs a product on, as its environment variables set them (else one per CPU)."""
+    for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        value = os.environ.get(variable, "").split(",")[0].strip()
+        if value.isdigit() and int(value) > 0:
+            return int(value)
+    return os.cpu_count() or 1
+
+
+def approx_core_chunked(
+    matrix: np.ndarray, rows: np.ndarray, queries: np.ndarray, distance: str, row_norms: np.ndarray | None = None
+) -> np.ndarray:
+    """:func:`approx_core` of ``matrix[rows]``, gathered :data:`GATHER_CHUNK_ROWS` rows at a time
+    into one reused buffer: (m, len(rows)) keys, without a copy of all the rows."""
+    out = np.empty((len(queries), len(rows)), dtype=np.float32)
+    buffer = np.empty((min(GATHER_CHUNK_ROWS, len(rows)), matrix.shape[1]), dtype=np.float32)
+    for start in range(0, len(rows), GATHER_CHUNK_ROWS):
+        part = rows[start : start + GATHER_CHUNK_ROWS]
+        chunk = buffer[: len(part)]
+        np.take(matrix, part, axis=0, out=chunk)
+        norms = row_norms[part] if row_norms is not None else None
+        out[:, start : start + len(part)] = approx_core(chunk, queries, distance, norms)
+    return out
 
 
 def _gathered(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from qdrant_client.http import models as qm
 from qdrant_client.local.distances import calculate_distance, calculate_distance_core
@@ -259,3 +259,84 @@ def test_rank_dense_slots_of_most_rows_scans_the_matrix_in_place(distance: str) 
         scoring.rank_dense_slots(matrix, few, query, distance, 10).slots.tolist()
         == scoring.rank_dense(matrix, len(matrix), mask, query, distance, 10).slots.tolist()
     )
+
+
+@settings(max_examples=12, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    distance=st.sampled_from(sorted(DISTANCES)),
+    seed=st.integers(0, 2**32 - 1),
+    m=st.integers(2, 9),
+    keep=st.floats(0.3, 0.5),
+    known=st.booleans(),
+)
+def test_batch_sharing_a_dense_mask_is_scored_on_gathered_chunks(
+    monkeypatch: pytest.MonkeyPatch, distance: str, seed: int, m: int, keep: float, known: bool
+) -> None:
+    """Queries sharing a mask of 25-60% of the rows (with a BLAS of at most two threads) are scored
+    on its rows gathered a chunk at a time: the same slots and scores as one query at a time and as
+    qdrant-client's scores; capacity rows past ``n_slots`` are never read."""
+    monkeypatch.setattr(scoring, "blas_threads", lambda: 1)
+    calls: list[int] = []
+    real = scoring.approx_core_chunked
+
+    def spy(*args: object, **kwargs: object) -> np.ndarray:
+        calls.append(1)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(scoring, "approx_core_chunked", spy)
+    rng = np.random.default_rng(seed)
+    n, dim = 2 * scoring.GATHER_CHUNK_ROWS + 77, 12
+    matrix = stored_matrix(rng, n, dim, distance)
+    padded = np.vstack([matrix, np.full((5, dim), 1e6, dtype=np.float32)])
+    mask = rng.random(n) < keep
+    rows = np.flatnonzero(mask) if known else None
+    queries = [scoring.dense_query(rng.standard_normal(dim), dim, "") for _ in range(m)]
+    ks = [int(k) for k in rng.integers(1, 30, m)]
+    norms = scoring.squared_norms(matrix) if distance == EUCLID else None
+    batch = scoring.rank_dense_batch(
+        padded, n, [mask] * m, queries, distance, ks, norms, known_rows=[rows] * m if known else None
+    )
+    assert calls, "the chunked gather was not used"
+    for index in range(m):
+        single = scoring.rank_dense(padded, n, mask, queries[index], distance, ks[index])
+        assert batch[index].slots.tolist() == single.slots.tolist()
+        np.testing.assert_array_equal(batch[index].scores, single.scores)
+        expected_scores = calculate_distance(np.array(queries[index].tolist()), matrix.copy(), DISTANCES[distance])
+        assert single.slots.tolist() == oracle_order(expected_scores, mask, distance, ks[index])
+
+
+def test_chunked_gather_needs_a_shared_mask_and_few_blas_threads(monkeypatch: pytest.MonkeyPatch) -> None:
+    """One query, different masks, a mask of most rows or a many-threaded BLAS keep the product over
+    every row; the thread count comes from the BLAS environment variables, else the CPU count."""
+    rng = np.random.default_rng(3)
+    n = 4000
+    half = rng.random(n) < 0.5
+    other = rng.random(n) < 0.5
+    most = rng.random(n) < 0.9
+    monkeypatch.setattr(scoring, "blas_threads", lambda: 2)
+    assert [len(g) for _, g in scoring._dense_groups([half, half], [0, 1], None, n)] == [2]
+    assert scoring._dense_groups([half], [0], None, n) == []
+    assert scoring._dense_groups([half, other], [0, 1], None, n) == []
+    assert scoring._dense_groups([most, most], [0, 1], None, n) == []
+    everything = np.ones(n, dtype=bool)
+    assert scoring._dense_groups([everything, everything], [0, 1], None, n) == []
+    monkeypatch.setattr(scoring, "blas_threads", lambda: 8)
+    assert scoring._dense_groups([half, half], [0, 1], None, n) == []
+    monkeypatch.undo()
+    for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("OMP_NUM_THREADS", "3,1")
+    scoring.blas_threads.cache_clear()
+    try:
+        assert scoring.blas_threads() == 3
+        monkeypatch.setenv("OPENBLAS_NUM_THREADS", "1")
+        scoring.blas_threads.cache_clear()
+        assert scoring.blas_threads() == 1
+        monkeypatch.delenv("OPENBLAS_NUM_THREADS")
+        monkeypatch.delenv("OMP_NUM_THREADS")
+        scoring.blas_threads.cache_clear()
+        import os
+
+        assert scoring.blas_threads() == (os.cpu_count() or 1)
+    finally:
+        scoring.blas_threads.cache_clear()
