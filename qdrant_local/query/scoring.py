@@ -4,7 +4,8 @@ A dense query runs in two passes:
 
 1. **rank** - one float32 matrix-vector product (a batch: one matrix-matrix product) over the
    first ``n_slots`` rows of the stored matrix gives an approximate key per slot, bigger is better.
-   Slots the mask rejects get ``-inf``; a selective mask instead gathers its few rows first. A
+   Slots the mask rejects get ``-inf``; a selective mask (or a denser one shared by a batch) instead
+   scores only its rows, kept by the gather cache or gathered a chunk at a time. A
    block-maximum bound and a partition pick the candidates: there is never a full sort, and the
    stored matrix is neither copied nor re-normalised.
 2. **refine** - only the candidates are scored again exactly the way qdrant-client scores them (a
@@ -62,18 +63,20 @@ __all__ = [
 # below OpenBLAS's threading threshold, whose thread hand-offs cost up to 10x on a busy machine.
 CHUNK_ROWS = 1024
 
-# A mask keeping at most this fraction of the slots is applied by gathering its rows (a small copy
-# that makes the product proportionally cheaper); a denser one costs less as a -inf overwrite.
+# A mask keeping at most this fraction of the slots is applied by scoring only its rows: the gather
+# cache's copy of them, or else the rows gathered a chunk at a time (a one-off copy of them all costs
+# a fresh allocation's first touch: 25% of 100,000 x 384, one query, 7.0 ms copied whole, 3.6 ms in
+# chunks, 5.2 ms for the product over every row); a denser one costs less as a -inf overwrite.
 GATHER_FRACTION = 0.25
 
 # Several queries sharing a denser mask (up to this fraction of the slots) are scored on its rows
 # gathered a chunk at a time into a buffer that stays in cache: a matrix-matrix product is bound by
 # arithmetic, not by reading the rows, so skipping the rejected rows pays for the small copies
-# (8 queries, 50% of 100,000 x 384, one BLAS thread: 19 against 35 ms; two threads: 23 against
-# 25 ms). A single query's product is bound by reading the matrix, which the gather reads anyway, so
-# it keeps the -inf overwrite; so does a BLAS with more threads than this, whose product over every
-# row runs in parallel while the gather runs on one core.
-CHUNKED_GATHER_FRACTION = 0.6
+# (8 queries, 50% of 100,000 x 384: 10.4 against 26.0 ms on one BLAS thread, 8.4 against 14.3 ms on
+# two). A single query's product is bound by reading the matrix, which the gather reads anyway, so
+# it keeps the -inf overwrite; so does a BLAS with more threads than CHUNKED_GATHER_MAX_THREADS,
+# whose product over every row runs in parallel while the gather runs on one core.
+CHUNKED_GATHER_FRACTION = 0.75
 CHUNKED_GATHER_MAX_THREADS = 2
 
 # Rows per gathered chunk: 512 x 384 float32 is 768 KB, within a core's L2 cache.
@@ -392,8 +395,9 @@ def threshold_cut(scores: np.ndarray, threshold: float | None, bigger: bool) -> 
 # -- the dense nearest pipeline ------------------------------------------------------------------
 
 
-# Gathers the rows of a selective mask: ``gather(rows) -> matrix[rows]`` (a cache may answer).
-Gather = Callable[[np.ndarray], np.ndarray]
+# The gather cache of a collection state: ``gather(rows)`` is its kept copy of ``matrix[rows]`` (made
+# and kept now if it fits the cache), or None when it keeps none: the rows are then read in chunks.
+Gather = Callable[[np.ndarray], np.ndarray | None]
 
 
 def rank_dense(
@@ -418,8 +422,7 @@ def rank_dense(
         # A selective mask whose rows are known: the batch path's steps for one query, without its
         # grouping (the same products, so the same result).
         prepared = normalize_query(query) if distance == COSINE else query
-        subset, norms = _gathered(matrix, rows, row_norms, gather)
-        keys = approx_core(subset, prepared[np.newaxis], distance, norms)[0]
+        keys = _keys_of_rows(matrix, rows, prepared[np.newaxis], distance, row_norms, gather)[0]
         return _refine(matrix, rows[top_candidates(keys, k)], prepared, distance, k)
     return rank_dense_batch(matrix, n_slots, [mask], [query], distance, [k], row_norms, gather, [rows])[0]
 
@@ -463,10 +466,9 @@ def rank_dense_batch(
         else:
             shared.append(index)
     for rows, group in selective.values():
-        subset, norms = _gathered(matrix, rows, row_norms, gather)
         for start in range(0, len(group), 64):
             part = group[start : start + 64]
-            keys = approx_core(subset, _stacked(prepared, part), distance, norms)
+            keys = _keys_of_rows(matrix, rows, _stacked(prepared, part), distance, row_norms, gather)
             for row, index in enumerate(part):
                 candidates = rows[top_candidates(keys[row], ks[index])]
                 results[index] = _refine(matrix, candidates, prepared[index], distance, ks[index])
@@ -539,18 +541,29 @@ def approx_core_chunked(
     for start in range(0, len(rows), GATHER_CHUNK_ROWS):
         part = rows[start : start + GATHER_CHUNK_ROWS]
         chunk = buffer[: len(part)]
-        np.take(matrix, part, axis=0, out=chunk)
+        # mode="clip": with the default "raise", numpy copies into a temporary first so that a bad
+        # index cannot leave ``out`` half written (1.9x the time); these rows come from a mask.
+        np.take(matrix, part, axis=0, out=chunk, mode="clip")
         norms = row_norms[part] if row_norms is not None else None
         out[:, start : start + len(part)] = approx_core(chunk, queries, distance, norms)
     return out
 
 
-def _gathered(
-    matrix: np.ndarray, rows: np.ndarray, row_norms: np.ndarray | None, gather: Gather | None
-) -> tuple[np.ndarray, np.ndarray | None]:
-    """The matrix rows at ``rows`` (from the gather cache when there is one) and their squared norms."""
-    subset = gather(rows) if gather is not None else matrix[rows]
-    return subset, (row_norms[rows] if row_norms is not None else None)
+def _keys_of_rows(
+    matrix: np.ndarray,
+    rows: np.ndarray,
+    queries: np.ndarray,
+    distance: str,
+    row_norms: np.ndarray | None,
+    gather: Gather | None,
+) -> np.ndarray:
+    """:func:`approx_core` of the rows at ``rows``: over the gather cache's copy of them when it keeps
+    one, else gathered a chunk at a time (a one-off copy of them all would cost more than the product:
+    a fresh allocation's first touch)."""
+    subset = gather(rows) if gather is not None else None
+    if subset is None:
+        return approx_core_chunked(matrix, rows, queries, distance, row_norms)
+    return approx_core(subset, queries, distance, row_norms[rows] if row_norms is not None else None)
 
 
 def _stacked(prepared: list[np.ndarray], indices: list[int]) -> np.ndarray:

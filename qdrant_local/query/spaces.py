@@ -100,7 +100,10 @@ def _new_gatherer(store: DenseVectors, n_slots: int) -> scoring.Gather:
                 digests.clear()
             digests[id(rows)] = (weakref.ref(rows), digest)
 
-    def gather(rows: np.ndarray) -> np.ndarray:
+    def gather(rows: np.ndarray) -> np.ndarray | None:
+        store = owner()
+        if store is None or len(rows) * store.dim * 4 > budget:
+            return None  # never kept: the caller reads the rows a chunk at a time
         with _CACHE_LOCK:
             known = digests.get(id(rows))
         digest = known[1] if known is not None and known[0]() is rows else rows.tobytes()
@@ -110,15 +113,14 @@ def _new_gatherer(store: DenseVectors, n_slots: int) -> scoring.Gather:
                 entries.move_to_end(digest)
                 remember(rows, digest)
                 return hit[1]
-        subset = owner().matrix[rows]  # type: ignore[union-attr]  # alive: its space calls this
-        if subset.nbytes <= budget:
-            with _CACHE_LOCK:
-                entries[digest] = (rows, subset)
-                remember(rows, digest)
-                while sum(entry[1].nbytes for entry in entries.values()) > budget:
-                    evicted, _ = entries.popitem(last=False)
-                    for ident in [i for i, (_, d) in digests.items() if d is evicted]:
-                        del digests[ident]
+        subset = store.matrix[rows]
+        with _CACHE_LOCK:
+            entries[digest] = (rows, subset)
+            remember(rows, digest)
+            while sum(entry[1].nbytes for entry in entries.values()) > budget:
+                evicted, _ = entries.popitem(last=False)
+                for ident in [i for i, (_, d) in digests.items() if d is evicted]:
+                    del digests[ident]
         return subset
 
     return gather

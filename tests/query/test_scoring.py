@@ -340,3 +340,34 @@ def test_chunked_gather_needs_a_shared_mask_and_few_blas_threads(monkeypatch: py
         assert scoring.blas_threads() == (os.cpu_count() or 1)
     finally:
         scoring.blas_threads.cache_clear()
+
+
+@pytest.mark.parametrize("distance", sorted(DISTANCES))
+def test_selective_rows_from_the_cache_or_in_chunks_agree(distance: str) -> None:
+    """A selective mask's rows are scored over the gather cache's copy when it keeps one and
+    gathered a chunk at a time when it does not (None): the same slots and bit-identical scores."""
+    rng = np.random.default_rng(11)
+    n, dim = 3 * scoring.GATHER_CHUNK_ROWS + 5, 24
+    matrix = stored_matrix(rng, n, dim, distance)
+    rows = np.flatnonzero(rng.random(n) < 0.2)
+    mask = np.zeros(n, dtype=bool)
+    mask[rows] = True
+    norms = scoring.squared_norms(matrix) if distance == EUCLID else None
+    queries = [scoring.dense_query(rng.standard_normal(dim), dim, "") for _ in range(3)]
+    copies: list[int] = []
+
+    def cached(wanted: np.ndarray) -> np.ndarray:
+        copies.append(len(wanted))
+        return matrix[wanted]
+
+    for query in queries:
+        kept = scoring.rank_dense(matrix, n, mask, query, distance, 7, norms, cached, rows)
+        chunked = scoring.rank_dense(matrix, n, mask, query, distance, 7, norms, lambda _: None, rows)
+        assert kept.slots.tolist() == chunked.slots.tolist()
+        np.testing.assert_array_equal(kept.scores, chunked.scores)
+    batch_kept = scoring.rank_dense_batch(matrix, n, [mask] * 3, queries, distance, [7] * 3, norms, cached)
+    batch_chunked = scoring.rank_dense_batch(matrix, n, [mask] * 3, queries, distance, [7] * 3, norms, None)
+    for kept, chunked in zip(batch_kept, batch_chunked):
+        assert kept.slots.tolist() == chunked.slots.tolist()
+        np.testing.assert_array_equal(kept.scores, chunked.scores)
+    assert copies and set(copies) == {len(rows)}
