@@ -194,9 +194,7 @@ class DenseSpace:
         norms = self.row_norms
         if count <= scoring.GATHER_FRACTION * self.n_slots:
             rows = np.flatnonzero(eligible)
-            approx = scoring.approx_core(
-                matrix[rows], stacked, self.distance, norms[rows] if norms is not None else None
-            )
+            approx = scoring.approx_core_chunked(matrix, rows, stacked, self.distance, norms)
             keys = np.asarray(combine(list(approx), len(rows)))
             candidates = rows[top_candidates(keys, k)]
         else:
