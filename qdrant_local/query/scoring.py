@@ -479,8 +479,7 @@ def rank_dense_batch(
             for row, index in enumerate(part):
                 candidates = rows[top_candidates(keys[row], ks[index])]
                 results[index] = _refine(matrix, candidates, prepared[index], distance, ks[index])
-            for index in part:
-                shared.remove(index)
+    shared = [index for index in shared if results[index] is None]
     # Chunks of 64 queries keep the (m, n) key array within a few tens of MB.
     for start in range(0, len(shared), 64):
         group = shared[start : start + 64]
